@@ -1,0 +1,428 @@
+//! The compiled pattern engine: one keyword pass, one multi-pattern regex pass, then validation.
+//!
+//! Build once with [`PatternEngine::new`]; scanning takes `&self` and allocates only the output
+//! and a small list of keyword hits, so one engine serves every thread behind an `Arc`.
+//!
+//! Cost: the aho-corasick pass and the regex pass are each linear in the text. Validators and
+//! capture extraction run only on regex matches.
+
+use crate::rules::{RuleError, RulePack};
+use crate::validators::{shannon_entropy, Validator};
+use crate::{Category, Finding, Severity};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::meta::Regex;
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
+use thiserror::Error;
+
+/// How far (bytes) from a match a rule's keyword may appear and still enable the rule.
+const KEYWORD_WINDOW: usize = 64;
+
+/// Why rule packs could not be compiled.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("{file}: rule `{rule}`: pattern {index} does not compile: {reason}")]
+    Regex {
+        file: String,
+        rule: String,
+        index: usize,
+        reason: String,
+    },
+    #[error("{file}: rule `{rule}` is defined twice (also in {other})")]
+    DuplicateRule {
+        file: String,
+        rule: String,
+        other: String,
+    },
+    #[error("keyword automaton: {0}")]
+    Keywords(String),
+}
+
+/// A rule as the engine needs it at scan time.
+#[derive(Debug)]
+struct CompiledRule {
+    id: String,
+    category: Category,
+    entity: String,
+    severity: Severity,
+    validator: Option<Validator>,
+    min_entropy: Option<f64>,
+    confidence: f32,
+    needs_keyword: bool,
+    source: String,
+}
+
+/// A rule's public description, for `promptwall rules list`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleInfo {
+    pub id: String,
+    pub category: Category,
+    pub entity: String,
+    pub severity: Severity,
+    pub source: String,
+}
+
+/// A rule example that did not behave as its pack says it should.
+#[derive(Debug, Clone)]
+pub struct ExampleFailure {
+    pub rule: String,
+    pub source: String,
+    pub message: String,
+}
+
+/// All rule packs compiled into one immutable searcher.
+#[derive(Debug)]
+pub struct PatternEngine {
+    /// Every pattern of every rule; pattern id → `pattern_rule`.
+    all: Regex,
+    /// Each pattern alone, used to pull capture group 1 out of a match.
+    single: Vec<Regex>,
+    pattern_rule: Vec<u32>,
+    rules: Vec<CompiledRule>,
+    keywords: Option<AhoCorasick>,
+    /// keyword id → the rules it enables.
+    keyword_rules: Vec<Vec<u32>>,
+    any_rule_without_keyword: bool,
+    examples: Vec<(u32, crate::rules::Examples)>,
+}
+
+fn syntax_config() -> syntax::Config {
+    // ASCII semantics: `\b`, `\w` and `\d` stay byte-oriented, which keeps the lazy DFA on its
+    // fast path for any input. Secrets and identifiers are ASCII; Unicode look-alikes are folded
+    // to ASCII by normalization before matching.
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+impl PatternEngine {
+    /// Compiles every rule of every pack; fails on the first bad regex or duplicate rule id.
+    pub fn new(packs: &[RulePack]) -> Result<Self, EngineError> {
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut single = Vec::new();
+        let mut pattern_rule = Vec::new();
+        let mut rules: Vec<CompiledRule> = Vec::new();
+        let mut keyword_list: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut examples = Vec::new();
+        for pack in packs {
+            for rule in &pack.rules {
+                if let Some(other) = rules.iter().find(|r| r.id == rule.id) {
+                    return Err(EngineError::DuplicateRule {
+                        file: pack.source.clone(),
+                        rule: rule.id.clone(),
+                        other: other.source.clone(),
+                    });
+                }
+                let rule_idx = rules.len() as u32;
+                for (index, pat) in rule.patterns.iter().enumerate() {
+                    let regex_err = |reason: String| EngineError::Regex {
+                        file: pack.source.clone(),
+                        rule: rule.id.clone(),
+                        index,
+                        reason,
+                    };
+                    let re = Regex::builder()
+                        .syntax(syntax_config())
+                        .build(pat)
+                        .map_err(|e| regex_err(e.to_string()))?;
+                    if re.is_match("") {
+                        return Err(regex_err("pattern matches the empty string".into()));
+                    }
+                    single.push(re);
+                    patterns.push(pat);
+                    pattern_rule.push(rule_idx);
+                }
+                for kw in &rule.keywords {
+                    let lower = kw.to_ascii_lowercase();
+                    match keyword_list.iter().position(|k| *k == lower) {
+                        Some(i) => keyword_rules[i].push(rule_idx),
+                        None => {
+                            keyword_list.push(lower);
+                            keyword_rules.push(vec![rule_idx]);
+                        }
+                    }
+                }
+                examples.push((rule_idx, rule.examples.clone()));
+                rules.push(CompiledRule {
+                    id: rule.id.clone(),
+                    category: rule.category,
+                    entity: rule.entity.clone(),
+                    severity: rule.severity,
+                    validator: rule.validator,
+                    min_entropy: rule.min_entropy,
+                    confidence: rule.confidence,
+                    needs_keyword: !rule.keywords.is_empty(),
+                    source: pack.source.clone(),
+                });
+            }
+        }
+        let all = Regex::builder()
+            .syntax(syntax_config())
+            .build_many(&patterns)
+            .map_err(|e| EngineError::Regex {
+                file: "<all packs>".into(),
+                rule: "<combined>".into(),
+                index: 0,
+                reason: e.to_string(),
+            })?;
+        let keywords = if keyword_list.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&keyword_list)
+                    .map_err(|e| EngineError::Keywords(e.to_string()))?,
+            )
+        };
+        Ok(PatternEngine {
+            all,
+            single,
+            pattern_rule,
+            any_rule_without_keyword: rules.iter().any(|r| !r.needs_keyword),
+            rules,
+            keywords,
+            keyword_rules,
+            examples,
+        })
+    }
+
+    /// The number of compiled rules.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Describes every compiled rule.
+    pub fn rules(&self) -> Vec<RuleInfo> {
+        self.rules
+            .iter()
+            .map(|r| RuleInfo {
+                id: r.id.clone(),
+                category: r.category,
+                entity: r.entity.clone(),
+                severity: r.severity,
+                source: r.source.clone(),
+            })
+            .collect()
+    }
+
+    /// Finds every confirmed value in `text`, ordered by start offset.
+    ///
+    /// Where two patterns could match at one place, the leftmost match wins, and among matches
+    /// starting at the same byte, the pattern listed first in the packs wins; the result is
+    /// deterministic and findings never overlap.
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let hay = text.as_bytes();
+        let mut hits: Vec<(usize, usize, u32)> = Vec::new();
+        if let Some(ac) = &self.keywords {
+            for m in ac.find_overlapping_iter(hay) {
+                hits.push((m.start(), m.end(), m.pattern().as_u32()));
+            }
+        }
+        if hits.is_empty() && !self.any_rule_without_keyword {
+            return Vec::new();
+        }
+        let mut findings = Vec::new();
+        let mut caps: Option<Captures> = None;
+        for m in self.all.find_iter(hay) {
+            if m.is_empty() {
+                continue;
+            }
+            let pid = m.pattern().as_usize();
+            let rule_idx = self.pattern_rule[pid];
+            let rule = &self.rules[rule_idx as usize];
+            if rule.needs_keyword && !self.keyword_near(&hits, rule_idx, m.start(), m.end()) {
+                continue;
+            }
+            let (start, end) = self.value_span(pid, hay, m.start(), m.end(), &mut caps);
+            let value = &hay[start..end];
+            if let Some(min) = rule.min_entropy {
+                if shannon_entropy(value) < min {
+                    continue;
+                }
+            }
+            if let Some(v) = rule.validator {
+                if !v.check(value) {
+                    continue;
+                }
+            }
+            let (start, end) = snap_to_chars(text, start, end);
+            findings.push(Finding {
+                rule: rule.id.clone(),
+                category: rule.category,
+                entity: rule.entity.clone(),
+                severity: rule.severity,
+                start,
+                end,
+                score: rule.confidence,
+                validator: rule.validator.map(Validator::name),
+            });
+        }
+        findings
+    }
+
+    fn keyword_near(
+        &self,
+        hits: &[(usize, usize, u32)],
+        rule: u32,
+        start: usize,
+        end: usize,
+    ) -> bool {
+        let lo = start.saturating_sub(KEYWORD_WINDOW);
+        let hi = end + KEYWORD_WINDOW;
+        // `hits` is sorted by end offset (overlapping iteration reports matches as they end).
+        let first = hits.partition_point(|h| h.1 < lo);
+        hits[first..]
+            .iter()
+            .take_while(|h| h.1 <= hi + KEYWORD_WINDOW)
+            .any(|h| h.0 >= lo && h.1 <= hi && self.keyword_rules[h.2 as usize].contains(&rule))
+    }
+
+    /// The span of capture group 1 if the pattern has one and it took part, else the match.
+    fn value_span(
+        &self,
+        pid: usize,
+        hay: &[u8],
+        start: usize,
+        end: usize,
+        caps: &mut Option<Captures>,
+    ) -> (usize, usize) {
+        let re = &self.single[pid];
+        if re.captures_len() < 2 {
+            return (start, end);
+        }
+        let caps = caps.get_or_insert_with(|| re.create_captures());
+        if caps.group_info().all_group_len() != re.captures_len() {
+            *caps = re.create_captures();
+        }
+        let input = Input::new(hay).range(start..end).anchored(Anchored::Yes);
+        re.search_captures(&input, caps);
+        match caps.get_group(1) {
+            Some(span) if !span.is_empty() => (span.start, span.end),
+            _ => (start, end),
+        }
+    }
+
+    /// Runs every rule's shipped examples and reports each mismatch by rule id.
+    pub fn test_examples(&self) -> Vec<ExampleFailure> {
+        let mut failures = Vec::new();
+        for (rule_idx, ex) in &self.examples {
+            let rule = &self.rules[*rule_idx as usize];
+            let fail = |message: String| ExampleFailure {
+                rule: rule.id.clone(),
+                source: rule.source.clone(),
+                message,
+            };
+            for pos in &ex.positive {
+                let found = self.scan(&pos.text);
+                let ok = found
+                    .iter()
+                    .any(|f| f.rule == rule.id && &pos.text[f.start..f.end] == pos.value);
+                if !ok {
+                    let got: Vec<String> = found
+                        .iter()
+                        .map(|f| format!("{}={:?}", f.rule, &pos.text[f.start..f.end]))
+                        .collect();
+                    failures.push(fail(format!(
+                        "positive example {:?}: expected {:?}, found [{}]",
+                        pos.text,
+                        pos.value,
+                        got.join(", ")
+                    )));
+                }
+            }
+            for neg in &ex.negative {
+                if self.scan(neg).iter().any(|f| f.rule == rule.id) {
+                    failures.push(fail(format!("negative example {neg:?} was flagged")));
+                }
+            }
+        }
+        failures
+    }
+}
+
+fn snap_to_chars(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    while start > 0 && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while end < text.len() && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    (start, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> PatternEngine {
+        crate::builtin_engine().expect("built-in packs compile")
+    }
+
+    #[test]
+    fn every_builtin_rule_example_passes() {
+        let failures = engine().test_examples();
+        let report: Vec<String> = failures
+            .iter()
+            .map(|f| format!("{} ({}): {}", f.rule, f.source, f.message))
+            .collect();
+        assert!(report.is_empty(), "{}", report.join("\n"));
+    }
+
+    #[test]
+    fn finds_aws_key_with_offsets_into_the_original_text() {
+        let text = "héllo, my key is AKIAQWERTYUIOPASDFGH ok";
+        let f = engine().scan(text);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(&text[f[0].start..f[0].end], "AKIAQWERTYUIOPASDFGH");
+        assert_eq!(f[0].category, Category::Secret);
+        assert_eq!(f[0].entity, "aws_access_key");
+    }
+
+    #[test]
+    fn benign_prose_and_code_have_no_findings() {
+        let text = "fn main() { let key = get_key(); println!(\"{}\", key); } // AKIA prefix docs";
+        assert!(engine().scan(text).is_empty());
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_names_file_rule_and_reason() {
+        let yaml = r#"
+pack: broken
+rules:
+  - id: bad-one
+    category: secret
+    entity: thing
+    severity: high
+    description: broken
+    patterns: ['(unclosed']
+    confidence: 0.9
+    examples: { positive: [{ text: "x(unclosed", match: "(unclosed" }], negative: ["y"] }
+"#;
+        let pack = RulePack::from_yaml("broken.yaml", yaml).unwrap();
+        let err = PatternEngine::new(&[pack]).unwrap_err().to_string();
+        assert!(
+            err.contains("broken.yaml") && err.contains("bad-one") && err.contains("pattern 0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_rejected_with_its_line() {
+        let yaml = "pack: p\nrules:\n  - id: a\n    categry: secret\n";
+        let err = RulePack::from_yaml("p.yaml", yaml).unwrap_err().to_string();
+        assert!(
+            err.contains("p.yaml") && err.contains("categry") && err.contains("line 4"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn engine_is_shareable_across_threads() {
+        fn assert_sync<T: Send + Sync>() {}
+        assert_sync::<PatternEngine>();
+    }
+}

@@ -1,0 +1,357 @@
+//! A mock LLM server speaking the shapes of OpenAI (Chat Completions, Responses), Anthropic
+//! Messages and Gemini generateContent, in JSON or SSE, over HTTP or TLS, HTTP/1.1 or HTTP/2.
+//!
+//! It records every request it receives, so tests can prove what reached the upstream.
+//!
+//! Per-request controls (headers): `x-mock-tokens` (tokens in the answer), `x-mock-delay-ms`
+//! (between tokens), `x-mock-header-delay-ms` (before the response head), `x-mock-echo: 1`
+//! (answer with the last user text instead of generated tokens).
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::{Request, Response, StatusCode};
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// One request as the mock received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub host: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+/// Defaults for requests that carry no control headers.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    pub tokens: usize,
+    pub delay: Duration,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            tokens: 8,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// A running mock; dropping it does not stop the server (it lives as long as the runtime).
+pub struct MockServer {
+    pub addr: SocketAddr,
+    pub received: Arc<Mutex<Vec<Recorded>>>,
+    /// Streamed events written so far, across all requests (lets tests reason about order).
+    pub events_sent: Arc<AtomicUsize>,
+}
+
+impl MockServer {
+    /// Starts on `addr` (use port 0 for an ephemeral port), with TLS when `tls` is given.
+    pub async fn start(
+        addr: SocketAddr,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        config: MockConfig,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let events_sent = Arc::new(AtomicUsize::new(0));
+        let state = Arc::new(State {
+            received: received.clone(),
+            events_sent: events_sent.clone(),
+            config,
+        });
+        let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = tcp.set_nodelay(true);
+                let state = state.clone();
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                    let builder = auto::Builder::new(TokioExecutor::new());
+                    match acceptor {
+                        Some(a) => {
+                            if let Ok(stream) = a.accept(tcp).await {
+                                let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                            }
+                        }
+                        None => {
+                            let _ = builder.serve_connection(TokioIo::new(tcp), svc).await;
+                        }
+                    }
+                });
+            }
+        });
+        Ok(MockServer {
+            addr,
+            received,
+            events_sent,
+        })
+    }
+
+    /// A copy of everything received so far.
+    pub fn received(&self) -> Vec<Recorded> {
+        self.received.lock().expect("mock lock").clone()
+    }
+}
+
+struct State {
+    received: Arc<Mutex<Vec<Recorded>>>,
+    events_sent: Arc<AtomicUsize>,
+    config: MockConfig,
+}
+
+type Body = BoxBody<Bytes, Infallible>;
+
+fn full(status: StatusCode, v: &Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(v.to_string())).boxed())
+        .expect("valid response")
+}
+
+fn header_num(req: &Request<Incoming>, name: &str) -> Option<u64> {
+    req.headers().get(name)?.to_str().ok()?.parse().ok()
+}
+
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let tokens = header_num(&req, "x-mock-tokens")
+        .map(|n| n as usize)
+        .unwrap_or(state.config.tokens);
+    let delay = header_num(&req, "x-mock-delay-ms")
+        .map(Duration::from_millis)
+        .unwrap_or(state.config.delay);
+    let header_delay = header_num(&req, "x-mock-header-delay-ms").map(Duration::from_millis);
+    let echo = req.headers().contains_key("x-mock-echo");
+    let method = req.method().to_string();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(full(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": "unreadable body"}),
+            ))
+        }
+    };
+    state.received.lock().expect("mock lock").push(Recorded {
+        method: method.clone(),
+        path: path.clone(),
+        host,
+        headers,
+        body: body.clone(),
+    });
+    if let Some(d) = header_delay {
+        tokio::time::sleep(d).await;
+    }
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let words: Vec<String> = if echo {
+        last_user_text(&parsed)
+            .split_inclusive(' ')
+            .map(str::to_string)
+            .collect()
+    } else {
+        (0..tokens).map(|i| format!("tok{i} ")).collect()
+    };
+    let route = path.split('?').next().unwrap_or_default();
+    let stream = parsed
+        .get("stream")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+        || route.ends_with(":streamGenerateContent");
+    let kind = if route.ends_with("/chat/completions") {
+        Kind::Chat
+    } else if route.ends_with("/responses") {
+        Kind::Responses
+    } else if route.ends_with("/messages") {
+        Kind::Anthropic
+    } else if route.ends_with(":generateContent") || route.ends_with(":streamGenerateContent") {
+        Kind::Gemini
+    } else if route.ends_with("/models") {
+        return Ok(full(
+            StatusCode::OK,
+            &json!({"object": "list", "data": [{"id": "mock-model", "object": "model"}]}),
+        ));
+    } else {
+        return Ok(full(
+            StatusCode::NOT_FOUND,
+            &json!({"error": {"message": format!("mock-llm: no route for {route}")}}),
+        ));
+    };
+    if !stream {
+        return Ok(full(StatusCode::OK, &kind.complete(&words.concat())));
+    }
+    let events = kind.events(&words);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    let sent = state.events_sent.clone();
+    tokio::spawn(async move {
+        for (i, ev) in events.into_iter().enumerate() {
+            if i > 0 && !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if tx.send(Bytes::from(ev)).await.is_err() {
+                return;
+            }
+            sent.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let body = StreamBody::new(tokio_stream_from(rx).map(|b| Ok::<_, Infallible>(Frame::data(b))));
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(BodyExt::boxed(body))
+        .expect("valid response"))
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
+) -> impl futures_util::Stream<Item = Bytes> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// The last user-visible text of a request, for echo mode.
+fn last_user_text(v: &Value) -> String {
+    if let Some(msgs) = v.get("messages").and_then(Value::as_array) {
+        if let Some(m) = msgs
+            .iter()
+            .rev()
+            .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        {
+            return match m.get("content") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Array(parts)) => parts
+                    .iter()
+                    .filter_map(|p| p.get("text").and_then(Value::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => String::new(),
+            };
+        }
+    }
+    if let Some(s) = v.get("input").and_then(Value::as_str) {
+        return s.to_string();
+    }
+    if let Some(contents) = v.get("contents").and_then(Value::as_array) {
+        if let Some(t) = contents
+            .last()
+            .and_then(|c| c.pointer("/parts/0/text"))
+            .and_then(Value::as_str)
+        {
+            return t.to_string();
+        }
+    }
+    String::new()
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Chat,
+    Responses,
+    Anthropic,
+    Gemini,
+}
+
+impl Kind {
+    fn complete(self, text: &str) -> Value {
+        match self {
+            Kind::Chat => json!({
+                "id": "chatcmpl-mock", "object": "chat.completion", "created": 0, "model": "mock-model",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+            }),
+            Kind::Responses => json!({
+                "id": "resp_mock", "object": "response", "status": "completed", "model": "mock-model",
+                "output": [{"type": "message", "id": "msg_mock", "role": "assistant", "status": "completed",
+                            "content": [{"type": "output_text", "text": text, "annotations": []}]}]
+            }),
+            Kind::Anthropic => json!({
+                "id": "msg_mock", "type": "message", "role": "assistant", "model": "mock-model",
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "usage": {"input_tokens": 1, "output_tokens": 1}
+            }),
+            Kind::Gemini => json!({
+                "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+                "modelVersion": "mock-model"
+            }),
+        }
+    }
+
+    fn events(self, words: &[String]) -> Vec<String> {
+        let data = |v: Value| format!("data: {v}\n\n");
+        let named = |name: &str, v: Value| format!("event: {name}\ndata: {v}\n\n");
+        let mut out = Vec::new();
+        match self {
+            Kind::Chat => {
+                out.push(data(json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})));
+                for w in words {
+                    out.push(data(json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": w}}]})));
+                }
+                out.push(data(json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})));
+                out.push("data: [DONE]\n\n".into());
+            }
+            Kind::Responses => {
+                out.push(named("response.created", json!({"type": "response.created", "response": {"id": "resp_mock", "status": "in_progress"}})));
+                for w in words {
+                    out.push(named("response.output_text.delta", json!({"type": "response.output_text.delta", "item_id": "msg_mock", "output_index": 0, "content_index": 0, "delta": w})));
+                }
+                out.push(named("response.completed", json!({"type": "response.completed", "response": {"id": "resp_mock", "status": "completed"}})));
+            }
+            Kind::Anthropic => {
+                out.push(named("message_start", json!({"type": "message_start", "message": {"id": "msg_mock", "type": "message", "role": "assistant", "content": [], "model": "mock-model"}})));
+                out.push(named("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})));
+                for w in words {
+                    out.push(named("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": w}})));
+                }
+                out.push(named(
+                    "content_block_stop",
+                    json!({"type": "content_block_stop", "index": 0}),
+                ));
+                out.push(named("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": words.len()}})));
+                out.push(named("message_stop", json!({"type": "message_stop"})));
+            }
+            Kind::Gemini => {
+                for w in words {
+                    out.push(data(json!({"candidates": [{"content": {"role": "model", "parts": [{"text": w}]}, "index": 0}]})));
+                }
+            }
+        }
+        out
+    }
+}

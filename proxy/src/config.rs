@@ -1,0 +1,351 @@
+//! The `promptwall serve` configuration: YAML, every field optional, unknown fields rejected.
+//!
+//! With no file at all, [`Config::default`] gives the embedded defaults from DESIGN.md §2.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+/// Why a config file was rejected; the message names the file, line and field.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read config: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// Top-level configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The explicit forward proxy (CONNECT and absolute-form HTTP).
+    pub listen: SocketAddr,
+    pub gateway: GatewayConfig,
+    pub admin: AdminConfig,
+    /// Holds the generated CA and, later, the audit database.
+    pub state_dir: PathBuf,
+    pub ca: CaConfig,
+    pub auth: AuthConfig,
+    pub destinations: DestinationsConfig,
+    pub upstream: UpstreamConfig,
+    pub limits: LimitsConfig,
+    /// Worker threads per listener; 0 means one per CPU.
+    pub threads: usize,
+    /// Seconds to let in-flight requests finish on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+/// The API-gateway listener, reached through a base URL such as `http://host:8081/openai/v1`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    /// Serve TLS with a certificate minted from the CA for these names (empty: plain HTTP).
+    pub tls_names: Vec<String>,
+    /// Azure OpenAI resource used when a gateway path names none.
+    pub azure_resource: Option<String>,
+}
+
+/// The admin listener (health and readiness today; the admin API grows here).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+}
+
+/// Where the interception CA comes from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaConfig {
+    /// An enterprise CA certificate (PEM). With `key`, replaces the generated CA.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+/// Proxy authentication: who is sending the traffic.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Answer 407 to requests without valid `Proxy-Authorization`.
+    pub required: bool,
+    /// Tenant for unauthenticated traffic when `required` is false.
+    pub default_tenant: String,
+    /// Credentials, stored as salted SHA-256 hashes (see `promptwall auth hash`).
+    pub credentials: Vec<CredentialConfig>,
+}
+
+/// One accepted credential: a Basic username/password or a Bearer token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialConfig {
+    /// For Basic auth; absent for Bearer tokens.
+    pub username: Option<String>,
+    /// `sha256:<salt-hex>:<digest-hex>` of the password or token.
+    pub secret_hash: String,
+    pub tenant: String,
+    /// The user name recorded; defaults to `username`.
+    pub user: Option<String>,
+}
+
+/// Which hosts are AI destinations (intercepted) and which are tunnelled blind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DestinationsConfig {
+    /// Start from the built-in catalog.
+    pub builtin_catalog: bool,
+    /// Extra AI hosts: `host` exact or `*.suffix`, mapped to a provider name.
+    pub extra: BTreeMap<String, String>,
+    /// Hosts never intercepted even if the catalog lists them.
+    pub never_intercept: Vec<String>,
+}
+
+/// How PromptWall talks to the real providers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamConfig {
+    pub connect_timeout_ms: u64,
+    /// Time allowed for the upstream's response headers.
+    pub header_timeout_ms: u64,
+    /// Longest silence allowed between response body chunks (streams included).
+    pub idle_timeout_ms: u64,
+    /// An extra CA bundle (PEM) trusted for upstream TLS, besides the platform roots.
+    pub extra_ca_file: Option<PathBuf>,
+    /// Fixed addresses for host names (the address's port replaces the requested one), for
+    /// private endpoints and tests. Applies to intercepted, gateway and tunnelled traffic.
+    pub resolve: BTreeMap<String, SocketAddr>,
+}
+
+/// Bounds on what a client may send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest request body buffered for inspection; larger gets 413.
+    pub max_body_bytes: usize,
+    /// Time allowed for a client to send its request head and body.
+    pub client_read_timeout_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".parse().expect("literal address"),
+            gateway: GatewayConfig::default(),
+            admin: AdminConfig::default(),
+            state_dir: default_state_dir(),
+            ca: CaConfig::default(),
+            auth: AuthConfig::default(),
+            destinations: DestinationsConfig::default(),
+            upstream: UpstreamConfig::default(),
+            limits: LimitsConfig::default(),
+            threads: 0,
+            shutdown_grace_secs: 5,
+        }
+    }
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            enabled: true,
+            listen: "127.0.0.1:8081".parse().expect("literal address"),
+            tls_names: Vec::new(),
+            azure_resource: None,
+        }
+    }
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: true,
+            listen: "127.0.0.1:9090".parse().expect("literal address"),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            required: false,
+            default_tenant: "default".into(),
+            credentials: Vec::new(),
+        }
+    }
+}
+
+impl Default for DestinationsConfig {
+    fn default() -> Self {
+        DestinationsConfig {
+            builtin_catalog: true,
+            extra: BTreeMap::new(),
+            never_intercept: Vec::new(),
+        }
+    }
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        UpstreamConfig {
+            connect_timeout_ms: 5_000,
+            header_timeout_ms: 60_000,
+            idle_timeout_ms: 120_000,
+            extra_ca_file: None,
+            resolve: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body_bytes: 8 * 1024 * 1024,
+            client_read_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// `$PROMPTWALL_STATE_DIR`, else `$XDG_STATE_HOME/promptwall`, else `~/.local/state/promptwall`.
+fn default_state_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PROMPTWALL_STATE_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME") {
+        return PathBuf::from(dir).join("promptwall");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/state/promptwall"),
+        None => PathBuf::from("promptwall-state"),
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_yaml(&path.display().to_string(), &text)
+    }
+
+    /// Parses and validates config text; `origin` names it in errors.
+    pub fn from_yaml(origin: &str, text: &str) -> Result<Self, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: origin.to_string(),
+            message,
+        };
+        let de = serde_yaml::Deserializer::from_str(text);
+        let config: Config = match serde_path_to_error::deserialize(de) {
+            Ok(c) => c,
+            Err(e) => {
+                let field = e.path().to_string();
+                let inner = e.into_inner();
+                // serde_yaml's message already carries "at line L column C".
+                return Err(invalid(format!("field `{field}`: {inner}")));
+            }
+        };
+        config.validate().map_err(invalid)?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.limits.max_body_bytes == 0 {
+            return Err("field `limits.max_body_bytes`: must be greater than 0".into());
+        }
+        for (field, ms) in [
+            (
+                "upstream.connect_timeout_ms",
+                self.upstream.connect_timeout_ms,
+            ),
+            (
+                "upstream.header_timeout_ms",
+                self.upstream.header_timeout_ms,
+            ),
+            ("upstream.idle_timeout_ms", self.upstream.idle_timeout_ms),
+            (
+                "limits.client_read_timeout_ms",
+                self.limits.client_read_timeout_ms,
+            ),
+        ] {
+            if ms == 0 {
+                return Err(format!(
+                    "field `{field}`: must be greater than 0 (timeouts are always bounded)"
+                ));
+            }
+        }
+        if self.ca.cert.is_some() != self.ca.key.is_some() {
+            return Err("field `ca`: `cert` and `key` must be given together".into());
+        }
+        if self.auth.required && self.auth.credentials.is_empty() {
+            return Err("field `auth.credentials`: `auth.required` is true but no credentials are configured".into());
+        }
+        for (i, c) in self.auth.credentials.iter().enumerate() {
+            crate::identity::SecretHash::parse(&c.secret_hash)
+                .map_err(|e| format!("field `auth.credentials[{i}].secret_hash`: {e}"))?;
+        }
+        for key in self.upstream.resolve.keys() {
+            if key.is_empty() || key.contains([':', '/', ' ']) {
+                return Err(format!(
+                    "field `upstream.resolve.{key}`: keys are host names"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Milliseconds to a [`Duration`], for the timeouts above.
+    pub fn ms(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_the_embedded_defaults() {
+        let c = Config::from_yaml("c.yaml", "{}").unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.admin.listen.to_string(), "127.0.0.1:9090");
+    }
+
+    #[test]
+    fn unknown_field_names_the_field_and_line() {
+        let err = Config::from_yaml(
+            "c.yaml",
+            "listen: 127.0.0.1:1\nupstream:\n  conect_timeout_ms: 5\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("c.yaml") && err.contains("conect_timeout_ms") && err.contains("line 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_the_field_path() {
+        let err = Config::from_yaml("c.yaml", "limits:\n  max_body_bytes: lots\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("limits.max_body_bytes"), "{err}");
+    }
+
+    #[test]
+    fn zero_timeout_is_rejected() {
+        let err = Config::from_yaml("c.yaml", "upstream:\n  header_timeout_ms: 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("upstream.header_timeout_ms"), "{err}");
+    }
+}

@@ -1,0 +1,17 @@
+//! PromptWall's proxy: listeners, TLS interception, provider adapters and the request pipeline.
+//!
+//! The binary (`main.rs`) is a thin CLI over this library, so integration tests and tools can
+//! drive the same code.
+
+pub mod catalog;
+pub mod config;
+pub mod handler;
+pub mod identity;
+pub mod inspect;
+pub mod listener;
+pub mod mitm;
+pub mod providers;
+pub mod route;
+pub mod serve;
+pub mod telemetry;
+pub mod upstream;

@@ -1,0 +1,198 @@
+//! The forward-proxy front door: `CONNECT host:port` and absolute-form HTTP on one port.
+//!
+//! pingora's HTTP proxy rejects CONNECT, so this `ServerApp` reads the first request itself:
+//! - `CONNECT` to an AI destination: answer 200, terminate TLS with a minted certificate, and
+//!   hand the decrypted stream to the HTTP app (HTTP/1.1 or HTTP/2 by ALPN);
+//! - `CONNECT` to anything else: connect upstream, answer 200, and copy bytes blind;
+//! - anything else: an absolute-form HTTP request, handed whole to the HTTP app.
+
+use crate::handler::{AiHttpApp, Shared};
+use crate::identity::AuthFailure;
+use crate::listener::tunnel;
+use crate::mitm;
+use crate::route::{parse_authority, ConnectInfo};
+use async_trait::async_trait;
+use pingora_core::apps::ServerApp;
+use pingora_core::listeners::tls::Acceptor;
+use pingora_core::listeners::TlsAccept;
+use pingora_core::protocols::http::v1::server::HttpSession;
+use pingora_core::protocols::l4::stream::Stream as L4Stream;
+use pingora_core::protocols::tls::server::handshake_with_callback;
+use pingora_core::protocols::tls::TlsRef;
+use pingora_core::protocols::Stream;
+use pingora_core::server::ShutdownWatch;
+use std::any::Any;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::timeout;
+
+/// The `ServerApp` behind the forward-proxy port.
+pub struct FrontDoor {
+    pub shared: Arc<Shared>,
+    /// Serves requests inside intercepted TLS sessions.
+    pub intercepted: Arc<AiHttpApp>,
+    /// Serves absolute-form plain-HTTP requests.
+    pub plain: Arc<AiHttpApp>,
+}
+
+/// Attaches the CONNECT target and identity to the TLS session, where the HTTP app finds them.
+struct CarryConnectInfo(Arc<ConnectInfo>);
+
+#[async_trait]
+impl TlsAccept for CarryConnectInfo {
+    async fn handshake_complete_callback(
+        &self,
+        _tls: &TlsRef,
+    ) -> Option<Arc<dyn Any + Send + Sync>> {
+        Some(self.0.clone())
+    }
+}
+
+#[async_trait]
+impl ServerApp for FrontDoor {
+    async fn process_new(
+        self: &Arc<Self>,
+        stream: Stream,
+        shutdown: &ShutdownWatch,
+    ) -> Option<Stream> {
+        let Ok(l4) = stream.into_any().downcast::<L4Stream>() else {
+            tracing::error!("forward proxy listener got a non-TCP stream");
+            return None;
+        };
+        let mut l4 = *l4;
+        let read_timeout =
+            crate::config::Config::ms(self.shared.config.limits.client_read_timeout_ms);
+        let prefix = match timeout(read_timeout, read_prefix(&mut l4)).await {
+            Ok(Ok(p)) if !p.is_empty() => p,
+            _ => return None,
+        };
+        l4.rewind(&prefix);
+        if !prefix.starts_with(b"CONNECT ") {
+            return self.plain.process_new(Box::new(l4), shutdown).await;
+        }
+        self.connect(l4, shutdown).await;
+        None
+    }
+}
+
+/// Reads until 8 bytes, a newline or EOF: enough to tell CONNECT from any other method.
+async fn read_prefix(s: &mut L4Stream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(8);
+    let mut byte = [0u8; 8];
+    while buf.len() < 8 && !buf.contains(&b'\n') {
+        let n = s.read(&mut byte[..8 - buf.len()]).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&byte[..n]);
+    }
+    Ok(buf)
+}
+
+async fn write_raw(stream: &mut Stream, status_line: &str, extra: &str, body: &str) {
+    let msg = format!(
+        "HTTP/1.1 {status_line}\r\n{extra}content-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(msg.as_bytes()).await;
+    let _ = stream.flush().await;
+}
+
+impl FrontDoor {
+    async fn connect(&self, l4: L4Stream, shutdown: &ShutdownWatch) {
+        let shared = &self.shared;
+        let read_timeout = crate::config::Config::ms(shared.config.limits.client_read_timeout_ms);
+        let mut http = HttpSession::new(Box::new(l4));
+        let parsed = timeout(read_timeout, http.read_request()).await;
+        let target = match parsed {
+            Ok(Ok(Some(_))) => {
+                parse_authority(&String::from_utf8_lossy(http.req_header().raw_path()))
+            }
+            Ok(Ok(None)) | Err(_) => return,
+            Ok(Err(_)) => None,
+        };
+        let auth_header = http
+            .get_header("proxy-authorization")
+            .map(|v| v.as_bytes().to_vec());
+        let mut stream = http.into_inner();
+        let Some((host, port)) = target else {
+            write_raw(
+                &mut stream,
+                "400 Bad Request",
+                "",
+                "PromptWall: malformed CONNECT request; expected `CONNECT host:port HTTP/1.1`\n",
+            )
+            .await;
+            return;
+        };
+        let identity = match shared.auth.identify(auth_header.as_deref()) {
+            Ok(id) => id,
+            Err(f) => {
+                tracing::info!(target: "promptwall::connect", host = %host, reason = %f, "proxy authentication failed");
+                let body = match f {
+                    AuthFailure::Missing => "PromptWall: proxy authentication required\n",
+                    AuthFailure::Invalid => "PromptWall: proxy credentials not accepted\n",
+                };
+                write_raw(
+                    &mut stream,
+                    "407 Proxy Authentication Required",
+                    "proxy-authenticate: Basic realm=\"PromptWall\"\r\nproxy-authenticate: Bearer realm=\"PromptWall\"\r\n",
+                    body,
+                )
+                .await;
+                return;
+            }
+        };
+        match shared.catalog.lookup(&host).map(str::to_string) {
+            None => {
+                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = identity.user.as_deref().unwrap_or("-"), host = %host, port, mode = "tunnel", "connect");
+                tunnel::run(shared, stream, &host, port).await;
+            }
+            Some(provider) => {
+                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = identity.user.as_deref().unwrap_or("-"), host = %host, port, provider = %provider, mode = "intercept", "connect");
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                    .await;
+                if stream.flush().await.is_err() {
+                    return;
+                }
+                let info = ConnectInfo {
+                    host,
+                    port,
+                    provider,
+                    identity,
+                };
+                self.intercept(stream, info, shutdown).await;
+            }
+        }
+    }
+
+    async fn intercept(&self, stream: Stream, info: ConnectInfo, shutdown: &ShutdownWatch) {
+        let Ok(l4) = stream.into_any().downcast::<L4Stream>() else {
+            return;
+        };
+        let host = info.host.clone();
+        let acceptor =
+            Acceptor::from_server_config(mitm::server_config(self.shared.ca.clone(), &host));
+        let carry = CarryConnectInfo(Arc::new(info));
+        let read_timeout =
+            crate::config::Config::ms(self.shared.config.limits.client_read_timeout_ms);
+        let tls = match timeout(
+            read_timeout,
+            handshake_with_callback(&acceptor, *l4, &carry),
+        )
+        .await
+        {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                tracing::info!(target: "promptwall::connect", host = %host, error = %e, "client TLS handshake failed (does the client trust the PromptWall CA?)");
+                return;
+            }
+            Err(_) => {
+                tracing::info!(target: "promptwall::connect", host = %host, "client TLS handshake timed out");
+                return;
+            }
+        };
+        self.intercepted.process_new(Box::new(tls), shutdown).await;
+    }
+}

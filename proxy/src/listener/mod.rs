@@ -1,0 +1,5 @@
+//! The listeners: the forward-proxy front door, the blind tunnel and the admin endpoints.
+
+pub mod admin;
+pub mod forward;
+pub mod tunnel;

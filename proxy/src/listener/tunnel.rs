@@ -1,0 +1,131 @@
+//! Blind tunnels for everything that is not an AI destination: no TLS termination, no
+//! decryption, just bytes, with bounded connect and idle timeouts.
+
+use crate::config::Config;
+use crate::handler::Shared;
+use pingora_core::protocols::Stream;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// Connects to `host:port`, answers the CONNECT, and copies bytes both ways until both sides
+/// finish or the tunnel is idle for the configured time.
+pub async fn run(shared: &Shared, mut client: Stream, host: &str, port: u16) {
+    let connect_timeout = Config::ms(shared.config.upstream.connect_timeout_ms);
+    let upstream = match timeout(connect_timeout, connect(shared, host, port)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            reply(
+                &mut client,
+                "502 Bad Gateway",
+                &format!("PromptWall: cannot reach {host}:{port}: {e}\n"),
+            )
+            .await;
+            return;
+        }
+        Err(_) => {
+            reply(
+                &mut client,
+                "504 Gateway Timeout",
+                &format!("PromptWall: connecting to {host}:{port} timed out\n"),
+            )
+            .await;
+            return;
+        }
+    };
+    let _ = upstream.set_nodelay(true);
+    if client
+        .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        .await
+        .is_err()
+        || client.flush().await.is_err()
+    {
+        return;
+    }
+    let idle = Config::ms(shared.config.upstream.idle_timeout_ms);
+    let (up, down) = splice(client, upstream, idle).await;
+    tracing::debug!(
+        host,
+        port,
+        bytes_up = up,
+        bytes_down = down,
+        "tunnel closed"
+    );
+}
+
+async fn connect(shared: &Shared, host: &str, port: u16) -> std::io::Result<TcpStream> {
+    if let Some(addr) = shared.config.upstream.resolve.get(host) {
+        return TcpStream::connect(*addr).await;
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await?.collect();
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no addresses");
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+async fn reply(client: &mut Stream, status: &str, body: &str) {
+    let msg = format!("HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+    let _ = client.write_all(msg.as_bytes()).await;
+    let _ = client.flush().await;
+}
+
+/// Copies both directions; a direction that ends half-closes the other side. The tunnel ends
+/// when both directions have ended, or when neither has moved a byte for `idle`.
+pub async fn splice<A, B>(a: A, b: B, idle: Duration) -> (u64, u64)
+where
+    A: AsyncRead + AsyncWrite + Unpin + Send,
+    B: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let epoch = Instant::now();
+    let last = Arc::new(AtomicU64::new(0));
+    let (mut ar, mut aw) = tokio::io::split(a);
+    let (mut br, mut bw) = tokio::io::split(b);
+    let up = pump(&mut ar, &mut bw, idle, epoch, last.clone());
+    let down = pump(&mut br, &mut aw, idle, epoch, last);
+    tokio::join!(up, down)
+}
+
+async fn pump<R, W>(
+    r: &mut R,
+    w: &mut W,
+    idle: Duration,
+    epoch: Instant,
+    last: Arc<AtomicU64>,
+) -> u64
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut total = 0u64;
+    loop {
+        match timeout(idle, r.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                if w.write_all(&buf[..n]).await.is_err() || w.flush().await.is_err() {
+                    break;
+                }
+                total += n as u64;
+                last.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+            }
+            Err(_) => {
+                // Idle in this direction; keep going while the other direction is active.
+                let quiet = epoch.elapsed().as_millis() as u64 - last.load(Ordering::Relaxed);
+                if quiet >= idle.as_millis() as u64 {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = w.shutdown().await;
+    total
+}

@@ -1,0 +1,210 @@
+//! Provider adapters: where the texts are in each provider's request JSON, and what its errors
+//! look like, so a blocked request shows up properly in the provider's own SDKs and chat UIs.
+
+pub mod openai;
+
+use serde_json::Value;
+
+/// Who wrote a piece of text the model will see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+    Tool,
+    /// A string found by the generic walker; its role is unknown.
+    Unknown,
+}
+
+/// One text the model would see, and exactly where it sits in the request (a JSON pointer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub role: Role,
+    pub pointer: String,
+    pub text: String,
+}
+
+/// Every text of one request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prompt {
+    pub segments: Vec<Segment>,
+    pub model: Option<String>,
+    pub stream: bool,
+}
+
+/// The error body conventions of each provider family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorShape {
+    OpenAi,
+    Anthropic,
+    Gemini,
+}
+
+impl ErrorShape {
+    /// The shape a provider family's clients understand.
+    pub fn for_provider(provider: &str) -> Self {
+        match provider {
+            "anthropic" | "claude_web" | "bedrock" => ErrorShape::Anthropic,
+            "gemini" | "vertex" | "gemini_web" => ErrorShape::Gemini,
+            _ => ErrorShape::OpenAi,
+        }
+    }
+
+    /// A JSON error body for `status`, in this provider's shape.
+    pub fn body(self, status: u16, kind: ErrorKind, message: &str) -> Vec<u8> {
+        let v = match self {
+            ErrorShape::OpenAi => serde_json::json!({
+                "error": { "message": message, "type": kind.openai_type(), "param": null, "code": kind.code() }
+            }),
+            ErrorShape::Anthropic => serde_json::json!({
+                "type": "error",
+                "error": { "type": kind.anthropic_type(), "message": message }
+            }),
+            ErrorShape::Gemini => serde_json::json!({
+                "error": { "code": status, "message": message, "status": kind.google_status() }
+            }),
+        };
+        serde_json::to_vec(&v).expect("JSON values serialize")
+    }
+}
+
+/// What went wrong, in terms every provider shape can express.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    PolicyViolation,
+    InvalidRequest,
+    TooLarge,
+    Upstream,
+    Timeout,
+    Unavailable,
+}
+
+impl ErrorKind {
+    fn code(self) -> &'static str {
+        match self {
+            ErrorKind::PolicyViolation => "promptwall_policy_block",
+            ErrorKind::InvalidRequest => "promptwall_invalid_request",
+            ErrorKind::TooLarge => "promptwall_body_too_large",
+            ErrorKind::Upstream => "promptwall_upstream_error",
+            ErrorKind::Timeout => "promptwall_upstream_timeout",
+            ErrorKind::Unavailable => "promptwall_unavailable",
+        }
+    }
+    fn openai_type(self) -> &'static str {
+        match self {
+            ErrorKind::PolicyViolation => "policy_violation",
+            ErrorKind::InvalidRequest | ErrorKind::TooLarge => "invalid_request_error",
+            _ => "server_error",
+        }
+    }
+    fn anthropic_type(self) -> &'static str {
+        match self {
+            ErrorKind::PolicyViolation => "permission_error",
+            ErrorKind::InvalidRequest => "invalid_request_error",
+            ErrorKind::TooLarge => "request_too_large",
+            ErrorKind::Timeout | ErrorKind::Upstream => "api_error",
+            ErrorKind::Unavailable => "overloaded_error",
+        }
+    }
+    fn google_status(self) -> &'static str {
+        match self {
+            ErrorKind::PolicyViolation => "PERMISSION_DENIED",
+            ErrorKind::InvalidRequest | ErrorKind::TooLarge => "INVALID_ARGUMENT",
+            ErrorKind::Timeout => "DEADLINE_EXCEEDED",
+            ErrorKind::Upstream => "INTERNAL",
+            ErrorKind::Unavailable => "UNAVAILABLE",
+        }
+    }
+}
+
+/// Extracts the texts of a request to an AI destination.
+///
+/// Known endpoints use their adapter, which knows each field's role; any other JSON is walked
+/// whole, so no string reaches the model unscanned.
+pub fn extract(provider: &str, path: &str, body: &Value) -> Prompt {
+    let family = ErrorShape::for_provider(provider);
+    if family == ErrorShape::OpenAi {
+        if let Some(p) = openai::extract(path, body) {
+            return p;
+        }
+    }
+    let mut prompt = Prompt {
+        model: body
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
+        ..Prompt::default()
+    };
+    walk(body, &mut String::new(), &mut prompt.segments);
+    prompt
+}
+
+/// Collects every string value under `v`, with its JSON pointer.
+pub fn walk(v: &Value, pointer: &mut String, out: &mut Vec<Segment>) {
+    match v {
+        Value::String(s) => out.push(Segment {
+            role: Role::Unknown,
+            pointer: pointer.clone(),
+            text: s.clone(),
+        }),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                walk(item, pointer, out);
+                pointer.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                walk(item, pointer, out);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_parse_as_each_providers_shape() {
+        let o: Value =
+            serde_json::from_slice(&ErrorShape::OpenAi.body(403, ErrorKind::PolicyViolation, "no"))
+                .unwrap();
+        assert_eq!(o["error"]["type"], "policy_violation");
+        assert_eq!(o["error"]["message"], "no");
+        let a: Value = serde_json::from_slice(&ErrorShape::Anthropic.body(
+            403,
+            ErrorKind::PolicyViolation,
+            "no",
+        ))
+        .unwrap();
+        assert_eq!(
+            (a["type"].as_str(), a["error"]["type"].as_str()),
+            (Some("error"), Some("permission_error"))
+        );
+        let g: Value =
+            serde_json::from_slice(&ErrorShape::Gemini.body(403, ErrorKind::PolicyViolation, "no"))
+                .unwrap();
+        assert_eq!(
+            (g["error"]["code"].as_u64(), g["error"]["status"].as_str()),
+            (Some(403), Some("PERMISSION_DENIED"))
+        );
+    }
+
+    #[test]
+    fn generic_walker_finds_every_string_with_escaped_pointers() {
+        let v = serde_json::json!({"a/b": ["x", {"c~": "y"}], "n": 1});
+        let p = extract("anthropic", "/v1/unknown", &v);
+        let ptrs: Vec<&str> = p.segments.iter().map(|s| s.pointer.as_str()).collect();
+        assert_eq!(ptrs, ["/a~1b/0", "/a~1b/1/c~0"]);
+    }
+}

@@ -1,0 +1,164 @@
+//! Test harness: a real `promptwall` process and a real mock upstream, on 127.0.0.1.
+#![allow(dead_code)]
+
+use load_tests::mock::{MockConfig, MockServer};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A free loopback port (bound then released; the kernel does not hand it out again at once).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A unique scratch directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("pw-test-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A mock upstream with TLS for the given names, and its certificate PEM.
+pub async fn tls_mock(names: &[&str], config: MockConfig) -> (MockServer, String) {
+    let ss = load_tests::tls::self_signed(names).unwrap();
+    let mock = MockServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Some(ss.server_config),
+        config,
+    )
+    .await
+    .unwrap();
+    (mock, ss.cert_pem)
+}
+
+/// A running `promptwall serve`, killed on drop.
+pub struct Proxy {
+    pub child: Child,
+    pub proxy: SocketAddr,
+    pub gateway: SocketAddr,
+    pub admin: SocketAddr,
+    pub dir: TempDir,
+    pub ca_pem: String,
+}
+
+impl Proxy {
+    /// Starts the proxy with `extra` YAML appended to a config that sets ports and the state dir.
+    pub async fn start(extra: &str) -> Proxy {
+        let dir = TempDir::new("proxy");
+        let (p, g, a) = (free_port(), free_port(), free_port());
+        let config = format!(
+            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\nadmin:\n  listen: 127.0.0.1:{a}\nstate_dir: {}\nthreads: 2\nshutdown_grace_secs: 1\n{extra}",
+            dir.0.join("state").display()
+        );
+        let path = dir.0.join("promptwall.yaml");
+        std::fs::write(&path, config).unwrap();
+        let log = std::fs::File::create(dir.0.join("proxy.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_promptwall"))
+            .args(["serve", "--config"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut proxy = Proxy {
+            child,
+            proxy: format!("127.0.0.1:{p}").parse().unwrap(),
+            gateway: format!("127.0.0.1:{g}").parse().unwrap(),
+            admin: format!("127.0.0.1:{a}").parse().unwrap(),
+            dir,
+            ca_pem: String::new(),
+        };
+        proxy.wait_ready().await;
+        proxy.ca_pem = std::fs::read_to_string(proxy.dir.0.join("state/ca.pem")).unwrap();
+        proxy
+    }
+
+    async fn wait_ready(&mut self) {
+        let url = format!("http://{}/healthz", self.admin);
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("promptwall exited early ({status}); log:\n{}", self.log());
+            }
+            if let Ok(r) = reqwest::get(&url).await {
+                if r.status() == 200 && std::net::TcpStream::connect(self.proxy).is_ok() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("promptwall did not become ready; log:\n{}", self.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.0.join("proxy.log")).unwrap_or_default()
+    }
+
+    /// A client that sends everything through the proxy and trusts only `roots`.
+    pub fn client(&self, roots: &[&str]) -> reqwest::Client {
+        self.client_builder(roots).build().unwrap()
+    }
+
+    pub fn client_builder(&self, roots: &[&str]) -> reqwest::ClientBuilder {
+        let mut b = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::all(format!("http://{}", self.proxy)).unwrap())
+            .tls_built_in_root_certs(false)
+            .timeout(Duration::from_secs(20));
+        for pem in roots {
+            b = b.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap());
+        }
+        b
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes `pem` to a scratch file and returns it with the YAML that trusts it upstream and
+/// routes `hosts` to `addr`. Keep the `TempDir` alive while the proxy runs.
+pub fn upstream_yaml(pem: &str, addr: SocketAddr, hosts: &[&str]) -> (TempDir, String) {
+    let dir = TempDir::new("upstream-ca");
+    let ca = dir.0.join("upstream-ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let mut y = format!(
+        "upstream:\n  extra_ca_file: {}\n  header_timeout_ms: 2000\n  resolve:\n",
+        ca.display()
+    );
+    for h in hosts {
+        y.push_str(&format!("    {h}: {addr}\n"));
+    }
+    (dir, y)
+}
+
+/// A chat-completions body with one user message.
+pub fn chat(text: &str, stream: bool) -> serde_json::Value {
+    serde_json::json!({
+        "model": "gpt-4o-mini",
+        "stream": stream,
+        "messages": [
+            {"role": "system", "content": "You are helpful."},
+            {"role": "user", "content": text}
+        ]
+    })
+}

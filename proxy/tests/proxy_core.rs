@@ -1,0 +1,357 @@
+//! End-to-end tests of the proxy core: real `promptwall` process, real TLS, real HTTP/1.1 and
+//! HTTP/2 clients, and the mock upstream, all on 127.0.0.1.
+
+mod common;
+
+use common::*;
+use load_tests::mock::MockConfig;
+use std::io::{Read, Write};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+const AI_HOSTS: &[&str] = &[
+    "api.openai.com",
+    "api.anthropic.com",
+    "generativelanguage.googleapis.com",
+];
+
+async fn setup(extra: &str) -> (Proxy, load_tests::mock::MockServer, String, TempDir) {
+    let (mock, mock_pem) = tls_mock(
+        &[
+            "api.openai.com",
+            "api.anthropic.com",
+            "generativelanguage.googleapis.com",
+            "tunnel.test",
+        ],
+        MockConfig::default(),
+    )
+    .await;
+    let mut hosts = AI_HOSTS.to_vec();
+    hosts.push("tunnel.test");
+    let (dir, yaml) = upstream_yaml(&mock_pem, mock.addr, &hosts);
+    let proxy = Proxy::start(&format!("{yaml}{extra}")).await;
+    (proxy, mock, mock_pem, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_ai_connect_is_a_blind_tunnel_showing_the_upstreams_own_certificate() {
+    let (proxy, mock, mock_pem, _d) = setup("").await;
+    // Trusting only the upstream's self-signed certificate works: nothing re-signed the traffic.
+    let url = format!("https://tunnel.test:{}/v1/models", mock.addr.port());
+    let r = proxy.client(&[&mock_pem]).get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Trusting only the PromptWall CA fails: the proxy did not terminate TLS.
+    assert!(proxy
+        .client(&[&proxy.ca_pem])
+        .get(&url)
+        .send()
+        .await
+        .is_err());
+    assert!(proxy.log().contains("mode=\"tunnel\""), "{}", proxy.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ai_connect_is_intercepted_with_a_minted_certificate_and_forwarded_byte_for_byte() {
+    let (proxy, mock, mock_pem, _d) = setup("").await;
+    // The client trusts only the PromptWall CA and checks the host name: the handshake proves
+    // the certificate was minted by that CA for api.openai.com.
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let body = br#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Summarize   the  plan\u00e9 "}],"temperature":0.2}"#;
+    let r = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer sk-test")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("x-promptwall-request-id"));
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["object"], "chat.completion");
+    let got = mock.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        &got[0].body[..],
+        &body[..],
+        "the body reached the upstream unchanged"
+    );
+    assert_eq!(got[0].path, "/v1/chat/completions");
+    assert!(got[0]
+        .headers
+        .iter()
+        .any(|(k, v)| k == "authorization" && v == "Bearer sk-test"));
+    // The upstream's own certificate is not what the client saw.
+    assert!(proxy
+        .client(&[&mock_pem])
+        .get("https://api.openai.com/v1/models")
+        .send()
+        .await
+        .is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompt_with_aws_key_is_blocked_with_openai_error_and_never_reaches_upstream() {
+    let (proxy, mock, _pem, _d) = setup("").await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let r = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .json(&chat("deploy with AKIAQWERTYUIOPASDFGH please", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["type"], "policy_violation");
+    assert_eq!(v["error"]["code"], "promptwall_policy_block");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("aws_access_key"));
+    assert!(
+        !v.to_string().contains("AKIAQWERTYUIOPASDFGH"),
+        "the secret is not echoed back"
+    );
+    assert!(mock.received().is_empty(), "the upstream saw nothing");
+    assert!(
+        !proxy.log().contains("AKIAQWERTYUIOPASDFGH"),
+        "the secret is not logged"
+    );
+    // The same connection keeps working for a clean prompt.
+    let ok = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .json(&chat("hello", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_response_streams_through_incrementally() {
+    let (proxy, mock, _pem, _d) = setup("").await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let mut r = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("x-mock-tokens", "4")
+        .header("x-mock-delay-ms", "300")
+        .json(&chat("stream please", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let first = r.chunk().await.unwrap().unwrap();
+    assert!(first.starts_with(b"data: "), "{first:?}");
+    // 7 events are sent 300 ms apart: the first reached us while most were still unsent.
+    let sent_when_first_arrived = mock.events_sent.load(Ordering::SeqCst);
+    assert!(
+        sent_when_first_arrived < 4,
+        "proxy buffered the stream: {sent_when_first_arrived} events sent before the first arrived"
+    );
+    let mut all = first.to_vec();
+    while let Some(c) = r.chunk().await.unwrap() {
+        all.extend_from_slice(&c);
+    }
+    let text = String::from_utf8(all).unwrap();
+    assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+    assert_eq!(text.matches("data: ").count(), 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_from_the_client_works_on_an_intercepted_connection() {
+    let (proxy, mock, _pem, _d) = setup("").await;
+    let client = proxy
+        .client_builder(&[&proxy.ca_pem])
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let r = client
+        .post("https://api.anthropic.com/v1/messages")
+        .json(&serde_json::json!({"model": "claude-x", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["type"], "message");
+    assert_eq!(mock.received()[0].path, "/v1/messages");
+    // A blocked request over HTTP/2 gets Anthropic's error shape.
+    let r = client
+        .post("https://api.anthropic.com/v1/messages")
+        .json(&serde_json::json!({"model": "claude-x", "messages": [{"role": "user", "content": "key ghp_U8JZpDE0iGXlD6gNCFbaEPFjbD0kH8Oool8D"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["type"].as_str(), v["error"]["type"].as_str()),
+        (Some("error"), Some("permission_error"))
+    );
+    assert_eq!(mock.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_routes_provider_prefixes_to_the_upstream() {
+    let (proxy, mock, _pem, _d) = setup("").await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!(
+            "http://{}/openai/v1/chat/completions",
+            proxy.gateway
+        ))
+        .json(&chat("hello via gateway", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got = mock.received();
+    assert_eq!(got[0].path, "/v1/chat/completions");
+    assert_eq!(got[0].host.as_deref(), Some("api.openai.com"));
+    let r = client
+        .post(format!("http://{}/gemini/v1beta/models/gemini-2.0-flash:generateContent", proxy.gateway))
+        .json(&serde_json::json!({"contents": [{"role": "user", "parts": [{"text": "AKIAQWERTYUIOPASDFGH"}]}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "the generic walker scans Gemini bodies too"
+    );
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["status"], "PERMISSION_DENIED");
+    let r = client
+        .get(format!("http://{}/nope/v1/x", proxy.gateway))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_clear_errors_and_the_proxy_keeps_serving() {
+    let (proxy, mock, _pem, _d) = setup("limits:\n  max_body_bytes: 65536\n").await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let url = "https://api.openai.com/v1/chat/completions";
+
+    let big = chat(&"a".repeat(100_000), false);
+    let r = client.post(url).json(&big).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+
+    let r = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body("{\"messages\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not parse"),
+        "{v}"
+    );
+    assert!(
+        mock.received().is_empty(),
+        "neither bad request was forwarded"
+    );
+
+    // header_timeout_ms is 2000 in the test config; the mock waits 30 s before answering.
+    let r = client
+        .post(url)
+        .header("x-mock-header-delay-ms", "30000")
+        .json(&chat("hi", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 504);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "promptwall_upstream_timeout");
+
+    for garbage in [
+        "CONNECT not-a-host-port HTTP/1.1\r\n\r\n",
+        "CONNECT \u{1}\u{2} HTTP/1.1\r\n\r\n",
+        "CONNECT :0 HTTP/1.1\r\n\r\n",
+    ] {
+        let mut s = std::net::TcpStream::connect(proxy.proxy).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(garbage.as_bytes()).unwrap();
+        let mut resp = String::new();
+        let _ = s.read_to_string(&mut resp);
+        assert!(resp.starts_with("HTTP/1.1 400"), "{garbage:?} -> {resp:?}");
+    }
+
+    let r = client
+        .post(url)
+        .json(&chat("still there?", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_authentication_maps_credentials_and_answers_407_without_them() {
+    let hash = promptwall::identity::SecretHash::create("s3cret");
+    let extra = format!("auth:\n  required: true\n  credentials:\n    - {{ username: alice, secret_hash: \"{hash}\", tenant: acme }}\n");
+    let (proxy, _mock, _pem, _d) = setup(&extra).await;
+    let no_auth = proxy.client(&[&proxy.ca_pem]);
+    let err = no_auth.get("https://api.openai.com/v1/models").send().await;
+    assert!(err.is_err(), "CONNECT without credentials is refused");
+    let mut s = std::net::TcpStream::connect(proxy.proxy).unwrap();
+    s.write_all(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+        .unwrap();
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    assert!(
+        resp.starts_with("HTTP/1.1 407") && resp.contains("proxy-authenticate: Basic"),
+        "{resp}"
+    );
+
+    let proxied = reqwest::Proxy::all(format!("http://{}", proxy.proxy))
+        .unwrap()
+        .basic_auth("alice", "s3cret");
+    let client = reqwest::Client::builder()
+        .proxy(proxied)
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(proxy.ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let r = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .json(&chat("hi", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(proxy.log().contains("tenant=acme"), "{}", proxy.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absolute_form_plain_http_is_proxied() {
+    let plain = load_tests::mock::MockServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+        MockConfig::default(),
+    )
+    .await
+    .unwrap();
+    let proxy = Proxy::start("").await;
+    let client = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::http(format!("http://{}", proxy.proxy)).unwrap())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("http://{}/v1/models", plain.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", proxy.log());
+    assert_eq!(plain.received()[0].path, "/v1/models");
+}
