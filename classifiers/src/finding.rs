@@ -65,7 +65,7 @@ pub struct Finding {
     /// Byte offset one past the value.
     pub end: usize,
     /// Confidence in [0, 1].
-    pub score: f32,
+    pub score: f64,
     /// The validator that confirmed the value, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validator: Option<&'static str>,

@@ -50,7 +50,7 @@ struct CompiledRule {
     severity: Severity,
     validator: Option<Validator>,
     min_entropy: Option<f64>,
-    confidence: f32,
+    confidence: f64,
     needs_keyword: bool,
     source: String,
 }
@@ -320,7 +320,7 @@ impl PatternEngine {
                 let found = self.scan(&pos.text);
                 let ok = found
                     .iter()
-                    .any(|f| f.rule == rule.id && &pos.text[f.start..f.end] == pos.value);
+                    .any(|f| f.rule == rule.id && pos.text[f.start..f.end] == pos.value);
                 if !ok {
                     let got: Vec<String> = found
                         .iter()

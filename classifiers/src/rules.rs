@@ -61,7 +61,7 @@ pub struct Rule {
     #[serde(default)]
     pub min_entropy: Option<f64>,
     /// The score of a confirmed match, in [0, 1].
-    pub confidence: f32,
+    pub confidence: f64,
     pub examples: Examples,
 }
 

@@ -54,7 +54,7 @@ pub fn luhn(value: &[u8]) -> bool {
             _ => return false,
         }
     }
-    count >= 2 && sum % 10 == 0
+    count >= 2 && sum.is_multiple_of(10)
 }
 
 /// Shannon entropy in bits per byte, the classic signal for random-looking secrets.

@@ -74,7 +74,7 @@ impl<T: PartialEq> OneOrMany<T> {
 pub struct When {
     pub category: Option<OneOrMany<Category>>,
     pub entity: Option<OneOrMany<String>>,
-    pub min_score: Option<f32>,
+    pub min_score: Option<f64>,
 }
 
 /// One policy rule.
@@ -109,7 +109,7 @@ pub struct Reason {
     pub category: Category,
     pub entity: String,
     pub count: usize,
-    pub max_score: f32,
+    pub max_score: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -268,7 +268,7 @@ mod tests {
     use super::*;
     use classifiers::Severity;
 
-    fn finding(category: Category, entity: &str, score: f32) -> Finding {
+    fn finding(category: Category, entity: &str, score: f64) -> Finding {
         Finding {
             rule: format!("r-{entity}"),
             category,

@@ -349,3 +349,14 @@ mod tests {
         assert!(err.contains("upstream.header_timeout_ms"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod deploy_example {
+    #[test]
+    fn the_shipped_example_config_is_valid() {
+        let text = include_str!("../../deploy/promptwall.example.yaml");
+        let c = super::Config::from_yaml("deploy/promptwall.example.yaml", text).unwrap();
+        assert!(c.auth.required && c.auth.credentials.len() == 2);
+        assert_eq!(c.gateway.tls_names, ["promptwall.corp.example"]);
+    }
+}

@@ -8,7 +8,7 @@
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::identity::{AuthFailure, Authenticator, Identity};
+use crate::identity::{Authenticator, Identity};
 use crate::inspect::{InspectError, Inspection, Inspector};
 use crate::mitm::ca::CertificateAuthority;
 use crate::providers::{ErrorKind, ErrorShape};
@@ -24,7 +24,7 @@ use pingora_http::ResponseHeader;
 use policy::Action;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::time::timeout;
 
 /// State shared by every listener, built once at start and read-only afterwards.
@@ -312,11 +312,7 @@ impl AiHttpApp {
             .map(|v| v.as_bytes());
         self.shared.auth.identify(header).map_err(|f| {
             let mut r = Reply::new(status, ErrorKind::PolicyViolation, f.to_string());
-            let challenge = match f {
-                AuthFailure::Missing | AuthFailure::Invalid => {
-                    "Basic realm=\"PromptWall\", Bearer realm=\"PromptWall\""
-                }
-            };
+            let challenge = "Basic realm=\"PromptWall\", Bearer realm=\"PromptWall\"";
             r.extra.push((
                 if status == 407 {
                     "proxy-authenticate"
@@ -601,11 +597,6 @@ fn emit(log: &RequestLog, started: Instant) {
         total_ms = started.elapsed().as_millis() as u64,
         "request"
     );
-}
-
-/// Waits at most `d`; used by the front door too.
-pub async fn bounded<T>(d: Duration, f: impl std::future::Future<Output = T>) -> Option<T> {
-    timeout(d, f).await.ok()
 }
 
 /// The minimal dependencies `Shared` needs; kept here so tests can build one.

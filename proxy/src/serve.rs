@@ -6,7 +6,7 @@ use crate::inspect::Inspector;
 use crate::listener::admin::AdminApp;
 use crate::listener::forward::FrontDoor;
 use crate::mitm::ca::CertificateAuthority;
-use anyhow::{bail, Context};
+use anyhow::Context;
 use pingora_core::apps::http_app::HttpServer;
 use pingora_core::listeners::tls::TlsSettings;
 use pingora_core::server::configuration::ServerConf;
@@ -131,8 +131,5 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         rules = shared.inspector.rule_count(),
         "PromptWall is serving"
     );
-    if threads == 0 {
-        bail!("no worker threads");
-    }
     server.run_forever()
 }

@@ -30,9 +30,7 @@ async fn serve_with_no_config_uses_defaults_and_creates_the_ca_and_state_dir() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let pem_over_api = reqwest::get("http://127.0.0.1:9090/v1/ca.pem")
-        .await
-        .map(|r| r);
+    let pem_over_api = reqwest::get("http://127.0.0.1:9090/v1/ca.pem").await;
     let proxy_up = std::net::TcpStream::connect("127.0.0.1:8080").is_ok();
     let gateway_up = std::net::TcpStream::connect("127.0.0.1:8081").is_ok();
     let _ = child.kill();

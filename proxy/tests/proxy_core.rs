@@ -355,3 +355,54 @@ async fn absolute_form_plain_http_is_proxied() {
     assert_eq!(r.status(), 200, "{}", proxy.log());
     assert_eq!(plain.received()[0].path, "/v1/models");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_certificates_are_verified() {
+    // The mock's self-signed certificate is not trusted when no extra CA is configured.
+    let (mock, _pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let proxy = Proxy::start(&format!(
+        "upstream:\n  resolve:\n    api.openai.com: {}\n",
+        mock.addr
+    ))
+    .await;
+    let r = proxy
+        .client(&[&proxy.ca_pem])
+        .post("https://api.openai.com/v1/chat/completions")
+        .json(&chat("hello", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let msg = v["error"]["message"].as_str().unwrap().to_ascii_lowercase();
+    assert!(
+        msg.contains("api.openai.com") && msg.contains("certificate"),
+        "{msg}"
+    );
+    assert!(mock.received().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_shuts_down_gracefully() {
+    let mut proxy = Proxy::start("").await;
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &proxy.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Bounded wait (a hang guard, not a timing assertion): grace is 1 s in the test config.
+    for _ in 0..300 {
+        if let Some(s) = proxy.child.try_wait().unwrap() {
+            assert!(
+                s.success() || s.code().is_none() || s.code() == Some(0),
+                "{s}"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "promptwall did not exit after SIGTERM; log:\n{}",
+        proxy.log()
+    );
+}

@@ -1,0 +1,29 @@
+//! CI smoke run of the load tool: a few requests per scenario, every one must succeed.
+
+#[test]
+fn pw_load_smoke_mode_completes_without_errors() {
+    let promptwall =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/promptwall");
+    if !promptwall.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "promptwall"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pw-load"))
+        .args(["--smoke", "--promptwall"])
+        .arg(&promptwall)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("| PromptWall intercept (CONNECT+TLS) | 20 | 0 |"),
+        "{stdout}"
+    );
+}

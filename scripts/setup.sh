@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what building and testing PromptWall needs, idempotently:
+#  - cmake and a C compiler (pingora builds zlib-ng), via apt when missing;
+#  - libonnxruntime 1.31.1 from the `onnxruntime` wheel on PyPI, into .cache/onnxruntime/ (project-local).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ORT_VERSION=1.31.1
+ORT_DIR=.cache/onnxruntime
+ORT_LIB="$ORT_DIR/libonnxruntime.so.$ORT_VERSION"
+
+sudo_if_needed() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup: need root to run: $*" >&2; exit 1; fi
+}
+
+missing=()
+command -v cmake >/dev/null || missing+=(cmake)
+command -v cc >/dev/null || missing+=(build-essential)
+command -v python3 >/dev/null || missing+=(python3 python3-pip)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo not found; install Rust from https://rustup.rs and re-run" >&2
+  exit 1
+fi
+
+if [ ! -f "$ORT_LIB" ]; then
+  echo "setup: fetching libonnxruntime $ORT_VERSION from the onnxruntime wheel (PyPI)"
+  mkdir -p "$ORT_DIR" .cache/wheels
+  python3 -m pip download -q --no-deps --only-binary=:all: \
+    --python-version 3.11 --implementation cp --platform manylinux_2_28_x86_64 \
+    "onnxruntime==$ORT_VERSION" -d .cache/wheels
+  python3 - "$ORT_VERSION" "$ORT_DIR" <<'PY'
+import glob, sys, zipfile
+version, out = sys.argv[1], sys.argv[2]
+wheel = glob.glob(f".cache/wheels/onnxruntime-{version}-*.whl")[0]
+name = f"onnxruntime/capi/libonnxruntime.so.{version}"
+with zipfile.ZipFile(wheel) as z:
+    with z.open(name) as src, open(f"{out}/libonnxruntime.so.{version}", "wb") as dst:
+        dst.write(src.read())
+PY
+fi
+echo "setup: ok (ORT_DYLIB_PATH=$PWD/$ORT_LIB)"
