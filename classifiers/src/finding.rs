@@ -69,4 +69,7 @@ pub struct Finding {
     /// The validator that confirmed the value, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validator: Option<&'static str>,
+    /// The encodings the value was wrapped in (`base64`, `hex>base64`, ...), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoded_from: Option<String>,
 }

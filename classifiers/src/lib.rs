@@ -5,7 +5,9 @@
 //! which is immutable and searched with `&self`, so one engine is shared by every worker thread
 //! behind an `Arc` and replaced wholesale when packs change.
 
+pub mod decode;
 mod finding;
+pub mod normalize;
 pub mod patterns;
 pub mod rules;
 pub mod validators;

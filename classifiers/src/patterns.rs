@@ -6,6 +6,8 @@
 //! Cost: the aho-corasick pass and the regex pass are each linear in the text. Validators and
 //! capture extraction run only on regex matches.
 
+use crate::decode::Decoder;
+use crate::normalize::normalize;
 use crate::rules::{RuleError, RulePack};
 use crate::validators::{shannon_entropy, Validator};
 use crate::{Category, Finding, Severity};
@@ -18,6 +20,13 @@ use thiserror::Error;
 
 /// How far (bytes) from a match a rule's keyword may appear and still enable the rule.
 const KEYWORD_WINDOW: usize = 64;
+/// Decoding layers: an encoded run inside an encoded run is decoded, up to this depth.
+const MAX_DECODE_DEPTH: u8 = 3;
+/// Decoded bytes one scan may produce in total.
+const DECODE_BUDGET: usize = 4 << 20;
+/// A rejected match shorter than this is retried one byte later, so a failed candidate cannot
+/// hide a real one overlapping it; longer ones resume after the match, keeping scans linear.
+const RETRY_SHORTER_THAN: usize = 256;
 
 /// Why rule packs could not be compiled.
 #[derive(Debug, Error)]
@@ -41,6 +50,13 @@ pub enum EngineError {
     Keywords(String),
 }
 
+/// What a word in the shared automaton does for a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Keyword,
+    Context,
+}
+
 /// A rule as the engine needs it at scan time.
 #[derive(Debug)]
 struct CompiledRule {
@@ -52,6 +68,8 @@ struct CompiledRule {
     min_entropy: Option<f64>,
     confidence: f64,
     needs_keyword: bool,
+    context: Option<(usize, bool, f64)>,
+    stopwords: Vec<String>,
     source: String,
 }
 
@@ -82,10 +100,12 @@ pub struct PatternEngine {
     single: Vec<Regex>,
     pattern_rule: Vec<u32>,
     rules: Vec<CompiledRule>,
-    keywords: Option<AhoCorasick>,
-    /// keyword id → the rules it enables.
-    keyword_rules: Vec<Vec<u32>>,
+    /// Keywords and context words of every rule, in one automaton.
+    words: Option<AhoCorasick>,
+    /// word id → the rules it serves, and how.
+    word_roles: Vec<Vec<(u32, Role)>>,
     any_rule_without_keyword: bool,
+    decoder: Decoder,
     examples: Vec<(u32, crate::rules::Examples)>,
 }
 
@@ -96,6 +116,9 @@ fn syntax_config() -> syntax::Config {
     syntax::Config::new().unicode(false).utf8(false)
 }
 
+/// Keyword hits of one text: (start, end, word id), ordered by end offset.
+type Hits = Vec<(usize, usize, u32)>;
+
 impl PatternEngine {
     /// Compiles every rule of every pack; fails on the first bad regex or duplicate rule id.
     pub fn new(packs: &[RulePack]) -> Result<Self, EngineError> {
@@ -103,9 +126,19 @@ impl PatternEngine {
         let mut single = Vec::new();
         let mut pattern_rule = Vec::new();
         let mut rules: Vec<CompiledRule> = Vec::new();
-        let mut keyword_list: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut word_list: Vec<String> = Vec::new();
+        let mut word_roles: Vec<Vec<(u32, Role)>> = Vec::new();
         let mut examples = Vec::new();
+        let mut add_word = |w: &str, rule: u32, role: Role| {
+            let lower = w.to_ascii_lowercase();
+            match word_list.iter().position(|k| *k == lower) {
+                Some(i) => word_roles[i].push((rule, role)),
+                None => {
+                    word_list.push(lower);
+                    word_roles.push(vec![(rule, role)]);
+                }
+            }
+        };
         for pack in packs {
             for rule in &pack.rules {
                 if let Some(other) = rules.iter().find(|r| r.id == rule.id) {
@@ -135,13 +168,11 @@ impl PatternEngine {
                     pattern_rule.push(rule_idx);
                 }
                 for kw in &rule.keywords {
-                    let lower = kw.to_ascii_lowercase();
-                    match keyword_list.iter().position(|k| *k == lower) {
-                        Some(i) => keyword_rules[i].push(rule_idx),
-                        None => {
-                            keyword_list.push(lower);
-                            keyword_rules.push(vec![rule_idx]);
-                        }
+                    add_word(kw, rule_idx, Role::Keyword);
+                }
+                if let Some(c) = &rule.context {
+                    for w in &c.words {
+                        add_word(w, rule_idx, Role::Context);
                     }
                 }
                 examples.push((rule_idx, rule.examples.clone()));
@@ -154,6 +185,15 @@ impl PatternEngine {
                     min_entropy: rule.min_entropy,
                     confidence: rule.confidence,
                     needs_keyword: !rule.keywords.is_empty(),
+                    context: rule
+                        .context
+                        .as_ref()
+                        .map(|c| (c.window, c.required, c.boost)),
+                    stopwords: rule
+                        .stopwords
+                        .iter()
+                        .map(|w| w.to_ascii_lowercase())
+                        .collect(),
                     source: pack.source.clone(),
                 });
             }
@@ -167,14 +207,14 @@ impl PatternEngine {
                 index: 0,
                 reason: e.to_string(),
             })?;
-        let keywords = if keyword_list.is_empty() {
+        let words = if word_list.is_empty() {
             None
         } else {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
-                    .build(&keyword_list)
+                    .build(&word_list)
                     .map_err(|e| EngineError::Keywords(e.to_string()))?,
             )
         };
@@ -184,8 +224,9 @@ impl PatternEngine {
             pattern_rule,
             any_rule_without_keyword: rules.iter().any(|r| !r.needs_keyword),
             rules,
-            keywords,
-            keyword_rules,
+            words,
+            word_roles,
+            decoder: Decoder::new(),
             examples,
         })
     }
@@ -193,6 +234,11 @@ impl PatternEngine {
     /// The number of compiled rules.
     pub fn rule_count(&self) -> usize {
         self.rules.len()
+    }
+
+    /// Every keyword and context word, for baselines and diagnostics.
+    pub fn keyword_automaton(&self) -> Option<&AhoCorasick> {
+        self.words.as_ref()
     }
 
     /// Describes every compiled rule.
@@ -209,76 +255,164 @@ impl PatternEngine {
             .collect()
     }
 
-    /// Finds every confirmed value in `text`, ordered by start offset.
+    /// Finds every confirmed value in `text`, with byte offsets into `text`, ordered by start.
     ///
-    /// Where two patterns could match at one place, the leftmost match wins, and among matches
-    /// starting at the same byte, the pattern listed first in the packs wins; the result is
-    /// deterministic and findings never overlap.
+    /// The text is scanned as is, then normalized (invisible characters removed, compatibility
+    /// forms and look-alikes folded) when that changes it, then encoded runs are decoded and
+    /// scanned, up to three layers deep. A finding inside decoded content spans the whole
+    /// encoded run in `text` and says which encodings it came through.
+    ///
+    /// Where patterns compete, the leftmost match wins, then the pattern listed first in the
+    /// packs; one rule reports a place once. The result is deterministic.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let mut budget = DECODE_BUDGET;
+        self.scan_layers(text, 0, &mut budget)
+    }
+
+    fn scan_layers(&self, text: &str, depth: u8, budget: &mut usize) -> Vec<Finding> {
+        let mut out = self.scan_plain(text);
+        if let Some(n) = normalize(text) {
+            for mut f in self.scan_plain(&n.text) {
+                (f.start, f.end) = n.original_span(f.start, f.end);
+                push_unique(&mut out, f);
+            }
+        }
+        if depth < MAX_DECODE_DEPTH && *budget > 0 {
+            for d in self.decoder.candidates(text, budget) {
+                for mut f in self.scan_layers(&d.text, depth + 1, budget) {
+                    f.start = d.start;
+                    f.end = d.end;
+                    f.decoded_from = Some(match f.decoded_from {
+                        Some(inner) => format!("{}>{inner}", d.encoding.name()),
+                        None => d.encoding.name().to_string(),
+                    });
+                    push_unique(&mut out, f);
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.start, a.end, &a.rule).cmp(&(b.start, b.end, &b.rule)));
+        out
+    }
+
+    /// One pattern pass over `text` exactly as given.
+    fn scan_plain(&self, text: &str) -> Vec<Finding> {
         let hay = text.as_bytes();
-        let mut hits: Vec<(usize, usize, u32)> = Vec::new();
-        if let Some(ac) = &self.keywords {
+        let mut hits: Hits = Vec::new();
+        if let Some(ac) = &self.words {
             for m in ac.find_overlapping_iter(hay) {
                 hits.push((m.start(), m.end(), m.pattern().as_u32()));
             }
         }
-        if hits.is_empty() && !self.any_rule_without_keyword {
+        let keyword_seen = hits.iter().any(|h| {
+            self.word_roles[h.2 as usize]
+                .iter()
+                .any(|(_, role)| *role == Role::Keyword)
+        });
+        if !keyword_seen && !self.any_rule_without_keyword {
             return Vec::new();
         }
         let mut findings = Vec::new();
         let mut caps: Option<Captures> = None;
-        for m in self.all.find_iter(hay) {
-            if m.is_empty() {
-                continue;
-            }
+        let mut at = 0;
+        while at < hay.len() {
+            let Some(m) = self.all.search(&Input::new(hay).range(at..)) else {
+                break;
+            };
             let pid = m.pattern().as_usize();
             let rule_idx = self.pattern_rule[pid];
-            let rule = &self.rules[rule_idx as usize];
-            if rule.needs_keyword && !self.keyword_near(&hits, rule_idx, m.start(), m.end()) {
-                continue;
-            }
-            let (start, end) = self.value_span(pid, hay, m.start(), m.end(), &mut caps);
-            let value = &hay[start..end];
-            if let Some(min) = rule.min_entropy {
-                if shannon_entropy(value) < min {
-                    continue;
+            match self.confirm(text, &hits, rule_idx, pid, m.start(), m.end(), &mut caps) {
+                Some(f) => {
+                    at = m.end().max(m.start() + 1);
+                    findings.push(f);
                 }
+                None if m.len() < RETRY_SHORTER_THAN => at = m.start() + 1,
+                None => at = m.end().max(m.start() + 1),
             }
-            if let Some(v) = rule.validator {
-                if !v.check(value) {
-                    continue;
-                }
-            }
-            let (start, end) = snap_to_chars(text, start, end);
-            findings.push(Finding {
-                rule: rule.id.clone(),
-                category: rule.category,
-                entity: rule.entity.clone(),
-                severity: rule.severity,
-                start,
-                end,
-                score: rule.confidence,
-                validator: rule.validator.map(Validator::name),
-            });
         }
         findings
     }
 
-    fn keyword_near(
+    /// Applies keyword, context, stopword, entropy and validator checks to one regex match.
+    #[allow(clippy::too_many_arguments)]
+    fn confirm(
         &self,
-        hits: &[(usize, usize, u32)],
-        rule: u32,
+        text: &str,
+        hits: &Hits,
+        rule_idx: u32,
+        pid: usize,
         start: usize,
         end: usize,
+        caps: &mut Option<Captures>,
+    ) -> Option<Finding> {
+        let rule = &self.rules[rule_idx as usize];
+        if rule.needs_keyword
+            && !self.word_near(hits, rule_idx, Role::Keyword, start, end, KEYWORD_WINDOW)
+        {
+            return None;
+        }
+        let hay = text.as_bytes();
+        let (start, end) = self.value_span(pid, hay, start, end, caps);
+        let value = &hay[start..end];
+        if !rule.stopwords.is_empty() {
+            let lower = value.to_ascii_lowercase();
+            if rule
+                .stopwords
+                .iter()
+                .any(|w| lower.windows(w.len()).any(|win| win == w.as_bytes()))
+            {
+                return None;
+            }
+        }
+        if rule
+            .min_entropy
+            .is_some_and(|min| shannon_entropy(value) < min)
+        {
+            return None;
+        }
+        if rule.validator.is_some_and(|v| !v.check(value)) {
+            return None;
+        }
+        let mut score = rule.confidence;
+        if let Some((window, required, boost)) = rule.context {
+            if self.word_near(hits, rule_idx, Role::Context, start, end, window) {
+                score = (score + boost).min(1.0);
+            } else if required {
+                return None;
+            }
+        }
+        let (start, end) = snap_to_chars(text, start, end);
+        Some(Finding {
+            rule: rule.id.clone(),
+            category: rule.category,
+            entity: rule.entity.clone(),
+            severity: rule.severity,
+            start,
+            end,
+            score,
+            validator: rule.validator.map(Validator::name),
+            decoded_from: None,
+        })
+    }
+
+    fn word_near(
+        &self,
+        hits: &Hits,
+        rule: u32,
+        role: Role,
+        start: usize,
+        end: usize,
+        window: usize,
     ) -> bool {
-        let lo = start.saturating_sub(KEYWORD_WINDOW);
-        let hi = end + KEYWORD_WINDOW;
+        let lo = start.saturating_sub(window);
+        let hi = end + window;
         // `hits` is sorted by end offset (overlapping iteration reports matches as they end).
         let first = hits.partition_point(|h| h.1 < lo);
         hits[first..]
             .iter()
             .take_while(|h| h.1 <= hi + KEYWORD_WINDOW)
-            .any(|h| h.0 >= lo && h.1 <= hi && self.keyword_rules[h.2 as usize].contains(&rule))
+            .any(|h| {
+                h.0 >= lo && h.1 <= hi && self.word_roles[h.2 as usize].contains(&(rule, role))
+            })
     }
 
     /// The span of capture group 1 if the pattern has one and it took part, else the match.
@@ -341,6 +475,16 @@ impl PatternEngine {
             }
         }
         failures
+    }
+}
+
+/// Adds `f` unless the same rule already reported an overlapping span.
+fn push_unique(out: &mut Vec<Finding>, f: Finding) {
+    if !out
+        .iter()
+        .any(|o| o.rule == f.rule && o.start < f.end && f.start < o.end)
+    {
+        out.push(f);
     }
 }
 

@@ -60,9 +60,38 @@ pub struct Rule {
     /// Minimum Shannon entropy (bits per byte) of the value.
     #[serde(default)]
     pub min_entropy: Option<f64>,
+    /// Words near the match that make it more likely (or, if `required`, are needed at all).
+    #[serde(default)]
+    pub context: Option<Context>,
+    /// Values containing any of these (ASCII case-insensitive) are placeholders, not secrets.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
     /// The score of a confirmed match, in [0, 1].
     pub confidence: f64,
     pub examples: Examples,
+}
+
+/// Context words for a rule: looked for within `window` bytes before or after the match.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Context {
+    pub words: Vec<String>,
+    #[serde(default = "default_window")]
+    pub window: usize,
+    /// Drop the match when no context word is near.
+    #[serde(default)]
+    pub required: bool,
+    /// Added to the score when a context word is near.
+    #[serde(default = "default_boost")]
+    pub boost: f64,
+}
+
+fn default_window() -> usize {
+    48
+}
+
+fn default_boost() -> f64 {
+    0.1
 }
 
 /// Test cases that ship with a rule; `promptwall rules test` and CI run every one.
@@ -144,6 +173,17 @@ impl RulePack {
                     "confidence {} is outside [0, 1]",
                     rule.confidence
                 )));
+            }
+            if let Some(c) = &rule.context {
+                if c.words.is_empty() || c.words.iter().any(|w| w.trim().is_empty()) {
+                    return Err(invalid("context.words must be non-empty words".into()));
+                }
+                if c.window == 0 || c.window > 512 {
+                    return Err(invalid(format!(
+                        "context.window {} must be in 1..=512",
+                        c.window
+                    )));
+                }
             }
             if rule.keywords.iter().any(|k| k.trim().is_empty()) {
                 return Err(invalid("keywords must not be empty strings".into()));

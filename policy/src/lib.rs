@@ -278,6 +278,7 @@ mod tests {
             end: 1,
             score,
             validator: None,
+            decoded_from: None,
         }
     }
 

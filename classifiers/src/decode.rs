@@ -1,0 +1,242 @@
+//! Bounded decoding of encoded runs (base64, base64url, hex, percent-encoding, `\uXXXX`/`\xXX`
+//! escapes), so a secret wrapped in an encoding is still found.
+//!
+//! Only runs that decode to mostly printable UTF-8 are returned, and every scan has a budget of
+//! decoded bytes, so hostile input (a 50 MB base64 line, deep nesting) costs bounded time.
+
+use base64::Engine as _;
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
+use regex_automata::Input;
+
+/// How a run was encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Base64,
+    Hex,
+    Percent,
+    Escapes,
+}
+
+impl Encoding {
+    /// The name reported in `Finding::decoded_from`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Hex => "hex",
+            Encoding::Percent => "percent",
+            Encoding::Escapes => "escapes",
+        }
+    }
+}
+
+/// A decoded run: where it sat in the scanned text, and what it decodes to.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub start: usize,
+    pub end: usize,
+    pub encoding: Encoding,
+    pub text: String,
+}
+
+/// Longest single run that is decoded; longer runs are skipped (and cost one regex pass).
+pub const MAX_RUN: usize = 1 << 20;
+
+/// Finds and decodes encoded runs; build once, share freely.
+#[derive(Debug)]
+pub struct Decoder {
+    finder: Regex,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder {
+    /// Compiles the run finder.
+    pub fn new() -> Self {
+        let finder = Regex::builder()
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .build_many(&[
+                // base64 / base64url / hex: one class, told apart when decoding.
+                r"[A-Za-z0-9+/_\-]{16,}={0,2}",
+                // percent-encoding: at least three escapes among URL characters.
+                r"(?:[A-Za-z0-9._~+!*'()\-]*%[0-9A-Fa-f]{2}){3,}[A-Za-z0-9._~+!*'()\-]*",
+                // \uXXXX and \xXX escapes: at least three.
+                r"(?:[A-Za-z0-9 _.:=\-]*\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2})){3,}[A-Za-z0-9 _.:=\-]*",
+            ])
+            .expect("decoder patterns compile");
+        Decoder { finder }
+    }
+
+    /// Decodable runs in `text`, spending at most `budget` decoded bytes (reduced as it goes).
+    pub fn candidates(&self, text: &str, budget: &mut usize) -> Vec<Decoded> {
+        let hay = text.as_bytes();
+        let mut out = Vec::new();
+        for m in self.finder.find_iter(Input::new(hay)) {
+            if *budget == 0 {
+                break;
+            }
+            let run = &text[m.start()..m.end()];
+            if run.len() > MAX_RUN || run.len() > *budget * 2 {
+                continue;
+            }
+            let decoded = match m.pattern().as_usize() {
+                0 => decode_hex(run)
+                    .map(|t| (Encoding::Hex, t))
+                    .or_else(|| decode_base64(run).map(|t| (Encoding::Base64, t))),
+                1 => decode_percent(run).map(|t| (Encoding::Percent, t)),
+                _ => decode_escapes(run).map(|t| (Encoding::Escapes, t)),
+            };
+            if let Some((encoding, text)) = decoded {
+                *budget = budget.saturating_sub(text.len());
+                out.push(Decoded {
+                    start: m.start(),
+                    end: m.end(),
+                    encoding,
+                    text,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Accepts decoded bytes only if they are UTF-8 text: a long-enough, mostly printable string.
+fn printable(bytes: Vec<u8>) -> Option<String> {
+    if bytes.len() < 8 {
+        return None;
+    }
+    let s = String::from_utf8(bytes).ok()?;
+    let total = s.chars().count();
+    let good = s
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .count();
+    (good * 100 >= total * 97).then_some(s)
+}
+
+fn decode_hex(run: &str) -> Option<String> {
+    let b = run.as_bytes();
+    if b.len() % 2 != 0 || !b.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let bytes = b
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    printable(bytes)
+}
+
+fn decode_base64(run: &str) -> Option<String> {
+    let trimmed = run.trim_end_matches('=');
+    let engine = if trimmed.contains(['-', '_']) {
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+    } else {
+        &base64::engine::general_purpose::STANDARD_NO_PAD
+    };
+    printable(engine.decode(trimmed).ok()?)
+}
+
+fn hex_val(b: u8) -> Option<u32> {
+    (b as char).to_digit(16)
+}
+
+fn decode_percent(run: &str) -> Option<String> {
+    let b = run.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let (h, l) = (hex_val(*b.get(i + 1)?)?, hex_val(*b.get(i + 2)?)?);
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(if b[i] == b'+' { b' ' } else { b[i] });
+            i += 1;
+        }
+    }
+    printable(out)
+}
+
+fn decode_escapes(run: &str) -> Option<String> {
+    let b = run.as_bytes();
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'u') {
+            let v = (2..6).try_fold(0u32, |acc, k| Some(acc * 16 + hex_val(*b.get(i + k)?)?))?;
+            out.push(char::from_u32(v)?);
+            i += 6;
+        } else if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
+            let v = (2..4).try_fold(0u32, |acc, k| Some(acc * 16 + hex_val(*b.get(i + k)?)?))?;
+            out.push(char::from_u32(v)?);
+            i += 4;
+        } else {
+            out.push(b[i] as char);
+            i += 1;
+        }
+    }
+    printable(out.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(text: &str) -> Vec<(Encoding, String)> {
+        let mut budget = 1 << 20;
+        Decoder::new()
+            .candidates(text, &mut budget)
+            .into_iter()
+            .map(|d| (d.encoding, d.text))
+            .collect()
+    }
+
+    #[test]
+    fn decodes_each_encoding() {
+        let b64 = base64::engine::general_purpose::STANDARD.encode("token AKIAQWERTYUIOPASDFGH");
+        assert_eq!(
+            decode_all(&format!("x {b64} y")),
+            [(Encoding::Base64, "token AKIAQWERTYUIOPASDFGH".to_string())]
+        );
+        let hex: String = "secret=hunter2hunter2"
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            decode_all(&hex),
+            [(Encoding::Hex, "secret=hunter2hunter2".to_string())]
+        );
+        assert_eq!(
+            decode_all("q=AKIA%51WERTY%55IOP%41SDFGH"),
+            [(Encoding::Percent, "AKIAQWERTYUIOPASDFGH".to_string())]
+        );
+        assert_eq!(
+            decode_all(r"\u0041\u004b\u0049\u0041QWERTY"),
+            [(Encoding::Escapes, "AKIAQWERTY".to_string())]
+        );
+    }
+
+    #[test]
+    fn binary_and_ordinary_words_are_not_decoded() {
+        assert!(
+            decode_all("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+                .is_empty()
+        );
+        assert!(decode_all("the getAuthenticationTokenForUser function").is_empty());
+        assert!(decode_all("/usr/local/lib/python3/site-packages").is_empty());
+    }
+
+    #[test]
+    fn budget_bounds_the_work() {
+        let b64 =
+            base64::engine::general_purpose::STANDARD.encode("some plain text that decodes fine");
+        let text = format!("{b64} ").repeat(100);
+        let mut budget = 100;
+        let got = Decoder::new().candidates(&text, &mut budget);
+        assert!(got.len() <= 4, "{}", got.len());
+    }
+}

@@ -1,0 +1,155 @@
+//! Normalization before matching, with a map back to the original offsets.
+//!
+//! Evasions this undoes: zero-width, bidi-control and tag characters inserted inside a secret;
+//! full-width and other compatibility forms (NFKC); Cyrillic and Greek look-alikes of Latin
+//! letters. Each byte of the normalized text remembers the span of the original character it
+//! came from, so a finding in normalized text maps back to exact original byte offsets.
+//!
+//! Cost: pure-ASCII text (the common case) is detected with one SIMD-friendly pass and not
+//! copied at all; otherwise one pass and two `u32` per output byte.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalized text and the original span of every byte in it.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    pub text: String,
+    starts: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+impl Normalized {
+    /// Maps a normalized byte range to the smallest original range covering it.
+    pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
+        debug_assert!(start < end && end <= self.text.len());
+        (self.starts[start] as usize, self.ends[end - 1] as usize)
+    }
+}
+
+/// Characters that render as nothing and are used to split tokens.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}'
+        | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Cyrillic and Greek letters that look like Latin ones (Unicode confusables, the common set).
+fn confusable(c: char) -> Option<char> {
+    Some(match c {
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'С' | 'Ϲ' => 'C',
+        'Е' | 'Ε' => 'E',
+        'Н' | 'Η' => 'H',
+        'І' | 'Ι' => 'I',
+        'Ј' => 'J',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Ν' => 'N',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'Ѕ' => 'S',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'У' | 'Υ' => 'Y',
+        'Ζ' => 'Z',
+        'а' | 'α' => 'a',
+        'с' | 'ϲ' => 'c',
+        'е' => 'e',
+        'һ' => 'h',
+        'і' | 'ι' => 'i',
+        'ј' => 'j',
+        'о' | 'ο' => 'o',
+        'р' | 'ρ' => 'p',
+        'ѕ' => 's',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        'ν' => 'v',
+        'ԁ' => 'd',
+        'ɡ' => 'g',
+        'ӏ' => 'l',
+        'ԛ' => 'q',
+        'ԝ' => 'w',
+        '‐' | '‑' | '‒' | '–' | '—' | '−' => '-',
+        _ => return None,
+    })
+}
+
+/// Normalizes `text`; `None` when nothing would change (pure ASCII), so callers scan it as is.
+pub fn normalize(text: &str) -> Option<Normalized> {
+    if text.is_ascii() {
+        return None;
+    }
+    let mut out = Normalized {
+        text: String::with_capacity(text.len()),
+        starts: Vec::with_capacity(text.len()),
+        ends: Vec::with_capacity(text.len()),
+    };
+    let mut changed = false;
+    let mut buf = [0u8; 4];
+    for (i, c) in text.char_indices() {
+        let end = (i + c.len_utf8()) as u32;
+        let mut push = |ch: char, out: &mut Normalized| {
+            let s = ch.encode_utf8(&mut buf);
+            out.text.push_str(s);
+            for _ in 0..s.len() {
+                out.starts.push(i as u32);
+                out.ends.push(end);
+            }
+        };
+        if c.is_ascii() {
+            push(c, &mut out);
+        } else if is_invisible(c) {
+            changed = true;
+        } else if let Some(a) = confusable(c) {
+            changed = true;
+            push(a, &mut out);
+        } else {
+            let mut n = 0;
+            let mut same = true;
+            for d in std::iter::once(c).nfkc() {
+                n += 1;
+                same &= d == c;
+                // NFKC may produce look-alikes too (e.g. mathematical letters → Greek).
+                push(confusable(d).unwrap_or(d), &mut out);
+            }
+            changed |= !same || n != 1;
+        }
+    }
+    changed.then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_is_left_alone() {
+        assert!(normalize("plain ASCII text 123").is_none());
+        assert!(
+            normalize("café").is_none(),
+            "non-ASCII that needs no change is not copied"
+        );
+    }
+
+    #[test]
+    fn zero_width_characters_are_removed_and_offsets_map_back() {
+        let text = "key AKIA\u{200B}QWERTY\u{2060}UIOP end";
+        let n = normalize(text).unwrap();
+        assert_eq!(n.text, "key AKIAQWERTYUIOP end");
+        let s = n.text.find("AKIA").unwrap();
+        let e = n.text.find(" end").unwrap();
+        let (os, oe) = n.original_span(s, e);
+        assert_eq!(&text[os..oe], "AKIA\u{200B}QWERTY\u{2060}UIOP");
+    }
+
+    #[test]
+    fn full_width_and_homoglyphs_fold_to_ascii() {
+        let n = normalize("ＡＫＩＡ１２３ and АКІА").unwrap();
+        assert_eq!(n.text, "AKIA123 and AKIA");
+        let n = normalize("𝟒𝟏𝟏𝟏").unwrap();
+        assert_eq!(n.text, "4111");
+    }
+}
