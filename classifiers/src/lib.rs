@@ -17,10 +17,19 @@ pub use patterns::{EngineError, PatternEngine};
 pub use rules::{RuleError, RulePack};
 
 /// The rule packs compiled into the binary, so `promptwall serve` works with no files at all.
-pub const BUILTIN_PACKS: &[(&str, &str)] = &[(
-    "secrets.yaml",
-    include_str!("../../rules/packs/secrets.yaml"),
-)];
+pub const BUILTIN_PACKS: &[(&str, &str)] = &[
+    (
+        "secrets.yaml",
+        include_str!("../../rules/packs/secrets.yaml"),
+    ),
+    ("pii.yaml", include_str!("../../rules/packs/pii.yaml")),
+    ("pci.yaml", include_str!("../../rules/packs/pci.yaml")),
+    (
+        "financial.yaml",
+        include_str!("../../rules/packs/financial.yaml"),
+    ),
+    ("phi.yaml", include_str!("../../rules/packs/phi.yaml")),
+];
 
 /// Parses and compiles the built-in packs; fails only if a shipped pack is broken.
 pub fn builtin_engine() -> Result<PatternEngine, EngineError> {

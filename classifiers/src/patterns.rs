@@ -1,21 +1,27 @@
-//! The compiled pattern engine: one keyword pass, one multi-pattern regex pass, then validation.
+//! The compiled pattern engine: one keyword pass, one multi-pattern pass, then validation.
 //!
-//! Build once with [`PatternEngine::new`]; scanning takes `&self` and allocates only the output
-//! and a small list of keyword hits, so one engine serves every thread behind an `Arc`.
+//! Build once with [`PatternEngine::new`]; scanning takes `&self`, so one engine serves every
+//! thread behind an `Arc`, and a reload swaps the `Arc`.
 //!
-//! Cost: the aho-corasick pass and the regex pass are each linear in the text. Validators and
-//! capture extraction run only on regex matches.
+//! How a scan works, and what it costs:
+//! 1. one aho-corasick pass finds every keyword and context word (linear);
+//! 2. one overlapping multi-pattern pass over all rules' regexes tells which patterns match
+//!    anywhere (linear; for benign text it usually finds none and the scan ends here);
+//! 3. only those patterns run again to locate their matches; keyword gates, stopwords,
+//!    entropy, validators and context words confirm or drop each one;
+//! 4. overlapping findings are resolved: higher severity wins, then specific rules over generic
+//!    ones, then the longer span, then the earlier start, then pack order.
 
 use crate::decode::Decoder;
 use crate::normalize::normalize;
-use crate::rules::{RuleError, RulePack};
+use crate::rules::{RuleError, RulePack, Tier};
 use crate::validators::{shannon_entropy, Validator};
 use crate::{Category, Finding, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 use regex_automata::meta::Regex;
-use regex_automata::util::captures::Captures;
 use regex_automata::util::syntax;
-use regex_automata::{Anchored, Input};
+use regex_automata::{Anchored, Input, MatchKind, PatternSet};
+use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// How far (bytes) from a match a rule's keyword may appear and still enable the rule.
@@ -24,9 +30,12 @@ const KEYWORD_WINDOW: usize = 64;
 const MAX_DECODE_DEPTH: u8 = 3;
 /// Decoded bytes one scan may produce in total.
 const DECODE_BUDGET: usize = 4 << 20;
-/// A rejected match shorter than this is retried one byte later, so a failed candidate cannot
-/// hide a real one overlapping it; longer ones resume after the match, keeping scans linear.
+/// A rejected match shorter than this is retried one byte later, so a misaligned candidate
+/// (say, a card number inside a longer digit run) is still found; longer ones resume after the
+/// match, keeping every pattern's pass linear.
 const RETRY_SHORTER_THAN: usize = 256;
+/// Most candidate matches one pattern may produce in one scan; bounds hostile input.
+const MAX_MATCHES_PER_PATTERN: usize = 10_000;
 
 /// Why rule packs could not be compiled.
 #[derive(Debug, Error)]
@@ -64,6 +73,7 @@ struct CompiledRule {
     category: Category,
     entity: String,
     severity: Severity,
+    tier: Tier,
     validator: Option<Validator>,
     min_entropy: Option<f64>,
     confidence: f64,
@@ -91,12 +101,19 @@ pub struct ExampleFailure {
     pub message: String,
 }
 
+/// A confirmed match before overlap resolution.
+#[derive(Debug, Clone)]
+struct Candidate {
+    rule: u32,
+    finding: Finding,
+}
+
 /// All rule packs compiled into one immutable searcher.
 #[derive(Debug)]
 pub struct PatternEngine {
-    /// Every pattern of every rule; pattern id → `pattern_rule`.
-    all: Regex,
-    /// Each pattern alone, used to pull capture group 1 out of a match.
+    /// Every pattern of every rule, for the overlapping "which patterns match" pass.
+    set: Option<Regex>,
+    /// Each pattern alone, to locate its matches and pull capture group 1.
     single: Vec<Regex>,
     pattern_rule: Vec<u32>,
     rules: Vec<CompiledRule>,
@@ -181,6 +198,7 @@ impl PatternEngine {
                     category: rule.category,
                     entity: rule.entity.clone(),
                     severity: rule.severity,
+                    tier: rule.tier,
                     validator: rule.validator,
                     min_entropy: rule.min_entropy,
                     confidence: rule.confidence,
@@ -198,28 +216,35 @@ impl PatternEngine {
                 });
             }
         }
-        let all = Regex::builder()
-            .syntax(syntax_config())
-            .build_many(&patterns)
-            .map_err(|e| EngineError::Regex {
-                file: "<all packs>".into(),
-                rule: "<combined>".into(),
-                index: 0,
-                reason: e.to_string(),
-            })?;
+        let set = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                Regex::builder()
+                    .syntax(syntax_config())
+                    .configure(Regex::config().match_kind(MatchKind::All))
+                    .build_many(&patterns)
+                    .map_err(|e| EngineError::Regex {
+                        file: "<all packs>".into(),
+                        rule: "<combined>".into(),
+                        index: 0,
+                        reason: e.to_string(),
+                    })?,
+            )
+        };
         let words = if word_list.is_empty() {
             None
         } else {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(AcMatchKind::Standard)
                     .build(&word_list)
                     .map_err(|e| EngineError::Keywords(e.to_string()))?,
             )
         };
         Ok(PatternEngine {
-            all,
+            set,
             single,
             pattern_rule,
             any_rule_without_keyword: rules.iter().any(|r| !r.needs_keyword),
@@ -260,89 +285,131 @@ impl PatternEngine {
     /// The text is scanned as is, then normalized (invisible characters removed, compatibility
     /// forms and look-alikes folded) when that changes it, then encoded runs are decoded and
     /// scanned, up to three layers deep. A finding inside decoded content spans the whole
-    /// encoded run in `text` and says which encodings it came through.
-    ///
-    /// Where patterns compete, the leftmost match wins, then the pattern listed first in the
-    /// packs; one rule reports a place once. The result is deterministic.
+    /// encoded run in `text` and says which encodings it came through. Findings never overlap.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         let mut budget = DECODE_BUDGET;
         self.scan_layers(text, 0, &mut budget)
+            .into_iter()
+            .map(|c| c.finding)
+            .collect()
     }
 
-    fn scan_layers(&self, text: &str, depth: u8, budget: &mut usize) -> Vec<Finding> {
-        let mut out = self.scan_plain(text);
+    fn scan_layers(&self, text: &str, depth: u8, budget: &mut usize) -> Vec<Candidate> {
+        let mut pool = self.scan_plain(text);
         if let Some(n) = normalize(text) {
-            for mut f in self.scan_plain(&n.text) {
-                (f.start, f.end) = n.original_span(f.start, f.end);
-                push_unique(&mut out, f);
+            for mut c in self.scan_plain(&n.text) {
+                (c.finding.start, c.finding.end) = n.original_span(c.finding.start, c.finding.end);
+                pool.push(c);
             }
         }
         if depth < MAX_DECODE_DEPTH && *budget > 0 {
             for d in self.decoder.candidates(text, budget) {
-                for mut f in self.scan_layers(&d.text, depth + 1, budget) {
-                    f.start = d.start;
-                    f.end = d.end;
-                    f.decoded_from = Some(match f.decoded_from {
+                for mut c in self.scan_layers(&d.text, depth + 1, budget) {
+                    c.finding.start = d.start;
+                    c.finding.end = d.end;
+                    c.finding.decoded_from = Some(match c.finding.decoded_from {
                         Some(inner) => format!("{}>{inner}", d.encoding.name()),
                         None => d.encoding.name().to_string(),
                     });
-                    push_unique(&mut out, f);
+                    pool.push(c);
                 }
             }
         }
-        out.sort_by(|a, b| (a.start, a.end, &a.rule).cmp(&(b.start, b.end, &b.rule)));
+        self.resolve(pool)
+    }
+
+    /// Keeps a non-overlapping subset: severity, then specific over generic, then the longer
+    /// span, then the earlier start, then pack order. `O(n log n)`.
+    fn resolve(&self, mut pool: Vec<Candidate>) -> Vec<Candidate> {
+        if pool.len() > 1 {
+            pool.sort_by(|a, b| {
+                let (ra, rb) = (&self.rules[a.rule as usize], &self.rules[b.rule as usize]);
+                let (fa, fb) = (&a.finding, &b.finding);
+                rb.severity
+                    .cmp(&ra.severity)
+                    .then(ra.tier.cmp(&rb.tier))
+                    .then((fb.end - fb.start).cmp(&(fa.end - fa.start)))
+                    .then(fa.start.cmp(&fb.start))
+                    .then(a.rule.cmp(&b.rule))
+            });
+        }
+        let mut kept: BTreeMap<usize, Candidate> = BTreeMap::new();
+        for c in pool {
+            let (s, e) = (c.finding.start, c.finding.end);
+            let before = kept
+                .range(..e)
+                .next_back()
+                .is_some_and(|(_, k)| k.finding.end > s);
+            if !before {
+                kept.insert(s, c);
+            }
+        }
+        kept.into_values().collect()
+    }
+
+    /// The pattern passes over `text` exactly as given.
+    fn scan_plain(&self, text: &str) -> Vec<Candidate> {
+        let Some(set) = &self.set else {
+            return Vec::new();
+        };
+        let hay = text.as_bytes();
+        let mut hits: Hits = Vec::new();
+        let mut keyword_rules: Vec<u32> = Vec::new();
+        if let Some(ac) = &self.words {
+            for m in ac.find_overlapping_iter(hay) {
+                let w = m.pattern().as_u32();
+                hits.push((m.start(), m.end(), w));
+                for &(rule, role) in &self.word_roles[w as usize] {
+                    if role == Role::Keyword {
+                        keyword_rules.push(rule);
+                    }
+                }
+            }
+        }
+        if keyword_rules.is_empty() && !self.any_rule_without_keyword {
+            return Vec::new();
+        }
+        let mut matched = PatternSet::new(set.pattern_len());
+        set.which_overlapping_matches(&Input::new(hay), &mut matched);
+        let mut out = Vec::new();
+        for pid in matched.iter() {
+            let pid = pid.as_usize();
+            let rule_idx = self.pattern_rule[pid];
+            if self.rules[rule_idx as usize].needs_keyword && !keyword_rules.contains(&rule_idx) {
+                continue;
+            }
+            let re = &self.single[pid];
+            let (mut at, mut seen) = (0, 0);
+            while at < hay.len() && seen < MAX_MATCHES_PER_PATTERN {
+                let Some(m) = re.search(&Input::new(hay).range(at..)) else {
+                    break;
+                };
+                seen += 1;
+                match self.confirm(text, &hits, rule_idx, re, m.start(), m.end()) {
+                    Some(finding) => {
+                        at = m.end().max(m.start() + 1);
+                        out.push(Candidate {
+                            rule: rule_idx,
+                            finding,
+                        });
+                    }
+                    None if m.len() < RETRY_SHORTER_THAN => at = m.start() + 1,
+                    None => at = m.end().max(m.start() + 1),
+                }
+            }
+        }
         out
     }
 
-    /// One pattern pass over `text` exactly as given.
-    fn scan_plain(&self, text: &str) -> Vec<Finding> {
-        let hay = text.as_bytes();
-        let mut hits: Hits = Vec::new();
-        if let Some(ac) = &self.words {
-            for m in ac.find_overlapping_iter(hay) {
-                hits.push((m.start(), m.end(), m.pattern().as_u32()));
-            }
-        }
-        let keyword_seen = hits.iter().any(|h| {
-            self.word_roles[h.2 as usize]
-                .iter()
-                .any(|(_, role)| *role == Role::Keyword)
-        });
-        if !keyword_seen && !self.any_rule_without_keyword {
-            return Vec::new();
-        }
-        let mut findings = Vec::new();
-        let mut caps: Option<Captures> = None;
-        let mut at = 0;
-        while at < hay.len() {
-            let Some(m) = self.all.search(&Input::new(hay).range(at..)) else {
-                break;
-            };
-            let pid = m.pattern().as_usize();
-            let rule_idx = self.pattern_rule[pid];
-            match self.confirm(text, &hits, rule_idx, pid, m.start(), m.end(), &mut caps) {
-                Some(f) => {
-                    at = m.end().max(m.start() + 1);
-                    findings.push(f);
-                }
-                None if m.len() < RETRY_SHORTER_THAN => at = m.start() + 1,
-                None => at = m.end().max(m.start() + 1),
-            }
-        }
-        findings
-    }
-
     /// Applies keyword, context, stopword, entropy and validator checks to one regex match.
-    #[allow(clippy::too_many_arguments)]
     fn confirm(
         &self,
         text: &str,
         hits: &Hits,
         rule_idx: u32,
-        pid: usize,
+        re: &Regex,
         start: usize,
         end: usize,
-        caps: &mut Option<Captures>,
     ) -> Option<Finding> {
         let rule = &self.rules[rule_idx as usize];
         if rule.needs_keyword
@@ -351,7 +418,7 @@ impl PatternEngine {
             return None;
         }
         let hay = text.as_bytes();
-        let (start, end) = self.value_span(pid, hay, start, end, caps);
+        let (start, end) = value_span(re, hay, start, end);
         let value = &hay[start..end];
         if !rule.stopwords.is_empty() {
             let lower = value.to_ascii_lowercase();
@@ -409,35 +476,8 @@ impl PatternEngine {
         let first = hits.partition_point(|h| h.1 < lo);
         hits[first..]
             .iter()
-            .take_while(|h| h.1 <= hi + KEYWORD_WINDOW)
-            .any(|h| {
-                h.0 >= lo && h.1 <= hi && self.word_roles[h.2 as usize].contains(&(rule, role))
-            })
-    }
-
-    /// The span of capture group 1 if the pattern has one and it took part, else the match.
-    fn value_span(
-        &self,
-        pid: usize,
-        hay: &[u8],
-        start: usize,
-        end: usize,
-        caps: &mut Option<Captures>,
-    ) -> (usize, usize) {
-        let re = &self.single[pid];
-        if re.captures_len() < 2 {
-            return (start, end);
-        }
-        let caps = caps.get_or_insert_with(|| re.create_captures());
-        if caps.group_info().all_group_len() != re.captures_len() {
-            *caps = re.create_captures();
-        }
-        let input = Input::new(hay).range(start..end).anchored(Anchored::Yes);
-        re.search_captures(&input, caps);
-        match caps.get_group(1) {
-            Some(span) if !span.is_empty() => (span.start, span.end),
-            _ => (start, end),
-        }
+            .take_while(|h| h.1 <= hi)
+            .any(|h| h.0 >= lo && self.word_roles[h.2 as usize].contains(&(rule, role)))
     }
 
     /// Runs every rule's shipped examples and reports each mismatch by rule id.
@@ -478,13 +518,18 @@ impl PatternEngine {
     }
 }
 
-/// Adds `f` unless the same rule already reported an overlapping span.
-fn push_unique(out: &mut Vec<Finding>, f: Finding) {
-    if !out
-        .iter()
-        .any(|o| o.rule == f.rule && o.start < f.end && f.start < o.end)
-    {
-        out.push(f);
+/// The span of capture group 1 if the pattern has one and it took part, else the match.
+/// Runs only on regex matches, so its one allocation stays off the common path.
+fn value_span(re: &Regex, hay: &[u8], start: usize, end: usize) -> (usize, usize) {
+    if re.captures_len() < 2 {
+        return (start, end);
+    }
+    let mut caps = re.create_captures();
+    let input = Input::new(hay).range(start..end).anchored(Anchored::Yes);
+    re.search_captures(&input, &mut caps);
+    match caps.get_group(1) {
+        Some(span) if !span.is_empty() => (span.start, span.end),
+        _ => (start, end),
     }
 }
 

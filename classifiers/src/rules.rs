@@ -63,12 +63,25 @@ pub struct Rule {
     /// Words near the match that make it more likely (or, if `required`, are needed at all).
     #[serde(default)]
     pub context: Option<Context>,
+    /// `generic` rules (password assignments, credential URLs) yield to `specific` ones of the
+    /// same severity where their matches overlap.
+    #[serde(default)]
+    pub tier: Tier,
     /// Values containing any of these (ASCII case-insensitive) are placeholders, not secrets.
     #[serde(default)]
     pub stopwords: Vec<String>,
     /// The score of a confirmed match, in [0, 1].
     pub confidence: f64,
     pub examples: Examples,
+}
+
+/// Whether a rule describes a specific format or a generic shape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    #[default]
+    Specific,
+    Generic,
 }
 
 /// Context words for a rule: looked for within `window` bytes before or after the match.
