@@ -1,1 +1,65 @@
-fn main() {}
+//! Pattern-inspection throughput on mixed prose and code, next to a baseline measured in the
+//! same run: aho-corasick over all keywords alone (the least any keyword-gated scanner does).
+//!
+//! Run: `cargo bench -p classifiers --bench scan`
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+/// Real mixed text: this project's README (prose) and sources (code) that hold no test
+/// secrets, repeated to `size`. A handful of genuine findings (example keys in the README,
+/// loopback addresses) keep it realistic.
+fn corpus(size: usize) -> String {
+    let parts = [
+        include_str!("../../README.md"),
+        include_str!("../../proxy/src/handler.rs"),
+        include_str!("../../proxy/src/listener/forward.rs"),
+        include_str!("../../proxy/src/listener/tunnel.rs"),
+        include_str!("../../proxy/src/mitm/ca.rs"),
+        include_str!("../../proxy/src/config.rs"),
+        include_str!("../../proxy/src/upstream.rs"),
+        include_str!("../../proxy/src/route.rs"),
+        include_str!("../../policy/src/lib.rs"),
+        include_str!("../../load-tests/src/mock.rs"),
+    ];
+    let mut s = String::with_capacity(size + 4096);
+    let mut i = 0;
+    while s.len() < size {
+        s.push_str(parts[i % parts.len()]);
+        i += 1;
+    }
+    let mut end = size;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s
+}
+
+fn bench(c: &mut Criterion) {
+    let engine = classifiers::builtin_engine().expect("built-in packs");
+    let ac = engine
+        .keyword_automaton()
+        .expect("packs have keywords")
+        .clone();
+    let mut group = c.benchmark_group("scan");
+    for (name, size) in [("4KB", 4 * 1024), ("64KB", 64 * 1024), ("1MB", 1024 * 1024)] {
+        let text = corpus(size);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(
+            BenchmarkId::new("baseline_keywords_only", name),
+            &text,
+            |b, t| b.iter(|| black_box(ac.find_overlapping_iter(t.as_bytes()).count())),
+        );
+        group.bench_with_input(BenchmarkId::new("full_packs", name), &text, |b, t| {
+            b.iter(|| black_box(engine.scan(t)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);

@@ -45,6 +45,7 @@ pub const MAX_RUN: usize = 1 << 20;
 /// Finds and decodes encoded runs; build once, share freely.
 #[derive(Debug)]
 pub struct Decoder {
+    /// Percent-encoded and escaped runs; base64 and hex runs are found by a byte loop.
     finder: Regex,
 }
 
@@ -54,14 +55,28 @@ impl Default for Decoder {
     }
 }
 
+/// Bytes that may appear in a base64, base64url or hex run.
+const fn run_class() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'_' || c == b'-';
+        b += 1;
+    }
+    t
+}
+static RUN_CLASS: [bool; 256] = run_class();
+
+/// Shortest base64 or hex run worth decoding.
+const MIN_RUN: usize = 16;
+
 impl Decoder {
     /// Compiles the run finder.
     pub fn new() -> Self {
         let finder = Regex::builder()
             .syntax(syntax::Config::new().unicode(false).utf8(false))
             .build_many(&[
-                // base64 / base64url / hex: one class, told apart when decoding.
-                r"[A-Za-z0-9+/_\-]{16,}={0,2}",
                 // percent-encoding: at least three escapes among URL characters.
                 r"(?:[A-Za-z0-9._~+!*'()\-]*%[0-9A-Fa-f]{2}){3,}[A-Za-z0-9._~+!*'()\-]*",
                 // \uXXXX and \xXX escapes: at least three.
@@ -75,31 +90,61 @@ impl Decoder {
     pub fn candidates(&self, text: &str, budget: &mut usize) -> Vec<Decoded> {
         let hay = text.as_bytes();
         let mut out = Vec::new();
+        let mut push =
+            |start: usize, end: usize, decoded: Option<(Encoding, String)>, budget: &mut usize| {
+                if let Some((encoding, text)) = decoded {
+                    *budget = budget.saturating_sub(text.len());
+                    out.push(Decoded {
+                        start,
+                        end,
+                        encoding,
+                        text,
+                    });
+                }
+            };
+        // base64 / base64url / hex: one byte class, told apart when decoding.
+        let mut i = 0;
+        while i < hay.len() && *budget > 0 {
+            if !RUN_CLASS[hay[i] as usize] {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < hay.len() && RUN_CLASS[hay[i] as usize] {
+                i += 1;
+            }
+            let mut end = i;
+            while end < hay.len() && end - i < 2 && hay[end] == b'=' {
+                end += 1;
+            }
+            let len = end - start;
+            if (MIN_RUN..=MAX_RUN).contains(&len) && len <= budget.saturating_mul(2) {
+                let run = &text[start..end];
+                let decoded = decode_hex(run)
+                    .map(|t| (Encoding::Hex, t))
+                    .or_else(|| decode_base64(run).map(|t| (Encoding::Base64, t)));
+                push(start, end, decoded, budget);
+            }
+            i = end.max(i);
+        }
+        if !hay.contains(&b'%') && !text.contains("\\u") && !text.contains("\\x") {
+            return out;
+        }
         for m in self.finder.find_iter(Input::new(hay)) {
             if *budget == 0 {
                 break;
             }
             let run = &text[m.start()..m.end()];
-            if run.len() > MAX_RUN || run.len() > *budget * 2 {
+            if run.len() > MAX_RUN || run.len() > budget.saturating_mul(2) {
                 continue;
             }
             let decoded = match m.pattern().as_usize() {
-                0 => decode_hex(run)
-                    .map(|t| (Encoding::Hex, t))
-                    .or_else(|| decode_base64(run).map(|t| (Encoding::Base64, t))),
-                1 => decode_percent(run).map(|t| (Encoding::Percent, t)),
+                0 => decode_percent(run).map(|t| (Encoding::Percent, t)),
                 _ => decode_escapes(run).map(|t| (Encoding::Escapes, t)),
             };
-            if let Some((encoding, text)) = decoded {
-                *budget = budget.saturating_sub(text.len());
-                out.push(Decoded {
-                    start: m.start(),
-                    end: m.end(),
-                    encoding,
-                    text,
-                });
-            }
+            push(m.start(), m.end(), decoded, budget);
         }
+        out.sort_by_key(|d| d.start);
         out
     }
 }
@@ -118,9 +163,23 @@ fn printable(bytes: Vec<u8>) -> Option<String> {
     (good * 100 >= total * 97).then_some(s)
 }
 
+/// Cheap rejection before any allocation: do the first decoded bytes look like text?
+fn plausible_head(head: &[u8]) -> bool {
+    head.iter().all(|&b| {
+        b.is_ascii_graphic() || b == b' ' || b == b'\n' || b == b'\t' || b == b'\r' || b >= 0x80
+    })
+}
+
 fn decode_hex(run: &str) -> Option<String> {
     let b = run.as_bytes();
-    if b.len() % 2 != 0 || !b.iter().all(u8::is_ascii_hexdigit) {
+    if !b.len().is_multiple_of(2) || !b.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let head: Vec<u8> = b[..16.min(b.len())]
+        .chunks(2)
+        .filter_map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect();
+    if !plausible_head(&head) {
         return None;
     }
     let bytes = b
@@ -137,6 +196,13 @@ fn decode_base64(run: &str) -> Option<String> {
     } else {
         &base64::engine::general_purpose::STANDARD_NO_PAD
     };
+    let mut head = [0u8; 12];
+    let n = engine
+        .decode_slice(trimmed.as_bytes().get(..16)?, &mut head)
+        .ok()?;
+    if !plausible_head(&head[..n]) {
+        return None;
+    }
     printable(engine.decode(trimmed).ok()?)
 }
 

@@ -16,9 +16,33 @@ pub struct Normalized {
     pub text: String,
     starts: Vec<u32>,
     ends: Vec<u32>,
+    /// Normalized offsets where a character was dropped or replaced.
+    changes: Vec<usize>,
 }
 
 impl Normalized {
+    /// Byte ranges of the normalized text within `radius` of a change, merged, on character
+    /// boundaries; text outside them is identical to the original.
+    pub fn changed_windows(&self, radius: usize) -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for &c in &self.changes {
+            let mut s = c.saturating_sub(radius);
+            let mut e = (c + radius).min(self.text.len());
+            while !self.text.is_char_boundary(s) {
+                s -= 1;
+            }
+            while !self.text.is_char_boundary(e) {
+                e += 1;
+            }
+            match out.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => out.push((s, e)),
+            }
+        }
+        out.retain(|(s, e)| s < e);
+        out
+    }
+
     /// Maps a normalized byte range to the smallest original range covering it.
     pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
         debug_assert!(start < end && end <= self.text.len());
@@ -77,15 +101,24 @@ fn confusable(c: char) -> Option<char> {
     })
 }
 
+/// Whether normalization would drop or replace `c` (a non-ASCII character).
+fn changes(c: char) -> bool {
+    is_invisible(c) || confusable(c).is_some() || {
+        let mut n = std::iter::once(c).nfkc();
+        !(n.next() == Some(c) && n.next().is_none())
+    }
+}
+
 /// Normalizes `text`; `None` when nothing would change (pure ASCII), so callers scan it as is.
 pub fn normalize(text: &str) -> Option<Normalized> {
-    if text.is_ascii() {
+    if text.is_ascii() || !text.chars().any(|c| !c.is_ascii() && changes(c)) {
         return None;
     }
     let mut out = Normalized {
         text: String::with_capacity(text.len()),
         starts: Vec::with_capacity(text.len()),
         ends: Vec::with_capacity(text.len()),
+        changes: Vec::new(),
     };
     let mut changed = false;
     let mut buf = [0u8; 4];
@@ -103,10 +136,13 @@ pub fn normalize(text: &str) -> Option<Normalized> {
             push(c, &mut out);
         } else if is_invisible(c) {
             changed = true;
+            out.changes.push(out.text.len());
         } else if let Some(a) = confusable(c) {
             changed = true;
+            out.changes.push(out.text.len());
             push(a, &mut out);
         } else {
+            let at = out.text.len();
             let mut n = 0;
             let mut same = true;
             for d in std::iter::once(c).nfkc() {
@@ -115,7 +151,10 @@ pub fn normalize(text: &str) -> Option<Normalized> {
                 // NFKC may produce look-alikes too (e.g. mathematical letters → Greek).
                 push(confusable(d).unwrap_or(d), &mut out);
             }
-            changed |= !same || n != 1;
+            if !same || n != 1 {
+                changed = true;
+                out.changes.push(at);
+            }
         }
     }
     changed.then_some(out)

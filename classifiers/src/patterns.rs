@@ -17,7 +17,7 @@ use crate::normalize::normalize;
 use crate::rules::{RuleError, RulePack, Tier};
 use crate::validators::{shannon_entropy, Validator};
 use crate::{Category, Finding, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AcMatchKind};
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet};
@@ -36,6 +36,13 @@ const DECODE_BUDGET: usize = 4 << 20;
 const RETRY_SHORTER_THAN: usize = 256;
 /// Most candidate matches one pattern may produce in one scan; bounds hostile input.
 const MAX_MATCHES_PER_PATTERN: usize = 10_000;
+/// Around each character normalization changed, this much normalized text is rescanned (a
+/// finding longer than this that is split by an invisible character is still found where the
+/// windows of its several changed characters merge).
+const NORMALIZED_WINDOW: usize = 512;
+/// Most keyword hits remembered per text. Past this (hostile input such as megabytes of `@`),
+/// every keyword and context condition counts as met: the scan fails safe, towards findings.
+const MAX_HITS: usize = 200_000;
 
 /// Why rule packs could not be compiled.
 #[derive(Debug, Error)]
@@ -121,7 +128,8 @@ pub struct PatternEngine {
     words: Option<AhoCorasick>,
     /// word id → the rules it serves, and how.
     word_roles: Vec<Vec<(u32, Role)>>,
-    any_rule_without_keyword: bool,
+    /// Some rule needs neither a keyword nor a context word, so every text gets the set pass.
+    always_active: bool,
     decoder: Decoder,
     examples: Vec<(u32, crate::rules::Examples)>,
 }
@@ -134,7 +142,11 @@ fn syntax_config() -> syntax::Config {
 }
 
 /// Keyword hits of one text: (start, end, word id), ordered by end offset.
-type Hits = Vec<(usize, usize, u32)>;
+struct Hits {
+    list: Vec<(usize, usize, u32)>,
+    /// Too many hits to remember: treat every word as present everywhere.
+    saturated: bool,
+}
 
 impl PatternEngine {
     /// Compiles every rule of every pack; fails on the first bad regex or duplicate rule id.
@@ -222,7 +234,11 @@ impl PatternEngine {
             Some(
                 Regex::builder()
                     .syntax(syntax_config())
-                    .configure(Regex::config().match_kind(MatchKind::All))
+                    .configure(
+                        Regex::config()
+                            .match_kind(MatchKind::All)
+                            .hybrid_cache_capacity(64 << 20),
+                    )
                     .build_many(&patterns)
                     .map_err(|e| EngineError::Regex {
                         file: "<all packs>".into(),
@@ -239,6 +255,8 @@ impl PatternEngine {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(AcMatchKind::Standard)
+                    // A full DFA: more memory at build time, the fastest overlapping search.
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&word_list)
                     .map_err(|e| EngineError::Keywords(e.to_string()))?,
             )
@@ -247,7 +265,9 @@ impl PatternEngine {
             set,
             single,
             pattern_rule,
-            any_rule_without_keyword: rules.iter().any(|r| !r.needs_keyword),
+            always_active: rules
+                .iter()
+                .any(|r| !r.needs_keyword && !r.context.is_some_and(|c| c.1)),
             rules,
             words,
             word_roles,
@@ -297,9 +317,13 @@ impl PatternEngine {
     fn scan_layers(&self, text: &str, depth: u8, budget: &mut usize) -> Vec<Candidate> {
         let mut pool = self.scan_plain(text);
         if let Some(n) = normalize(text) {
-            for mut c in self.scan_plain(&n.text) {
-                (c.finding.start, c.finding.end) = n.original_span(c.finding.start, c.finding.end);
-                pool.push(c);
+            // Only text near a changed character can hold a finding the plain pass missed.
+            for (ws, we) in n.changed_windows(NORMALIZED_WINDOW) {
+                for mut c in self.scan_plain(&n.text[ws..we]) {
+                    (c.finding.start, c.finding.end) =
+                        n.original_span(ws + c.finding.start, ws + c.finding.end);
+                    pool.push(c);
+                }
             }
         }
         if depth < MAX_DECODE_DEPTH && *budget > 0 {
@@ -353,20 +377,35 @@ impl PatternEngine {
             return Vec::new();
         };
         let hay = text.as_bytes();
-        let mut hits: Hits = Vec::new();
-        let mut keyword_rules: Vec<u32> = Vec::new();
+        let mut hits = Hits {
+            list: Vec::new(),
+            saturated: false,
+        };
+        // Rules whose keyword (or required context word) occurs somewhere in the text.
+        let mut present: Vec<(u32, Role)> = Vec::new();
         if let Some(ac) = &self.words {
             for m in ac.find_overlapping_iter(hay) {
+                if hits.list.len() == MAX_HITS {
+                    hits.saturated = true;
+                    break;
+                }
                 let w = m.pattern().as_u32();
-                hits.push((m.start(), m.end(), w));
-                for &(rule, role) in &self.word_roles[w as usize] {
-                    if role == Role::Keyword {
-                        keyword_rules.push(rule);
+                hits.list.push((m.start(), m.end(), w));
+                for role in &self.word_roles[w as usize] {
+                    if !present.contains(role) {
+                        present.push(*role);
                     }
                 }
             }
         }
-        if keyword_rules.is_empty() && !self.any_rule_without_keyword {
+        let active = |rule_idx: u32| {
+            let r = &self.rules[rule_idx as usize];
+            hits.saturated
+                || ((!r.needs_keyword || present.contains(&(rule_idx, Role::Keyword)))
+                    && (!r.context.is_some_and(|c| c.1)
+                        || present.contains(&(rule_idx, Role::Context))))
+        };
+        if !self.always_active && !present.iter().any(|&(r, _)| active(r)) {
             return Vec::new();
         }
         let mut matched = PatternSet::new(set.pattern_len());
@@ -375,7 +414,7 @@ impl PatternEngine {
         for pid in matched.iter() {
             let pid = pid.as_usize();
             let rule_idx = self.pattern_rule[pid];
-            if self.rules[rule_idx as usize].needs_keyword && !keyword_rules.contains(&rule_idx) {
+            if !active(rule_idx) {
                 continue;
             }
             let re = &self.single[pid];
@@ -470,6 +509,10 @@ impl PatternEngine {
         end: usize,
         window: usize,
     ) -> bool {
+        if hits.saturated {
+            return true;
+        }
+        let hits = &hits.list;
         let lo = start.saturating_sub(window);
         let hi = end + window;
         // `hits` is sorted by end offset (overlapping iteration reports matches as they end).
@@ -478,6 +521,64 @@ impl PatternEngine {
             .iter()
             .take_while(|h| h.1 <= hi)
             .any(|h| h.0 >= lo && self.word_roles[h.2 as usize].contains(&(rule, role)))
+    }
+
+    /// Time spent per stage and per pattern on `text`, slowest first (for tuning rule packs).
+    pub fn profile(&self, text: &str) -> Vec<(String, f64)> {
+        let hay = text.as_bytes();
+        let mut out = Vec::new();
+        let t = std::time::Instant::now();
+        let n = self
+            .words
+            .as_ref()
+            .map_or(0, |ac| ac.find_overlapping_iter(hay).count());
+        out.push((format!("keywords ({n} hits)"), t.elapsed().as_secs_f64()));
+        if let Some(set) = &self.set {
+            let t = std::time::Instant::now();
+            let mut matched = PatternSet::new(set.pattern_len());
+            set.which_overlapping_matches(&Input::new(hay), &mut matched);
+            out.push((
+                format!("pattern set ({} patterns match)", matched.len()),
+                t.elapsed().as_secs_f64(),
+            ));
+            let hits = Hits {
+                list: self
+                    .words
+                    .as_ref()
+                    .map(|ac| {
+                        ac.find_overlapping_iter(hay)
+                            .map(|m| (m.start(), m.end(), m.pattern().as_u32()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                saturated: false,
+            };
+            for pid in matched.iter() {
+                let t = std::time::Instant::now();
+                let re = &self.single[pid.as_usize()];
+                let rule_idx = self.pattern_rule[pid.as_usize()];
+                let (mut at, mut k) = (0, 0);
+                while let Some(m) = re.search(&Input::new(hay).range(at..)) {
+                    k += 1;
+                    at = match self.confirm(text, &hits, rule_idx, re, m.start(), m.end()) {
+                        Some(_) => m.end().max(m.start() + 1),
+                        None if m.len() < RETRY_SHORTER_THAN => m.start() + 1,
+                        None => m.end().max(m.start() + 1),
+                    };
+                }
+                let rule = &self.rules[self.pattern_rule[pid.as_usize()] as usize].id;
+                out.push((
+                    format!("pattern {} of {rule} ({k} matches)", pid.as_usize()),
+                    t.elapsed().as_secs_f64(),
+                ));
+            }
+        }
+        let t = std::time::Instant::now();
+        let mut budget = DECODE_BUDGET;
+        let k = self.decoder.candidates(text, &mut budget).len();
+        out.push((format!("decoder ({k} runs)"), t.elapsed().as_secs_f64()));
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out
     }
 
     /// Runs every rule's shipped examples and reports each mismatch by rule id.
