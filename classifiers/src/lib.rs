@@ -33,9 +33,42 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
 
 /// Parses and compiles the built-in packs; fails only if a shipped pack is broken.
 pub fn builtin_engine() -> Result<PatternEngine, EngineError> {
-    let packs = BUILTIN_PACKS
-        .iter()
-        .map(|(name, text)| RulePack::from_yaml(name, text))
-        .collect::<Result<Vec<_>, _>>()?;
-    PatternEngine::new(&packs)
+    load_engine(true, None)
+}
+
+/// The built-in packs (when `builtin`), then every `*.yaml` pack in `dir` in name order.
+pub fn load_packs(
+    builtin: bool,
+    dir: Option<&std::path::Path>,
+) -> Result<Vec<RulePack>, RuleError> {
+    let mut packs = Vec::new();
+    if builtin {
+        for (name, text) in BUILTIN_PACKS {
+            packs.push(RulePack::from_yaml(name, text)?);
+        }
+    }
+    if let Some(dir) = dir {
+        let io = |source| RuleError::Io {
+            file: dir.display().to_string(),
+            source,
+        };
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        files.sort();
+        for f in files {
+            packs.push(RulePack::from_file(&f)?);
+        }
+    }
+    Ok(packs)
+}
+
+/// Loads packs as [`load_packs`] does and compiles them into one engine.
+pub fn load_engine(
+    builtin: bool,
+    dir: Option<&std::path::Path>,
+) -> Result<PatternEngine, EngineError> {
+    PatternEngine::new(&load_packs(builtin, dir)?)
 }

@@ -36,10 +36,40 @@ pub struct Config {
     pub destinations: DestinationsConfig,
     pub upstream: UpstreamConfig,
     pub limits: LimitsConfig,
+    pub rules: RulesConfig,
+    pub policies: PoliciesConfig,
     /// Worker threads per listener; 0 means one per CPU.
     pub threads: usize,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_grace_secs: u64,
+}
+
+/// Which rule packs to compile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// The packs shipped in the binary (`rules/packs/`).
+    pub builtin: bool,
+    /// Extra packs: every `*.yaml` in this directory, compiled with the built-in ones.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            builtin: true,
+            dir: None,
+        }
+    }
+}
+
+/// Where tenant policies come from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoliciesConfig {
+    /// Tenant policy documents (`*.yaml`, one per tenant) applied at start when they differ from
+    /// the stored version. The versioned store itself lives in `<state_dir>/policies`.
+    pub dir: Option<PathBuf>,
 }
 
 /// The API-gateway listener, reached through a base URL such as `http://host:8081/openai/v1`.
@@ -146,6 +176,8 @@ impl Default for Config {
             destinations: DestinationsConfig::default(),
             upstream: UpstreamConfig::default(),
             limits: LimitsConfig::default(),
+            rules: RulesConfig::default(),
+            policies: PoliciesConfig::default(),
             threads: 0,
             shutdown_grace_secs: 5,
         }
@@ -289,7 +321,7 @@ impl Config {
             return Err("field `auth.credentials`: `auth.required` is true but no credentials are configured".into());
         }
         for (i, c) in self.auth.credentials.iter().enumerate() {
-            crate::identity::SecretHash::parse(&c.secret_hash)
+            policy::SecretHash::parse(&c.secret_hash)
                 .map_err(|e| format!("field `auth.credentials[{i}].secret_hash`: {e}"))?;
         }
         for key in self.upstream.resolve.keys() {

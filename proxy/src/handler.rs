@@ -1,33 +1,36 @@
 //! The HTTP side of PromptWall: every request on an intercepted connection, on the gateway, or
 //! in absolute form on the forward proxy runs through the same phases:
 //!
-//! identify → route → read body (capped) → inspect → act (forward or block) → stream back → log.
+//! identify → route → read body (capped) → inspect and decide → act (block, rewrite or pass)
+//! → forward and stream back → log.
 //!
 //! The request body is read in full and decided on *before* anything is sent upstream, so a
 //! blocked prompt never leaves the building, not even its headers.
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::identity::{Authenticator, Identity};
+use crate::forward::forward;
+use crate::identity::Authenticator;
 use crate::inspect::{InspectError, Inspection, Inspector};
 use crate::mitm::ca::CertificateAuthority;
 use crate::providers::{ErrorKind, ErrorShape};
+use crate::reply::{self, Reply};
 use crate::route::{gateway_target, ConnectInfo, Target};
-use crate::upstream::{Upstream, HOP_BY_HOP};
+use crate::upstream::Upstream;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use http::{header, Method, StatusCode};
+use http::header;
 use pingora_core::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
 use pingora_core::protocols::http::ServerSession;
 use pingora_core::server::ShutdownWatch;
-use pingora_http::ResponseHeader;
-use policy::Action;
+use policy::{Action, Identity};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::time::timeout;
 
-/// State shared by every listener, built once at start and read-only afterwards.
+/// State shared by every listener, built once at start; reloadable parts sit behind `ArcSwap`s.
 pub struct Shared {
     pub config: Config,
     pub catalog: Catalog,
@@ -35,6 +38,19 @@ pub struct Shared {
     pub inspector: Inspector,
     pub upstream: Upstream,
     pub ca: Arc<CertificateAuthority>,
+}
+
+impl Shared {
+    /// Identifies a requester from its credentials, headers and address.
+    pub fn identify(
+        &self,
+        proxy_authorization: Option<&[u8]>,
+        header: &dyn Fn(&str) -> Option<String>,
+        peer: Option<IpAddr>,
+    ) -> Result<Identity, crate::identity::AuthFailure> {
+        self.auth
+            .identify(&self.inspector.store(), proxy_authorization, header, peer)
+    }
 }
 
 /// How a request reached the HTTP app; decides where its target and identity come from.
@@ -64,25 +80,6 @@ fn request_id() -> String {
     format!("{ms:x}-{:x}", REQUEST_SEQ.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A response PromptWall writes itself (errors and blocks).
-struct Reply {
-    status: u16,
-    kind: ErrorKind,
-    message: String,
-    extra: Vec<(&'static str, String)>,
-}
-
-impl Reply {
-    fn new(status: u16, kind: ErrorKind, message: impl Into<String>) -> Self {
-        Reply {
-            status,
-            kind,
-            message: message.into(),
-            extra: Vec::new(),
-        }
-    }
-}
-
 /// What the log line for a request says; never holds prompt text or finding values.
 #[derive(Default)]
 struct RequestLog {
@@ -94,8 +91,10 @@ struct RequestLog {
     method: String,
     path: String,
     model: Option<String>,
-    decision: Option<&'static str>,
+    decision: Option<String>,
+    policy_version: u64,
     rules: Vec<String>,
+    redactions: usize,
     status: u16,
     inspect_us: u128,
     upstream_ms: u128,
@@ -123,13 +122,8 @@ impl HttpServerApp for AiHttpApp {
                 return None;
             }
         }
-        if *shutdown.borrow() {
-            session.set_keepalive(None);
-        } else {
-            session.set_keepalive(Some(60));
-        }
-        let reusable = self.handle(&mut session).await;
-        if !reusable {
+        session.set_keepalive(if *shutdown.borrow() { None } else { Some(60) });
+        if !self.handle(&mut session).await {
             session.shutdown().await;
             return None;
         }
@@ -145,6 +139,13 @@ impl HttpServerApp for AiHttpApp {
     }
 }
 
+/// What inspection decided for a request that goes ahead.
+#[derive(Default)]
+struct Go {
+    body: Option<Bytes>,
+    pseudonyms: Vec<(String, String)>,
+}
+
 impl AiHttpApp {
     /// Runs one request; returns whether the connection may be reused.
     async fn handle(&self, session: &mut ServerSession) -> bool {
@@ -158,7 +159,7 @@ impl AiHttpApp {
             Ok(v) => v,
             Err((reply, shape)) => {
                 log.status = reply.status;
-                let ok = write_reply(session, shape, reply, &log.id).await;
+                let ok = reply::write(session, shape, reply, &log.id).await;
                 emit(&log, started);
                 return ok;
             }
@@ -180,26 +181,39 @@ impl AiHttpApp {
             Err(reply) => {
                 log.status = reply.status;
                 // The rest of an oversized or stalled body is unread: do not reuse the connection.
-                write_reply(session, shape, reply, &log.id).await;
+                reply::write(session, shape, reply, &log.id).await;
                 emit(&log, started);
                 return false;
             }
         };
 
+        let mut go = Go::default();
         if let Some(provider) = target.provider.as_deref() {
-            if let Some(reply) =
-                self.inspect(session, provider, &target, &identity, &body, &mut log)
-            {
-                log.status = reply.status;
-                let ok = write_reply(session, shape, reply, &log.id).await;
-                emit(&log, started);
-                return ok;
+            match self.inspect(session, provider, &target, &identity, &body, &mut log) {
+                Ok(g) => go = g,
+                Err(reply) => {
+                    log.status = reply.status;
+                    let ok = reply::write(session, shape, reply, &log.id).await;
+                    emit(&log, started);
+                    return ok;
+                }
             }
         }
-
-        let ok = self.forward(session, &target, body, shape, &mut log).await;
+        let body = go.body.unwrap_or(body);
+        let f = forward(
+            session,
+            &self.shared.upstream,
+            &target,
+            body,
+            go.pseudonyms,
+            shape,
+            &log.id,
+        )
+        .await;
+        log.status = f.status;
+        log.upstream_ms = f.upstream_ms;
         emit(&log, started);
-        ok
+        f.reusable
     }
 
     /// Works out the upstream target and who is asking, or the error to answer with.
@@ -243,13 +257,12 @@ impl AiHttpApp {
                 ))
             }
             Entry::Gateway => {
-                let target = gateway_target(&path_and_query, self.shared.config.gateway.azure_resource.as_deref())
-                    .ok_or_else(|| {
-                        (
-                            Reply::new(404, ErrorKind::InvalidRequest, "PromptWall gateway: unknown provider prefix; use /openai/, /anthropic/, /gemini/, /azure/<resource>/ ..."),
-                            openai,
-                        )
-                    })?;
+                let target = gateway_target(&path_and_query, self.shared.config.gateway.azure_resource.as_deref()).ok_or_else(|| {
+                    (
+                        Reply::new(404, ErrorKind::InvalidRequest, "PromptWall gateway: unknown provider prefix; use /openai/, /anthropic/, /gemini/, /azure/<resource>/ ..."),
+                        openai,
+                    )
+                })?;
                 let shape =
                     ErrorShape::for_provider(target.provider.as_deref().unwrap_or_default());
                 let identity = self.identify(session, 401).map_err(|r| (r, shape))?;
@@ -307,21 +320,29 @@ impl AiHttpApp {
     }
 
     fn identify(&self, session: &ServerSession, status: u16) -> Result<Identity, Reply> {
-        let header = session
+        let auth = session
             .get_header(header::PROXY_AUTHORIZATION)
             .map(|v| v.as_bytes());
-        self.shared.auth.identify(header).map_err(|f| {
-            let mut r = Reply::new(status, ErrorKind::PolicyViolation, f.to_string());
+        let headers = |name: &str| {
+            session
+                .get_header(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let peer = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip());
+        self.shared.identify(auth, &headers, peer).map_err(|f| {
             let challenge = "Basic realm=\"PromptWall\", Bearer realm=\"PromptWall\"";
-            r.extra.push((
+            Reply::new(status, ErrorKind::PolicyViolation, f.to_string()).with(
                 if status == 407 {
                     "proxy-authenticate"
                 } else {
                     "www-authenticate"
                 },
-                challenge.into(),
-            ));
-            r
+                challenge,
+            )
         })
     }
 
@@ -345,7 +366,8 @@ impl AiHttpApp {
                 return Err(too_large());
             }
         }
-        let deadline = tokio::time::Instant::now() + Config::ms(limits.client_read_timeout_ms);
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_millis(limits.client_read_timeout_ms);
         let mut buf = BytesMut::new();
         loop {
             let chunk = tokio::time::timeout_at(deadline, session.read_request_body())
@@ -376,7 +398,8 @@ impl AiHttpApp {
         }
     }
 
-    /// Inspects a request to an AI destination; `Some` is the reply that replaces forwarding.
+    /// Inspects a request to an AI destination and decides: `Err` is the reply that replaces
+    /// forwarding (block, coach, bad input); `Ok` says what to send.
     fn inspect(
         &self,
         session: &ServerSession,
@@ -385,9 +408,9 @@ impl AiHttpApp {
         identity: &Identity,
         body: &Bytes,
         log: &mut RequestLog,
-    ) -> Option<Reply> {
+    ) -> Result<Go, Reply> {
         if body.is_empty() {
-            return None;
+            return Ok(Go::default());
         }
         let is_json = session
             .get_header(header::CONTENT_TYPE)
@@ -400,182 +423,49 @@ impl AiHttpApp {
                 .is_some_and(|b| matches!(b, b'{' | b'['));
         if !is_json {
             tracing::warn!(request_id = %log.id, host = %target.host, "non-JSON body to an AI destination forwarded without inspection");
-            return None;
+            return Ok(Go::default());
         }
         let inspection: Inspection = match self.shared.inspector.inspect_json(
-            &identity.tenant,
+            identity,
             provider,
             &target.path_and_query,
             body,
         ) {
             Ok(i) => i,
             Err(InspectError::MalformedJson(e)) => {
-                return Some(Reply::new(
+                return Err(Reply::new(
                     400,
                     ErrorKind::InvalidRequest,
                     format!("PromptWall could not parse the request: {e}"),
                 ));
             }
         };
+        let d = &inspection.decision;
         log.inspect_us = inspection.elapsed.as_micros();
         log.model = inspection.prompt.model.clone();
-        log.rules = inspection
-            .decision
-            .reasons
-            .iter()
-            .map(|r| r.rule.clone())
-            .collect();
-        let decision = &inspection.decision;
-        log.decision = Some(decision.action.as_str());
-        match decision.effective_action() {
-            Action::Block => {
-                let mut r = Reply::new(403, ErrorKind::PolicyViolation, decision.user_message());
-                r.extra.push(("x-promptwall-decision", "block".into()));
-                Some(r)
-            }
-            Action::Allow | Action::Log => None,
-        }
-    }
-
-    /// Sends the request upstream and streams the response back chunk by chunk.
-    async fn forward(
-        &self,
-        session: &mut ServerSession,
-        target: &Target,
-        body: Bytes,
-        shape: ErrorShape,
-        log: &mut RequestLog,
-    ) -> bool {
-        let req = session.req_header();
-        let method = Method::from_bytes(req.method.as_str().as_bytes()).unwrap_or(Method::GET);
-        let mut headers = http::HeaderMap::with_capacity(req.headers.len());
-        for (name, value) in req.headers.iter() {
-            if !HOP_BY_HOP.contains(&name.as_str()) {
-                headers.append(name.clone(), value.clone());
-            }
-        }
-        let is_head = method == Method::HEAD;
-        let upstream = &self.shared.upstream;
-        let sent = Instant::now();
-        let request = upstream
-            .client
-            .request(method, target.url())
-            .headers(headers)
-            .body(body);
-        let response = match timeout(upstream.header_timeout, request.send()).await {
-            Err(_) => {
-                log.status = 504;
-                let msg = format!(
-                    "upstream {} did not answer within {} ms",
-                    target.host,
-                    upstream.header_timeout.as_millis()
-                );
-                return write_reply(
-                    session,
-                    shape,
-                    Reply::new(504, ErrorKind::Timeout, msg),
-                    &log.id,
-                )
-                .await;
-            }
-            Ok(Err(e)) => {
-                log.status = if e.is_timeout() { 504 } else { 502 };
-                let kind = if e.is_timeout() {
-                    ErrorKind::Timeout
-                } else {
-                    ErrorKind::Upstream
-                };
-                let msg = format!("upstream {} failed: {}", target.host, error_chain(&e));
-                return write_reply(session, shape, Reply::new(log.status, kind, msg), &log.id)
-                    .await;
-            }
-            Ok(Ok(r)) => r,
-        };
-        log.upstream_ms = sent.elapsed().as_millis();
-        log.status = response.status().as_u16();
-        let mut head =
-            match ResponseHeader::build(response.status(), Some(response.headers().len() + 2)) {
-                Ok(h) => h,
-                Err(_) => return false,
+        log.rules = d.reasons.iter().map(|r| r.rule.clone()).collect();
+        log.rules.dedup();
+        log.decision = Some(d.label());
+        log.policy_version = d.policy_version;
+        log.redactions = inspection.redaction_count;
+        if d.action.blocks() {
+            let code = if d.action == Action::Coach {
+                "coach"
+            } else {
+                "block"
             };
-        let has_length = response.headers().contains_key(header::CONTENT_LENGTH);
-        for (name, value) in response.headers() {
-            if name != header::CONTENT_LENGTH && HOP_BY_HOP.contains(&name.as_str()) {
-                continue;
-            }
-            let _ = head.append_header(name.clone(), value.clone());
+            let message = d
+                .message
+                .clone()
+                .unwrap_or_else(|| "Request blocked by PromptWall policy.".into());
+            return Err(Reply::new(403, ErrorKind::PolicyViolation, message)
+                .with("x-promptwall-decision", code));
         }
-        if !has_length && !session.is_http2() && !is_head && !no_body_status(response.status()) {
-            let _ = head.insert_header(header::TRANSFER_ENCODING, "chunked");
-        }
-        let _ = head.insert_header("x-promptwall-request-id", log.id.as_str());
-        if session.write_response_header(Box::new(head)).await.is_err() {
-            return false;
-        }
-        if is_head || no_body_status(response.status()) {
-            return session.finish_body().await.is_ok();
-        }
-        let mut response = response;
-        loop {
-            match timeout(upstream.idle_timeout, response.chunk()).await {
-                Ok(Ok(Some(chunk))) => {
-                    if session.write_response_body(chunk, false).await.is_err() {
-                        return false;
-                    }
-                }
-                Ok(Ok(None)) => return session.finish_body().await.is_ok(),
-                Ok(Err(e)) => {
-                    tracing::warn!(request_id = %log.id, error = %error_chain(&e), "upstream body failed mid-response");
-                    return false;
-                }
-                Err(_) => {
-                    tracing::warn!(request_id = %log.id, "upstream body idle for too long; closing");
-                    return false;
-                }
-            }
-        }
+        Ok(Go {
+            body: inspection.rewritten,
+            pseudonyms: inspection.pseudonyms,
+        })
     }
-}
-
-fn no_body_status(s: StatusCode) -> bool {
-    s.is_informational() || s == StatusCode::NO_CONTENT || s == StatusCode::NOT_MODIFIED
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
-}
-
-/// Writes a PromptWall-generated JSON reply; returns whether the connection is reusable.
-async fn write_reply(
-    session: &mut ServerSession,
-    shape: ErrorShape,
-    reply: Reply,
-    id: &str,
-) -> bool {
-    let body = shape.body(reply.status, reply.kind, &reply.message);
-    let Ok(mut head) = ResponseHeader::build(reply.status, Some(4 + reply.extra.len())) else {
-        return false;
-    };
-    let _ = head.insert_header(header::CONTENT_TYPE, "application/json");
-    let _ = head.insert_header(header::CONTENT_LENGTH, body.len().to_string());
-    let _ = head.insert_header("x-promptwall-request-id", id);
-    for (name, value) in reply.extra {
-        let _ = head.insert_header(name, value);
-    }
-    if session.write_response_header(Box::new(head)).await.is_err() {
-        return false;
-    }
-    session
-        .write_response_body(Bytes::from(body), true)
-        .await
-        .is_ok()
 }
 
 fn emit(log: &RequestLog, started: Instant) {
@@ -589,8 +479,10 @@ fn emit(log: &RequestLog, started: Instant) {
         method = %log.method,
         path = %log.path,
         model = log.model.as_deref().unwrap_or("-"),
-        decision = log.decision.unwrap_or("-"),
+        decision = log.decision.as_deref().unwrap_or("-"),
+        policy_version = log.policy_version,
         rules = %log.rules.join(","),
+        redactions = log.redactions,
         status = log.status,
         inspect_us = log.inspect_us as u64,
         upstream_ms = log.upstream_ms as u64,
@@ -599,7 +491,7 @@ fn emit(log: &RequestLog, started: Instant) {
     );
 }
 
-/// The minimal dependencies `Shared` needs; kept here so tests can build one.
+/// Builds the shared state from its parts.
 pub fn shared(
     config: Config,
     ca: Arc<CertificateAuthority>,

@@ -1,23 +1,13 @@
-//! Who is sending the traffic: `Proxy-Authorization` (Basic or Bearer) mapped to tenant and user.
-//!
-//! Credentials are configured as salted SHA-256 hashes, never in plaintext, and compared in
-//! constant time.
+//! Who is sending the traffic. Tenant policies name their own identity sources (tokens, a
+//! trusted header, source CIDRs); the config's `auth.credentials` add proxy-wide credentials.
+//! Credentials are salted hashes, never plaintext, compared in constant time.
 
 use crate::config::AuthConfig;
-use base64::Engine as _;
-use ring::digest;
+use policy::{Identity, IdentityInput, SecretHash, Store};
 use std::fmt;
+use std::net::IpAddr;
 
-/// The tenant and user a request is attributed to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub tenant: String,
-    pub user: Option<String>,
-    /// Whether a credential proved this identity (false: the default tenant).
-    pub authenticated: bool,
-}
-
-/// Why a request could not be attributed; both mean 407.
+/// Why a request could not be attributed; both mean 407 (or 401 on the gateway).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
     Missing,
@@ -33,74 +23,6 @@ impl fmt::Display for AuthFailure {
     }
 }
 
-/// A salted SHA-256 hash: `sha256:<salt-hex>:<digest-hex>`, digest = SHA-256(salt ‖ secret).
-#[derive(Debug, Clone)]
-pub struct SecretHash {
-    salt: Vec<u8>,
-    digest: Vec<u8>,
-}
-
-impl SecretHash {
-    /// Parses the stored form; the error says what is wrong with it.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let mut parts = s.split(':');
-        let (Some("sha256"), Some(salt), Some(d), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err("expected `sha256:<salt-hex>:<digest-hex>`".into());
-        };
-        let salt = hex_decode(salt).ok_or("salt is not hex")?;
-        let digest = hex_decode(d).ok_or("digest is not hex")?;
-        if salt.len() < 8 {
-            return Err("salt must be at least 8 bytes".into());
-        }
-        if digest.len() != 32 {
-            return Err("digest must be 32 bytes".into());
-        }
-        Ok(SecretHash { salt, digest })
-    }
-
-    /// Hashes `secret` with a fresh random salt, for `promptwall auth hash`.
-    pub fn create(secret: &str) -> String {
-        let mut salt = [0u8; 16];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
-            .expect("system RNG");
-        let d = Self::compute(&salt, secret);
-        format!("sha256:{}:{}", hex_encode(&salt), hex_encode(&d))
-    }
-
-    fn compute(salt: &[u8], secret: &str) -> Vec<u8> {
-        let mut ctx = digest::Context::new(&digest::SHA256);
-        ctx.update(salt);
-        ctx.update(secret.as_bytes());
-        ctx.finish().as_ref().to_vec()
-    }
-
-    /// Constant-time check of `secret` against the stored digest.
-    pub fn verify(&self, secret: &str) -> bool {
-        let d = Self::compute(&self.salt, secret);
-        d.len() == self.digest.len()
-            && d.iter()
-                .zip(&self.digest)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    }
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 struct Credential {
     username: Option<String>,
     hash: SecretHash,
@@ -108,7 +30,7 @@ struct Credential {
     user: Option<String>,
 }
 
-/// Maps `Proxy-Authorization` values to identities.
+/// Maps requests to identities: tenant policies first, then the config's credentials.
 pub struct Authenticator {
     required: bool,
     default_tenant: String,
@@ -136,54 +58,50 @@ impl Authenticator {
         }
     }
 
-    /// Resolves the `Proxy-Authorization` header value (if any) to an identity.
-    pub fn identify(&self, header: Option<&[u8]>) -> Result<Identity, AuthFailure> {
-        let Some(raw) = header else {
-            return if self.required {
-                Err(AuthFailure::Missing)
-            } else {
-                Ok(self.anonymous())
-            };
+    /// Resolves the requester. `header` looks up request headers by lower-case name.
+    pub fn identify(
+        &self,
+        store: &Store,
+        proxy_authorization: Option<&[u8]>,
+        header: &dyn Fn(&str) -> Option<String>,
+        peer: Option<IpAddr>,
+    ) -> Result<Identity, AuthFailure> {
+        let input = IdentityInput {
+            proxy_authorization,
+            header,
+            peer,
         };
-        let value = std::str::from_utf8(raw)
-            .map_err(|_| AuthFailure::Invalid)?
-            .trim();
-        let (scheme, rest) = value.split_once(' ').ok_or(AuthFailure::Invalid)?;
-        let rest = rest.trim();
-        let found = if scheme.eq_ignore_ascii_case("basic") {
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(rest)
-                .map_err(|_| AuthFailure::Invalid)?;
-            let decoded = String::from_utf8(decoded).map_err(|_| AuthFailure::Invalid)?;
-            let (user, pass) = decoded.split_once(':').ok_or(AuthFailure::Invalid)?;
-            self.credentials
-                .iter()
-                .find(|c| c.username.as_deref() == Some(user) && c.hash.verify(pass))
-        } else if scheme.eq_ignore_ascii_case("bearer") {
-            self.credentials
-                .iter()
-                .find(|c| c.username.is_none() && c.hash.verify(rest))
-        } else {
-            None
-        };
-        match found {
-            Some(c) => Ok(Identity {
-                tenant: c.tenant.clone(),
-                user: c.user.clone(),
-                authenticated: true,
-            }),
+        match store.identify(&input) {
+            Ok(Some(id)) => return Ok(id),
+            Err(_) => return Err(AuthFailure::Invalid),
+            Ok(None) => {}
+        }
+        if let Some(raw) = proxy_authorization {
             // Wrong credentials are refused even when auth is optional: a client that tried to
             // authenticate and failed should find out, not be silently re-attributed.
-            None => Err(AuthFailure::Invalid),
+            let (username, secret) =
+                policy::identity::parse_authorization(raw).ok_or(AuthFailure::Invalid)?;
+            return self
+                .credentials
+                .iter()
+                .find(|c| c.username == username && c.hash.verify(&secret))
+                .map(|c| Identity {
+                    tenant: c.tenant.clone(),
+                    user: c.user.clone(),
+                    groups: Vec::new(),
+                    method: "config",
+                })
+                .ok_or(AuthFailure::Invalid);
         }
-    }
-
-    fn anonymous(&self) -> Identity {
-        Identity {
+        if self.required {
+            return Err(AuthFailure::Missing);
+        }
+        Ok(Identity {
             tenant: self.default_tenant.clone(),
             user: None,
-            authenticated: false,
-        }
+            groups: Vec::new(),
+            method: "default",
+        })
     }
 }
 
@@ -191,6 +109,7 @@ impl Authenticator {
 mod tests {
     use super::*;
     use crate::config::CredentialConfig;
+    use base64::Engine as _;
 
     fn auth(required: bool) -> Authenticator {
         Authenticator::new(&AuthConfig {
@@ -220,44 +139,48 @@ mod tests {
         )
     }
 
-    #[test]
-    fn basic_credentials_map_to_tenant_and_user() {
-        let id = auth(true)
-            .identify(Some(basic("alice", "wonderland").as_bytes()))
-            .unwrap();
-        assert_eq!(
-            (id.tenant.as_str(), id.user.as_deref()),
-            ("acme", Some("alice"))
-        );
+    fn id(
+        a: &Authenticator,
+        store: &Store,
+        h: Option<&str>,
+        peer: Option<&str>,
+    ) -> Result<Identity, AuthFailure> {
+        a.identify(
+            store,
+            h.map(str::as_bytes),
+            &|name| (name == "x-user").then(|| "sam".to_string()),
+            peer.map(|p| p.parse().unwrap()),
+        )
     }
 
     #[test]
-    fn bearer_token_maps_to_its_tenant() {
-        let id = auth(true).identify(Some(b"Bearer tok-123")).unwrap();
+    fn config_credentials_map_to_tenant_and_user() {
+        let s = Store::in_memory();
+        let i = id(&auth(true), &s, Some(&basic("alice", "wonderland")), None).unwrap();
         assert_eq!(
-            (id.tenant.as_str(), id.user.as_deref()),
+            (i.tenant.as_str(), i.user.as_deref()),
+            ("acme", Some("alice"))
+        );
+        let i = id(&auth(true), &s, Some("Bearer tok-123"), None).unwrap();
+        assert_eq!(
+            (i.tenant.as_str(), i.user.as_deref()),
             ("globex", Some("ci-bot"))
         );
     }
 
     #[test]
-    fn missing_credentials_fail_only_when_required() {
-        assert_eq!(auth(true).identify(None), Err(AuthFailure::Missing));
-        assert_eq!(auth(false).identify(None).unwrap().tenant, "default");
-    }
-
-    #[test]
-    fn wrong_password_garbage_and_unknown_scheme_are_invalid() {
-        let a = auth(false);
+    fn missing_credentials_fail_only_when_required_and_bad_ones_always_fail() {
+        let s = Store::in_memory();
+        assert_eq!(id(&auth(true), &s, None, None), Err(AuthFailure::Missing));
+        assert_eq!(id(&auth(false), &s, None, None).unwrap().tenant, "default");
         for h in [
             basic("alice", "nope"),
             "Basic !!!".into(),
             "Digest x".into(),
             "Bearer other".into(),
-            "junk".into(),
         ] {
             assert_eq!(
-                a.identify(Some(h.as_bytes())),
+                id(&auth(false), &s, Some(&h), None),
                 Err(AuthFailure::Invalid),
                 "{h}"
             );
@@ -265,9 +188,39 @@ mod tests {
     }
 
     #[test]
-    fn malformed_hashes_are_rejected() {
-        assert!(SecretHash::parse("md5:00:11").is_err());
-        assert!(SecretHash::parse("sha256:zz:00").is_err());
-        assert!(SecretHash::parse(&SecretHash::create("x")).is_ok());
+    fn tenant_policies_identify_by_token_header_and_cidr() {
+        let s = Store::in_memory();
+        let token = SecretHash::create("bob-pass");
+        s.apply(
+            "t.yaml",
+            &format!(
+                "tenant: initech\nidentity:\n  tokens:\n    - {{user: bob, username: bob, secret_hash: \"{token}\", groups: [engineering]}}\n  trusted_header: {{user_header: X-User, from_cidrs: [10.9.0.0/16]}}\n  cidrs:\n    - {{cidr: 10.0.0.0/8, groups: [staff]}}\n    - {{cidr: 10.1.2.0/24, user: kiosk}}\n"
+            ),
+            "test",
+        )
+        .unwrap();
+        let a = auth(false);
+        let i = id(&a, &s, Some(&basic("bob", "bob-pass")), None).unwrap();
+        assert_eq!(
+            (i.tenant.as_str(), i.groups.as_slice(), i.method),
+            ("initech", &["engineering".to_string()][..], "token")
+        );
+        let i = id(&a, &s, None, Some("10.9.1.1")).unwrap();
+        assert_eq!((i.user.as_deref(), i.method), (Some("sam"), "header"));
+        let i = id(&a, &s, None, Some("10.1.2.3")).unwrap();
+        assert_eq!(
+            (i.user.as_deref(), i.method),
+            (Some("kiosk"), "cidr"),
+            "the most specific CIDR wins"
+        );
+        let i = id(&a, &s, None, Some("10.200.0.1")).unwrap();
+        assert_eq!(
+            (i.tenant.as_str(), i.groups.as_slice()),
+            ("initech", &["staff".to_string()][..])
+        );
+        assert_eq!(
+            id(&a, &s, None, Some("192.0.2.1")).unwrap().tenant,
+            "default"
+        );
     }
 }

@@ -4,14 +4,19 @@
 //! drive the same code.
 
 pub mod catalog;
+pub mod cli;
 pub mod config;
+pub mod forward;
 pub mod handler;
 pub mod identity;
 pub mod inspect;
 pub mod listener;
 pub mod mitm;
 pub mod providers;
+pub mod reply;
 pub mod route;
 pub mod serve;
+pub mod state;
+pub mod stream;
 pub mod telemetry;
 pub mod upstream;

@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use promptwall::cli;
 use promptwall::config::Config;
-use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,11 +27,19 @@ enum Command {
         #[command(subcommand)]
         command: CaCommand,
     },
-    /// Inspect text from a file or stdin (JSONL `{"id":..,"text":..}` or plain text) and print decisions.
+    /// Inspect text (JSONL `{"id":..,"text":..}` or plain lines) and print one decision per line.
     Scan {
-        /// Tenant whose policy decides.
+        /// Tenant whose default policy decides (ignored with --policy).
         #[arg(long, default_value = "default")]
         tenant: String,
+        /// A policy file to decide with instead of the default policy.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Extra rule packs, compiled with the built-in ones.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Input file, or `-` for stdin.
         #[arg(default_value = "-")]
         input: String,
@@ -40,6 +48,11 @@ enum Command {
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// Tenant policies.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
     },
     /// Proxy credentials.
     Auth {
@@ -64,15 +77,73 @@ enum CaCommand {
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// List the built-in rules.
-    List,
+    /// List the rules.
+    List {
+        /// Extra packs directory.
+        dir: Option<PathBuf>,
+        /// Leave out the built-in packs.
+        #[arg(long)]
+        no_builtin: bool,
+    },
     /// Run every rule's positive and negative examples.
-    Test,
+    Test {
+        /// A packs directory (default: the built-in packs).
+        dir: Option<PathBuf>,
+        /// Leave out the built-in packs when DIR is given.
+        #[arg(long)]
+        no_builtin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Check policy files; every error names the file, line and field.
+    Validate { files: Vec<PathBuf> },
+    /// Run test cases (prompt, identity, expected action and rules) against a policy.
+    Test {
+        file: PathBuf,
+        #[arg(long)]
+        cases: PathBuf,
+    },
+    /// Show how decisions would change between two policies on a set of samples.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long)]
+        replay: PathBuf,
+    },
+    /// Validate and apply a policy as a new version, and tell the running server to reload.
+    Apply {
+        file: PathBuf,
+        #[arg(long)]
+        author: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        no_reload: bool,
+    },
+    /// List a tenant's policy versions.
+    History {
+        tenant: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Make an old version current again.
+    Rollback {
+        tenant: String,
+        version: u64,
+        #[arg(long)]
+        author: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        no_reload: bool,
+    },
 }
 
 #[derive(Subcommand)]
 enum AuthCommand {
-    /// Hash a password or token for `auth.credentials[].secret_hash` (reads it from stdin).
+    /// Hash a password or token for `secret_hash` fields (reads it from stdin).
     Hash,
 }
 
@@ -81,6 +152,12 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
         Some(p) => Ok(Config::load(p)?),
         None => Ok(Config::default()),
     }
+}
+
+fn author(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 fn main() -> ExitCode {
@@ -98,8 +175,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config } => {
-            let config = load_config(config.as_ref())?;
-            promptwall::serve::run(config)?;
+            promptwall::serve::run(load_config(config.as_ref())?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ca { command } => {
@@ -112,33 +188,60 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scan { tenant, input } => scan(&tenant, &input),
-        Command::Rules { command } => {
-            let engine = classifiers::builtin_engine()?;
-            match command {
-                RulesCommand::List => {
-                    for r in engine.rules() {
-                        println!(
-                            "{}\t{}\t{}\t{:?}\t{}",
-                            r.id, r.category, r.entity, r.severity, r.source
-                        );
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                RulesCommand::Test => {
-                    let failures = engine.test_examples();
-                    for f in &failures {
-                        println!("FAIL {} ({}): {}", f.rule, f.source, f.message);
-                    }
-                    println!("{} rules, {} failures", engine.rule_count(), failures.len());
-                    Ok(if failures.is_empty() {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::FAILURE
-                    })
-                }
-            }
+        Command::Scan {
+            tenant,
+            policy,
+            rules,
+            config,
+            input,
+        } => {
+            let cfg = load_config(config.as_ref())?;
+            cli::scan::run(&cli::scan::ScanArgs {
+                input: &input,
+                tenant: &tenant,
+                policy: policy.as_deref(),
+                rules_dir: rules.as_deref().or(cfg.rules.dir.as_deref()),
+                state_dir: &cfg.state_dir,
+            })
         }
+        Command::Rules { command } => match command {
+            RulesCommand::List { dir, no_builtin } => cli::rules::list(!no_builtin, dir.as_deref()),
+            RulesCommand::Test { dir, no_builtin } => {
+                cli::rules::test(!(no_builtin && dir.is_some()), dir.as_deref())
+            }
+        },
+        Command::Policy { command } => match command {
+            PolicyCommand::Validate { files } => cli::policy::validate(&files),
+            PolicyCommand::Test { file, cases } => cli::policy::test(&file, &cases),
+            PolicyCommand::Diff { old, new, replay } => cli::policy::diff(&old, &new, &replay),
+            PolicyCommand::Apply {
+                file,
+                author: a,
+                config,
+                no_reload,
+            } => cli::policy::apply(
+                &load_config(config.as_ref())?.state_dir,
+                &file,
+                &author(a),
+                !no_reload,
+            ),
+            PolicyCommand::History { tenant, config } => {
+                cli::policy::history(&load_config(config.as_ref())?.state_dir, &tenant)
+            }
+            PolicyCommand::Rollback {
+                tenant,
+                version,
+                author: a,
+                config,
+                no_reload,
+            } => cli::policy::rollback(
+                &load_config(config.as_ref())?.state_dir,
+                &tenant,
+                version,
+                &author(a),
+                !no_reload,
+            ),
+        },
         Command::Auth {
             command: AuthCommand::Hash,
         } => {
@@ -148,44 +251,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("reading the secret from stdin")?;
             let secret = secret.trim_end_matches(['\r', '\n']);
             anyhow::ensure!(!secret.is_empty(), "empty secret on stdin");
-            println!("{}", promptwall::identity::SecretHash::create(secret));
+            println!("{}", policy::SecretHash::create(secret));
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn scan(tenant: &str, input: &str) -> anyhow::Result<ExitCode> {
-    let engine = classifiers::builtin_engine()?;
-    let policy = policy::Policy::default_for(tenant);
-    let reader: Box<dyn BufRead> = if input == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::io::BufReader::new(
-            std::fs::File::open(input).with_context(|| format!("opening {input}"))?,
-        ))
-    };
-    let mut out = std::io::stdout().lock();
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("{input}: line {}", n + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let (id, text) = match serde_json::from_str::<serde_json::Value>(&line) {
-            Ok(v) if v.get("text").is_some_and(|t| t.is_string()) => (
-                v.get("id").cloned().unwrap_or(serde_json::json!(n + 1)),
-                v["text"].as_str().unwrap_or_default().to_string(),
-            ),
-            _ => (serde_json::json!(n + 1), line),
-        };
-        let findings = engine.scan(&text);
-        let decision = policy.evaluate(&findings);
-        let record = serde_json::json!({
-            "id": id,
-            "decision": decision.action.as_str(),
-            "findings": findings,
-            "reasons": decision.reasons,
-        });
-        writeln!(out, "{record}")?;
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,6 @@
 //! Where a request goes: the CONNECT target, a gateway path prefix, or an absolute-form URI.
 
-use crate::identity::Identity;
+use policy::Identity;
 
 /// The destination of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,6 +31,62 @@ fn check_bindable(what: &str, addr: SocketAddr) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr} for the {what}"))
 }
 
+/// Compiles the configured rule packs (built-in and `rules.dir`).
+pub fn load_rules(config: &Config) -> anyhow::Result<classifiers::PatternEngine> {
+    classifiers::load_engine(config.rules.builtin, config.rules.dir.as_deref())
+        .context("rule packs")
+}
+
+/// Opens the policy store and applies the configured policy directory to it.
+pub fn load_policies(config: &Config) -> anyhow::Result<policy::Store> {
+    let root = crate::state::policy_root(&config.state_dir);
+    let store =
+        policy::Store::open(&root).with_context(|| format!("policy store {}", root.display()))?;
+    if let Some(dir) = &config.policies.dir {
+        for v in store
+            .seed_from_dir(dir, "config")
+            .with_context(|| format!("policies in {}", dir.display()))?
+        {
+            tracing::info!(tenant = %v.tenant, version = v.version, "policy loaded");
+        }
+    }
+    Ok(store)
+}
+
+/// On SIGHUP: recompile rule packs and reload policies; a failure keeps what is running.
+fn reload_on_sighup(config: Config, shared: Arc<crate::handler::Shared>) {
+    std::thread::Builder::new()
+        .name("promptwall-reload".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => return tracing::error!(error = %e, "no reload runtime; SIGHUP will not reload"),
+            };
+            rt.block_on(async move {
+                let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+                    return tracing::error!("cannot listen for SIGHUP");
+                };
+                while hup.recv().await.is_some() {
+                    match load_rules(&config) {
+                        Ok(e) => {
+                            tracing::info!(rules = e.rule_count(), "rule packs reloaded");
+                            shared.inspector.swap_engine(Arc::new(e));
+                        }
+                        Err(e) => tracing::error!(error = %format!("{e:#}"), "rule reload failed; keeping the running packs"),
+                    }
+                    match load_policies(&config) {
+                        Ok(s) => {
+                            tracing::info!(tenants = s.tenants().len(), "policies reloaded");
+                            shared.inspector.swap_store(Arc::new(s));
+                        }
+                        Err(e) => tracing::error!(error = %format!("{e:#}"), "policy reload failed; keeping the running policies"),
+                    }
+                }
+            });
+        })
+        .expect("spawning the reload thread");
+}
+
 /// Starts every listener and blocks until shutdown (SIGTERM or SIGINT: graceful).
 pub fn run(config: Config) -> anyhow::Result<()> {
     check_bindable("forward proxy", config.listen)?;
@@ -43,8 +99,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.state_dir)
         .with_context(|| format!("cannot create state dir {}", config.state_dir.display()))?;
     let ca = Arc::new(load_ca(&config)?);
-    let engine = Arc::new(classifiers::builtin_engine().context("built-in rule packs")?);
-    let inspector = Inspector::new(engine, Vec::new());
+    let engine = Arc::new(load_rules(&config)?);
+    let store = Arc::new(load_policies(&config)?);
+    let master = crate::state::load_or_create_master_key(&config.state_dir)?;
+    let inspector = Inspector::new(engine, store, master);
     let threads = if config.threads == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -53,6 +111,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         config.threads
     };
     let shared = crate::handler::shared(config.clone(), ca.clone(), inspector)?;
+    reload_on_sighup(config.clone(), shared.clone());
 
     let conf = ServerConf {
         threads,

@@ -298,7 +298,7 @@ async fn bad_input_gets_clear_errors_and_the_proxy_keeps_serving() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_authentication_maps_credentials_and_answers_407_without_them() {
-    let hash = promptwall::identity::SecretHash::create("s3cret");
+    let hash = policy::SecretHash::create("s3cret");
     let extra = format!("auth:\n  required: true\n  credentials:\n    - {{ username: alice, secret_hash: \"{hash}\", tenant: acme }}\n");
     let (proxy, _mock, _pem, _d) = setup(&extra).await;
     let no_auth = proxy.client(&[&proxy.ca_pem]);

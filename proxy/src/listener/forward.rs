@@ -21,6 +21,7 @@ use pingora_core::protocols::tls::server::handshake_with_callback;
 use pingora_core::protocols::tls::TlsRef;
 use pingora_core::protocols::Stream;
 use pingora_core::server::ShutdownWatch;
+use policy::Unsanctioned;
 use std::any::Any;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -114,6 +115,13 @@ impl FrontDoor {
         let auth_header = http
             .get_header("proxy-authorization")
             .map(|v| v.as_bytes().to_vec());
+        let connect_headers: Vec<(String, String)> = http
+            .req_header()
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let peer = http.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip());
         let mut stream = http.into_inner();
         let Some((host, port)) = target else {
             write_raw(
@@ -125,7 +133,13 @@ impl FrontDoor {
             .await;
             return;
         };
-        let identity = match shared.auth.identify(auth_header.as_deref()) {
+        let lookup = |name: &str| {
+            connect_headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let identity = match shared.identify(auth_header.as_deref(), &lookup, peer) {
             Ok(id) => id,
             Err(f) => {
                 tracing::info!(target: "promptwall::connect", host = %host, reason = %f, "proxy authentication failed");
@@ -143,7 +157,27 @@ impl FrontDoor {
                 return;
             }
         };
-        match shared.catalog.lookup(&host).map(str::to_string) {
+        let provider = shared.catalog.lookup(&host).map(str::to_string);
+        let verdict = provider.as_deref().map(|p| {
+            shared
+                .inspector
+                .store()
+                .get(&identity.tenant)
+                .destination_verdict(p)
+        });
+        let provider = match verdict {
+            Some(Some(Unsanctioned::Block)) => {
+                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = identity.user.as_deref().unwrap_or("-"), host = %host, port, provider = provider.as_deref().unwrap_or("-"), mode = "blocked_unsanctioned", "connect");
+                let msg = format!(
+                    "PromptWall: {host} is not a sanctioned AI service for your organisation\n"
+                );
+                write_raw(&mut stream, "403 Forbidden", "", &msg).await;
+                return;
+            }
+            Some(Some(Unsanctioned::Tunnel)) => None,
+            _ => provider,
+        };
+        match provider {
             None => {
                 tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = identity.user.as_deref().unwrap_or("-"), host = %host, port, mode = "tunnel", "connect");
                 tunnel::run(shared, stream, &host, port).await;

@@ -1,0 +1,327 @@
+//! Redaction operators and the pseudonym vault.
+//!
+//! Redactions are applied per text from the end backwards, after overlapping and adjacent
+//! spans are merged, so every offset stays valid and no part of a value survives.
+//! Pseudonyms are deterministic within a request: the same value gets the same token, numbered
+//! by first appearance (so a conversation replayed turn after turn keeps its tokens), and a
+//! token never equals text the user wrote.
+
+use crate::document::Operator;
+use crate::evaluate::Redaction;
+use crate::identity::hex_encode;
+use dashmap::DashMap;
+use ring::hmac;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// A tenant's secret for keyed hashes and pseudonym determinism.
+#[derive(Clone)]
+pub struct TenantKey(hmac::Key);
+
+impl std::fmt::Debug for TenantKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TenantKey(..)")
+    }
+}
+
+impl TenantKey {
+    /// Derives the tenant's key from the deployment's master secret.
+    pub fn derive(master: &[u8], tenant: &str) -> Self {
+        let m = hmac::Key::new(hmac::HMAC_SHA256, master);
+        let k = hmac::sign(&m, format!("promptwall tenant key\0{tenant}").as_bytes());
+        TenantKey(hmac::Key::new(hmac::HMAC_SHA256, k.as_ref()))
+    }
+
+    /// A truncated keyed hash, for audit rows and the `hash` operator.
+    pub fn tag(&self, value: &str, hex_chars: usize) -> String {
+        let t = hmac::sign(&self.0, value.as_bytes());
+        let mut h = hex_encode(t.as_ref());
+        h.truncate(hex_chars);
+        h
+    }
+}
+
+/// The rewritten texts and the pseudonyms to restore in the response.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Redacted {
+    /// New text per input text; `None` where nothing changed.
+    pub texts: Vec<Option<String>>,
+    /// (token, original value) for every pseudonym issued.
+    pub pseudonyms: Vec<(String, String)>,
+    /// How many spans were rewritten.
+    pub count: usize,
+}
+
+fn upper_entity(entity: &str) -> String {
+    entity.to_ascii_uppercase()
+}
+
+fn partial(value: &str, keep_last: usize) -> String {
+    let total = value.chars().filter(|c| c.is_alphanumeric()).count();
+    let mut seen = 0;
+    value
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                seen += 1;
+                if seen + keep_last > total {
+                    c
+                } else {
+                    '*'
+                }
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Merges overlapping spans of one text (touching ones stay apart, so each keeps its own
+/// pseudonym); the first span's entity and operator win.
+fn merge(mut spans: Vec<&Redaction>) -> Vec<Redaction> {
+    spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut out: Vec<Redaction> = Vec::new();
+    for r in spans {
+        match out.last_mut() {
+            Some(last) if r.start < last.end => last.end = last.end.max(r.end),
+            _ => out.push(r.clone()),
+        }
+    }
+    out
+}
+
+/// Applies `plan` to `texts`. Offsets must be on character boundaries (the engine guarantees it).
+pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
+    let mut out = Redacted {
+        texts: vec![None; texts.len()],
+        ..Redacted::default()
+    };
+    let merged: Vec<Vec<Redaction>> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            merge(
+                plan.iter()
+                    .filter(|r| r.segment == i && r.start < r.end && r.end <= text.len())
+                    .filter(|r| text.is_char_boundary(r.start) && text.is_char_boundary(r.end))
+                    .collect(),
+            )
+        })
+        .collect();
+    // Pseudonym numbering: by first appearance, in text order then offset order.
+    let mut by_value: HashMap<(String, String), String> = HashMap::new();
+    let mut next: HashMap<String, usize> = HashMap::new();
+    for (i, spans) in merged.iter().enumerate() {
+        for r in spans.iter().filter(|r| r.operator == Operator::Pseudonym) {
+            let value = &texts[i][r.start..r.end];
+            let kind = upper_entity(&r.entity);
+            if by_value.contains_key(&(kind.clone(), value.to_string())) {
+                continue;
+            }
+            let n = next.entry(kind.clone()).or_insert(0);
+            let token = loop {
+                *n += 1;
+                let t = format!("<{kind}_{n}>");
+                if !texts.iter().any(|text| text.contains(&t)) {
+                    break t;
+                }
+            };
+            out.pseudonyms.push((token.clone(), value.to_string()));
+            by_value.insert((kind, value.to_string()), token);
+        }
+    }
+    for (i, spans) in merged.iter().enumerate() {
+        if spans.is_empty() {
+            continue;
+        }
+        let text = texts[i];
+        let mut s = text.to_string();
+        for r in spans.iter().rev() {
+            let value = &text[r.start..r.end];
+            let kind = upper_entity(&r.entity);
+            let replacement = match r.operator {
+                Operator::Mask => format!("[REDACTED:{kind}]"),
+                Operator::Partial => partial(value, r.keep_last),
+                Operator::Hash => format!("[{kind}:{}]", key.tag(value, 8)),
+                Operator::Pseudonym => by_value[&(kind, value.to_string())].clone(),
+            };
+            s.replace_range(r.start..r.end, &replacement);
+            out.count += 1;
+        }
+        out.texts[i] = Some(s);
+    }
+    out
+}
+
+/// Pseudonym mappings kept for a while, so responses can be restored.
+#[derive(Debug, Default)]
+pub struct Vault {
+    entries: DashMap<String, (Vec<(String, String)>, Instant)>,
+}
+
+impl Vault {
+    /// Stores a request's mappings under `id` for `ttl`.
+    pub fn put(&self, id: &str, mappings: Vec<(String, String)>, ttl: Duration) {
+        if mappings.is_empty() {
+            return;
+        }
+        self.entries
+            .insert(id.to_string(), (mappings, Instant::now() + ttl));
+        if self.entries.len() % 1024 == 0 {
+            self.sweep();
+        }
+    }
+
+    /// The mappings stored under `id`, unless expired.
+    pub fn get(&self, id: &str) -> Option<Vec<(String, String)>> {
+        let e = self.entries.get(id)?;
+        (e.1 > Instant::now()).then(|| e.0.clone())
+    }
+
+    /// Drops expired entries.
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        self.entries.retain(|_, v| v.1 > now);
+    }
+
+    /// How many request mappings are held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the vault is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Replaces every token in `text` with its original value.
+pub fn restore(text: &str, pseudonyms: &[(String, String)]) -> String {
+    let mut s = text.to_string();
+    for (token, value) in pseudonyms {
+        if s.contains(token.as_str()) {
+            s = s.replace(token.as_str(), value);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(segment: usize, start: usize, end: usize, entity: &str, operator: Operator) -> Redaction {
+        Redaction {
+            segment,
+            start,
+            end,
+            entity: entity.into(),
+            operator,
+            keep_last: 4,
+        }
+    }
+
+    fn key() -> TenantKey {
+        TenantKey::derive(b"master", "acme")
+    }
+
+    #[test]
+    fn operators_rewrite_as_documented() {
+        let text = "mail a@b.co card 4111 1111 1111 1111";
+        let t = [text];
+        let mask = apply(&[r(0, 5, 11, "email", Operator::Mask)], &t, &key());
+        assert_eq!(
+            mask.texts[0].as_deref(),
+            Some("mail [REDACTED:EMAIL] card 4111 1111 1111 1111")
+        );
+        let part = apply(
+            &[r(0, 17, 36, "credit_card", Operator::Partial)],
+            &t,
+            &key(),
+        );
+        assert_eq!(
+            part.texts[0].as_deref(),
+            Some("mail a@b.co card **** **** **** 1111")
+        );
+        let hash = apply(&[r(0, 5, 11, "email", Operator::Hash)], &t, &key());
+        let h = hash.texts[0].clone().unwrap();
+        assert!(
+            h.starts_with("mail [EMAIL:") && !h.contains("a@b.co"),
+            "{h}"
+        );
+        assert_eq!(
+            apply(&[r(0, 5, 11, "email", Operator::Hash)], &t, &key()).texts,
+            hash.texts,
+            "keyed hash is stable"
+        );
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_per_value_and_skip_user_written_tokens() {
+        let texts = ["from a@b.co and <EMAIL_1>", "again a@b.co, then c@d.io"];
+        let plan = [
+            r(0, 5, 11, "email", Operator::Pseudonym),
+            r(1, 6, 12, "email", Operator::Pseudonym),
+            r(1, 19, 25, "email", Operator::Pseudonym),
+        ];
+        let out = apply(&plan, &texts, &key());
+        assert_eq!(
+            out.texts[0].as_deref(),
+            Some("from <EMAIL_2> and <EMAIL_1>")
+        );
+        assert_eq!(
+            out.texts[1].as_deref(),
+            Some("again <EMAIL_2>, then <EMAIL_3>")
+        );
+        assert_eq!(
+            out.pseudonyms,
+            [
+                ("<EMAIL_2>".to_string(), "a@b.co".to_string()),
+                ("<EMAIL_3>".into(), "c@d.io".into())
+            ]
+        );
+        let back: Vec<String> = out
+            .texts
+            .iter()
+            .map(|t| restore(t.as_deref().unwrap(), &out.pseudonyms))
+            .collect();
+        assert_eq!(back[1], texts[1]);
+    }
+
+    #[test]
+    fn overlapping_spans_merge_and_adjacent_ones_stay_apart() {
+        let t = ["abcdefghij"];
+        let out = apply(
+            &[
+                r(0, 2, 5, "x", Operator::Mask),
+                r(0, 4, 7, "y", Operator::Mask),
+                r(0, 7, 8, "z", Operator::Mask),
+            ],
+            &t,
+            &key(),
+        );
+        assert_eq!(
+            out.texts[0].as_deref(),
+            Some("ab[REDACTED:X][REDACTED:Z]ij")
+        );
+    }
+
+    #[test]
+    fn vault_expires_entries() {
+        let v = Vault::default();
+        v.put(
+            "req",
+            vec![("<EMAIL_1>".into(), "a@b.co".into())],
+            Duration::from_secs(60),
+        );
+        assert!(v.get("req").is_some());
+        v.put(
+            "old",
+            vec![("<EMAIL_1>".into(), "x".into())],
+            Duration::ZERO,
+        );
+        assert!(v.get("old").is_none());
+        v.sweep();
+        assert_eq!(v.len(), 1);
+    }
+}

@@ -1,0 +1,256 @@
+//! Forwarding: the request goes upstream (original or rewritten body), and the response
+//! streams back chunk by chunk, through the restorers when pseudonyms were issued.
+
+use crate::providers::{ErrorKind, ErrorShape};
+use crate::reply::{self, Reply};
+use crate::route::Target;
+use crate::stream::rehydrate::{restore_json, Rehydrator};
+use crate::stream::sse::{Piece, SseParser};
+use crate::upstream::{Upstream, HOP_BY_HOP};
+use bytes::{Bytes, BytesMut};
+use http::{header, Method, StatusCode};
+use pingora_core::protocols::http::ServerSession;
+use pingora_http::ResponseHeader;
+use std::time::Instant;
+use tokio::time::timeout;
+
+/// Largest JSON response buffered to restore pseudonyms; larger ones pass through unrestored.
+const MAX_RESTORE_BODY: usize = 32 << 20;
+
+/// What forwarding reports back for the request log.
+#[derive(Debug, Default)]
+pub struct Forwarded {
+    pub status: u16,
+    pub upstream_ms: u128,
+    /// Whether the downstream connection may be reused.
+    pub reusable: bool,
+}
+
+fn no_body_status(s: StatusCode) -> bool {
+    s.is_informational() || s == StatusCode::NO_CONTENT || s == StatusCode::NOT_MODIFIED
+}
+
+/// The error and its causes on one line, for messages that say what went wrong.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+/// How the response body is passed on.
+enum Transform {
+    None,
+    Sse(SseParser, Rehydrator),
+    Json(BytesMut, Vec<(String, String)>),
+}
+
+/// Sends the request to `target` and streams the response to the client.
+pub async fn forward(
+    session: &mut ServerSession,
+    upstream: &Upstream,
+    target: &Target,
+    body: Bytes,
+    pseudonyms: Vec<(String, String)>,
+    shape: ErrorShape,
+    request_id: &str,
+) -> Forwarded {
+    let req = session.req_header();
+    let method = Method::from_bytes(req.method.as_str().as_bytes()).unwrap_or(Method::GET);
+    let restoring = !pseudonyms.is_empty();
+    let mut headers = http::HeaderMap::with_capacity(req.headers.len());
+    for (name, value) in req.headers.iter() {
+        // Restoring needs a readable body: ask for it uncompressed.
+        if HOP_BY_HOP.contains(&name.as_str()) || (restoring && name == header::ACCEPT_ENCODING) {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    let is_head = method == Method::HEAD;
+    let sent = Instant::now();
+    let request = upstream
+        .client
+        .request(method, target.url())
+        .headers(headers)
+        .body(body);
+    let mut out = Forwarded::default();
+    let response = match timeout(upstream.header_timeout, request.send()).await {
+        Err(_) => {
+            out.status = 504;
+            let msg = format!(
+                "upstream {} did not answer within {} ms",
+                target.host,
+                upstream.header_timeout.as_millis()
+            );
+            out.reusable = reply::write(
+                session,
+                shape,
+                Reply::new(504, ErrorKind::Timeout, msg),
+                request_id,
+            )
+            .await;
+            return out;
+        }
+        Ok(Err(e)) => {
+            let timed_out = e.is_timeout();
+            out.status = if timed_out { 504 } else { 502 };
+            let kind = if timed_out {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Upstream
+            };
+            let msg = format!("upstream {} failed: {}", target.host, error_chain(&e));
+            out.reusable = reply::write(
+                session,
+                shape,
+                Reply::new(out.status, kind, msg),
+                request_id,
+            )
+            .await;
+            return out;
+        }
+        Ok(Ok(r)) => r,
+    };
+    out.upstream_ms = sent.elapsed().as_millis();
+    out.status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let identity_encoded = response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .is_none_or(|v| v == "identity");
+    let mut transform = match (restoring && identity_encoded, content_type.as_str()) {
+        (true, ct) if ct.starts_with("text/event-stream") => {
+            Transform::Sse(SseParser::default(), Rehydrator::new(pseudonyms))
+        }
+        (true, ct) if ct.contains("json") => Transform::Json(BytesMut::new(), pseudonyms),
+        _ => Transform::None,
+    };
+    let Ok(mut head) = ResponseHeader::build(response.status(), Some(response.headers().len() + 2))
+    else {
+        return out;
+    };
+    let keep_length = matches!(transform, Transform::None)
+        && response.headers().contains_key(header::CONTENT_LENGTH);
+    for (name, value) in response.headers() {
+        if name == header::CONTENT_LENGTH && !keep_length {
+            continue;
+        }
+        if name != header::CONTENT_LENGTH && HOP_BY_HOP.contains(&name.as_str()) {
+            continue;
+        }
+        let _ = head.append_header(name.clone(), value.clone());
+    }
+    let _ = head.insert_header("x-promptwall-request-id", request_id);
+    let bodyless = is_head || no_body_status(response.status());
+    let mut response = response;
+    if let Transform::Json(buf, pseudonyms) = &mut transform {
+        // Read it all, restore, then send with an exact length.
+        let complete = loop {
+            match timeout(upstream.idle_timeout, response.chunk()).await {
+                Ok(Ok(Some(c))) if buf.len() + c.len() <= MAX_RESTORE_BODY => {
+                    buf.extend_from_slice(&c)
+                }
+                Ok(Ok(Some(c))) => {
+                    buf.extend_from_slice(&c);
+                    break false;
+                }
+                Ok(Ok(None)) => break true,
+                _ => return out,
+            }
+        };
+        let body = if complete {
+            restore_json(buf, pseudonyms)
+                .map(Bytes::from)
+                .unwrap_or_else(|| buf.split().freeze())
+        } else {
+            tracing::warn!(
+                request_id,
+                "response too large to restore pseudonyms; passing it through"
+            );
+            buf.split().freeze()
+        };
+        if complete {
+            let _ = head.insert_header(header::CONTENT_LENGTH, body.len().to_string());
+        } else if !session.is_http2() {
+            let _ = head.insert_header(header::TRANSFER_ENCODING, "chunked");
+        }
+        if session.write_response_header(Box::new(head)).await.is_err()
+            || session.write_response_body(body, false).await.is_err()
+        {
+            return out;
+        }
+        if complete {
+            out.reusable = session.finish_body().await.is_ok();
+            return out;
+        }
+        transform = Transform::None;
+    } else {
+        if !keep_length && !session.is_http2() && !bodyless {
+            let _ = head.insert_header(header::TRANSFER_ENCODING, "chunked");
+        }
+        if session.write_response_header(Box::new(head)).await.is_err() {
+            return out;
+        }
+        if bodyless {
+            out.reusable = session.finish_body().await.is_ok();
+            return out;
+        }
+    }
+    loop {
+        match timeout(upstream.idle_timeout, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => {
+                let bytes = match &mut transform {
+                    Transform::Sse(parser, rehydrator) => {
+                        let mut buf = Vec::with_capacity(chunk.len() + 64);
+                        for piece in parser.push(&chunk) {
+                            match piece {
+                                Piece::Event(e) => buf.extend(rehydrator.on_event(&e)),
+                                Piece::Raw(b) => buf.extend_from_slice(&b),
+                            }
+                        }
+                        Bytes::from(buf)
+                    }
+                    _ => chunk,
+                };
+                if !bytes.is_empty() && session.write_response_body(bytes, false).await.is_err() {
+                    return out;
+                }
+            }
+            Ok(Ok(None)) => {
+                if let Transform::Sse(parser, rehydrator) = &mut transform {
+                    let mut tail = rehydrator.flush();
+                    if let Some(rest) = parser.finish() {
+                        tail.extend_from_slice(&rest);
+                    }
+                    if !tail.is_empty()
+                        && session
+                            .write_response_body(Bytes::from(tail), false)
+                            .await
+                            .is_err()
+                    {
+                        return out;
+                    }
+                }
+                out.reusable = session.finish_body().await.is_ok();
+                return out;
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(request_id, error = %error_chain(&e), "upstream body failed mid-response");
+                return out;
+            }
+            Err(_) => {
+                tracing::warn!(request_id, "upstream body idle for too long; closing");
+                return out;
+            }
+        }
+    }
+}
