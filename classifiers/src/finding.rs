@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// The stable taxonomy shared by rules, policies, the audit log and the model (DESIGN.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -54,11 +55,11 @@ pub enum Severity {
 /// One detected value: what it is and where, never the value itself, so it can be logged safely.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// The rule id from the pack, stable across releases.
-    pub rule: String,
+    /// The rule id from the pack, stable across releases (shared, so findings are cheap to copy).
+    pub rule: Arc<str>,
     pub category: Category,
     /// The snake_case entity name (`aws_access_key`, `email`, ...).
-    pub entity: String,
+    pub entity: Arc<str>,
     pub severity: Severity,
     /// Byte offset of the value in the scanned text.
     pub start: usize,

@@ -22,6 +22,7 @@ use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// How far (bytes) from a match a rule's keyword may appear and still enable the rule.
@@ -76,9 +77,9 @@ enum Role {
 /// A rule as the engine needs it at scan time.
 #[derive(Debug)]
 struct CompiledRule {
-    id: String,
+    id: Arc<str>,
     category: Category,
-    entity: String,
+    entity: Arc<str>,
     severity: Severity,
     tier: Tier,
     validator: Option<Validator>,
@@ -170,7 +171,7 @@ impl PatternEngine {
         };
         for pack in packs {
             for rule in &pack.rules {
-                if let Some(other) = rules.iter().find(|r| r.id == rule.id) {
+                if let Some(other) = rules.iter().find(|r| *r.id == *rule.id) {
                     return Err(EngineError::DuplicateRule {
                         file: pack.source.clone(),
                         rule: rule.id.clone(),
@@ -206,9 +207,9 @@ impl PatternEngine {
                 }
                 examples.push((rule_idx, rule.examples.clone()));
                 rules.push(CompiledRule {
-                    id: rule.id.clone(),
+                    id: rule.id.as_str().into(),
                     category: rule.category,
-                    entity: rule.entity.clone(),
+                    entity: rule.entity.as_str().into(),
                     severity: rule.severity,
                     tier: rule.tier,
                     validator: rule.validator,
@@ -291,9 +292,9 @@ impl PatternEngine {
         self.rules
             .iter()
             .map(|r| RuleInfo {
-                id: r.id.clone(),
+                id: r.id.to_string(),
                 category: r.category,
-                entity: r.entity.clone(),
+                entity: r.entity.to_string(),
                 severity: r.severity,
                 source: r.source.clone(),
             })
@@ -587,7 +588,7 @@ impl PatternEngine {
         for (rule_idx, ex) in &self.examples {
             let rule = &self.rules[*rule_idx as usize];
             let fail = |message: String| ExampleFailure {
-                rule: rule.id.clone(),
+                rule: rule.id.to_string(),
                 source: rule.source.clone(),
                 message,
             };
@@ -669,7 +670,7 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(&text[f[0].start..f[0].end], "AKIAQWERTYUIOPASDFGH");
         assert_eq!(f[0].category, Category::Secret);
-        assert_eq!(f[0].entity, "aws_access_key");
+        assert_eq!(&*f[0].entity, "aws_access_key");
     }
 
     #[test]

@@ -90,7 +90,7 @@ fn find(text: &str, entity: &str) -> Result<(usize, usize, Option<String>), Stri
     let found = engine().scan(text);
     found
         .iter()
-        .find(|f| f.entity == entity)
+        .find(|f| &*f.entity == entity)
         .map(|f| (f.start, f.end, f.decoded_from.clone()))
         .ok_or_else(|| {
             format!(

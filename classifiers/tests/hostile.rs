@@ -103,7 +103,7 @@ proptest! {
         let hidden: String = hidden.into_iter().collect();
         let text = format!("{prefix} {hidden} {suffix}");
         let found = engine().scan(&text);
-        let f = found.iter().find(|f| f.entity == "aws_access_key").expect("found");
+        let f = found.iter().find(|f| &*f.entity == "aws_access_key").expect("found");
         let span: String = text[f.start..f.end].chars().filter(|c| c.is_ascii()).collect();
         prop_assert_eq!(span, secret);
     }

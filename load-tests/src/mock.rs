@@ -5,7 +5,8 @@
 //!
 //! Per-request controls (headers): `x-mock-tokens` (tokens in the answer), `x-mock-delay-ms`
 //! (between tokens), `x-mock-header-delay-ms` (before the response head), `x-mock-echo: 1`
-//! (answer with the last user text instead of generated tokens).
+//! (answer with the last user text instead of generated tokens), `x-mock-chunk-chars: N`
+//! (stream that echo in N-character pieces).
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -139,6 +140,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .unwrap_or(state.config.delay);
     let header_delay = header_num(&req, "x-mock-header-delay-ms").map(Duration::from_millis);
     let echo = req.headers().contains_key("x-mock-echo");
+    let chunk_chars = header_num(&req, "x-mock-chunk-chars").map(|n| n.max(1) as usize);
     let method = req.method().to_string();
     let path = req
         .uri()
@@ -182,10 +184,17 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     }
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let words: Vec<String> = if echo {
-        last_user_text(&parsed)
-            .split_inclusive(' ')
-            .map(str::to_string)
-            .collect()
+        let text = last_user_text(&parsed);
+        match chunk_chars {
+            // Fixed-size pieces, so tokens get split across events.
+            Some(n) => text
+                .chars()
+                .collect::<Vec<_>>()
+                .chunks(n)
+                .map(|c| c.iter().collect())
+                .collect(),
+            None => text.split_inclusive(' ').map(str::to_string).collect(),
+        }
     } else {
         (0..tokens).map(|i| format!("tok{i} ")).collect()
     };

@@ -82,6 +82,14 @@ impl<T: PartialEq> OneOrMany<T> {
 }
 
 impl OneOrMany<String> {
+    /// Whether `v` is listed.
+    pub fn contains_str(&self, v: &str) -> bool {
+        match self {
+            OneOrMany::One(x) => x == v,
+            OneOrMany::Many(xs) => xs.iter().any(|x| x == v),
+        }
+    }
+
     /// Whether any of `vs` is listed.
     pub fn any_of(&self, vs: &[String]) -> bool {
         vs.iter().any(|v| self.contains(v))

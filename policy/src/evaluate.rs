@@ -147,7 +147,10 @@ impl When {
         self.category
             .as_ref()
             .is_none_or(|c| c.contains(&f.category))
-            && self.entity.as_ref().is_none_or(|e| e.contains(&f.entity))
+            && self
+                .entity
+                .as_ref()
+                .is_none_or(|e| e.contains_str(&f.entity))
             && self.min_score.is_none_or(|s| f.score >= s)
     }
 }
@@ -313,7 +316,7 @@ impl CompiledPolicy {
                         segment: findings[k].segment,
                         start: f.start,
                         end: f.end,
-                        entity: f.entity.clone(),
+                        entity: f.entity.to_string(),
                         operator: rule.redact.unwrap_or_default(),
                         keep_last: rule.keep_last.unwrap_or(4),
                     });
@@ -424,7 +427,7 @@ impl CompiledPolicy {
             return false;
         };
         self.allow.iter().any(|(entity, exact, regex)| {
-            *entity == l.finding.entity
+            **entity == *l.finding.entity
                 && (exact.as_deref() == Some(value)
                     || regex.as_ref().is_some_and(|r| r.is_match(value)))
         })

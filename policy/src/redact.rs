@@ -90,6 +90,23 @@ fn merge(mut spans: Vec<&Redaction>) -> Vec<Redaction> {
     out
 }
 
+/// Every `<UPPER_N>`-shaped token written in `text`.
+fn written_tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices('<').filter_map(move |(i, _)| {
+        let rest = &text[i + 1..];
+        let end = rest.find('>')?;
+        let inner = &rest[..end];
+        let (kind, n) = inner.rsplit_once('_')?;
+        (!kind.is_empty()
+            && kind
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| &text[i..i + end + 2])
+    })
+}
+
 /// Applies `plan` to `texts`. Offsets must be on character boundaries (the engine guarantees it).
 pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
     let mut out = Redacted {
@@ -108,26 +125,43 @@ pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
             )
         })
         .collect();
+    // Tokens the texts already contain (user-written `<EMAIL_1>`), found in one pass.
+    let existing: std::collections::HashSet<&str> = if merged
+        .iter()
+        .flatten()
+        .any(|r| r.operator == Operator::Pseudonym)
+    {
+        texts.iter().flat_map(|t| written_tokens(t)).collect()
+    } else {
+        Default::default()
+    };
+    // Upper-case entity names, computed once per entity.
+    let mut kinds: HashMap<&str, String> = HashMap::new();
+    for r in merged.iter().flatten() {
+        kinds
+            .entry(r.entity.as_str())
+            .or_insert_with(|| upper_entity(&r.entity));
+    }
     // Pseudonym numbering: by first appearance, in text order then offset order.
-    let mut by_value: HashMap<(String, String), String> = HashMap::new();
-    let mut next: HashMap<String, usize> = HashMap::new();
+    let mut by_value: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut next: HashMap<&str, usize> = HashMap::new();
     for (i, spans) in merged.iter().enumerate() {
         for r in spans.iter().filter(|r| r.operator == Operator::Pseudonym) {
             let value = &texts[i][r.start..r.end];
-            let kind = upper_entity(&r.entity);
-            if by_value.contains_key(&(kind.clone(), value.to_string())) {
+            let kind = kinds[r.entity.as_str()].as_str();
+            if by_value.contains_key(&(kind, value)) {
                 continue;
             }
-            let n = next.entry(kind.clone()).or_insert(0);
+            let n = next.entry(kind).or_insert(0);
             let token = loop {
                 *n += 1;
                 let t = format!("<{kind}_{n}>");
-                if !texts.iter().any(|text| text.contains(&t)) {
+                if !existing.contains(t.as_str()) {
                     break t;
                 }
             };
-            out.pseudonyms.push((token.clone(), value.to_string()));
-            by_value.insert((kind, value.to_string()), token);
+            by_value.insert((kind, value), out.pseudonyms.len());
+            out.pseudonyms.push((token, value.to_string()));
         }
     }
     for (i, spans) in merged.iter().enumerate() {
@@ -135,19 +169,33 @@ pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
             continue;
         }
         let text = texts[i];
-        let mut s = text.to_string();
-        for r in spans.iter().rev() {
+        // One forward pass: copy what stays, append each replacement.
+        let mut s = String::with_capacity(text.len() + spans.len() * 8);
+        let mut at = 0;
+        for r in spans {
             let value = &text[r.start..r.end];
-            let kind = upper_entity(&r.entity);
-            let replacement = match r.operator {
-                Operator::Mask => format!("[REDACTED:{kind}]"),
-                Operator::Partial => partial(value, r.keep_last),
-                Operator::Hash => format!("[{kind}:{}]", key.tag(value, 8)),
-                Operator::Pseudonym => by_value[&(kind, value.to_string())].clone(),
-            };
-            s.replace_range(r.start..r.end, &replacement);
+            s.push_str(&text[at..r.start]);
+            let kind = kinds[r.entity.as_str()].as_str();
+            match r.operator {
+                Operator::Mask => {
+                    s.push_str("[REDACTED:");
+                    s.push_str(kind);
+                    s.push(']');
+                }
+                Operator::Partial => s.push_str(&partial(value, r.keep_last)),
+                Operator::Hash => {
+                    s.push('[');
+                    s.push_str(kind);
+                    s.push(':');
+                    s.push_str(&key.tag(value, 8));
+                    s.push(']');
+                }
+                Operator::Pseudonym => s.push_str(&out.pseudonyms[by_value[&(kind, value)]].0),
+            }
+            at = r.end;
             out.count += 1;
         }
+        s.push_str(&text[at..]);
         out.texts[i] = Some(s);
     }
     out
@@ -167,7 +215,7 @@ impl Vault {
         }
         self.entries
             .insert(id.to_string(), (mappings, Instant::now() + ttl));
-        if self.entries.len() % 1024 == 0 {
+        if self.entries.len().is_multiple_of(1024) {
             self.sweep();
         }
     }

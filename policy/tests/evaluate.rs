@@ -9,7 +9,7 @@ fn f(category: Category, entity: &str, score: f64, start: usize, end: usize) -> 
     Located {
         segment: 0,
         finding: Finding {
-            rule: format!("r-{entity}"),
+            rule: format!("r-{entity}").into(),
             category,
             entity: entity.into(),
             severity: Severity::High,
@@ -264,7 +264,7 @@ fn custom_detectors_report_findings_with_offsets() {
     let d = p.evaluate(&Context::default(), &[text], &[], &LabelsOutcome::NotRun);
     let f = &d.findings[0].finding;
     assert_eq!(
-        (f.rule.as_str(), &text[f.start..f.end]),
+        (&*f.rule, &text[f.start..f.end]),
         ("custom:codenames", "Bluebird")
     );
 }

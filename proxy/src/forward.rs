@@ -45,7 +45,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 /// How the response body is passed on.
 enum Transform {
     None,
-    Sse(SseParser, Rehydrator),
+    Sse(Box<(SseParser, Rehydrator)>),
     Json(BytesMut, Vec<(String, String)>),
 }
 
@@ -128,9 +128,10 @@ pub async fn forward(
         .get(header::CONTENT_ENCODING)
         .is_none_or(|v| v == "identity");
     let mut transform = match (restoring && identity_encoded, content_type.as_str()) {
-        (true, ct) if ct.starts_with("text/event-stream") => {
-            Transform::Sse(SseParser::default(), Rehydrator::new(pseudonyms))
-        }
+        (true, ct) if ct.starts_with("text/event-stream") => Transform::Sse(Box::new((
+            SseParser::default(),
+            Rehydrator::new(pseudonyms),
+        ))),
         (true, ct) if ct.contains("json") => Transform::Json(BytesMut::new(), pseudonyms),
         _ => Transform::None,
     };
@@ -209,7 +210,8 @@ pub async fn forward(
         match timeout(upstream.idle_timeout, response.chunk()).await {
             Ok(Ok(Some(chunk))) => {
                 let bytes = match &mut transform {
-                    Transform::Sse(parser, rehydrator) => {
+                    Transform::Sse(state) => {
+                        let (parser, rehydrator) = &mut **state;
                         let mut buf = Vec::with_capacity(chunk.len() + 64);
                         for piece in parser.push(&chunk) {
                             match piece {
@@ -226,7 +228,8 @@ pub async fn forward(
                 }
             }
             Ok(Ok(None)) => {
-                if let Transform::Sse(parser, rehydrator) = &mut transform {
+                if let Transform::Sse(state) = &mut transform {
+                    let (parser, rehydrator) = &mut **state;
                     let mut tail = rehydrator.flush();
                     if let Some(rest) = parser.finish() {
                         tail.extend_from_slice(&rest);

@@ -37,24 +37,38 @@ pub fn load_rules(config: &Config) -> anyhow::Result<classifiers::PatternEngine>
         .context("rule packs")
 }
 
-/// Opens the policy store and applies the configured policy directory to it.
-pub fn load_policies(config: &Config) -> anyhow::Result<policy::Store> {
+/// What the policy directory held when it was last applied, so a reload applies only the
+/// files that changed there and never undoes a version applied through the CLI since.
+pub type Seeded = std::collections::HashMap<std::path::PathBuf, String>;
+
+/// Opens the policy store and applies the policy directory's new or changed files to it.
+pub fn load_policies(config: &Config, seeded: &mut Seeded) -> anyhow::Result<policy::Store> {
     let root = crate::state::policy_root(&config.state_dir);
     let store =
         policy::Store::open(&root).with_context(|| format!("policy store {}", root.display()))?;
     if let Some(dir) = &config.policies.dir {
-        for v in store
-            .seed_from_dir(dir, "config")
-            .with_context(|| format!("policies in {}", dir.display()))?
-        {
-            tracing::info!(tenant = %v.tenant, version = v.version, "policy loaded");
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("policies dir {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        files.sort();
+        for f in files {
+            let text =
+                std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+            if seeded.get(&f) == Some(&text) {
+                continue;
+            }
+            let v = store.apply(&f.display().to_string(), &text, "config")?;
+            tracing::info!(tenant = %v.tenant, version = v.version, file = %f.display(), "policy loaded");
+            seeded.insert(f, text);
         }
     }
     Ok(store)
 }
 
 /// On SIGHUP: recompile rule packs and reload policies; a failure keeps what is running.
-fn reload_on_sighup(config: Config, shared: Arc<crate::handler::Shared>) {
+fn reload_on_sighup(config: Config, shared: Arc<crate::handler::Shared>, seeded: Seeded) {
     std::thread::Builder::new()
         .name("promptwall-reload".into())
         .spawn(move || {
@@ -62,6 +76,7 @@ fn reload_on_sighup(config: Config, shared: Arc<crate::handler::Shared>) {
                 Ok(rt) => rt,
                 Err(e) => return tracing::error!(error = %e, "no reload runtime; SIGHUP will not reload"),
             };
+            let mut seeded = seeded;
             rt.block_on(async move {
                 let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
                     return tracing::error!("cannot listen for SIGHUP");
@@ -74,7 +89,7 @@ fn reload_on_sighup(config: Config, shared: Arc<crate::handler::Shared>) {
                         }
                         Err(e) => tracing::error!(error = %format!("{e:#}"), "rule reload failed; keeping the running packs"),
                     }
-                    match load_policies(&config) {
+                    match load_policies(&config, &mut seeded) {
                         Ok(s) => {
                             tracing::info!(tenants = s.tenants().len(), "policies reloaded");
                             shared.inspector.swap_store(Arc::new(s));
@@ -100,7 +115,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create state dir {}", config.state_dir.display()))?;
     let ca = Arc::new(load_ca(&config)?);
     let engine = Arc::new(load_rules(&config)?);
-    let store = Arc::new(load_policies(&config)?);
+    let mut seeded = Seeded::new();
+    let store = Arc::new(load_policies(&config, &mut seeded)?);
     let master = crate::state::load_or_create_master_key(&config.state_dir)?;
     let inspector = Inspector::new(engine, store, master);
     let threads = if config.threads == 0 {
@@ -111,7 +127,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         config.threads
     };
     let shared = crate::handler::shared(config.clone(), ca.clone(), inspector)?;
-    reload_on_sighup(config.clone(), shared.clone());
+    reload_on_sighup(config.clone(), shared.clone(), seeded);
+    crate::state::write_pid_file(&config.state_dir)?;
 
     let conf = ServerConf {
         threads,

@@ -47,3 +47,28 @@ pub fn load_or_create_master_key(state_dir: &Path) -> anyhow::Result<Vec<u8>> {
     );
     Ok(text.as_bytes().to_vec())
 }
+
+/// The file naming the running server's pid, for `promptwall policy apply` to signal a reload.
+pub const PID_FILE: &str = "promptwall.pid";
+
+/// Records this process as the running server.
+pub fn write_pid_file(state_dir: &Path) -> anyhow::Result<()> {
+    let path = state_dir.join(PID_FILE);
+    std::fs::write(&path, format!("{}\n", std::process::id()))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The pid of the running server, if the pid file names a live `promptwall` process.
+pub fn running_server(state_dir: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(state_dir.join(PID_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    // A stale file may name a recycled pid: only signal a process that is PromptWall.
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let argv0 = cmdline.split(|b| *b == 0).next()?;
+    String::from_utf8_lossy(argv0)
+        .ends_with("promptwall")
+        .then_some(pid)
+}

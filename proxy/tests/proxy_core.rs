@@ -47,7 +47,7 @@ async fn non_ai_connect_is_a_blind_tunnel_showing_the_upstreams_own_certificate(
         .send()
         .await
         .is_err());
-    assert!(proxy.log().contains("mode=\"tunnel\""), "{}", proxy.log());
+    assert!(proxy.log().contains("mode=tunnel"), "{}", proxy.log());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -200,19 +200,17 @@ pub fn diff(old: &Path, new: &Path, replay: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Tells a running server to reload (SIGHUP to the pid in the state dir), if one runs.
+/// Tells a running server to reload (SIGHUP), if one runs on this state dir.
 fn signal_reload(state_dir: &Path) {
-    let pid_file = state_dir.join("promptwall.pid");
-    let Ok(pid) = std::fs::read_to_string(&pid_file) else {
+    let Some(pid) = crate::state::running_server(state_dir) else {
         eprintln!(
-            "no running server found ({} missing); it will load the new version at start",
-            pid_file.display()
+            "no running server found for {}; it will load the new version at start",
+            state_dir.display()
         );
         return;
     };
-    let pid = pid.trim();
     match std::process::Command::new("kill")
-        .args(["-HUP", pid])
+        .args(["-HUP", &pid.to_string()])
         .status()
     {
         Ok(s) if s.success() => eprintln!("asked the running server (pid {pid}) to reload"),

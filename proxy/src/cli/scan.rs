@@ -92,7 +92,7 @@ pub fn run(args: &ScanArgs<'_>) -> anyhow::Result<ExitCode> {
                     segment: 0,
                     start: l.finding.start,
                     end: l.finding.end,
-                    entity: l.finding.entity.clone(),
+                    entity: l.finding.entity.to_string(),
                     operator: policy::Operator::Mask,
                     keep_last: 0,
                 })

@@ -167,7 +167,7 @@ impl FrontDoor {
         });
         let provider = match verdict {
             Some(Some(Unsanctioned::Block)) => {
-                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = identity.user.as_deref().unwrap_or("-"), host = %host, port, provider = provider.as_deref().unwrap_or("-"), mode = "blocked_unsanctioned", "connect");
+                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, provider = %provider.as_deref().unwrap_or("-"), mode = %"blocked_unsanctioned", "connect");
                 let msg = format!(
                     "PromptWall: {host} is not a sanctioned AI service for your organisation\n"
                 );
@@ -179,11 +179,11 @@ impl FrontDoor {
         };
         match provider {
             None => {
-                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = identity.user.as_deref().unwrap_or("-"), host = %host, port, mode = "tunnel", "connect");
+                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, mode = %"tunnel", "connect");
                 tunnel::run(shared, stream, &host, port).await;
             }
             Some(provider) => {
-                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = identity.user.as_deref().unwrap_or("-"), host = %host, port, provider = %provider, mode = "intercept", "connect");
+                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, provider = %provider, mode = %"intercept", "connect");
                 let _ = stream
                     .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
                     .await;

@@ -1,0 +1,277 @@
+//! Tenant policies end to end: pseudonyms upstream and restored originals downstream (JSON and
+//! SSE), per-tenant decisions, and policy changes under load.
+
+mod common;
+
+use common::*;
+use load_tests::mock::MockConfig;
+use std::time::Duration;
+
+const ACME: &str = "tenant: acme
+rules:
+  - id: no-personal-data
+    when: { category: [pii, pci] }
+    action: block
+    message: \"Acme forbids sending personal data ({entities}) to AI services.\"
+";
+
+const GLOBEX: &str = "tenant: globex
+rules:
+  - id: pseudonymize
+    when: { category: [pii, pci] }
+    action: redact
+    redact: pseudonym
+";
+
+struct Env {
+    proxy: Proxy,
+    mock: load_tests::mock::MockServer,
+    _ca: TempDir,
+    policies: TempDir,
+}
+
+async fn setup() -> Env {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (ca, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let policies = TempDir::new("policies");
+    std::fs::write(policies.0.join("acme.yaml"), ACME).unwrap();
+    std::fs::write(policies.0.join("globex.yaml"), GLOBEX).unwrap();
+    let alice = policy::SecretHash::create("alice-pw");
+    let gina = policy::SecretHash::create("gina-pw");
+    let extra = format!(
+        "{upstream}policies:\n  dir: {}\nauth:\n  credentials:\n    - {{ username: alice, secret_hash: \"{alice}\", tenant: acme }}\n    - {{ username: gina, secret_hash: \"{gina}\", tenant: globex }}\n",
+        policies.0.display()
+    );
+    let proxy = Proxy::start(&extra).await;
+    Env {
+        proxy,
+        mock,
+        _ca: ca,
+        policies,
+    }
+}
+
+fn client_as(env: &Env, user: &str, pass: &str) -> reqwest::Client {
+    let p = reqwest::Proxy::all(format!("http://{}", env.proxy.proxy))
+        .unwrap()
+        .basic_auth(user, pass);
+    reqwest::Client::builder()
+        .proxy(p)
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(env.proxy.ca_pem.as_bytes()).unwrap())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+const PROMPT: &str = "Email ana.ruiz@globex-corp.com the refund for card 4111 1111 1111 1111 today";
+const URL: &str = "https://api.openai.com/v1/chat/completions";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pii_is_pseudonymized_upstream_and_restored_for_the_client_in_json() {
+    let env = setup().await;
+    let r = client_as(&env, "gina", "gina-pw")
+        .post(URL)
+        .header("x-mock-echo", "1")
+        .json(&chat(PROMPT, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["content"], PROMPT,
+        "the client sees its own values"
+    );
+    let sent: serde_json::Value = serde_json::from_slice(&env.mock.received()[0].body).unwrap();
+    assert_eq!(
+        sent["messages"][1]["content"],
+        "Email <EMAIL_1> the refund for card <CREDIT_CARD_1> today"
+    );
+    assert_eq!(
+        sent["messages"][0]["content"], "You are helpful.",
+        "other fields untouched"
+    );
+    let log = env.proxy.log();
+    assert!(
+        log.contains("decision=redact") && log.contains("redactions=2"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("ana.ruiz") && !log.contains("4111"),
+        "no values in logs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pseudonyms_split_across_sse_events_are_restored() {
+    let env = setup().await;
+    let mut r = client_as(&env, "gina", "gina-pw")
+        .post(URL)
+        .header("x-mock-echo", "1")
+        .header("x-mock-chunk-chars", "3")
+        .json(&chat(PROMPT, true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut raw = Vec::new();
+    while let Some(c) = r.chunk().await.unwrap() {
+        raw.extend_from_slice(&c);
+    }
+    let text = String::from_utf8(raw).unwrap();
+    let content: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .filter_map(|v| {
+            v.pointer("/choices/0/delta/content")
+                .and_then(|c| c.as_str())
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(content, PROMPT);
+    assert!(text.trim_end().ends_with("data: [DONE]"));
+    assert!(
+        !text.contains("<EMAIL_1>") && !text.contains("<CRE"),
+        "no token fragments reach the client"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tenants_get_different_decisions_for_the_same_prompt() {
+    let env = setup().await;
+    let r = client_as(&env, "alice", "alice-pw")
+        .post(URL)
+        .json(&chat(PROMPT, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Acme forbids sending personal data"),
+        "{v}"
+    );
+    assert!(env.mock.received().is_empty());
+    let r = client_as(&env, "gina", "gina-pw")
+        .post(URL)
+        .json(&chat(PROMPT, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(env.mock.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_applied_under_load_takes_effect_with_no_failed_request() {
+    let env = setup().await;
+    let client = client_as(&env, "alice", "alice-pw");
+    let config = env.proxy.dir.0.join("promptwall.yaml");
+    // Acme v2 allows personal data (logs it).
+    let v2 = env.policies.0.join("acme-v2.yaml");
+    std::fs::write(&v2, ACME.replace("action: block", "action: log")).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let (client, stop) = (client.clone(), stop.clone());
+        workers.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && statuses.len() < 2000 {
+                let r = client.post(URL).json(&chat(PROMPT, false)).send().await;
+                statuses.push(r.map(|r| r.status().as_u16()).unwrap_or(0));
+            }
+            statuses
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
+        .args(["policy", "apply", "--author", "secops", "--config"])
+        .arg(&config)
+        .arg(&v2)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("version 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Wait (bounded) until the new version answers, then stop the load.
+    let mut switched = false;
+    for _ in 0..100 {
+        if client
+            .post(URL)
+            .json(&chat(PROMPT, false))
+            .send()
+            .await
+            .map(|r| r.status())
+            .ok()
+            == Some(reqwest::StatusCode::OK)
+        {
+            switched = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    assert!(switched, "v2 took effect; log:\n{}", env.proxy.log());
+    assert!(
+        all.iter().all(|s| *s == 403 || *s == 200),
+        "every request got a decision: {:?}",
+        all.iter()
+            .filter(|s| **s != 403 && **s != 200)
+            .collect::<Vec<_>>()
+    );
+    assert!(all.contains(&403) && all.len() > 10);
+
+    // A broken policy is refused and the running one stays.
+    let bad = env.policies.0.join("acme-bad.yaml");
+    std::fs::write(
+        &bad,
+        "tenant: acme\nrules:\n  - id: x\n    when: { category: secrets }\n    action: block\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
+        .args(["policy", "apply", "--config"])
+        .arg(&config)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("acme-bad.yaml:4") && err.contains("rules[0].when.category"),
+        "{err}"
+    );
+    let r = client
+        .post(URL)
+        .json(&chat(PROMPT, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "v2 still active");
+
+    let hist = std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
+        .args(["policy", "history", "acme", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let hist = String::from_utf8_lossy(&hist.stdout);
+    assert!(
+        hist.contains("v1\t") && hist.contains("v2\t") && hist.contains("secops"),
+        "{hist}"
+    );
+}
