@@ -6,6 +6,7 @@
 //! behind an `Arc` and replaced wholesale when packs change.
 
 pub mod decode;
+pub mod eval;
 mod finding;
 pub mod normalize;
 pub mod patterns;

@@ -159,7 +159,8 @@ pub fn credit_card(value: &[u8]) -> bool {
     let discover =
         (p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622126..=622925).contains(&p6))
             && (16..=19).contains(&len);
-    let jcb = (3528..=3589).contains(&p4) && (16..=19).contains(&len);
+    // JCB: 3528–3589 today; the whole 35 block and legacy 15-digit 1800/2131 are still seen.
+    let jcb = (p2 == 35 && (16..=19).contains(&len)) || ((p4 == 1800 || p4 == 2131) && len == 15);
     let diners =
         ((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39) && (14..=19).contains(&len);
     let unionpay = p2 == 62 && (16..=19).contains(&len);

@@ -44,6 +44,17 @@ enum Command {
         #[arg(default_value = "-")]
         input: String,
     },
+    /// Precision, recall and F1 per entity and category on a labelled JSONL set.
+    Eval {
+        /// Labelled JSONL: `{"text":..,"spans":[{"start","end","entity","category"}]}`.
+        file: PathBuf,
+        /// Extra rule packs, compiled with the built-in ones.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Rule packs.
     Rules {
         #[command(subcommand)]
@@ -203,6 +214,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rules_dir: rules.as_deref().or(cfg.rules.dir.as_deref()),
                 state_dir: &cfg.state_dir,
             })
+        }
+        Command::Eval { file, rules, json } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let samples = classifiers::eval::parse_jsonl(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let engine = classifiers::load_engine(true, rules.as_deref())?;
+            let report = classifiers::eval::evaluate(&engine, &samples);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_table());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Rules { command } => match command {
             RulesCommand::List { dir, no_builtin } => cli::rules::list(!no_builtin, dir.as_deref()),
