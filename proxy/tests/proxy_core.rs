@@ -47,7 +47,7 @@ async fn non_ai_connect_is_a_blind_tunnel_showing_the_upstreams_own_certificate(
         .send()
         .await
         .is_err());
-    assert!(proxy.log().contains("mode=tunnel"), "{}", proxy.log());
+    proxy.log_with("mode=tunnel").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,8 +113,9 @@ async fn prompt_with_aws_key_is_blocked_with_openai_error_and_never_reaches_upst
         "the secret is not echoed back"
     );
     assert!(mock.received().is_empty(), "the upstream saw nothing");
+    let log = proxy.log_with("rules=block-credentials").await;
     assert!(
-        !proxy.log().contains("AKIAQWERTYUIOPASDFGH"),
+        !log.contains("AKIAQWERTYUIOPASDFGH"),
         "the secret is not logged"
     );
     // The same connection keeps working for a clean prompt.
@@ -330,7 +331,7 @@ async fn proxy_authentication_maps_credentials_and_answers_407_without_them() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(proxy.log().contains("tenant=acme"), "{}", proxy.log());
+    proxy.log_with("tenant=acme").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

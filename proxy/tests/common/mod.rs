@@ -107,6 +107,19 @@ impl Proxy {
         panic!("promptwall did not become ready; log:\n{}", self.log());
     }
 
+    /// The log once it contains `needle` (request lines are written as responses finish, so a
+    /// test may need to wait a moment); panics with the log after a bounded wait.
+    pub async fn log_with(&self, needle: &str) -> String {
+        for _ in 0..100 {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("log never contained {needle:?}:\n{}", self.log());
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.0.join("proxy.log")).unwrap_or_default()
     }
