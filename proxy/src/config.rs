@@ -392,3 +392,15 @@ mod deploy_example {
         assert_eq!(c.gateway.tls_names, ["promptwall.corp.example"]);
     }
 }
+
+#[cfg(test)]
+mod deploy_policy_example {
+    #[test]
+    fn the_shipped_example_policy_is_valid() {
+        let text = include_str!("../../deploy/policies/acme.yaml");
+        let p = policy::CompiledPolicy::from_yaml("deploy/policies/acme.yaml", text)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.tenant(), "acme");
+        assert!(p.uses_labels);
+    }
+}
