@@ -1,6 +1,9 @@
 //! Provider adapters: where the texts are in each provider's request JSON, and what its errors
 //! look like, so a blocked request shows up properly in the provider's own SDKs and chat UIs.
 
+pub mod anthropic;
+pub mod bedrock;
+pub mod gemini;
 pub mod openai;
 
 use serde_json::Value;
@@ -24,12 +27,51 @@ pub struct Segment {
     pub text: String,
 }
 
-/// Every text of one request.
+/// Every text of one request, and what was deliberately not scanned.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Prompt {
     pub segments: Vec<Segment>,
     pub model: Option<String>,
     pub stream: bool,
+    /// (pointer, why): binary parts, token ids. Recorded as coverage; never silently dropped.
+    pub skipped: Vec<(String, &'static str)>,
+}
+
+impl Prompt {
+    /// An empty prompt with the body's `model` and `stream` fields.
+    pub fn from_body(body: &Value) -> Self {
+        Prompt {
+            model: body
+                .get("model")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
+            ..Prompt::default()
+        }
+    }
+
+    /// Records a part that holds no scannable text.
+    pub fn skip(&mut self, pointer: String, why: &'static str) {
+        self.skipped.push((pointer, why));
+    }
+}
+
+/// Adds one text segment.
+pub fn push(p: &mut Prompt, role: Role, pointer: String, text: &str) {
+    p.segments.push(Segment {
+        role,
+        pointer,
+        text: text.to_string(),
+    });
+}
+
+/// Adds every string under `v` (tool inputs and outputs are arbitrary JSON).
+pub fn walk_into(p: &mut Prompt, v: &Value, base: &str, role: Role) {
+    let start = p.segments.len();
+    walk(v, &mut base.to_string(), &mut p.segments);
+    for s in &mut p.segments[start..] {
+        s.role = role;
+    }
 }
 
 /// The error body conventions of each provider family.
@@ -119,25 +161,30 @@ impl ErrorKind {
 
 /// Extracts the texts of a request to an AI destination.
 ///
-/// Known endpoints use their adapter, which knows each field's role; any other JSON is walked
-/// whole, so no string reaches the model unscanned.
+/// Known endpoints use their provider's adapter, which knows each field's role; any other JSON
+/// is walked whole, so no string reaches the model unscanned.
 pub fn extract(provider: &str, path: &str, body: &Value) -> Prompt {
-    let family = ErrorShape::for_provider(provider);
-    if family == ErrorShape::OpenAi {
-        if let Some(p) = openai::extract(path, body) {
-            return p;
-        }
-    }
-    let mut prompt = Prompt {
-        model: body
-            .get("model")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
-        ..Prompt::default()
+    let known = match provider {
+        "anthropic" | "claude_web" => anthropic::extract(path, body),
+        "gemini" | "vertex" | "gemini_web" => gemini::extract(path, body),
+        "bedrock" => bedrock::extract(path, body),
+        _ => openai::extract(path, body),
     };
-    walk(body, &mut String::new(), &mut prompt.segments);
-    prompt
+    known.unwrap_or_else(|| {
+        let mut p = Prompt::from_body(body);
+        walk(body, &mut String::new(), &mut p.segments);
+        p
+    })
+}
+
+/// A stream error event in the provider's shape, sent before closing a cut stream.
+pub fn stream_error_event(shape: ErrorShape, message: &str) -> Vec<u8> {
+    let body = String::from_utf8(shape.body(403, ErrorKind::PolicyViolation, message))
+        .expect("JSON is UTF-8");
+    match shape {
+        ErrorShape::Anthropic => format!("event: error\ndata: {body}\n\n").into_bytes(),
+        ErrorShape::OpenAi | ErrorShape::Gemini => format!("data: {body}\n\n").into_bytes(),
+    }
 }
 
 /// Collects every string value under `v`, with its JSON pointer.

@@ -1,0 +1,260 @@
+//! Golden fixtures per provider and endpoint, written from the public API references: the
+//! adapter finds every text (an exact list of pointers), rewriting those texts keeps the JSON
+//! valid and of the same shape, and the block response parses as that provider's error.
+
+use promptwall::providers::{extract, stream_error_event, ErrorKind, ErrorShape};
+use serde_json::{json, Value};
+
+struct Fixture {
+    name: &'static str,
+    provider: &'static str,
+    path: &'static str,
+    body: Value,
+    pointers: &'static [&'static str],
+    skipped: &'static [&'static str],
+}
+
+fn fixtures() -> Vec<Fixture> {
+    vec![
+        Fixture {
+            name: "openai chat completions with parts, names, tools and tool results",
+            provider: "openai",
+            path: "/v1/chat/completions",
+            body: json!({
+                "model": "gpt-4o", "stream": true,
+                "messages": [
+                    {"role": "developer", "content": "Be terse."},
+                    {"role": "system", "content": [{"type": "text", "text": "You help with billing."}]},
+                    {"role": "user", "name": "dana", "content": [
+                        {"type": "text", "text": "What is in this receipt?"},
+                        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+                    ]},
+                    {"role": "assistant", "content": null, "tool_calls": [
+                        {"id": "call_1", "type": "function", "function": {"name": "lookup_order", "arguments": "{\"order\":\"A-1\"}"}}
+                    ]},
+                    {"role": "tool", "tool_call_id": "call_1", "content": "Order A-1: 2 items"}
+                ],
+                "tools": [{"type": "function", "function": {"name": "lookup_order", "parameters": {"type": "object"}}}]
+            }),
+            pointers: &["/messages/0/content", "/messages/1/content/0/text", "/messages/2/content/0/text", "/messages/2/name", "/messages/3/tool_calls/0/function/arguments", "/messages/4/content"],
+            skipped: &["/messages/2/content/1"],
+        },
+        Fixture {
+            name: "openai responses api with instructions and an item list",
+            provider: "openai",
+            path: "/v1/responses",
+            body: json!({
+                "model": "gpt-4.1", "instructions": "Answer in French.",
+                "input": [
+                    {"role": "user", "content": [{"type": "input_text", "text": "Summarise the memo."}, {"type": "input_image", "image_url": "https://x/y.png"}]},
+                    {"type": "function_call", "call_id": "c1", "name": "get_memo", "arguments": "{\"id\":7}"},
+                    {"type": "function_call_output", "call_id": "c1", "output": "Memo 7: revenue grew."},
+                    {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Voici le résumé."}]}
+                ]
+            }),
+            pointers: &["/instructions", "/input/0/content/0/text", "/input/1/arguments", "/input/2/output", "/input/3/content/0/text"],
+            skipped: &["/input/0/content/1"],
+        },
+        Fixture {
+            name: "openai responses api with a plain string input",
+            provider: "openai",
+            path: "/v1/responses",
+            body: json!({"model": "gpt-4.1", "input": "Tell me a joke."}),
+            pointers: &["/input"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "openai legacy completions with a prompt list",
+            provider: "openai",
+            path: "/v1/completions",
+            body: json!({"model": "gpt-3.5-turbo-instruct", "prompt": ["Once upon", [1, 2, 3]], "suffix": "The end."}),
+            pointers: &["/prompt/0", "/suffix"],
+            skipped: &["/prompt/1"],
+        },
+        Fixture {
+            name: "openai embeddings with an input list",
+            provider: "openai",
+            path: "/v1/embeddings",
+            body: json!({"model": "text-embedding-3-small", "input": ["first doc", "second doc"]}),
+            pointers: &["/input/0", "/input/1"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "openai assistants: a message on a thread",
+            provider: "openai",
+            path: "/v1/threads/thread_abc/messages",
+            body: json!({"role": "user", "content": [{"type": "text", "text": "Please review the contract."}]}),
+            pointers: &["/content/0/text"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "azure openai deployment path with api-version",
+            provider: "azure_openai",
+            path: "/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21",
+            body: json!({"messages": [{"role": "user", "content": "hello"}]}),
+            pointers: &["/messages/0/content"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "openai-compatible server (groq) through the openai adapter",
+            provider: "groq",
+            path: "/openai/v1/chat/completions",
+            body: json!({"model": "llama-3.3-70b", "messages": [{"role": "user", "content": "hi"}]}),
+            pointers: &["/messages/0/content"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "anthropic messages with system blocks, tool use, tool results and a text document",
+            provider: "anthropic",
+            path: "/v1/messages",
+            body: json!({
+                "model": "claude-sonnet-4", "max_tokens": 1024,
+                "system": [{"type": "text", "text": "You are a paralegal.", "cache_control": {"type": "ephemeral"}}],
+                "messages": [
+                    {"role": "user", "content": [
+                        {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "CONTRACT TEXT"}, "title": "NDA"},
+                        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+                        {"type": "text", "text": "Find the term."}
+                    ]},
+                    {"role": "assistant", "content": [{"type": "tool_use", "id": "tu_1", "name": "search", "input": {"query": "term clause", "limit": 3}}]},
+                    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu_1", "content": [{"type": "text", "text": "Clause 9: two years"}]}]},
+                    {"role": "assistant", "content": "The term is two years."}
+                ]
+            }),
+            pointers: &["/system/0/text", "/messages/0/content/0/source/data", "/messages/0/content/2/text", "/messages/1/content/0/input/query", "/messages/2/content/0/content/0/text", "/messages/3/content"],
+            skipped: &["/messages/0/content/1"],
+        },
+        Fixture {
+            name: "anthropic messages with a string system prompt",
+            provider: "anthropic",
+            path: "/v1/messages",
+            body: json!({"model": "claude-3-5-haiku", "system": "Be brief.", "messages": [{"role": "user", "content": "hi"}]}),
+            pointers: &["/system", "/messages/0/content"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "gemini generateContent with system instruction and function response",
+            provider: "gemini",
+            path: "/v1beta/models/gemini-2.0-flash:generateContent",
+            body: json!({
+                "systemInstruction": {"parts": [{"text": "Answer kindly."}]},
+                "contents": [
+                    {"role": "user", "parts": [{"text": "What is the weather?"}, {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}]},
+                    {"role": "model", "parts": [{"functionCall": {"name": "weather", "args": {"city": "Paris"}}}]},
+                    {"role": "user", "parts": [{"functionResponse": {"name": "weather", "response": {"forecast": "sunny"}}}]}
+                ]
+            }),
+            pointers: &["/systemInstruction/parts/0/text", "/contents/0/parts/0/text", "/contents/1/parts/0/functionCall/args/city", "/contents/2/parts/0/functionResponse/response/forecast"],
+            skipped: &["/contents/0/parts/1"],
+        },
+        Fixture {
+            name: "vertex streamGenerateContent",
+            provider: "vertex",
+            path: "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:streamGenerateContent",
+            body: json!({"contents": [{"role": "user", "parts": [{"text": "hello"}]}]}),
+            pointers: &["/contents/0/parts/0/text"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "bedrock converse with system, tool use and tool result",
+            provider: "bedrock",
+            path: "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse",
+            body: json!({
+                "system": [{"text": "You are concise."}],
+                "messages": [
+                    {"role": "user", "content": [{"text": "Look up order A-1"}]},
+                    {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "orders", "input": {"id": "A-1"}}}]},
+                    {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": "shipped"}, {"json": {"eta": "Friday"}}]}}]}
+                ]
+            }),
+            pointers: &["/system/0/text", "/messages/0/content/0/text", "/messages/1/content/0/toolUse/input/id", "/messages/2/content/0/toolResult/content/0/text", "/messages/2/content/0/toolResult/content/1/json/eta"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "bedrock invoke with an anthropic body",
+            provider: "bedrock",
+            path: "/model/anthropic.claude-3-haiku-20240307-v1:0/invoke",
+            body: json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}),
+            pointers: &["/messages/0/content/0/text"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "unknown json to an ai host is walked whole",
+            provider: "cohere",
+            path: "/v2/rerank",
+            body: json!({"query": "best plan", "documents": ["plan a", {"text": "plan b"}], "top_n": 1}),
+            pointers: &["/query", "/documents/0", "/documents/1/text"],
+            skipped: &[],
+        },
+    ]
+}
+
+/// The same JSON with every string emptied: two bodies of the same shape compare equal.
+fn shape(v: &Value) -> Value {
+    match v {
+        Value::String(_) => Value::String(String::new()),
+        Value::Array(a) => Value::Array(a.iter().map(shape).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn every_text_is_found_and_nothing_else() {
+    for f in fixtures() {
+        let p = extract(f.provider, f.path, &f.body);
+        let got: Vec<&str> = p.segments.iter().map(|s| s.pointer.as_str()).collect();
+        assert_eq!(got, f.pointers, "{}", f.name);
+        let skipped: Vec<&str> = p.skipped.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(skipped, f.skipped, "{}", f.name);
+        for s in &p.segments {
+            assert_eq!(
+                f.body.pointer(&s.pointer).and_then(Value::as_str),
+                Some(s.text.as_str()),
+                "{}: {}",
+                f.name,
+                s.pointer
+            );
+        }
+    }
+}
+
+#[test]
+fn rewriting_every_text_keeps_valid_json_of_the_same_shape() {
+    for f in fixtures() {
+        let p = extract(f.provider, f.path, &f.body);
+        let mut v = f.body.clone();
+        for s in &p.segments {
+            *v.pointer_mut(&s.pointer).unwrap() =
+                Value::String(format!("[REDACTED:{}]", s.text.len()));
+        }
+        let reparsed: Value = serde_json::from_slice(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(shape(&reparsed), shape(&f.body), "{}", f.name);
+        assert_ne!(reparsed, f.body, "{}", f.name);
+    }
+}
+
+#[test]
+fn block_responses_parse_as_each_providers_error() {
+    for f in fixtures() {
+        let shape = ErrorShape::for_provider(f.provider);
+        let v: Value =
+            serde_json::from_slice(&shape.body(403, ErrorKind::PolicyViolation, "blocked: secret"))
+                .unwrap();
+        match shape {
+            ErrorShape::OpenAi => {
+                assert_eq!(v["error"]["message"], "blocked: secret", "{}", f.name)
+            }
+            ErrorShape::Anthropic => assert_eq!(
+                (v["type"].as_str(), v["error"]["message"].as_str()),
+                (Some("error"), Some("blocked: secret"))
+            ),
+            ErrorShape::Gemini => assert_eq!(v["error"]["status"], "PERMISSION_DENIED"),
+        }
+        let ev = String::from_utf8(stream_error_event(shape, "cut")).unwrap();
+        let data = ev.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+        let parsed: Value = serde_json::from_str(data).unwrap();
+        assert!(parsed.get("error").is_some(), "{ev}");
+        assert!(ev.ends_with("\n\n"));
+    }
+}
