@@ -5,8 +5,8 @@
 //!
 //! Per-request controls (headers): `x-mock-tokens` (tokens in the answer), `x-mock-delay-ms`
 //! (between tokens), `x-mock-header-delay-ms` (before the response head), `x-mock-echo: 1`
-//! (answer with the last user text instead of generated tokens), `x-mock-chunk-chars: N`
-//! (stream that echo in N-character pieces).
+//! (answer with the last user text instead of generated tokens), `x-mock-reply: TEXT` (answer
+//! with TEXT), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces).
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -140,6 +140,11 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .unwrap_or(state.config.delay);
     let header_delay = header_num(&req, "x-mock-header-delay-ms").map(Duration::from_millis);
     let echo = req.headers().contains_key("x-mock-echo");
+    let reply = req
+        .headers()
+        .get("x-mock-reply")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let chunk_chars = header_num(&req, "x-mock-chunk-chars").map(|n| n.max(1) as usize);
     let method = req.method().to_string();
     let path = req
@@ -183,8 +188,8 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         tokio::time::sleep(d).await;
     }
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let words: Vec<String> = if echo {
-        let text = last_user_text(&parsed);
+    let words: Vec<String> = if echo || reply.is_some() {
+        let text = reply.unwrap_or_else(|| last_user_text(&parsed));
         match chunk_chars {
             // Fixed-size pieces, so tokens get split across events.
             Some(n) => text

@@ -318,6 +318,15 @@ impl CompiledPolicy {
         })
     }
 
+    /// Whether any rule can act on responses (no `direction`, or `direction: response`).
+    pub fn inspects_responses(&self) -> bool {
+        self.doc.rules.iter().any(|r| {
+            r.action != Action::Allow
+                && r.when.label.is_none()
+                && r.when.direction != Some(Direction::Request)
+        })
+    }
+
     /// The tenant this policy governs.
     pub fn tenant(&self) -> &str {
         &self.doc.tenant

@@ -4,7 +4,7 @@
 use crate::providers::{ErrorKind, ErrorShape};
 use crate::reply::{self, Reply};
 use crate::route::Target;
-use crate::stream::rehydrate::{restore_json, Rehydrator};
+use crate::stream::guard::{inspect_json, ResponseOutcome, ResponsePolicy, StreamGuard};
 use crate::stream::sse::{Piece, SseParser};
 use crate::upstream::{Upstream, HOP_BY_HOP};
 use bytes::{Bytes, BytesMut};
@@ -24,6 +24,8 @@ pub struct Forwarded {
     pub upstream_ms: u128,
     /// Whether the downstream connection may be reused.
     pub reusable: bool,
+    /// What the response policy did.
+    pub response: ResponseOutcome,
 }
 
 fn no_body_status(s: StatusCode) -> bool {
@@ -45,8 +47,17 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 /// How the response body is passed on.
 enum Transform {
     None,
-    Sse(Box<(SseParser, Rehydrator)>),
-    Json(BytesMut, Vec<(String, String)>),
+    Sse(Box<(SseParser, StreamGuard)>),
+    Json(BytesMut),
+}
+
+/// What goes upstream, and what the response side must do.
+pub struct Outbound {
+    pub body: Bytes,
+    /// (token, original) pairs to restore in the response.
+    pub pseudonyms: Vec<(String, String)>,
+    pub response_policy: Option<ResponsePolicy>,
+    pub shape: ErrorShape,
 }
 
 /// Sends the request to `target` and streams the response to the client.
@@ -54,14 +65,18 @@ pub async fn forward(
     session: &mut ServerSession,
     upstream: &Upstream,
     target: &Target,
-    body: Bytes,
-    pseudonyms: Vec<(String, String)>,
-    shape: ErrorShape,
+    outbound: Outbound,
     request_id: &str,
 ) -> Forwarded {
+    let Outbound {
+        body,
+        pseudonyms,
+        response_policy,
+        shape,
+    } = outbound;
     let req = session.req_header();
     let method = Method::from_bytes(req.method.as_str().as_bytes()).unwrap_or(Method::GET);
-    let restoring = !pseudonyms.is_empty();
+    let restoring = !pseudonyms.is_empty() || response_policy.as_ref().is_some_and(|p| p.scan);
     let mut headers = http::HeaderMap::with_capacity(req.headers.len());
     for (name, value) in req.headers.iter() {
         // Restoring needs a readable body: ask for it uncompressed.
@@ -127,12 +142,15 @@ pub async fn forward(
         .headers()
         .get(header::CONTENT_ENCODING)
         .is_none_or(|v| v == "identity");
+    if restoring && !identity_encoded {
+        tracing::warn!(request_id, "upstream compressed a response PromptWall asked for uncompressed; passing it through uninspected");
+    }
     let mut transform = match (restoring && identity_encoded, content_type.as_str()) {
         (true, ct) if ct.starts_with("text/event-stream") => Transform::Sse(Box::new((
             SseParser::default(),
-            Rehydrator::new(pseudonyms),
+            StreamGuard::new(response_policy.clone(), pseudonyms.clone()),
         ))),
-        (true, ct) if ct.contains("json") => Transform::Json(BytesMut::new(), pseudonyms),
+        (true, ct) if ct.contains("json") => Transform::Json(BytesMut::new()),
         _ => Transform::None,
     };
     let Ok(mut head) = ResponseHeader::build(response.status(), Some(response.headers().len() + 2))
@@ -153,8 +171,8 @@ pub async fn forward(
     let _ = head.insert_header("x-promptwall-request-id", request_id);
     let bodyless = is_head || no_body_status(response.status());
     let mut response = response;
-    if let Transform::Json(buf, pseudonyms) = &mut transform {
-        // Read it all, restore, then send with an exact length.
+    if let Transform::Json(buf) = &mut transform {
+        // Read it all, inspect and restore, then send with an exact length.
         let complete = loop {
             match timeout(upstream.idle_timeout, response.chunk()).await {
                 Ok(Ok(Some(c))) if buf.len() + c.len() <= MAX_RESTORE_BODY => {
@@ -169,13 +187,38 @@ pub async fn forward(
             }
         };
         let body = if complete {
-            restore_json(buf, pseudonyms)
-                .map(Bytes::from)
-                .unwrap_or_else(|| buf.split().freeze())
+            match inspect_json(
+                buf,
+                response_policy.as_ref(),
+                &pseudonyms,
+                &mut out.response,
+            ) {
+                Ok(Some(new)) => Bytes::from(new),
+                Ok(None) => buf.split().freeze(),
+                Err(error_body) => {
+                    // The response itself was blocked: the client gets the provider's error.
+                    out.status = 403;
+                    let Ok(mut h) = ResponseHeader::build(403, Some(3)) else {
+                        return out;
+                    };
+                    let _ = h.insert_header(header::CONTENT_TYPE, "application/json");
+                    let _ = h.insert_header(header::CONTENT_LENGTH, error_body.len().to_string());
+                    let _ = h.insert_header("x-promptwall-request-id", request_id);
+                    let _ = h.insert_header("x-promptwall-decision", "block-response");
+                    if session.write_response_header(Box::new(h)).await.is_err() {
+                        return out;
+                    }
+                    out.reusable = session
+                        .write_response_body(Bytes::from(error_body), true)
+                        .await
+                        .is_ok();
+                    return out;
+                }
+            }
         } else {
             tracing::warn!(
                 request_id,
-                "response too large to restore pseudonyms; passing it through"
+                "response too large to inspect; passing it through"
             );
             buf.split().freeze()
         };
@@ -211,12 +254,16 @@ pub async fn forward(
             Ok(Ok(Some(chunk))) => {
                 let bytes = match &mut transform {
                     Transform::Sse(state) => {
-                        let (parser, rehydrator) = &mut **state;
+                        let (parser, guard) = &mut **state;
                         let mut buf = Vec::with_capacity(chunk.len() + 64);
                         for piece in parser.push(&chunk) {
                             match piece {
-                                Piece::Event(e) => buf.extend(rehydrator.on_event(&e)),
-                                Piece::Raw(b) => buf.extend_from_slice(&b),
+                                Piece::Event(e) => buf.extend(guard.on_event(&e)),
+                                Piece::Raw(b) if !guard.is_cut() => buf.extend_from_slice(&b),
+                                Piece::Raw(_) => {}
+                            }
+                            if guard.is_cut() {
+                                break;
                             }
                         }
                         Bytes::from(buf)
@@ -226,14 +273,25 @@ pub async fn forward(
                 if !bytes.is_empty() && session.write_response_body(bytes, false).await.is_err() {
                     return out;
                 }
+                if let Transform::Sse(state) = &transform {
+                    if state.1.is_cut() {
+                        // The error event is out: end the response cleanly and drop the upstream.
+                        out.response = state.1.outcome.clone();
+                        out.reusable = session.finish_body().await.is_ok();
+                        return out;
+                    }
+                }
             }
             Ok(Ok(None)) => {
                 if let Transform::Sse(state) = &mut transform {
-                    let (parser, rehydrator) = &mut **state;
-                    let mut tail = rehydrator.flush();
+                    let (parser, guard) = &mut **state;
+                    let mut tail = guard.flush();
                     if let Some(rest) = parser.finish() {
-                        tail.extend_from_slice(&rest);
+                        if !guard.is_cut() {
+                            tail.extend_from_slice(&rest);
+                        }
                     }
+                    out.response = guard.outcome.clone();
                     if !tail.is_empty()
                         && session
                             .write_response_body(Bytes::from(tail), false)

@@ -9,13 +9,14 @@
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::forward::forward;
+use crate::forward::{forward, Outbound};
 use crate::identity::Authenticator;
 use crate::inspect::{InspectError, Inspection, Inspector};
 use crate::mitm::ca::CertificateAuthority;
 use crate::providers::{ErrorKind, ErrorShape};
 use crate::reply::{self, Reply};
 use crate::route::{gateway_target, ConnectInfo, Target};
+use crate::stream::guard::ResponsePolicy;
 use crate::upstream::Upstream;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -98,6 +99,8 @@ struct RequestLog {
     status: u16,
     inspect_us: u128,
     upstream_ms: u128,
+    response_decision: Option<String>,
+    response_rules: Vec<String>,
 }
 
 #[async_trait]
@@ -144,6 +147,7 @@ impl HttpServerApp for AiHttpApp {
 struct Go {
     body: Option<Bytes>,
     pseudonyms: Vec<(String, String)>,
+    response: Option<ResponsePolicy>,
 }
 
 impl AiHttpApp {
@@ -200,18 +204,23 @@ impl AiHttpApp {
             }
         }
         let body = go.body.unwrap_or(body);
-        let f = forward(
-            session,
-            &self.shared.upstream,
-            &target,
+        let outbound = Outbound {
             body,
-            go.pseudonyms,
+            pseudonyms: go.pseudonyms,
+            response_policy: go.response,
             shape,
-            &log.id,
-        )
-        .await;
+        };
+        let f = forward(session, &self.shared.upstream, &target, outbound, &log.id).await;
         log.status = f.status;
         log.upstream_ms = f.upstream_ms;
+        log.response_decision = f.response.action.map(|a| {
+            if f.response.cut {
+                "cut".to_string()
+            } else {
+                a.as_str().to_string()
+            }
+        });
+        log.response_rules = f.response.rules;
         emit(&log, started);
         f.reusable
     }
@@ -316,6 +325,29 @@ impl AiHttpApp {
                     identity,
                 ))
             }
+        }
+    }
+
+    fn response_policy(
+        &self,
+        provider: &str,
+        target: &Target,
+        identity: &Identity,
+        inspection: &Inspection,
+    ) -> ResponsePolicy {
+        let inspector = &self.shared.inspector;
+        let policy = inspector.store().get(&identity.tenant);
+        ResponsePolicy {
+            scan: policy.inspects_responses(),
+            policy,
+            engine: inspector.engine(),
+            key: inspector.tenant_key(&identity.tenant),
+            user: identity.user.clone(),
+            groups: identity.groups.clone(),
+            provider: provider.to_string(),
+            model: inspection.prompt.model.clone(),
+            endpoint: target.path_and_query.clone(),
+            shape: ErrorShape::for_provider(provider),
         }
     }
 
@@ -461,9 +493,11 @@ impl AiHttpApp {
             return Err(Reply::new(403, ErrorKind::PolicyViolation, message)
                 .with("x-promptwall-decision", code));
         }
+        let response = Some(self.response_policy(provider, target, identity, &inspection));
         Ok(Go {
             body: inspection.rewritten,
             pseudonyms: inspection.pseudonyms,
+            response,
         })
     }
 }
@@ -483,6 +517,8 @@ fn emit(log: &RequestLog, started: Instant) {
         policy_version = log.policy_version,
         rules = %log.rules.join(","),
         redactions = log.redactions,
+        response_decision = %log.response_decision.as_deref().unwrap_or("-"),
+        response_rules = %log.response_rules.join(","),
         status = log.status,
         inspect_us = log.inspect_us as u64,
         upstream_ms = log.upstream_ms as u64,

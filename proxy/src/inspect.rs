@@ -68,6 +68,11 @@ impl Inspector {
         self.engine.load().rule_count()
     }
 
+    /// The current pattern engine.
+    pub fn engine(&self) -> Arc<PatternEngine> {
+        self.engine.load_full()
+    }
+
     /// The current policy store.
     pub fn store(&self) -> Arc<Store> {
         self.store.load_full()

@@ -1,4 +1,4 @@
 //! Response streams: an SSE parser on bytes, and the rewriters that run over its events.
 
-pub mod rehydrate;
+pub mod guard;
 pub mod sse;
