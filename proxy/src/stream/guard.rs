@@ -261,8 +261,8 @@ pub struct StreamGuard {
     /// Per text field: the held-back tail, and recently released text for context.
     held: BTreeMap<String, String>,
     context: BTreeMap<String, String>,
-    /// The last event with JSON data, as a template for the final flush.
-    last: Option<(Option<String>, Value)>,
+    /// Per text field, the last event that carried it: the template for flushing its tail.
+    templates: BTreeMap<String, (Option<String>, Value)>,
     pub outcome: ResponseOutcome,
     cut: bool,
     cut_message: Option<String>,
@@ -276,7 +276,7 @@ impl StreamGuard {
             pseudonyms,
             held: BTreeMap::new(),
             context: BTreeMap::new(),
-            last: None,
+            templates: BTreeMap::new(),
             outcome: ResponseOutcome::default(),
             cut: false,
             cut_message: None,
@@ -303,11 +303,28 @@ impl StreamGuard {
         let Ok(mut v) = serde_json::from_str::<Value>(&ev.data) else {
             return ev.raw.to_vec();
         };
+        let mut fields = Vec::new();
+        strings_mut(&mut v, &mut String::new(), &mut fields);
+        let text_fields: Vec<String> = fields
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| is_text_field(p))
+            .collect();
+        if text_fields.is_empty() {
+            // A finish or stop event: whatever is held goes out before it.
+            let mut out = self.flush();
+            if !self.cut {
+                out.extend_from_slice(&ev.raw);
+            }
+            return out;
+        }
+        for p in text_fields {
+            self.templates.insert(p, (ev.event.clone(), v.clone()));
+        }
         let changed = match self.process(&mut v, false) {
             Some(c) => c,
             None => return self.cut_bytes(),
         };
-        self.last = Some((ev.event.clone(), v.clone()));
         if !changed {
             return ev.raw.to_vec();
         }
@@ -402,28 +419,43 @@ impl StreamGuard {
         stream_error_event(shape, &msg)
     }
 
-    /// At the end of the stream: sends what is still held, scanned, in an event shaped like the
-    /// last one (or the error event, if it must be cut).
+    /// Sends what is still held, scanned, each field in an event shaped like the last one that
+    /// carried it (or the error event, if the stream must be cut).
     pub fn flush(&mut self) -> Vec<u8> {
-        if self.cut || self.held.is_empty() {
-            return Vec::new();
-        }
-        let Some((name, mut template)) = self.last.clone() else {
-            self.held.clear();
-            return Vec::new();
-        };
-        // Empty every text field of the template except the held ones.
-        let mut fields = Vec::new();
-        strings_mut(&mut template, &mut String::new(), &mut fields);
-        for (ptr, s) in fields {
-            if is_text_field(&ptr) {
-                s.clear();
+        let mut out = Vec::new();
+        let held: Vec<String> = self.held.keys().cloned().collect();
+        for ptr in held {
+            if self.cut {
+                break;
             }
+            let Some((name, mut template)) = self.templates.get(&ptr).cloned() else {
+                self.held.remove(&ptr);
+                continue;
+            };
+            // Empty every text field of the template; the held one is filled back in.
+            let mut fields = Vec::new();
+            strings_mut(&mut template, &mut String::new(), &mut fields);
+            for (p, s) in fields {
+                if is_text_field(&p) {
+                    s.clear();
+                }
+            }
+            let others: Vec<(String, String)> = self
+                .held
+                .iter()
+                .filter(|(p, _)| **p != ptr)
+                .map(|(p, t)| (p.clone(), t.clone()))
+                .collect();
+            for (p, _) in &others {
+                self.held.remove(p);
+            }
+            match self.process(&mut template, true) {
+                Some(_) => out.extend(Event::encode(name.as_deref(), None, &template.to_string())),
+                None => return self.cut_bytes(),
+            }
+            self.held.extend(others);
         }
-        match self.process(&mut template, true) {
-            Some(_) => Event::encode(name.as_deref(), None, &template.to_string()),
-            None => self.cut_bytes(),
-        }
+        out
     }
 }
 
