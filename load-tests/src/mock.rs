@@ -6,7 +6,8 @@
 //! Per-request controls (headers): `x-mock-tokens` (tokens in the answer), `x-mock-delay-ms`
 //! (between tokens), `x-mock-header-delay-ms` (before the response head), `x-mock-echo: 1`
 //! (answer with the last user text instead of generated tokens), `x-mock-reply: TEXT` (answer
-//! with TEXT), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces).
+//! with TEXT), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces),
+//! `x-mock-gzip: 1` (gzip a JSON answer).
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -140,6 +141,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .unwrap_or(state.config.delay);
     let header_delay = header_num(&req, "x-mock-header-delay-ms").map(Duration::from_millis);
     let echo = req.headers().contains_key("x-mock-echo");
+    let gzip = req.headers().contains_key("x-mock-gzip");
     let reply = req
         .headers()
         .get("x-mock-reply")
@@ -229,7 +231,20 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         ));
     };
     if !stream {
-        return Ok(full(StatusCode::OK, &kind.complete(&words.concat())));
+        let mut resp = full(StatusCode::OK, &kind.complete(&words.concat()));
+        if gzip {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            let _ = e.write_all(kind.complete(&words.concat()).to_string().as_bytes());
+            let bytes = e.finish().unwrap_or_default();
+            resp = Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/json")
+                .header("content-encoding", "gzip")
+                .body(Full::new(Bytes::from(bytes)).boxed())
+                .expect("valid response");
+        }
+        return Ok(resp);
     }
     let events = kind.events(&words);
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);

@@ -54,6 +54,8 @@ enum Transform {
 /// What goes upstream, and what the response side must do.
 pub struct Outbound {
     pub body: Bytes,
+    /// Send without the client's `Content-Encoding` (the body was decoded and rewritten).
+    pub drop_content_encoding: bool,
     /// (token, original) pairs to restore in the response.
     pub pseudonyms: Vec<(String, String)>,
     pub response_policy: Option<ResponsePolicy>,
@@ -70,6 +72,7 @@ pub async fn forward(
 ) -> Forwarded {
     let Outbound {
         body,
+        drop_content_encoding,
         pseudonyms,
         response_policy,
         shape,
@@ -80,7 +83,10 @@ pub async fn forward(
     let mut headers = http::HeaderMap::with_capacity(req.headers.len());
     for (name, value) in req.headers.iter() {
         // Restoring needs a readable body: ask for it uncompressed.
-        if HOP_BY_HOP.contains(&name.as_str()) || (restoring && name == header::ACCEPT_ENCODING) {
+        if HOP_BY_HOP.contains(&name.as_str())
+            || (restoring && name == header::ACCEPT_ENCODING)
+            || (drop_content_encoding && name == header::CONTENT_ENCODING)
+        {
             continue;
         }
         headers.append(name.clone(), value.clone());
@@ -138,19 +144,25 @@ pub async fn forward(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let identity_encoded = response
+    let encoding = response
         .headers()
         .get(header::CONTENT_ENCODING)
-        .is_none_or(|v| v == "identity");
-    if restoring && !identity_encoded {
-        tracing::warn!(request_id, "upstream compressed a response PromptWall asked for uncompressed; passing it through uninspected");
-    }
-    let mut transform = match (restoring && identity_encoded, content_type.as_str()) {
-        (true, ct) if ct.starts_with("text/event-stream") => Transform::Sse(Box::new((
-            SseParser::default(),
-            StreamGuard::new(response_policy.clone(), pseudonyms.clone()),
-        ))),
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .filter(|e| !e.eq_ignore_ascii_case("identity"));
+    let mut transform = match (restoring, content_type.as_str()) {
+        (true, ct) if ct.starts_with("text/event-stream") && encoding.is_none() => {
+            Transform::Sse(Box::new((
+                SseParser::default(),
+                StreamGuard::new(response_policy.clone(), pseudonyms.clone()),
+            )))
+        }
+        // JSON is read whole anyway, so a compressed one is decoded (bounded) and sent plain.
         (true, ct) if ct.contains("json") => Transform::Json(BytesMut::new()),
+        (true, _) if encoding.is_some() => {
+            tracing::warn!(request_id, "compressed stream PromptWall asked to be uncompressed; passing it through uninspected");
+            Transform::None
+        }
         _ => Transform::None,
     };
     let Ok(mut head) = ResponseHeader::build(response.status(), Some(response.headers().len() + 2))
@@ -186,15 +198,33 @@ pub async fn forward(
                 _ => return out,
             }
         };
-        let body = if complete {
+        let decoded = match (&encoding, complete) {
+            (Some(enc), true) => match crate::encoding::decode(enc, buf, MAX_RESTORE_BODY) {
+                Ok(plain) => {
+                    let _ = head.remove_header(&header::CONTENT_ENCODING);
+                    Some(plain)
+                }
+                Err(e) => {
+                    tracing::warn!(request_id, error = %e, "cannot decode the response; passing it through uninspected");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let inspectable = encoding.is_none() || decoded.is_some();
+        let plain: &[u8] = decoded.as_deref().unwrap_or(buf);
+        let body = if complete && inspectable {
             match inspect_json(
-                buf,
+                plain,
                 response_policy.as_ref(),
                 &pseudonyms,
                 &mut out.response,
             ) {
                 Ok(Some(new)) => Bytes::from(new),
-                Ok(None) => buf.split().freeze(),
+                Ok(None) => match decoded {
+                    Some(d) => Bytes::from(d),
+                    None => buf.split().freeze(),
+                },
                 Err(error_body) => {
                     // The response itself was blocked: the client gets the provider's error.
                     out.status = 403;

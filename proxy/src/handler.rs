@@ -146,6 +146,8 @@ impl HttpServerApp for AiHttpApp {
 #[derive(Default)]
 struct Go {
     body: Option<Bytes>,
+    /// The rewritten body is plain, though the client's was compressed.
+    drop_content_encoding: bool,
     pseudonyms: Vec<(String, String)>,
     response: Option<ResponsePolicy>,
 }
@@ -206,6 +208,7 @@ impl AiHttpApp {
         let body = go.body.unwrap_or(body);
         let outbound = Outbound {
             body,
+            drop_content_encoding: go.drop_content_encoding,
             pseudonyms: go.pseudonyms,
             response_policy: go.response,
             shape,
@@ -444,6 +447,32 @@ impl AiHttpApp {
         if body.is_empty() {
             return Ok(Go::default());
         }
+        // A compressed body is inspected decoded (bounded like any body); if it is rewritten,
+        // it goes upstream uncompressed.
+        let encoding = session
+            .get_header(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .filter(|e| !e.trim().is_empty() && !e.eq_ignore_ascii_case("identity"));
+        let decoded;
+        let body: &Bytes = match encoding {
+            None => body,
+            Some(enc) => {
+                let cap = self.shared.config.limits.max_body_bytes;
+                decoded = Bytes::from(crate::encoding::decode(enc, body, cap).map_err(|e| {
+                    let status = match e {
+                        crate::encoding::DecodeError::Unsupported(_) => 415,
+                        crate::encoding::DecodeError::TooLarge(_) => 413,
+                        crate::encoding::DecodeError::Corrupt(_) => 400,
+                    };
+                    Reply::new(
+                        status,
+                        ErrorKind::InvalidRequest,
+                        format!("PromptWall cannot inspect this body: {e}"),
+                    )
+                })?);
+                &decoded
+            }
+        };
         let is_json = session
             .get_header(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -495,6 +524,7 @@ impl AiHttpApp {
         }
         let response = Some(self.response_policy(provider, target, identity, &inspection));
         Ok(Go {
+            drop_content_encoding: encoding.is_some() && inspection.rewritten.is_some(),
             body: inspection.rewritten,
             pseudonyms: inspection.pseudonyms,
             response,

@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod encoding;
 pub mod forward;
 pub mod handler;
 pub mod identity;

@@ -1,0 +1,102 @@
+//! Compressed request and response bodies: inspected decoded, and what each side receives stays
+//! valid.
+
+mod common;
+
+use common::*;
+use load_tests::mock::MockConfig;
+use std::io::Write;
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+const URL: &str = "https://api.openai.com/v1/chat/completions";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_bodies_are_inspected_and_stay_valid() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&yaml).await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let post = |body: Vec<u8>, enc: &'static str| {
+        client
+            .post(URL)
+            .header("content-type", "application/json")
+            .header("content-encoding", enc)
+            .body(body)
+    };
+
+    // A secret inside a gzip body is found.
+    let secret = serde_json::to_vec(&chat("key AKIAQWERTYUIOPASDFGH", false)).unwrap();
+    assert_eq!(
+        post(gzip(&secret), "gzip").send().await.unwrap().status(),
+        403
+    );
+    assert!(mock.received().is_empty());
+
+    // A clean gzip body is forwarded exactly as sent.
+    let clean = gzip(&serde_json::to_vec(&chat("hello there", false)).unwrap());
+    assert_eq!(
+        post(clean.clone(), "gzip").send().await.unwrap().status(),
+        200
+    );
+    let got = mock.received();
+    assert_eq!(&got[0].body[..], &clean[..]);
+    assert!(got[0]
+        .headers
+        .iter()
+        .any(|(k, v)| k == "content-encoding" && v == "gzip"));
+
+    // A rewritten body goes up plain, without the client's content-encoding.
+    let pii =
+        gzip(&serde_json::to_vec(&chat("mail ana.ruiz@globex-corp.com please", false)).unwrap());
+    let r = post(pii, "gzip")
+        .header("x-mock-echo", "1")
+        .header("x-mock-gzip", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers().get("content-encoding").is_none(),
+        "the restored response is sent plain"
+    );
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["content"], "mail ana.ruiz@globex-corp.com please",
+        "the gzip response was decoded and restored"
+    );
+    let got = mock.received();
+    let sent: serde_json::Value =
+        serde_json::from_slice(&got[1].body).expect("plain JSON upstream");
+    assert_eq!(sent["messages"][1]["content"], "mail <EMAIL_1> please");
+    assert!(!got[1].headers.iter().any(|(k, _)| k == "content-encoding"));
+
+    // Unknown, corrupt and bomb-sized encodings get clear errors.
+    assert_eq!(
+        post(b"x".to_vec(), "compress")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        415
+    );
+    assert_eq!(
+        post(b"not gzip".to_vec(), "gzip")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    let bomb = gzip(&vec![b' '; 20 << 20]);
+    assert_eq!(post(bomb, "gzip").send().await.unwrap().status(), 413);
+    assert_eq!(
+        mock.received().len(),
+        2,
+        "none of the bad ones reached the upstream"
+    );
+}
