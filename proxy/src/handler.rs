@@ -96,6 +96,8 @@ struct RequestLog {
     policy_version: u64,
     rules: Vec<String>,
     redactions: usize,
+    /// Parts of the body that hold no scannable text (images, token ids): coverage.
+    skipped: usize,
     status: u16,
     inspect_us: u128,
     upstream_ms: u128,
@@ -509,6 +511,7 @@ impl AiHttpApp {
         log.decision = Some(d.label());
         log.policy_version = d.policy_version;
         log.redactions = inspection.redaction_count;
+        log.skipped = inspection.prompt.skipped.len();
         if d.action.blocks() {
             let code = if d.action == Action::Coach {
                 "coach"
@@ -547,6 +550,7 @@ fn emit(log: &RequestLog, started: Instant) {
         policy_version = log.policy_version,
         rules = %log.rules.join(","),
         redactions = log.redactions,
+        skipped = log.skipped,
         response_decision = %log.response_decision.as_deref().unwrap_or("-"),
         response_rules = %log.response_rules.join(","),
         status = log.status,

@@ -407,3 +407,28 @@ async fn sigterm_shuts_down_gracefully() {
         proxy.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_serves_tls_with_a_certificate_from_the_ca() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start_with_gateway(&yaml, "  tls_names: [promptwall.test]\n").await;
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(proxy.ca_pem.as_bytes()).unwrap())
+        .resolve("promptwall.test", proxy.gateway)
+        .no_proxy()
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!(
+            "https://promptwall.test:{}/openai/v1/chat/completions",
+            proxy.gateway.port()
+        ))
+        .json(&chat("hello over the TLS gateway", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(mock.received()[0].path, "/v1/chat/completions");
+}

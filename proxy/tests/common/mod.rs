@@ -62,10 +62,15 @@ pub struct Proxy {
 impl Proxy {
     /// Starts the proxy with `extra` YAML appended to a config that sets ports and the state dir.
     pub async fn start(extra: &str) -> Proxy {
+        Self::start_with_gateway(extra, "").await
+    }
+
+    /// Like `start`, with extra lines inside the `gateway:` block (indented two spaces).
+    pub async fn start_with_gateway(extra: &str, gateway: &str) -> Proxy {
         let dir = TempDir::new("proxy");
         let (p, g, a) = (free_port(), free_port(), free_port());
         let config = format!(
-            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\nadmin:\n  listen: 127.0.0.1:{a}\nstate_dir: {}\nthreads: 2\nshutdown_grace_secs: 1\n{extra}",
+            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\n{gateway}admin:\n  listen: 127.0.0.1:{a}\nstate_dir: {}\nthreads: 2\nshutdown_grace_secs: 1\n{extra}",
             dir.0.join("state").display()
         );
         let path = dir.0.join("promptwall.yaml");
