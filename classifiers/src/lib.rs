@@ -9,6 +9,7 @@ pub mod decode;
 pub mod eval;
 mod finding;
 pub mod normalize;
+pub mod onnx;
 pub mod patterns;
 pub mod rules;
 pub mod validators;

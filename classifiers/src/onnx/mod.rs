@@ -1,0 +1,381 @@
+//! The ONNX content classifier: labels what patterns cannot see (prompt injection, jailbreaks,
+//! harmful intent, source code, confidential business text, health information).
+//!
+//! - Runtime: `ort` with `load-dynamic`. `libonnxruntime` is found through the config, then
+//!   `ORT_DYLIB_PATH`, then the project-local install (`.cache/onnxruntime/`); a missing or wrong
+//!   library is an error, never a panic.
+//! - Inference runs on a small pool of worker threads, one session (one intra-op thread) each,
+//!   never on the caller's thread; requests queue with a deadline and are batched dynamically
+//!   (max batch, max wait), padded to the longest window of the batch.
+//! - Long inputs are never silently truncated: a first stage ([`ngram`]) reads the whole text in
+//!   microseconds and the encoder reads overlapping windows of at most 256 tokens: the first, the
+//!   last, and the most suspicious ones up to a budget. The result says which windows were read.
+
+mod batcher;
+pub mod ngram;
+
+use batcher::{Batcher, Job};
+use ngram::NgramModel;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use tokenizers::Tokenizer;
+
+/// The library file the project's setup installs.
+pub const ORT_LIBRARY: &str = "libonnxruntime.so.1.31.1";
+
+/// Why the classifier could not be loaded.
+#[derive(Debug, Error)]
+pub enum ModelError {
+    #[error("onnxruntime library: {0}")]
+    Library(String),
+    #[error("model {path}: {reason}")]
+    Model { path: String, reason: String },
+    #[error("invalid model artefact: {0}")]
+    Invalid(String),
+}
+
+/// Why one classification did not produce labels; the tenant's `on_classifier_error` decides.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum ClassifyError {
+    #[error("deadline of {0} ms exceeded")]
+    Deadline(u128),
+    #[error("model error: {0}")]
+    Model(String),
+    #[error("the classifier is not running")]
+    Stopped,
+}
+
+/// How the classifier runs.
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// `libonnxruntime`; default: `ORT_DYLIB_PATH`, then `.cache/onnxruntime/`.
+    pub library: Option<PathBuf>,
+    /// The fused model; default: `PROMPTWALL_MODEL`, then `.cache/model/model.onnx`.
+    pub model: Option<PathBuf>,
+    /// Worker threads, one session each.
+    pub sessions: usize,
+    pub max_batch: usize,
+    pub max_wait: Duration,
+    /// Window size in bytes before tokenizing (about 256 tokens of English).
+    pub window_bytes: usize,
+    pub window_overlap: usize,
+    /// The most windows the encoder reads per text.
+    pub max_windows: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            library: None,
+            model: None,
+            sessions: 1,
+            max_batch: 8,
+            max_wait: Duration::from_millis(2),
+            window_bytes: 1000,
+            window_overlap: 200,
+            max_windows: 4,
+        }
+    }
+}
+
+/// Which part of the text the encoder read.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Coverage {
+    pub text_bytes: usize,
+    /// Byte ranges read by the encoder.
+    pub windows: Vec<(usize, usize)>,
+    /// How many windows the text has in all.
+    pub windows_total: usize,
+    /// The first stage's scores over the whole text.
+    pub first_stage: BTreeMap<String, f64>,
+}
+
+/// Label scores for one text.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Labels {
+    /// Per label, the highest score over the windows read, in [0, 1].
+    pub scores: BTreeMap<String, f64>,
+    pub coverage: Coverage,
+}
+
+/// Finds a project-local file: the working directory and the executable's ancestors.
+fn find_local(rel: &str) -> Option<PathBuf> {
+    let mut roots = vec![std::env::current_dir().ok()?];
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).take(6).map(Path::to_path_buf));
+    }
+    roots.into_iter().map(|r| r.join(rel)).find(|p| p.exists())
+}
+
+fn resolve(given: &Option<PathBuf>, env: &str, local: &str, what: &str) -> Result<PathBuf, String> {
+    if let Some(p) = given {
+        return if p.exists() {
+            Ok(p.clone())
+        } else {
+            Err(format!("{} (from the config) does not exist", p.display()))
+        };
+    }
+    if let Some(p) = std::env::var_os(env).map(PathBuf::from) {
+        return if p.exists() {
+            Ok(p)
+        } else {
+            Err(format!("{} (from {env}) does not exist", p.display()))
+        };
+    }
+    find_local(local).ok_or_else(|| format!("no {what} found: set it in the config or {env}, or run the project setup (`make setup`)"))
+}
+
+static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+fn environment(library: &Path) -> Result<&'static ort::environment::Environment, ModelError> {
+    ENV.get_or_init(|| {
+        let builder = ort::init_from(library).map_err(|e| format!("{}: {e}", library.display()))?;
+        #[cfg(feature = "cuda")]
+        let builder = builder.with_execution_providers([ort::ep::CUDA::default().build()]);
+        builder
+            .with_name("promptwall")
+            .build()
+            .map_err(|e| format!("{}: {e}", library.display()))
+    })
+    .as_ref()
+    .map_err(|e| ModelError::Library(e.clone()))
+}
+
+/// The loaded classifier; share it behind an `Arc`.
+pub struct ContentClassifier {
+    pub labels: Vec<String>,
+    /// Per-label thresholds from the model's metadata (policies may override them).
+    pub thresholds: BTreeMap<String, f64>,
+    /// The execution provider the sessions were built for.
+    pub provider: &'static str,
+    tokenizer: Tokenizer,
+    max_tokens: usize,
+    ngram: NgramModel,
+    batcher: Batcher,
+    cfg: ModelConfig,
+}
+
+impl std::fmt::Debug for ContentClassifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentClassifier")
+            .field("labels", &self.labels)
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ContentClassifier {
+    /// Loads the library, the model and the tokenizer, and starts the workers.
+    pub fn load(cfg: ModelConfig) -> Result<Self, ModelError> {
+        let library = resolve(
+            &cfg.library,
+            "ORT_DYLIB_PATH",
+            &format!(".cache/onnxruntime/{ORT_LIBRARY}"),
+            "onnxruntime library",
+        )
+        .map_err(ModelError::Library)?;
+        let model = resolve(
+            &cfg.model,
+            "PROMPTWALL_MODEL",
+            ".cache/model/model.onnx",
+            "classifier model",
+        )
+        .map_err(|reason| ModelError::Model {
+            path: "model.onnx".into(),
+            reason,
+        })?;
+        let env = environment(&library)?;
+        let model_err = |reason: String| ModelError::Model {
+            path: model.display().to_string(),
+            reason,
+        };
+        let provider = if cfg!(feature = "cuda") {
+            "cuda (requested; cpu when unavailable)"
+        } else {
+            "cpu"
+        };
+        let mut sessions = Vec::new();
+        for _ in 0..cfg.sessions.max(1) {
+            let builder =
+                ort::session::Session::builder(env).map_err(|e| model_err(e.to_string()))?;
+            let mut builder = builder
+                .with_intra_threads(1)
+                .map_err(|e| model_err(e.to_string()))?;
+            sessions.push(
+                builder
+                    .commit_from_file(&model)
+                    .map_err(|e| model_err(e.to_string()))?,
+            );
+        }
+        let meta = sessions[0]
+            .metadata()
+            .map_err(|e| model_err(e.to_string()))?;
+        let labels: Vec<String> = meta
+            .custom("promptwall.labels")
+            .ok_or_else(|| {
+                model_err(
+                    "no promptwall.labels in the model's metadata (not a PromptWall model?)".into(),
+                )
+            })?
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let thresholds: BTreeMap<String, f64> = meta
+            .custom("promptwall.thresholds")
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or_else(|| model_err("no promptwall.thresholds in the model's metadata".into()))?;
+        let max_tokens = meta
+            .custom("promptwall.max_tokens")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(256);
+        drop(meta);
+        let mut tokenizer = Tokenizer::from_bytes(include_bytes!("../../models/tokenizer.json"))
+            .map_err(|e| ModelError::Invalid(format!("tokenizer.json: {e}")))?;
+        // The shipped tokenizer pads every text to 128 tokens; the batcher pads per batch instead,
+        // and windows are cut at the model's length, as in training.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(tokenizers::TruncationParams {
+                max_length: max_tokens,
+                ..Default::default()
+            }))
+            .map_err(|e| ModelError::Invalid(format!("tokenizer truncation: {e}")))?;
+        let ngram = NgramModel::builtin()?;
+        if ngram.labels != labels {
+            return Err(ModelError::Invalid(
+                "the n-gram model and the ONNX model disagree on labels".into(),
+            ));
+        }
+        let batcher = Batcher::start(sessions, labels.len(), cfg.max_batch, cfg.max_wait);
+        Ok(ContentClassifier {
+            labels,
+            thresholds,
+            provider,
+            tokenizer,
+            max_tokens,
+            ngram,
+            batcher,
+            cfg,
+        })
+    }
+
+    /// Chooses the windows the encoder reads: all of them for short texts; otherwise the
+    /// first, the last, and the first stage's most suspicious, up to `max_windows`.
+    fn windows(&self, text: &str) -> (Vec<(usize, usize)>, usize) {
+        let (size, overlap) = (
+            self.cfg.window_bytes.max(64),
+            self.cfg.window_overlap.min(self.cfg.window_bytes / 2),
+        );
+        let snap = |mut i: usize| {
+            while i < text.len() && !text.is_char_boundary(i) {
+                i += 1;
+            }
+            i.min(text.len())
+        };
+        let mut all = Vec::new();
+        let mut start = 0;
+        loop {
+            let end = snap((start + size).min(text.len()));
+            all.push((start, end));
+            if end >= text.len() {
+                break;
+            }
+            start = snap(end.saturating_sub(overlap).max(start + 1));
+        }
+        let total = all.len();
+        if total <= self.cfg.max_windows {
+            return (all, total);
+        }
+        let attack: Vec<usize> = ["prompt_injection", "jailbreak", "harmful"]
+            .iter()
+            .filter_map(|l| self.labels.iter().position(|x| x == l))
+            .collect();
+        let mut ranked: Vec<(f32, usize)> = all[1..total - 1]
+            .iter()
+            .enumerate()
+            .map(|(i, (s, e))| {
+                let sc = self.ngram.score(&text[*s..*e]);
+                (attack.iter().map(|&j| sc[j]).fold(0.0, f32::max), i + 1)
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut chosen = vec![0, total - 1];
+        chosen.extend(
+            ranked
+                .iter()
+                .take(self.cfg.max_windows.saturating_sub(2))
+                .map(|r| r.1),
+        );
+        chosen.sort_unstable();
+        (chosen.into_iter().map(|i| all[i]).collect(), total)
+    }
+
+    fn encode(&self, window: &str) -> Result<Vec<i64>, ClassifyError> {
+        let enc = self
+            .tokenizer
+            .encode(window, true)
+            .map_err(|e| ClassifyError::Model(e.to_string()))?;
+        let mut ids: Vec<i64> = enc.get_ids().iter().map(|&i| i64::from(i)).collect();
+        if ids.len() > self.max_tokens {
+            // Keep [CLS] ... and the final [SEP]; the window was cut to about this size already.
+            let sep = *ids.last().unwrap_or(&0);
+            ids.truncate(self.max_tokens - 1);
+            ids.push(sep);
+        }
+        Ok(ids)
+    }
+
+    /// Scores `text`, waiting at most `deadline` (queueing included).
+    pub fn classify(&self, text: &str, deadline: Duration) -> Result<Labels, ClassifyError> {
+        let due = Instant::now() + deadline;
+        let (windows, total) = self.windows(text);
+        let mut receivers = Vec::new();
+        for (s, e) in &windows {
+            let ids = self.encode(&text[*s..*e])?;
+            receivers.push(self.batcher.submit(Job::new(ids, due))?);
+        }
+        let mut scores: BTreeMap<String, f64> =
+            self.labels.iter().map(|l| (l.clone(), 0.0)).collect();
+        for rx in receivers {
+            let row = match rx.recv_deadline(due) {
+                Ok(r) => r?,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    return Err(ClassifyError::Deadline(deadline.as_millis()))
+                }
+                Err(_) => return Err(ClassifyError::Stopped),
+            };
+            for (l, v) in self.labels.iter().zip(row) {
+                let s = scores.get_mut(l).expect("labels known");
+                *s = s.max(f64::from(v));
+            }
+        }
+        let first: Vec<f32> = self.ngram.score(text);
+        Ok(Labels {
+            scores,
+            coverage: Coverage {
+                text_bytes: text.len(),
+                windows,
+                windows_total: total,
+                first_stage: self
+                    .labels
+                    .iter()
+                    .zip(first)
+                    .map(|(l, v)| (l.clone(), f64::from(v)))
+                    .collect(),
+            },
+        })
+    }
+
+    /// Scores several windows' token ids in one direct run, bypassing the queue (the baseline
+    /// for measuring the batching worker's overhead).
+    pub fn run_direct(&self, windows: &[&str]) -> Result<Vec<Vec<f32>>, ClassifyError> {
+        let ids = windows
+            .iter()
+            .map(|w| self.encode(w))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batcher.run_now(ids)
+    }
+}
