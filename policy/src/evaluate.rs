@@ -26,6 +26,8 @@ pub struct Context<'a> {
     /// The request path (rules match it by suffix).
     pub endpoint: Option<&'a str>,
     pub direction: Direction,
+    /// The model's per-label thresholds, used by label rules that set no `min_score`.
+    pub label_thresholds: Option<&'a BTreeMap<String, f64>>,
 }
 
 /// A finding and the text (by index) it was found in.
@@ -282,8 +284,12 @@ impl CompiledPolicy {
             if let Some(wanted) = &rule.when.label {
                 match labels {
                     LabelsOutcome::Scored(scores) => {
-                        let threshold = rule.when.min_score.unwrap_or(0.5);
                         for (name, &score) in scores {
+                            let threshold = rule
+                                .when
+                                .min_score
+                                .or_else(|| ctx.label_thresholds.and_then(|t| t.get(name).copied()))
+                                .unwrap_or(0.5);
                             if wanted.contains(name) && score >= threshold {
                                 let category =
                                     serde_json::from_value(serde_json::Value::String(name.clone()))

@@ -248,6 +248,7 @@ fn decisions_follow_precedence_conditions_and_lists() {
             model: c.model,
             endpoint: c.endpoint,
             direction: Direction::Request,
+            label_thresholds: None,
         };
         let d = p.evaluate(&ctx, &[c.text], &c.findings, &c.labels);
         let mut rules: Vec<&str> = d.reasons.iter().map(|r| r.rule.as_str()).collect();

@@ -38,10 +38,47 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub rules: RulesConfig,
     pub policies: PoliciesConfig,
+    pub classifier: ClassifierConfig,
     /// Worker threads per listener; 0 means one per CPU.
     pub threads: usize,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_grace_secs: u64,
+}
+
+/// The ONNX content classifier (labels such as `prompt_injection`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifierConfig {
+    /// Load the model at start (a failure is logged; label rules then follow each tenant's
+    /// `on_classifier_error`).
+    pub enabled: bool,
+    /// `libonnxruntime`; default: `ORT_DYLIB_PATH`, then the project's `.cache/onnxruntime/`.
+    pub library: Option<PathBuf>,
+    /// The fused model; default: `PROMPTWALL_MODEL`, then `.cache/model/model.onnx`.
+    pub model: Option<PathBuf>,
+    /// Inference threads, one session (one intra-op thread) each.
+    pub sessions: usize,
+    pub max_batch: usize,
+    pub max_wait_ms: u64,
+    /// How long a request waits for labels.
+    pub deadline_ms: u64,
+    /// The most 256-token windows read per request.
+    pub max_windows: usize,
+}
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        ClassifierConfig {
+            enabled: true,
+            library: None,
+            model: None,
+            sessions: 1,
+            max_batch: 8,
+            max_wait_ms: 2,
+            deadline_ms: 250,
+            max_windows: 4,
+        }
+    }
 }
 
 /// Which rule packs to compile.
@@ -178,6 +215,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             rules: RulesConfig::default(),
             policies: PoliciesConfig::default(),
+            classifier: ClassifierConfig::default(),
             threads: 0,
             shutdown_grace_secs: 5,
         }
@@ -313,6 +351,12 @@ impl Config {
                     "field `{field}`: must be greater than 0 (timeouts are always bounded)"
                 ));
             }
+        }
+        if self.classifier.sessions == 0
+            || self.classifier.max_batch == 0
+            || self.classifier.max_windows < 2
+        {
+            return Err("field `classifier`: sessions and max_batch must be at least 1, max_windows at least 2".into());
         }
         if self.ca.cert.is_some() != self.ca.key.is_some() {
             return Err("field `ca`: `cert` and `key` must be given together".into());

@@ -24,7 +24,7 @@ use http::header;
 use pingora_core::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
 use pingora_core::protocols::http::ServerSession;
 use pingora_core::server::ShutdownWatch;
-use policy::{Action, Identity};
+use policy::{Action, Identity, LabelsOutcome};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -98,6 +98,10 @@ struct RequestLog {
     redactions: usize,
     /// Parts of the body that hold no scannable text (images, token ids): coverage.
     skipped: usize,
+    /// `off`, `ok`, or the classifier's error.
+    classifier: String,
+    /// Labels at or above their thresholds.
+    labels: Vec<String>,
     status: u16,
     inspect_us: u128,
     upstream_ms: u128,
@@ -197,7 +201,10 @@ impl AiHttpApp {
 
         let mut go = Go::default();
         if let Some(provider) = target.provider.as_deref() {
-            match self.inspect(session, provider, &target, &identity, &body, &mut log) {
+            match self
+                .inspect(session, provider, &target, &identity, &body, &mut log)
+                .await
+            {
                 Ok(g) => go = g,
                 Err(reply) => {
                     log.status = reply.status;
@@ -437,7 +444,7 @@ impl AiHttpApp {
 
     /// Inspects a request to an AI destination and decides: `Err` is the reply that replaces
     /// forwarding (block, coach, bad input); `Ok` says what to send.
-    fn inspect(
+    async fn inspect(
         &self,
         session: &ServerSession,
         provider: &str,
@@ -488,21 +495,48 @@ impl AiHttpApp {
             tracing::warn!(request_id = %log.id, host = %target.host, "non-JSON body to an AI destination forwarded without inspection");
             return Ok(Go::default());
         }
-        let inspection: Inspection = match self.shared.inspector.inspect_json(
-            identity,
-            provider,
-            &target.path_and_query,
-            body,
-        ) {
-            Ok(i) => i,
-            Err(InspectError::MalformedJson(e)) => {
-                return Err(Reply::new(
-                    400,
-                    ErrorKind::InvalidRequest,
-                    format!("PromptWall could not parse the request: {e}"),
-                ));
-            }
+        let inspector = &self.shared.inspector;
+        let path = target.path_and_query.as_str();
+        let prepared =
+            inspector
+                .prepare(provider, path, body)
+                .map_err(|InspectError::MalformedJson(e)| {
+                    Reply::new(
+                        400,
+                        ErrorKind::InvalidRequest,
+                        format!("PromptWall could not parse the request: {e}"),
+                    )
+                })?;
+        // The model runs on the blocking pool while the pattern scan runs here.
+        let labels_task = inspector.wants_labels(&identity.tenant).then(|| {
+            let shared = self.shared.clone();
+            let text = prepared.classifier_text();
+            tokio::task::spawn_blocking(move || shared.inspector.classify(&text))
+        });
+        let findings = inspector.scan(&prepared);
+        let labels = match labels_task {
+            Some(t) => t
+                .await
+                .unwrap_or_else(|e| LabelsOutcome::Failed(format!("classifier task failed: {e}"))),
+            None => LabelsOutcome::NotRun,
         };
+        log.classifier = match &labels {
+            LabelsOutcome::NotRun => "off".into(),
+            LabelsOutcome::Scored(_) => "ok".into(),
+            LabelsOutcome::Failed(e) => format!("error: {e}"),
+        };
+        let inspection: Inspection =
+            inspector.decide(identity, provider, path, prepared, findings, labels);
+        log.labels = inspection
+            .labels
+            .iter()
+            .filter(|(k, v)| {
+                inspector
+                    .classifier()
+                    .is_some_and(|c| c.thresholds.get(*k).is_some_and(|t| **v >= *t))
+            })
+            .map(|(k, v)| format!("{k}:{v:.2}"))
+            .collect();
         let d = &inspection.decision;
         log.inspect_us = inspection.elapsed.as_micros();
         log.model = inspection.prompt.model.clone();
@@ -551,6 +585,8 @@ fn emit(log: &RequestLog, started: Instant) {
         rules = %log.rules.join(","),
         redactions = log.redactions,
         skipped = log.skipped,
+        classifier = %if log.classifier.is_empty() { "off" } else { log.classifier.as_str() },
+        labels = %log.labels.join(","),
         response_decision = %log.response_decision.as_deref().unwrap_or("-"),
         response_rules = %log.response_rules.join(","),
         status = log.status,

@@ -8,6 +8,7 @@
 use crate::providers::{self, Prompt};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
+use classifiers::onnx::ContentClassifier;
 use classifiers::PatternEngine;
 use policy::{
     Action, CompiledPolicy, Context, Decision, Direction, Identity, LabelsOutcome, Located, Store,
@@ -29,6 +30,8 @@ pub struct Inspection {
     pub redaction_count: usize,
     /// `redact` could not rewrite this provider's body, and the fallback applied.
     pub redaction_fallback: bool,
+    /// Classifier scores, when the model ran.
+    pub labels: std::collections::BTreeMap<String, f64>,
     pub elapsed: Duration,
 }
 
@@ -39,12 +42,34 @@ pub enum InspectError {
     MalformedJson(String),
 }
 
-/// The compiled rules, the tenants' policies and the keys for redaction.
+/// The compiled rules, the tenants' policies, the content classifier and the keys for redaction.
 pub struct Inspector {
     engine: ArcSwap<PatternEngine>,
     store: ArcSwap<Store>,
     master_key: Vec<u8>,
+    classifier: Result<Arc<ContentClassifier>, String>,
+    /// How long a request waits for labels before `on_classifier_error` applies.
+    pub classifier_deadline: Duration,
     pub vault: Vault,
+}
+
+/// A parsed request body and its texts, ready to scan and classify.
+pub struct Prepared {
+    value: Value,
+    pub prompt: Prompt,
+    started: Instant,
+}
+
+impl Prepared {
+    /// The texts the model will see, joined, for the classifier.
+    pub fn classifier_text(&self) -> String {
+        self.prompt
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 /// Providers whose request bodies are signed (AWS SigV4): they cannot be rewritten.
@@ -53,14 +78,33 @@ fn body_is_signed(provider: &str) -> bool {
 }
 
 impl Inspector {
-    /// An inspector over `engine` and `store`, keyed by the deployment's master secret.
+    /// An inspector over `engine` and `store`, keyed by the deployment's master secret; the
+    /// classifier is optional (`Err` says why it is not there).
     pub fn new(engine: Arc<PatternEngine>, store: Arc<Store>, master_key: Vec<u8>) -> Self {
         Inspector {
             engine: ArcSwap::new(engine),
             store: ArcSwap::new(store),
             master_key,
+            classifier: Err("no classifier configured".into()),
+            classifier_deadline: Duration::from_millis(200),
             vault: Vault::default(),
         }
+    }
+
+    /// Attaches the content classifier (or the reason it could not be loaded).
+    pub fn with_classifier(
+        mut self,
+        classifier: Result<Arc<ContentClassifier>, String>,
+        deadline: Duration,
+    ) -> Self {
+        self.classifier = classifier;
+        self.classifier_deadline = deadline;
+        self
+    }
+
+    /// The classifier, if it loaded.
+    pub fn classifier(&self) -> Option<Arc<ContentClassifier>> {
+        self.classifier.as_ref().ok().cloned()
     }
 
     /// The number of compiled pattern rules, for readiness reporting.
@@ -93,31 +137,78 @@ impl Inspector {
         TenantKey::derive(&self.master_key, tenant)
     }
 
-    /// Inspects a JSON request body for `identity`.
-    pub fn inspect_json(
+    /// Parses a JSON body and finds its texts.
+    pub fn prepare(
+        &self,
+        provider: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<Prepared, InspectError> {
+        let started = Instant::now();
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| InspectError::MalformedJson(e.to_string()))?;
+        let prompt = providers::extract(provider, path, &value);
+        Ok(Prepared {
+            value,
+            prompt,
+            started,
+        })
+    }
+
+    /// Whether `tenant`'s policy reads classifier labels (only then is the model run).
+    pub fn wants_labels(&self, tenant: &str) -> bool {
+        self.store.load().get(tenant).uses_labels
+    }
+
+    /// Runs the classifier under the deadline (blocking: call it off the async workers).
+    pub fn classify(&self, text: &str) -> LabelsOutcome {
+        match &self.classifier {
+            Err(why) => LabelsOutcome::Failed(format!("classifier unavailable: {why}")),
+            Ok(c) => match c.classify(text, self.classifier_deadline) {
+                Ok(l) => LabelsOutcome::Scored(l.scores),
+                Err(e) => LabelsOutcome::Failed(e.to_string()),
+            },
+        }
+    }
+
+    /// Pattern findings in every text.
+    pub fn scan(&self, prepared: &Prepared) -> Vec<Located> {
+        let engine = self.engine.load();
+        prepared
+            .prompt
+            .segments
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                engine
+                    .scan(&s.text)
+                    .into_iter()
+                    .map(move |finding| Located {
+                        segment: i,
+                        finding,
+                    })
+            })
+            .collect()
+    }
+
+    /// Decides, and rewrites the body when the decision redacts.
+    pub fn decide(
         &self,
         identity: &Identity,
         provider: &str,
         path: &str,
-        body: &[u8],
-    ) -> Result<Inspection, InspectError> {
-        let started = Instant::now();
-        let mut value: Value =
-            serde_json::from_slice(body).map_err(|e| InspectError::MalformedJson(e.to_string()))?;
-        let prompt = providers::extract(provider, path, &value);
+        prepared: Prepared,
+        findings: Vec<Located>,
+        labels: LabelsOutcome,
+    ) -> Inspection {
+        let Prepared {
+            mut value,
+            prompt,
+            started,
+        } = prepared;
         let policy: Arc<CompiledPolicy> = self.store.load().get(&identity.tenant);
         let texts: Vec<&str> = prompt.segments.iter().map(|s| s.text.as_str()).collect();
-        let engine = self.engine.load();
-        let findings: Vec<Located> = texts
-            .iter()
-            .enumerate()
-            .flat_map(|(i, t)| {
-                engine.scan(t).into_iter().map(move |finding| Located {
-                    segment: i,
-                    finding,
-                })
-            })
-            .collect();
+        let thresholds = self.classifier.as_ref().ok().map(|c| &c.thresholds);
         let ctx = Context {
             user: identity.user.as_deref(),
             groups: &identity.groups,
@@ -125,14 +216,19 @@ impl Inspector {
             model: prompt.model.as_deref(),
             endpoint: Some(path),
             direction: Direction::Request,
+            label_thresholds: thresholds,
         };
-        let mut decision = policy.evaluate(&ctx, &texts, &findings, &LabelsOutcome::NotRun);
+        let mut decision = policy.evaluate(&ctx, &texts, &findings, &labels);
         let mut out = Inspection {
             rewritten: None,
             pseudonyms: Vec::new(),
             redaction_count: 0,
             redaction_fallback: false,
             elapsed: Duration::ZERO,
+            labels: match labels {
+                LabelsOutcome::Scored(s) => s,
+                _ => Default::default(),
+            },
             prompt: Prompt::default(),
             decision: decision.clone(),
         };
@@ -164,7 +260,26 @@ impl Inspector {
         out.decision = decision;
         out.prompt = prompt;
         out.elapsed = started.elapsed();
-        Ok(out)
+        out
+    }
+
+    /// Inspects a JSON request body for `identity`, classifying inline when the policy needs it
+    /// (the proxy classifies concurrently instead; this is for tools and tests).
+    pub fn inspect_json(
+        &self,
+        identity: &Identity,
+        provider: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<Inspection, InspectError> {
+        let prepared = self.prepare(provider, path, body)?;
+        let findings = self.scan(&prepared);
+        let labels = if self.wants_labels(&identity.tenant) {
+            self.classify(&prepared.classifier_text())
+        } else {
+            LabelsOutcome::NotRun
+        };
+        Ok(self.decide(identity, provider, path, prepared, findings, labels))
     }
 }
 

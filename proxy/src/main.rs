@@ -40,6 +40,9 @@ enum Command {
         rules: Option<PathBuf>,
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Skip the content classifier (labels stay empty).
+        #[arg(long)]
+        no_model: bool,
         /// Input file, or `-` for stdin.
         #[arg(default_value = "-")]
         input: String,
@@ -204,10 +207,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             policy,
             rules,
             config,
+            no_model,
             input,
         } => {
-            let cfg = load_config(config.as_ref())?;
+            let mut cfg = load_config(config.as_ref())?;
+            cfg.classifier.enabled &= !no_model;
+            let classifier = promptwall::serve::load_classifier(&cfg).ok();
             cli::scan::run(&cli::scan::ScanArgs {
+                classifier,
+                classifier_deadline: std::time::Duration::from_secs(10),
                 input: &input,
                 tenant: &tenant,
                 policy: policy.as_deref(),

@@ -31,6 +31,36 @@ fn check_bindable(what: &str, addr: SocketAddr) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr} for the {what}"))
 }
 
+/// Loads the content classifier, or says why not (never fatal: label rules then follow each
+/// tenant's `on_classifier_error`).
+pub fn load_classifier(
+    config: &Config,
+) -> Result<Arc<classifiers::onnx::ContentClassifier>, String> {
+    let c = &config.classifier;
+    if !c.enabled {
+        return Err("disabled in the config".into());
+    }
+    let cfg = classifiers::onnx::ModelConfig {
+        library: c.library.clone(),
+        model: c.model.clone(),
+        sessions: c.sessions,
+        max_batch: c.max_batch,
+        max_wait: Config::ms(c.max_wait_ms),
+        max_windows: c.max_windows,
+        ..Default::default()
+    };
+    match classifiers::onnx::ContentClassifier::load(cfg) {
+        Ok(m) => {
+            tracing::info!(labels = %m.labels.join(","), provider = m.provider, sessions = c.sessions, "content classifier loaded");
+            Ok(Arc::new(m))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "content classifier unavailable; label rules follow each tenant's on_classifier_error");
+            Err(e.to_string())
+        }
+    }
+}
+
 /// Compiles the configured rule packs (built-in and `rules.dir`).
 pub fn load_rules(config: &Config) -> anyhow::Result<classifiers::PatternEngine> {
     classifiers::load_engine(config.rules.builtin, config.rules.dir.as_deref())
@@ -118,7 +148,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let mut seeded = Seeded::new();
     let store = Arc::new(load_policies(&config, &mut seeded)?);
     let master = crate::state::load_or_create_master_key(&config.state_dir)?;
-    let inspector = Inspector::new(engine, store, master);
+    let inspector = Inspector::new(engine, store, master).with_classifier(
+        load_classifier(&config),
+        Config::ms(config.classifier.deadline_ms),
+    );
     let threads = if config.threads == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())

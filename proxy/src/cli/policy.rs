@@ -94,6 +94,7 @@ fn decide(engine: &classifiers::PatternEngine, p: &CompiledPolicy, s: &Sample) -
         model: s.model.as_deref(),
         endpoint: s.endpoint.as_deref(),
         direction: Direction::Request,
+        label_thresholds: None,
     };
     let labels = s
         .labels

@@ -15,6 +15,9 @@ pub struct ScanArgs<'a> {
     pub policy: Option<&'a Path>,
     pub rules_dir: Option<&'a Path>,
     pub state_dir: &'a Path,
+    /// The content classifier, when it loaded (labels are empty otherwise).
+    pub classifier: Option<std::sync::Arc<classifiers::onnx::ContentClassifier>>,
+    pub classifier_deadline: std::time::Duration,
 }
 
 /// Scans every line of the input and writes one JSON line per input line.
@@ -78,11 +81,19 @@ pub fn run(args: &ScanArgs<'_>) -> anyhow::Result<ExitCode> {
                 finding,
             })
             .collect();
+        let labels = match &args.classifier {
+            None => LabelsOutcome::NotRun,
+            Some(c) => match c.classify(&text, args.classifier_deadline) {
+                Ok(l) => LabelsOutcome::Scored(l.scores),
+                Err(e) => LabelsOutcome::Failed(e.to_string()),
+            },
+        };
         let ctx = Context {
             direction: Direction::Request,
+            label_thresholds: args.classifier.as_ref().map(|c| &c.thresholds),
             ..Context::default()
         };
-        let decision = policy.evaluate(&ctx, &[&text], &findings, &LabelsOutcome::NotRun);
+        let decision = policy.evaluate(&ctx, &[&text], &findings, &labels);
         // `redacted` never echoes a finding: the policy's rewrite, else every finding masked.
         let plan = if decision.redactions.is_empty() {
             decision
@@ -110,7 +121,10 @@ pub fn run(args: &ScanArgs<'_>) -> anyhow::Result<ExitCode> {
             "decision": decision.action.as_str(),
             "would": decision.would.map(|w| w.as_str()),
             "findings": decision.findings.iter().map(|l| &l.finding).collect::<Vec<_>>(),
-            "labels": {},
+            "labels": match &labels {
+                LabelsOutcome::Scored(s) => json!(s.iter().map(|(k, v)| (k.clone(), (v * 1000.0).round() / 1000.0)).collect::<std::collections::BTreeMap<_, _>>()),
+                _ => json!({}),
+            },
             "reasons": decision.reasons,
             "redacted": redacted.unwrap_or(text),
         });

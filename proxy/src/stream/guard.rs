@@ -51,6 +51,7 @@ impl ResponsePolicy {
             model: self.model.as_deref(),
             endpoint: Some(&self.endpoint),
             direction: Direction::Response,
+            label_thresholds: None,
         };
         let mut d = self
             .policy
