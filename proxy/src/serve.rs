@@ -51,7 +51,7 @@ pub fn load_classifier(
     };
     match classifiers::onnx::ContentClassifier::load(cfg) {
         Ok(m) => {
-            tracing::info!(labels = %m.labels.join(","), provider = m.provider, sessions = c.sessions, "content classifier loaded");
+            tracing::info!(labels = %m.labels.join(","), provider = %m.provider, sessions = c.sessions, "content classifier loaded");
             Ok(Arc::new(m))
         }
         Err(e) => {

@@ -1,5 +1,6 @@
 //! The batching worker: one thread per session. A worker takes the first waiting job, gathers
-//! more until the batch is full or `max_wait` has passed, drops jobs whose deadline is gone,
+//! what is queued (waiting up to `max_wait` for more only when the queue is busy) until the
+//! batch is full, drops jobs whose deadline is gone,
 //! pads the rest to the longest, runs them in one call and answers each caller.
 
 use super::ClassifyError;
@@ -76,11 +77,19 @@ fn worker(
 ) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
+        // Under load the queue fills while a batch runs, so batches form on their own; only
+        // then is it worth waiting up to `max_wait` for more. A lone request never waits.
+        let loaded = !rx.is_empty();
         let until = Instant::now() + max_wait;
         while jobs.len() < max_batch {
-            match rx.recv_deadline(until) {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
+            let next = if loaded {
+                rx.recv_deadline(until).ok()
+            } else {
+                rx.try_recv().ok()
+            };
+            match next {
+                Some(j) => jobs.push(j),
+                None => break,
             }
         }
         let now = Instant::now();

@@ -133,8 +133,6 @@ static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::
 fn environment(library: &Path) -> Result<&'static ort::environment::Environment, ModelError> {
     ENV.get_or_init(|| {
         let builder = ort::init_from(library).map_err(|e| format!("{}: {e}", library.display()))?;
-        #[cfg(feature = "cuda")]
-        let builder = builder.with_execution_providers([ort::ep::CUDA::default().build()]);
         builder
             .with_name("promptwall")
             .build()
@@ -149,8 +147,8 @@ pub struct ContentClassifier {
     pub labels: Vec<String>,
     /// Per-label thresholds from the model's metadata (policies may override them).
     pub thresholds: BTreeMap<String, f64>,
-    /// The execution provider the sessions were built for.
-    pub provider: &'static str,
+    /// The execution provider the sessions actually use (`cpu`, or `cuda` when it registered).
+    pub provider: String,
     tokenizer: Tokenizer,
     max_tokens: usize,
     ngram: NgramModel,
@@ -192,18 +190,31 @@ impl ContentClassifier {
             path: model.display().to_string(),
             reason,
         };
-        let provider = if cfg!(feature = "cuda") {
-            "cuda (requested; cpu when unavailable)"
-        } else {
-            "cpu"
-        };
+        #[allow(unused_mut)]
+        let mut provider = "cpu".to_string();
         let mut sessions = Vec::new();
         for _ in 0..cfg.sessions.max(1) {
             let builder =
                 ort::session::Session::builder(env).map_err(|e| model_err(e.to_string()))?;
+            #[allow(unused_mut)]
             let mut builder = builder
                 .with_intra_threads(1)
                 .map_err(|e| model_err(e.to_string()))?;
+            #[cfg(feature = "cuda")]
+            let mut builder = {
+                // Asked to fail loudly, so a missing CUDA runtime is reported rather than skipped.
+                let cuda = ort::ep::CUDA::default().build().error_on_failure();
+                match builder.with_execution_providers([cuda]) {
+                    Ok(b) => {
+                        provider = "cuda".to_string();
+                        b
+                    }
+                    Err(e) => {
+                        provider = format!("cpu (cuda unavailable: {e})");
+                        e.recover()
+                    }
+                }
+            };
             sessions.push(
                 builder
                     .commit_from_file(&model)

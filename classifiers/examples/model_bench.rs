@@ -1,0 +1,102 @@
+//! Latency and throughput of the classifier, next to a raw session run in the same process:
+//! `cargo run --release -p classifiers --example model_bench`.
+//!
+//! Batch-1 p50/p99 at 32, 128 and 256 tokens through the batching worker vs `run_direct` (the
+//! baseline: one `Session::run` on the same input), then throughput at concurrency 1, 8, 32.
+
+use classifiers::onnx::{ContentClassifier, ModelConfig};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn pct(v: &mut [Duration], p: f64) -> f64 {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+}
+
+fn text_of_tokens(n: usize) -> String {
+    // About one token per short word.
+    let words = [
+        "plan", "team", "budget", "review", "launch", "notes", "meeting", "risk",
+    ];
+    (0..n.saturating_sub(2))
+        .map(|i| words[i % words.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn main() {
+    let sessions: usize = std::env::var("SESSIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let m = Arc::new(
+        ContentClassifier::load(ModelConfig {
+            sessions,
+            max_batch: 16,
+            window_bytes: 4000,
+            ..ModelConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}")),
+    );
+    println!("provider: {}, sessions: {sessions}", m.provider);
+    println!("| tokens | raw run p50 ms | raw run p99 ms | via worker p50 ms | via worker p99 ms | overhead p50 |");
+    println!("|---|---|---|---|---|---|");
+    for tokens in [32, 128, 256] {
+        let text = text_of_tokens(tokens);
+        for _ in 0..5 {
+            m.run_direct(&[&text]).unwrap();
+        }
+        let (mut raw, mut via) = (Vec::new(), Vec::new());
+        for _ in 0..60 {
+            let t = Instant::now();
+            m.run_direct(&[&text]).unwrap();
+            raw.push(t.elapsed());
+            let t = Instant::now();
+            m.classify(&text, Duration::from_secs(10)).unwrap();
+            via.push(t.elapsed());
+        }
+        let (r50, r99, v50, v99) = (
+            pct(&mut raw, 0.5),
+            pct(&mut raw, 0.99),
+            pct(&mut via, 0.5),
+            pct(&mut via, 0.99),
+        );
+        println!(
+            "| {tokens} | {r50:.2} | {r99:.2} | {v50:.2} | {v99:.2} | {:+.1}% |",
+            (v50 / r50 - 1.0) * 100.0
+        );
+    }
+    println!();
+    println!("| concurrency | requests/s (128 tokens) | p50 ms | p99 ms |");
+    println!("|---|---|---|---|");
+    let text = Arc::new(text_of_tokens(128));
+    for conc in [1usize, 8, 32] {
+        let per = 240 / conc.max(1);
+        let start = Instant::now();
+        let handles: Vec<_> = (0..conc)
+            .map(|_| {
+                let (m, text) = (m.clone(), text.clone());
+                std::thread::spawn(move || {
+                    (0..per)
+                        .map(|_| {
+                            let t = Instant::now();
+                            m.classify(&text, Duration::from_secs(30)).unwrap();
+                            t.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<Duration> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "| {conc} | {:.0} | {:.2} | {:.2} |",
+            all.len() as f64 / secs,
+            pct(&mut all, 0.5),
+            pct(&mut all, 0.99)
+        );
+    }
+}
