@@ -72,11 +72,6 @@ impl Prepared {
     }
 }
 
-/// Providers whose request bodies are signed (AWS SigV4): they cannot be rewritten.
-fn body_is_signed(provider: &str) -> bool {
-    provider == "bedrock"
-}
-
 impl Inspector {
     /// An inspector over `engine` and `store`, keyed by the deployment's master secret; the
     /// classifier is optional (`Err` says why it is not there).
@@ -233,7 +228,7 @@ impl Inspector {
             decision: decision.clone(),
         };
         if decision.action == Action::Redact {
-            if body_is_signed(provider) {
+            if providers::adapter_for(provider).body_is_signed() {
                 decision.action = policy.doc.redaction_fallback;
                 if decision.action.blocks() {
                     decision.message = Some(format!(

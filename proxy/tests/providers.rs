@@ -258,3 +258,24 @@ fn block_responses_parse_as_each_providers_error() {
         assert!(ev.ends_with("\n\n"));
     }
 }
+
+#[test]
+fn adapters_recognise_their_endpoints_and_know_their_limits() {
+    use promptwall::providers::adapter_for;
+    assert!(adapter_for("openai").recognizes("POST", "/v1/chat/completions"));
+    assert!(adapter_for("openai").recognizes("POST", "/v1/responses"));
+    assert!(!adapter_for("openai").recognizes("GET", "/v1/models"));
+    assert!(adapter_for("anthropic").recognizes("POST", "/v1/messages"));
+    assert!(adapter_for("gemini").recognizes("POST", "/v1beta/models/g:generateContent"));
+    assert!(adapter_for("bedrock").recognizes("POST", "/model/m/converse"));
+    assert!(adapter_for("bedrock").body_is_signed() && !adapter_for("openai").body_is_signed());
+    assert_eq!(adapter_for("groq").family(), "openai");
+    let v: Value =
+        serde_json::from_slice(&adapter_for("anthropic").block_response(403, "no")).unwrap();
+    assert_eq!(v["error"]["type"], "permission_error");
+    assert!(
+        String::from_utf8(adapter_for("anthropic").stream_block_event("no"))
+            .unwrap()
+            .starts_with("event: error")
+    );
+}

@@ -159,22 +159,113 @@ impl ErrorKind {
     }
 }
 
+/// One provider family: where its texts are, what its errors look like, and whether its bodies
+/// may be rewritten. Streams are read by the shared SSE guard, which finds each family's text
+/// fields (`content`, `text`, `delta`, `arguments`, `partial_json`, ...) by name.
+pub trait Adapter: Sync {
+    /// The family name used in logs.
+    fn family(&self) -> &'static str;
+    /// Whether this adapter knows the endpoint (`POST` of a known path).
+    fn recognizes(&self, method: &str, path: &str) -> bool {
+        method.eq_ignore_ascii_case("POST") && self.extract(path, &Value::Null).is_some()
+    }
+    /// Every text of a known endpoint's body; `None` for endpoints it does not know.
+    fn extract(&self, path: &str, body: &Value) -> Option<Prompt>;
+    /// The provider's error shape.
+    fn error_shape(&self) -> ErrorShape;
+    /// A blocked request's response body.
+    fn block_response(&self, status: u16, message: &str) -> Vec<u8> {
+        self.error_shape()
+            .body(status, ErrorKind::PolicyViolation, message)
+    }
+    /// The event that ends a cut stream.
+    fn stream_block_event(&self, message: &str) -> Vec<u8> {
+        stream_error_event(self.error_shape(), message)
+    }
+    /// Signed bodies (AWS SigV4) cannot be rewritten: `redact` falls back.
+    fn body_is_signed(&self) -> bool {
+        false
+    }
+}
+
+struct OpenAi;
+struct Anthropic;
+struct Gemini;
+struct Bedrock;
+
+impl Adapter for OpenAi {
+    fn family(&self) -> &'static str {
+        "openai"
+    }
+    fn extract(&self, path: &str, body: &Value) -> Option<Prompt> {
+        openai::extract(path, body)
+    }
+    fn error_shape(&self) -> ErrorShape {
+        ErrorShape::OpenAi
+    }
+}
+
+impl Adapter for Anthropic {
+    fn family(&self) -> &'static str {
+        "anthropic"
+    }
+    fn extract(&self, path: &str, body: &Value) -> Option<Prompt> {
+        anthropic::extract(path, body)
+    }
+    fn error_shape(&self) -> ErrorShape {
+        ErrorShape::Anthropic
+    }
+}
+
+impl Adapter for Gemini {
+    fn family(&self) -> &'static str {
+        "gemini"
+    }
+    fn extract(&self, path: &str, body: &Value) -> Option<Prompt> {
+        gemini::extract(path, body)
+    }
+    fn error_shape(&self) -> ErrorShape {
+        ErrorShape::Gemini
+    }
+}
+
+impl Adapter for Bedrock {
+    fn family(&self) -> &'static str {
+        "bedrock"
+    }
+    fn extract(&self, path: &str, body: &Value) -> Option<Prompt> {
+        bedrock::extract(path, body)
+    }
+    fn error_shape(&self) -> ErrorShape {
+        ErrorShape::Anthropic
+    }
+    fn body_is_signed(&self) -> bool {
+        true
+    }
+}
+
+/// The adapter for a catalog provider name (OpenAI-compatible servers use OpenAI's).
+pub fn adapter_for(provider: &str) -> &'static dyn Adapter {
+    match provider {
+        "anthropic" | "claude_web" => &Anthropic,
+        "gemini" | "vertex" | "gemini_web" => &Gemini,
+        "bedrock" => &Bedrock,
+        _ => &OpenAi,
+    }
+}
+
 /// Extracts the texts of a request to an AI destination.
 ///
 /// Known endpoints use their provider's adapter, which knows each field's role; any other JSON
 /// is walked whole, so no string reaches the model unscanned.
 pub fn extract(provider: &str, path: &str, body: &Value) -> Prompt {
-    let known = match provider {
-        "anthropic" | "claude_web" => anthropic::extract(path, body),
-        "gemini" | "vertex" | "gemini_web" => gemini::extract(path, body),
-        "bedrock" => bedrock::extract(path, body),
-        _ => openai::extract(path, body),
-    };
-    known.unwrap_or_else(|| {
-        let mut p = Prompt::from_body(body);
-        walk(body, &mut String::new(), &mut p.segments);
-        p
-    })
+    adapter_for(provider)
+        .extract(path, body)
+        .unwrap_or_else(|| {
+            let mut p = Prompt::from_body(body);
+            walk(body, &mut String::new(), &mut p.segments);
+            p
+        })
 }
 
 /// A stream error event in the provider's shape, sent before closing a cut stream.
