@@ -51,26 +51,15 @@ async fn setup() -> Env {
     }
 }
 
-fn client_as(env: &Env, user: &str, pass: &str) -> reqwest::Client {
-    let p = reqwest::Proxy::all(format!("http://{}", env.proxy.proxy))
-        .unwrap()
-        .basic_auth(user, pass);
-    reqwest::Client::builder()
-        .proxy(p)
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(env.proxy.ca_pem.as_bytes()).unwrap())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
 const PROMPT: &str = "Email ana.ruiz@globex-corp.com the refund for card 4111 1111 1111 1111 today";
 const URL: &str = "https://api.openai.com/v1/chat/completions";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pii_is_pseudonymized_upstream_and_restored_for_the_client_in_json() {
     let env = setup().await;
-    let r = client_as(&env, "gina", "gina-pw")
+    let r = env
+        .proxy
+        .client_as("gina", "gina-pw")
         .post(URL)
         .header("x-mock-echo", "1")
         .json(&chat(PROMPT, false))
@@ -106,7 +95,9 @@ async fn pii_is_pseudonymized_upstream_and_restored_for_the_client_in_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pseudonyms_split_across_sse_events_are_restored() {
     let env = setup().await;
-    let mut r = client_as(&env, "gina", "gina-pw")
+    let mut r = env
+        .proxy
+        .client_as("gina", "gina-pw")
         .post(URL)
         .header("x-mock-echo", "1")
         .header("x-mock-chunk-chars", "3")
@@ -141,7 +132,9 @@ async fn pseudonyms_split_across_sse_events_are_restored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tenants_get_different_decisions_for_the_same_prompt() {
     let env = setup().await;
-    let r = client_as(&env, "alice", "alice-pw")
+    let r = env
+        .proxy
+        .client_as("alice", "alice-pw")
         .post(URL)
         .json(&chat(PROMPT, false))
         .send()
@@ -157,7 +150,9 @@ async fn two_tenants_get_different_decisions_for_the_same_prompt() {
         "{v}"
     );
     assert!(env.mock.received().is_empty());
-    let r = client_as(&env, "gina", "gina-pw")
+    let r = env
+        .proxy
+        .client_as("gina", "gina-pw")
         .post(URL)
         .json(&chat(PROMPT, false))
         .send()
@@ -170,7 +165,7 @@ async fn two_tenants_get_different_decisions_for_the_same_prompt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_applied_under_load_takes_effect_with_no_failed_request() {
     let env = setup().await;
-    let client = client_as(&env, "alice", "alice-pw");
+    let client = env.proxy.client_as("alice", "alice-pw");
     let config = env.proxy.dir.0.join("promptwall.yaml");
     // Acme v2 allows personal data (logs it).
     let v2 = env.policies.0.join("acme-v2.yaml");

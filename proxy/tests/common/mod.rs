@@ -134,6 +134,20 @@ impl Proxy {
         self.client_builder(roots).build().unwrap()
     }
 
+    /// A client that authenticates to the proxy (Basic) and trusts only the PromptWall CA.
+    pub fn client_as(&self, user: &str, pass: &str) -> reqwest::Client {
+        let p = reqwest::Proxy::all(format!("http://{}", self.proxy))
+            .unwrap()
+            .basic_auth(user, pass);
+        reqwest::Client::builder()
+            .proxy(p)
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+
     pub fn client_builder(&self, roots: &[&str]) -> reqwest::ClientBuilder {
         let mut b = reqwest::Client::builder()
             .proxy(reqwest::Proxy::all(format!("http://{}", self.proxy)).unwrap())
