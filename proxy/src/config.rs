@@ -29,7 +29,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub gateway: GatewayConfig,
     pub admin: AdminConfig,
-    /// Holds the generated CA and, later, the audit database.
+    /// Holds the generated CA, policy versions and the audit database.
     pub state_dir: PathBuf,
     pub ca: CaConfig,
     pub auth: AuthConfig,
@@ -39,10 +39,41 @@ pub struct Config {
     pub rules: RulesConfig,
     pub policies: PoliciesConfig,
     pub classifier: ClassifierConfig,
+    pub audit: AuditConfig,
     /// Worker threads per listener; 0 means one per CPU.
     pub threads: usize,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_grace_secs: u64,
+}
+
+/// The usage log.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    pub enabled: bool,
+    /// The SQLite file; default `<state_dir>/audit.db`.
+    pub path: Option<PathBuf>,
+    /// Events waiting for the writer; when full, requests wait (they are never dropped).
+    pub queue: usize,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            enabled: true,
+            path: None,
+            queue: 10_000,
+        }
+    }
+}
+
+impl AuditConfig {
+    /// Where the database lives.
+    pub fn path(&self, state_dir: &Path) -> PathBuf {
+        self.path
+            .clone()
+            .unwrap_or_else(|| state_dir.join("audit.db"))
+    }
 }
 
 /// The ONNX content classifier (labels such as `prompt_injection`).
@@ -216,6 +247,7 @@ impl Default for Config {
             rules: RulesConfig::default(),
             policies: PoliciesConfig::default(),
             classifier: ClassifierConfig::default(),
+            audit: AuditConfig::default(),
             threads: 0,
             shutdown_grace_secs: 5,
         }

@@ -34,6 +34,8 @@ use tokio::time::timeout;
 /// State shared by every listener, built once at start; reloadable parts sit behind `ArcSwap`s.
 pub struct Shared {
     pub config: Config,
+    /// The usage log writer (`None` when auditing is disabled in the config).
+    pub audit: Option<crate::audit::AuditWriter>,
     pub catalog: Catalog,
     pub auth: Authenticator,
     pub inspector: Inspector,
@@ -107,6 +109,59 @@ struct RequestLog {
     upstream_ms: u128,
     response_decision: Option<String>,
     response_rules: Vec<String>,
+    groups: Vec<String>,
+    client_addr: Option<String>,
+    reasons: Vec<crate::audit::event::ReasonRow>,
+    mode: String,
+    stream: bool,
+    request_bytes: u64,
+    segments: usize,
+}
+
+impl RequestLog {
+    fn audit_event(&self, kind: &str, started: Instant) -> crate::audit::AuditEvent {
+        crate::audit::AuditEvent {
+            id: self.id.clone(),
+            time: crate::audit::event::now(),
+            kind: kind.into(),
+            tenant: self.tenant.clone(),
+            user: self.user.clone(),
+            groups: self.groups.clone(),
+            client_addr: self.client_addr.clone(),
+            provider: self.provider.clone(),
+            host: self.host.clone(),
+            endpoint: Some(self.path.clone()),
+            model: self.model.clone(),
+            stream: self.stream,
+            request_bytes: self.request_bytes,
+            decision: self.decision.clone().unwrap_or_else(|| {
+                if self.status >= 400 {
+                    "error".into()
+                } else {
+                    "pass".into()
+                }
+            }),
+            mode: self.mode.clone(),
+            policy_version: self.policy_version,
+            reasons: self.reasons.clone(),
+            redactions: self.redactions,
+            response_decision: self.response_decision.clone(),
+            response_rules: self.response_rules.clone(),
+            classifier: if self.classifier.is_empty() {
+                "off".into()
+            } else {
+                self.classifier.clone()
+            },
+            labels: self.labels.clone(),
+            segments: self.segments,
+            skipped: self.skipped,
+            inspect_us: self.inspect_us as u64,
+            upstream_ms: self.upstream_ms as u64,
+            total_ms: started.elapsed().as_millis() as u64,
+            status: self.status,
+            ..Default::default()
+        }
+    }
 }
 
 #[async_trait]
@@ -159,12 +214,30 @@ struct Go {
 }
 
 impl AiHttpApp {
+    /// Commits an audit event; `false` means it could not be written (the caller fails safe).
+    async fn audit(&self, log: &RequestLog, kind: &str, started: Instant) -> bool {
+        let Some(w) = &self.shared.audit else {
+            return true;
+        };
+        match w.record(log.audit_event(kind, started)).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(request_id = %log.id, error = %e, "audit event not written");
+                false
+            }
+        }
+    }
+
     /// Runs one request; returns whether the connection may be reused.
     async fn handle(&self, session: &mut ServerSession) -> bool {
         let started = Instant::now();
         let mut log = RequestLog {
             id: request_id(),
             method: session.req_header().method.to_string(),
+            client_addr: session
+                .client_addr()
+                .and_then(|a| a.as_inet())
+                .map(|a| a.to_string()),
             ..RequestLog::default()
         };
         let (target, identity) = match self.route_and_identify(session) {
@@ -172,12 +245,14 @@ impl AiHttpApp {
             Err((reply, shape)) => {
                 log.status = reply.status;
                 let ok = reply::write(session, shape, reply, &log.id).await;
+                self.audit(&log, "refused", started).await;
                 emit(&log, started);
                 return ok;
             }
         };
         log.tenant = identity.tenant.clone();
         log.user = identity.user.clone();
+        log.groups = identity.groups.clone();
         log.provider = target.provider.clone();
         log.host = target.host.clone();
         log.path = target
@@ -194,12 +269,19 @@ impl AiHttpApp {
                 log.status = reply.status;
                 // The rest of an oversized or stalled body is unread: do not reuse the connection.
                 reply::write(session, shape, reply, &log.id).await;
+                self.audit(&log, "refused", started).await;
                 emit(&log, started);
                 return false;
             }
         };
+        log.request_bytes = body.len() as u64;
 
         let mut go = Go::default();
+        let kind = if target.provider.is_some() {
+            "ai_request"
+        } else {
+            "passthrough"
+        };
         if let Some(provider) = target.provider.as_deref() {
             match self
                 .inspect(session, provider, &target, &identity, &body, &mut log)
@@ -208,11 +290,24 @@ impl AiHttpApp {
                 Ok(g) => go = g,
                 Err(reply) => {
                     log.status = reply.status;
+                    // The decision is committed before the client hears of it.
+                    let reply = if self.audit(&log, kind, started).await {
+                        reply
+                    } else {
+                        audit_unavailable()
+                    };
                     let ok = reply::write(session, shape, reply, &log.id).await;
                     emit(&log, started);
                     return ok;
                 }
             }
+        }
+        // Committed before anything goes upstream: a request is never forwarded unaudited.
+        if !self.audit(&log, kind, started).await {
+            log.status = 503;
+            let ok = reply::write(session, shape, audit_unavailable(), &log.id).await;
+            emit(&log, started);
+            return ok;
         }
         let body = go.body.unwrap_or(body);
         let outbound = Outbound {
@@ -233,6 +328,16 @@ impl AiHttpApp {
             }
         });
         log.response_rules = f.response.rules;
+        self.audit(
+            &log,
+            if kind == "ai_request" {
+                "ai_response"
+            } else {
+                "passthrough_response"
+            },
+            started,
+        )
+        .await;
         emit(&log, started);
         f.reusable
     }
@@ -545,6 +650,21 @@ impl AiHttpApp {
         log.decision = Some(d.label());
         log.policy_version = d.policy_version;
         log.redactions = inspection.redaction_count;
+        log.mode = format!("{:?}", d.mode).to_ascii_lowercase();
+        log.stream = inspection.prompt.stream;
+        log.segments = inspection.prompt.segments.len();
+        log.reasons = d
+            .reasons
+            .iter()
+            .map(|r| crate::audit::event::ReasonRow {
+                rule: r.rule.clone(),
+                action: r.action.as_str().to_string(),
+                category: r.category.map(|c| c.as_str().to_string()),
+                entity: r.entity.clone(),
+                count: r.count,
+                max_score: r.max_score,
+            })
+            .collect();
         log.skipped = inspection.prompt.skipped.len();
         if d.action.blocks() {
             let code = if d.action == Action::Coach {
@@ -567,6 +687,14 @@ impl AiHttpApp {
             response,
         })
     }
+}
+
+fn audit_unavailable() -> Reply {
+    Reply::new(
+        503,
+        ErrorKind::Unavailable,
+        "PromptWall cannot record this request in its audit log right now; it was not sent.",
+    )
 }
 
 fn emit(log: &RequestLog, started: Instant) {
@@ -609,6 +737,7 @@ pub fn shared(
         upstream: Upstream::new(&config.upstream)?,
         inspector,
         ca,
+        audit: None,
         config,
     }))
 }

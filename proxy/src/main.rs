@@ -68,6 +68,13 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// The usage log: query, statistics, chain verification, SIEM export.
+    Audit {
+        #[command(subcommand)]
+        command: Box<AuditCommand>,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+    },
     /// Proxy credentials.
     Auth {
         #[command(subcommand)]
@@ -152,6 +159,92 @@ enum PolicyCommand {
         config: Option<PathBuf>,
         #[arg(long)]
         no_reload: bool,
+    },
+}
+
+/// Filters shared by the audit commands.
+#[derive(clap::Args, Debug, Default)]
+struct AuditFilter {
+    #[arg(long)]
+    tenant: Option<String>,
+    #[arg(long)]
+    user: Option<String>,
+    #[arg(long)]
+    group: Option<String>,
+    #[arg(long)]
+    provider: Option<String>,
+    #[arg(long)]
+    model: Option<String>,
+    /// The decision: allow, log, redact, coach, block, would_block, ...
+    #[arg(long)]
+    action: Option<String>,
+    #[arg(long)]
+    category: Option<String>,
+    #[arg(long)]
+    entity: Option<String>,
+    #[arg(long)]
+    rule: Option<String>,
+    /// ai_request, ai_response, tunnel, blocked_destination, refused, passthrough
+    #[arg(long)]
+    kind: Option<String>,
+    /// RFC 3339 (or a date): from this time on.
+    #[arg(long)]
+    since: Option<String>,
+    /// RFC 3339 (or a date): before this time.
+    #[arg(long)]
+    until: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    limit: usize,
+    /// Page: events after this sequence number.
+    #[arg(long)]
+    after: Option<i64>,
+}
+
+impl AuditFilter {
+    fn filter(self) -> promptwall::audit::Filter {
+        promptwall::audit::Filter {
+            tenant: self.tenant,
+            user: self.user,
+            group: self.group,
+            provider: self.provider,
+            model: self.model,
+            action: self.action,
+            category: self.category,
+            entity: self.entity,
+            rule: self.rule,
+            kind: self.kind,
+            since: self.since,
+            until: self.until,
+            limit: self.limit,
+            after: self.after,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Events matching the filters.
+    Query {
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli::audit::Format,
+    },
+    /// Counts grouped by day, user, provider, decision, tenant or model.
+    Stats {
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[arg(long, default_value = "day")]
+        by: String,
+    },
+    /// Check the hash chain; names the first row that does not verify.
+    Verify,
+    /// Write events as JSON lines or CEF for a SIEM.
+    Export {
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: cli::audit::ExportFormat,
     },
 }
 
@@ -275,6 +368,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 !no_reload,
             ),
         },
+        Command::Audit { command, config } => {
+            let cfg = load_config(config.as_ref())?;
+            let db = cfg.audit.path(&cfg.state_dir);
+            anyhow::ensure!(
+                db.exists(),
+                "no audit log at {} (has the server run with this config?)",
+                db.display()
+            );
+            match *command {
+                AuditCommand::Query { filter, format } => {
+                    cli::audit::query(&db, &filter.filter(), format)
+                }
+                AuditCommand::Stats { filter, by } => cli::audit::stats(&db, &filter.filter(), &by),
+                AuditCommand::Verify => cli::audit::verify(&db),
+                AuditCommand::Export { filter, format } => {
+                    cli::audit::export(&db, &filter.filter(), format)
+                }
+            }
+        }
         Command::Auth {
             command: AuthCommand::Hash,
         } => {

@@ -159,7 +159,15 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     } else {
         config.threads
     };
-    let shared = crate::handler::shared(config.clone(), ca.clone(), inspector)?;
+    let mut shared = crate::handler::shared(config.clone(), ca.clone(), inspector)?;
+    if config.audit.enabled {
+        let path = config.audit.path(&config.state_dir);
+        let writer = crate::audit::AuditWriter::start(&path, config.audit.queue)
+            .with_context(|| format!("audit log {}", path.display()))?;
+        Arc::get_mut(&mut shared).expect("not yet shared").audit = Some(writer);
+        tracing::info!(path = %path.display(), "audit log open");
+    }
+    let shared = shared;
     reload_on_sighup(config.clone(), shared.clone(), seeded);
     crate::state::write_pid_file(&config.state_dir)?;
 

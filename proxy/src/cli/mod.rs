@@ -1,6 +1,7 @@
 //! The user-facing commands besides `serve`: each composes library calls, prints human or JSON
 //! output, and returns an exit code.
 
+pub mod audit;
 pub mod policy;
 pub mod rules;
 pub mod scan;

@@ -100,6 +100,41 @@ async fn write_raw(stream: &mut Stream, status_line: &str, extra: &str, body: &s
 }
 
 impl FrontDoor {
+    /// Records a CONNECT that is not intercepted (blind tunnel or refused destination), so the
+    /// log shows which services are used, by whom and how often (shadow-AI discovery).
+    async fn audit_connect(
+        &self,
+        kind: &str,
+        identity: &policy::Identity,
+        host: &str,
+        port: u16,
+        provider: Option<&str>,
+        peer: Option<std::net::IpAddr>,
+    ) {
+        let Some(w) = &self.shared.audit else { return };
+        let event = crate::audit::AuditEvent {
+            id: format!("connect-{}", crate::audit::event::now()),
+            time: crate::audit::event::now(),
+            kind: kind.into(),
+            tenant: identity.tenant.clone(),
+            user: identity.user.clone(),
+            groups: identity.groups.clone(),
+            client_addr: peer.map(|p| p.to_string()),
+            provider: provider.map(str::to_string),
+            host: format!("{host}:{port}"),
+            decision: if kind == "blocked_destination" {
+                "block".into()
+            } else {
+                "tunnel".into()
+            },
+            classifier: "off".into(),
+            ..Default::default()
+        };
+        if let Err(e) = w.record(event).await {
+            tracing::error!(host, error = %e, "audit event for a CONNECT not written");
+        }
+    }
+
     async fn connect(&self, l4: L4Stream, shutdown: &ShutdownWatch) {
         let shared = &self.shared;
         let read_timeout = crate::config::Config::ms(shared.config.limits.client_read_timeout_ms);
@@ -168,6 +203,15 @@ impl FrontDoor {
         let provider = match verdict {
             Some(Some(Unsanctioned::Block)) => {
                 tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, provider = %provider.as_deref().unwrap_or("-"), mode = %"blocked_unsanctioned", "connect");
+                self.audit_connect(
+                    "blocked_destination",
+                    &identity,
+                    &host,
+                    port,
+                    provider.as_deref(),
+                    peer,
+                )
+                .await;
                 let msg = format!(
                     "PromptWall: {host} is not a sanctioned AI service for your organisation\n"
                 );
@@ -180,6 +224,15 @@ impl FrontDoor {
         match provider {
             None => {
                 tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, mode = %"tunnel", "connect");
+                self.audit_connect(
+                    "tunnel",
+                    &identity,
+                    &host,
+                    port,
+                    shared.catalog.lookup(&host),
+                    peer,
+                )
+                .await;
                 tunnel::run(shared, stream, &host, port).await;
             }
             Some(provider) => {

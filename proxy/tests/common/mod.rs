@@ -96,6 +96,34 @@ impl Proxy {
         proxy
     }
 
+    /// Starts the same configuration again (after a crash or kill).
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.0.join("proxy.log"))
+            .unwrap();
+        self.child = Command::new(env!("CARGO_BIN_EXE_promptwall"))
+            .args(["serve", "--config"])
+            .arg(self.dir.0.join("promptwall.yaml"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.wait_ready().await;
+    }
+
+    /// Runs `promptwall ARGS --config <this proxy's config>`.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_promptwall"))
+            .args(args)
+            .arg("--config")
+            .arg(self.dir.0.join("promptwall.yaml"))
+            .output()
+            .unwrap()
+    }
+
     async fn wait_ready(&mut self) {
         let url = format!("http://{}/healthz", self.admin);
         for _ in 0..200 {

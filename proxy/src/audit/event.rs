@@ -1,0 +1,92 @@
+//! The audit record (DESIGN.md §4).
+
+use serde::{Deserialize, Serialize};
+
+/// Why a rule fired, as stored: no values, only names, counts and scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReasonRow {
+    pub rule: String,
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    pub entity: String,
+    pub count: usize,
+    pub max_score: f64,
+}
+
+/// One audited request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Row number, assigned on insert.
+    #[serde(default)]
+    pub seq: i64,
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// `ai_request`, `tunnel` or `blocked_destination`.
+    pub kind: String,
+    pub tenant: String,
+    pub user: Option<String>,
+    pub groups: Vec<String>,
+    pub client_addr: Option<String>,
+    pub provider: Option<String>,
+    pub host: String,
+    pub endpoint: Option<String>,
+    pub model: Option<String>,
+    pub stream: bool,
+    pub request_bytes: u64,
+    pub response_bytes: u64,
+    /// `allow`, `log`, `redact`, `coach`, `block`, or `would_<action>` in monitor mode.
+    pub decision: String,
+    pub mode: String,
+    pub policy_version: u64,
+    pub reasons: Vec<ReasonRow>,
+    pub redactions: usize,
+    pub response_decision: Option<String>,
+    pub response_rules: Vec<String>,
+    /// `off`, `ok`, or the classifier's error.
+    pub classifier: String,
+    pub labels: Vec<String>,
+    /// Scanned text segments, and parts skipped as unscannable.
+    pub segments: usize,
+    pub skipped: usize,
+    pub inspect_us: u64,
+    pub upstream_ms: u64,
+    pub total_ms: u64,
+    pub status: u16,
+    #[serde(default)]
+    pub prev_hash: String,
+    #[serde(default)]
+    pub hash: String,
+}
+
+impl AuditEvent {
+    /// The canonical bytes the chain hashes: every field but `seq` and `hash`.
+    pub fn canonical(&self) -> Vec<u8> {
+        let mut c = self.clone();
+        c.seq = 0;
+        c.hash = String::new();
+        serde_json::to_vec(&c).expect("audit events serialize")
+    }
+
+    /// The category names of the reasons, for filtering.
+    pub fn categories(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .reasons
+            .iter()
+            .filter_map(|r| r.category.clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// Now, RFC 3339 in UTC with milliseconds (sorts as text).
+pub fn now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).unwrap_or_default()
+}

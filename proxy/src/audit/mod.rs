@@ -1,0 +1,14 @@
+//! The usage log auditors query: one event per AI request (and per tunnel or refused
+//! destination), in an embedded SQLite database (WAL), hash-chained so tampering shows.
+//!
+//! Events hold ids, names, counts and scores, never prompt text or finding values. One writer
+//! thread inserts them in batched transactions; a request waits for its event's commit (the
+//! queue is bounded: when it is full the request path waits, it never drops an event).
+
+pub mod event;
+pub mod store;
+pub mod writer;
+
+pub use event::AuditEvent;
+pub use store::{AuditStore, Filter, StoreError};
+pub use writer::AuditWriter;

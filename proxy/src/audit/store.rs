@@ -1,0 +1,414 @@
+//! The SQLite side: schema, chained inserts, queries, statistics and chain verification.
+
+use super::event::AuditEvent;
+use ring::digest;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use std::path::Path;
+use thiserror::Error;
+
+/// Why the audit database could not do something.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("audit database {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("audit row {seq}: {reason}")]
+    Corrupt { seq: i64, reason: String },
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  time TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  user TEXT,
+  provider TEXT,
+  model TEXT,
+  decision TEXT NOT NULL,
+  categories TEXT NOT NULL,
+  entities TEXT NOT NULL,
+  rules TEXT NOT NULL,
+  groups TEXT NOT NULL,
+  body TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_tenant_time ON events(tenant, time);
+CREATE INDEX IF NOT EXISTS events_tenant_user_time ON events(tenant, user, time);
+CREATE INDEX IF NOT EXISTS events_tenant_decision_time ON events(tenant, decision, time);
+CREATE INDEX IF NOT EXISTS events_tenant_provider_time ON events(tenant, provider, time);
+";
+
+/// Filters for queries and statistics; empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub tenant: Option<String>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    /// The decision (`block`, `redact`, `would_block`, ...).
+    pub action: Option<String>,
+    pub category: Option<String>,
+    pub entity: Option<String>,
+    pub rule: Option<String>,
+    /// RFC 3339 bounds, inclusive / exclusive.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub kind: Option<String>,
+    pub limit: usize,
+    /// Resume after this `seq` (paging).
+    pub after: Option<i64>,
+}
+
+fn hash_of(prev: &str, canonical: &[u8]) -> String {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(prev.as_bytes());
+    ctx.update(b"\n");
+    ctx.update(canonical);
+    policy::identity::hex_encode(ctx.finish().as_ref())
+}
+
+/// One open database.
+pub struct AuditStore {
+    conn: Connection,
+    path: String,
+    last_hash: String,
+}
+
+impl AuditStore {
+    /// Opens (or creates) the database in WAL mode with `synchronous=FULL`: a committed event
+    /// survives `kill -9` and power loss.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let p = path.display().to_string();
+        let err = |source| StoreError::Sqlite {
+            path: p.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        let last_hash: String = conn
+            .query_row(
+                "SELECT hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?
+            .unwrap_or_default();
+        Ok(AuditStore {
+            conn,
+            path: p,
+            last_hash,
+        })
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Inserts `events` in one transaction, chaining each to the one before; fills their
+    /// `seq`, `prev_hash` and `hash`.
+    pub fn insert(&mut self, events: &mut [AuditEvent]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(&err)?;
+        let mut prev = self.last_hash.clone();
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO events (id, time, kind, tenant, user, provider, model, decision, categories, entities, rules, groups, body, prev_hash, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                )
+                .map_err(&err)?;
+            for e in events.iter_mut() {
+                e.prev_hash = prev.clone();
+                e.hash = hash_of(&prev, &e.canonical());
+                let wrap = |v: Vec<String>| format!(",{},", v.join(","));
+                let entities: Vec<String> = e.reasons.iter().map(|r| r.entity.clone()).collect();
+                let rules: Vec<String> = e.reasons.iter().map(|r| r.rule.clone()).collect();
+                stmt.execute(params![
+                    e.id,
+                    e.time,
+                    e.kind,
+                    e.tenant,
+                    e.user,
+                    e.provider,
+                    e.model,
+                    e.decision,
+                    wrap(e.categories()),
+                    wrap(entities),
+                    wrap(rules),
+                    wrap(e.groups.clone()),
+                    serde_json::to_string(&e).expect("audit events serialize"),
+                    e.prev_hash,
+                    e.hash,
+                ])
+                .map_err(&err)?;
+                e.seq = tx.last_insert_rowid();
+                prev = e.hash.clone();
+            }
+        }
+        tx.commit().map_err(&err)?;
+        self.last_hash = prev;
+        Ok(())
+    }
+
+    fn where_clause(f: &Filter) -> (String, Vec<String>) {
+        let mut sql = String::from(" WHERE 1=1");
+        let mut args: Vec<String> = Vec::new();
+        let mut eq = |col: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                args.push(v.clone());
+                sql.push_str(&format!(" AND {col} = ?{}", args.len()));
+            }
+        };
+        eq("tenant", &f.tenant);
+        eq("user", &f.user);
+        eq("provider", &f.provider);
+        eq("model", &f.model);
+        eq("decision", &f.action);
+        eq("kind", &f.kind);
+        for (col, v) in [
+            ("categories", &f.category),
+            ("entities", &f.entity),
+            ("rules", &f.rule),
+            ("groups", &f.group),
+        ] {
+            if let Some(v) = v {
+                args.push(format!("%,{v},%"));
+                sql.push_str(&format!(" AND {col} LIKE ?{}", args.len()));
+            }
+        }
+        if let Some(s) = &f.since {
+            args.push(s.clone());
+            sql.push_str(&format!(" AND time >= ?{}", args.len()));
+        }
+        if let Some(u) = &f.until {
+            args.push(u.clone());
+            sql.push_str(&format!(" AND time < ?{}", args.len()));
+        }
+        if let Some(a) = f.after {
+            args.push(a.to_string());
+            sql.push_str(&format!(" AND seq > CAST(?{} AS INTEGER)", args.len()));
+        }
+        (sql, args)
+    }
+
+    /// Events matching `f`, oldest first, at most `f.limit` (default 100).
+    pub fn query(&self, f: &Filter) -> Result<Vec<AuditEvent>, StoreError> {
+        let (w, args) = Self::where_clause(f);
+        let limit = if f.limit == 0 { 100 } else { f.limit };
+        let sql = format!("SELECT seq, body FROM events{w} ORDER BY seq LIMIT {limit}");
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, body) = row.map_err(self.err())?;
+            let mut e: AuditEvent =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    seq,
+                    reason: e.to_string(),
+                })?;
+            e.seq = seq;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    /// Counts grouped by `by` (`day`, `user`, `provider`, `decision`, `tenant`, `model`).
+    pub fn stats(&self, f: &Filter, by: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let col = match by {
+            "day" => "substr(time, 1, 10)",
+            "user" => "coalesce(user, '-')",
+            "provider" => "coalesce(provider, '-')",
+            "decision" | "action" => "decision",
+            "tenant" => "tenant",
+            "model" => "coalesce(model, '-')",
+            other => {
+                return Err(StoreError::Corrupt {
+                    seq: 0,
+                    reason: format!("cannot group by `{other}`"),
+                })
+            }
+        };
+        let (w, args) = Self::where_clause(f);
+        let sql = format!(
+            "SELECT {col} AS k, count(*) FROM events{w} GROUP BY k ORDER BY count(*) DESC, k"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
+    }
+
+    /// Recomputes the whole chain; `Err` names the first row that does not verify.
+    pub fn verify(&self) -> Result<u64, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, body, prev_hash, hash FROM events ORDER BY seq")
+            .map_err(self.err())?;
+        let mut rows = stmt.query([]).map_err(self.err())?;
+        let mut prev = String::new();
+        let mut n = 0u64;
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let (seq, body, prev_hash, hash): (i64, String, String, String) = (
+                r.get(0).map_err(self.err())?,
+                r.get(1).map_err(self.err())?,
+                r.get(2).map_err(self.err())?,
+                r.get(3).map_err(self.err())?,
+            );
+            let e: AuditEvent = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                seq,
+                reason: format!("unreadable body: {e}"),
+            })?;
+            if prev_hash != prev {
+                return Err(StoreError::Corrupt {
+                    seq,
+                    reason:
+                        "prev_hash does not match the row before (a row was removed or reordered)"
+                            .into(),
+                });
+            }
+            let want = hash_of(&prev, &e.canonical());
+            if want != hash || e.hash != hash || e.prev_hash != prev_hash {
+                return Err(StoreError::Corrupt {
+                    seq,
+                    reason: "hash does not match the row's contents (the row was edited)".into(),
+                });
+            }
+            prev = hash;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::event::ReasonRow;
+
+    fn ev(i: usize, tenant: &str, decision: &str) -> AuditEvent {
+        AuditEvent {
+            id: format!("r{i}"),
+            time: format!("2026-11-{:02}T10:00:00Z", 1 + i % 20),
+            kind: "ai_request".into(),
+            tenant: tenant.into(),
+            user: Some(format!("u{}", i % 3)),
+            groups: vec!["eng".into()],
+            host: "api.openai.com".into(),
+            provider: Some("openai".into()),
+            decision: decision.into(),
+            reasons: vec![ReasonRow {
+                rule: "no-credentials".into(),
+                action: decision.into(),
+                category: Some("secret".into()),
+                entity: "aws_access_key".into(),
+                count: 1,
+                max_score: 0.95,
+            }],
+            ..AuditEvent::default()
+        }
+    }
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("pw-audit-{name}-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+        }
+        p
+    }
+
+    #[test]
+    fn inserts_chain_query_and_verify() {
+        let p = tmp("chain");
+        let mut s = AuditStore::open(&p).unwrap();
+        let mut batch: Vec<AuditEvent> = (0..30)
+            .map(|i| {
+                ev(
+                    i,
+                    if i % 2 == 0 { "acme" } else { "globex" },
+                    if i % 5 == 0 { "block" } else { "allow" },
+                )
+            })
+            .collect();
+        s.insert(&mut batch).unwrap();
+        assert_eq!(s.verify().unwrap(), 30);
+        let acme = s
+            .query(&Filter {
+                tenant: Some("acme".into()),
+                limit: 1000,
+                ..Filter::default()
+            })
+            .unwrap();
+        assert_eq!(acme.len(), 15);
+        let blocked = s
+            .query(&Filter {
+                tenant: Some("acme".into()),
+                action: Some("block".into()),
+                category: Some("secret".into()),
+                ..Filter::default()
+            })
+            .unwrap();
+        assert!(blocked
+            .iter()
+            .all(|e| e.decision == "block" && e.tenant == "acme"));
+        let page1 = s
+            .query(&Filter {
+                limit: 10,
+                ..Filter::default()
+            })
+            .unwrap();
+        let page2 = s
+            .query(&Filter {
+                limit: 10,
+                after: Some(page1.last().unwrap().seq),
+                ..Filter::default()
+            })
+            .unwrap();
+        assert_eq!(page2[0].seq, page1.last().unwrap().seq + 1);
+        let by = s.stats(&Filter::default(), "decision").unwrap();
+        assert_eq!(by.iter().map(|(_, n)| n).sum::<i64>(), 30);
+        // Reopening continues the chain.
+        drop(s);
+        let mut s = AuditStore::open(&p).unwrap();
+        s.insert(&mut [ev(99, "acme", "allow")]).unwrap();
+        assert_eq!(s.verify().unwrap(), 31);
+    }
+
+    #[test]
+    fn an_edited_row_is_named_by_verify() {
+        let p = tmp("tamper");
+        let mut s = AuditStore::open(&p).unwrap();
+        let mut batch: Vec<AuditEvent> = (0..5).map(|i| ev(i, "acme", "block")).collect();
+        s.insert(&mut batch).unwrap();
+        let c = Connection::open(&p).unwrap();
+        c.execute("UPDATE events SET body = replace(body, '\"decision\":\"block\"', '\"decision\":\"allow\"') WHERE seq = 3", []).unwrap();
+        let e = s.verify().unwrap_err().to_string();
+        assert!(e.contains("row 3") && e.contains("edited"), "{e}");
+    }
+}

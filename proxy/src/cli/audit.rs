@@ -1,0 +1,174 @@
+//! `promptwall audit query|stats|verify|export`: the usage log for auditors.
+
+use crate::audit::{AuditEvent, AuditStore, Filter};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Output formats of `audit query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Jsonl,
+    Csv,
+}
+
+/// Formats of `audit export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Cef,
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn summary(e: &AuditEvent) -> [String; 10] {
+    let reasons: Vec<String> = e
+        .reasons
+        .iter()
+        .map(|r| format!("{}:{}x{}", r.rule, r.entity, r.count))
+        .collect();
+    [
+        e.seq.to_string(),
+        e.time.clone(),
+        e.kind.clone(),
+        e.tenant.clone(),
+        e.user.clone().unwrap_or_else(|| "-".into()),
+        e.provider.clone().unwrap_or_else(|| "-".into()),
+        e.model.clone().unwrap_or_else(|| "-".into()),
+        e.decision.clone(),
+        e.status.to_string(),
+        reasons.join(" "),
+    ]
+}
+
+/// Prints the events matching `filter`.
+pub fn query(db: &Path, filter: &Filter, format: Format) -> anyhow::Result<ExitCode> {
+    let store = AuditStore::open(db)?;
+    let events = store.query(filter)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Jsonl => {
+            for e in &events {
+                writeln!(out, "{}", serde_json::to_string(e)?)?;
+            }
+        }
+        Format::Csv => {
+            writeln!(
+                out,
+                "seq,time,kind,tenant,user,provider,model,decision,status,reasons"
+            )?;
+            for e in &events {
+                writeln!(
+                    out,
+                    "{}",
+                    summary(e)
+                        .iter()
+                        .map(|f| csv_field(f))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )?;
+            }
+        }
+        Format::Table => {
+            writeln!(
+                out,
+                "{:>6}  {:<24} {:<12} {:<10} {:<10} {:<10} {:<14} {:<12} {:>6}  reasons",
+                "seq", "time", "kind", "tenant", "user", "provider", "model", "decision", "status"
+            )?;
+            for e in &events {
+                let f = summary(e);
+                writeln!(
+                    out,
+                    "{:>6}  {:<24} {:<12} {:<10} {:<10} {:<10} {:<14} {:<12} {:>6}  {}",
+                    f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]
+                )?;
+            }
+        }
+    }
+    if let (Some(last), true) = (events.last(), events.len() == filter.limit.max(1)) {
+        eprintln!("more may follow: --after {}", last.seq);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints counts grouped by `by`.
+pub fn stats(db: &Path, filter: &Filter, by: &str) -> anyhow::Result<ExitCode> {
+    let store = AuditStore::open(db)?;
+    for (k, n) in store.stats(filter, by)? {
+        println!("{n:>8}  {k}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the hash chain; a failure names the first bad row.
+pub fn verify(db: &Path) -> anyhow::Result<ExitCode> {
+    let store = AuditStore::open(db)?;
+    match store.verify() {
+        Ok(n) => {
+            println!("ok: {n} events, chain intact");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("FAILED: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn cef_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('=', "\\=")
+        .replace('\n', " ")
+}
+
+/// Writes matching events for a SIEM, as JSON lines or CEF.
+pub fn export(db: &Path, filter: &Filter, format: ExportFormat) -> anyhow::Result<ExitCode> {
+    let store = AuditStore::open(db)?;
+    let mut f = filter.clone();
+    f.limit = if f.limit == 0 { 10_000 } else { f.limit };
+    let mut out = std::io::stdout().lock();
+    loop {
+        let events = store.query(&f)?;
+        for e in &events {
+            match format {
+                ExportFormat::Jsonl => writeln!(out, "{}", serde_json::to_string(e)?)?,
+                ExportFormat::Cef => {
+                    let severity = match e.decision.as_str() {
+                        "block" | "coach" => 7,
+                        "redact" => 5,
+                        d if d.starts_with("would_") => 4,
+                        _ => 2,
+                    };
+                    let rules: Vec<&str> = e.reasons.iter().map(|r| r.rule.as_str()).collect();
+                    writeln!(
+                        out,
+                        "CEF:0|PromptWall|PromptWall|{}|{}|{}|{severity}|rt={} suser={} cs1Label=tenant cs1={} cs2Label=provider cs2={} cs3Label=rules cs3={} request={} outcome={} externalId={}",
+                        env!("CARGO_PKG_VERSION"),
+                        e.kind,
+                        e.decision,
+                        cef_escape(&e.time),
+                        cef_escape(e.user.as_deref().unwrap_or("-")),
+                        cef_escape(&e.tenant),
+                        cef_escape(e.provider.as_deref().unwrap_or("-")),
+                        cef_escape(&rules.join(",")),
+                        cef_escape(&format!("{}{}", e.host, e.endpoint.as_deref().unwrap_or(""))),
+                        e.status,
+                        cef_escape(&e.id),
+                    )?;
+                }
+            }
+        }
+        match events.last() {
+            Some(last) if events.len() == f.limit => f.after = Some(last.seq),
+            _ => break,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,225 @@
+//! The usage log end to end: what auditors see after real traffic, tamper evidence, and
+//! durability across `kill -9`.
+
+mod common;
+
+use common::*;
+use load_tests::mock::MockConfig;
+use std::collections::HashSet;
+
+const URL: &str = "https://api.openai.com/v1/chat/completions";
+
+async fn setup() -> (Proxy, TempDir, TempDir) {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (ca, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    std::mem::forget(mock);
+    let policies = TempDir::new("audit-policies");
+    std::fs::write(policies.0.join("acme.yaml"), "tenant: acme\nrules:\n  - {id: no-keys, when: {category: secret}, action: block}\n  - {id: mask-pii, when: {category: pii}, action: redact}\n").unwrap();
+    let (a, g) = (
+        policy::SecretHash::create("a"),
+        policy::SecretHash::create("g"),
+    );
+    let proxy = Proxy::start(&format!(
+        "{upstream}policies:\n  dir: {}\nauth:\n  credentials:\n    - {{ username: ann, secret_hash: \"{a}\", tenant: acme }}\n    - {{ username: gus, secret_hash: \"{g}\", tenant: globex }}\n",
+        policies.0.display()
+    ))
+    .await;
+    (proxy, ca, policies)
+}
+
+fn events(proxy: &Proxy, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["audit", "query", "--format", "jsonl", "--limit", "1000"];
+    all.extend_from_slice(args);
+    let out = proxy.cli(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auditors_see_exactly_what_happened_and_no_values() {
+    let (proxy, _ca, _p) = setup().await;
+    let (ann, gus) = (proxy.client_as("ann", "a"), proxy.client_as("gus", "g"));
+    let ok = ann
+        .post(URL)
+        .json(&chat("plan the offsite agenda", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let red = ann
+        .post(URL)
+        .json(&chat("mail dana.ortiz@globex-corp.com the agenda", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(red.status(), 200);
+    let blk = ann
+        .post(URL)
+        .json(&chat("use AKIAQWERTYUIOPASDFGH to deploy", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blk.status(), 403);
+    let g = gus
+        .post(URL)
+        .json(&chat("mail dana.ortiz@globex-corp.com the agenda", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.status(), 200);
+
+    let acme = events(&proxy, &["--tenant", "acme", "--kind", "ai_request"]);
+    let decisions: Vec<&str> = acme
+        .iter()
+        .map(|e| e["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(decisions, ["allow", "redact", "block"], "{acme:#?}");
+    assert!(acme
+        .iter()
+        .all(|e| e["user"] == "ann" && e["provider"] == "openai" && e["model"] == "gpt-4o-mini"));
+    assert_eq!(acme[1]["reasons"][0]["entity"], "email");
+    assert_eq!(acme[1]["redactions"], 1);
+    assert_eq!(acme[2]["reasons"][0]["rule"], "no-keys");
+    assert_eq!(acme[2]["status"], 403);
+    let globex = events(&proxy, &["--tenant", "globex", "--kind", "ai_request"]);
+    assert_eq!(globex.len(), 1);
+    assert_eq!(
+        globex[0]["decision"], "redact",
+        "globex runs the default policy (pseudonymize)"
+    );
+    let blocked = events(&proxy, &["--action", "block", "--category", "secret"]);
+    assert_eq!(blocked.len(), 1);
+    let responses = events(&proxy, &["--tenant", "acme", "--kind", "ai_response"]);
+    assert!(responses
+        .iter()
+        .all(|e| e["status"] == 200 && e["upstream_ms"].is_u64()));
+
+    let stats = proxy.cli(&[
+        "audit",
+        "stats",
+        "--by",
+        "decision",
+        "--tenant",
+        "acme",
+        "--kind",
+        "ai_request",
+    ]);
+    let stats = String::from_utf8(stats.stdout).unwrap();
+    assert!(
+        stats.contains("block") && stats.contains("redact") && stats.contains("allow"),
+        "{stats}"
+    );
+    let cef = String::from_utf8(
+        proxy
+            .cli(&["audit", "export", "--format", "cef", "--action", "block"])
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        cef.starts_with("CEF:0|PromptWall|PromptWall|") && cef.contains("cs3=no-keys"),
+        "{cef}"
+    );
+
+    // The database holds no prompt text and no finding values.
+    let mut raw = std::fs::read(proxy.dir.0.join("state/audit.db")).unwrap();
+    raw.extend(std::fs::read(proxy.dir.0.join("state/audit.db-wal")).unwrap_or_default());
+    let raw = String::from_utf8_lossy(&raw);
+    for secret in ["AKIAQWERTYUIOPASDFGH", "dana.ortiz", "offsite agenda"] {
+        assert!(
+            !raw.contains(secret),
+            "{secret} found in the audit database"
+        );
+    }
+    let v = proxy.cli(&["audit", "verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_row_fails_verification_and_is_named() {
+    let (proxy, _ca, _p) = setup().await;
+    let ann = proxy.client_as("ann", "a");
+    for _ in 0..3 {
+        ann.post(URL)
+            .json(&chat("use AKIAQWERTYUIOPASDFGH", false))
+            .send()
+            .await
+            .unwrap();
+    }
+    let db = proxy.dir.0.join("state/audit.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let n = c
+        .execute("UPDATE events SET body = replace(body, '\"decision\":\"block\"', '\"decision\":\"allow\"') WHERE seq = 2", [])
+        .unwrap();
+    assert_eq!(n, 1);
+    let out = proxy.cli(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("row 2") && text.contains("edited"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answered_request_survives_kill_9() {
+    let (mut proxy, _ca, _p) = setup().await;
+    let ann = proxy.client_as("ann", "a");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..120 {
+        let c = ann.clone();
+        let counter = done.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .post(URL)
+                .json(&chat(&format!("burst {i}"), false))
+                .send()
+                .await
+                .ok()?;
+            let id = r
+                .headers()
+                .get("x-promptwall-request-id")?
+                .to_str()
+                .ok()?
+                .to_string();
+            r.bytes().await.ok()?;
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Some(id)
+        }));
+        if i == 60 {
+            // Kill mid-burst, once some requests have been answered and others are in flight.
+            for _ in 0..500 {
+                if done.load(std::sync::atomic::Ordering::SeqCst) >= 20 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let pid = proxy.child.id().to_string();
+            std::process::Command::new("kill")
+                .args(["-9", &pid])
+                .status()
+                .unwrap();
+        }
+    }
+    let mut answered = HashSet::new();
+    for t in tasks {
+        if let Some(id) = t.await.unwrap() {
+            answered.insert(id);
+        }
+    }
+    assert!(!answered.is_empty());
+    proxy.restart().await;
+    let logged: HashSet<String> = events(&proxy, &["--kind", "ai_request"])
+        .into_iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let missing: Vec<&String> = answered.difference(&logged).collect();
+    assert!(missing.is_empty(), "answered but not audited: {missing:?}");
+    let v = proxy.cli(&["audit", "verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
