@@ -168,6 +168,18 @@ impl Store {
         )
     }
 
+    /// A unified diff between two stored versions of a tenant's policy.
+    pub fn diff(&self, tenant: &str, from: u64, to: u64) -> Result<String, StoreError> {
+        let (old, new) = (
+            self.version_text(tenant, from)?,
+            self.version_text(tenant, to)?,
+        );
+        Ok(similar::TextDiff::from_lines(&old, &new)
+            .unified_diff()
+            .header(&format!("{tenant} v{from}"), &format!("{tenant} v{to}"))
+            .to_string())
+    }
+
     /// The YAML of one stored version.
     pub fn version_text(&self, tenant: &str, version: u64) -> Result<String, StoreError> {
         let missing = || StoreError::NoSuchVersion {

@@ -152,12 +152,39 @@ pub struct GatewayConfig {
     pub azure_resource: Option<String>,
 }
 
-/// The admin listener (health and readiness today; the admin API grows here).
+/// The admin listener: health, the CA, and the token-protected policy and audit API.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
     pub enabled: bool,
     pub listen: SocketAddr,
+    /// Bearer tokens for the API; without any, only the health and CA endpoints answer.
+    pub tokens: Vec<AdminTokenConfig>,
+}
+
+/// One admin API token, stored hashed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminTokenConfig {
+    /// Recorded as the actor of every admin action in the audit log.
+    pub name: String,
+    /// `sha256:<salt-hex>:<digest-hex>` from `promptwall auth hash`.
+    pub token_hash: String,
+    pub role: AdminRole,
+    /// The tenant an `admin` or `auditor` acts for; a `superadmin` has none.
+    pub tenant: Option<String>,
+}
+
+/// What an admin token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminRole {
+    /// Every tenant's policies and audit log.
+    Superadmin,
+    /// Its tenant's policies.
+    Admin,
+    /// Its tenant's audit log, read-only.
+    Auditor,
 }
 
 /// Where the interception CA comes from.
@@ -270,6 +297,7 @@ impl Default for AdminConfig {
         AdminConfig {
             enabled: true,
             listen: "127.0.0.1:9090".parse().expect("literal address"),
+            tokens: Vec::new(),
         }
     }
 }
@@ -399,6 +427,23 @@ impl Config {
         for (i, c) in self.auth.credentials.iter().enumerate() {
             policy::SecretHash::parse(&c.secret_hash)
                 .map_err(|e| format!("field `auth.credentials[{i}].secret_hash`: {e}"))?;
+        }
+        for (i, t) in self.admin.tokens.iter().enumerate() {
+            policy::SecretHash::parse(&t.token_hash)
+                .map_err(|e| format!("field `admin.tokens[{i}].token_hash`: {e}"))?;
+            match (t.role, &t.tenant) {
+                (AdminRole::Superadmin, Some(_)) => {
+                    return Err(format!(
+                        "field `admin.tokens[{i}].tenant`: a superadmin acts for every tenant; remove `tenant`"
+                    ))
+                }
+                (AdminRole::Admin | AdminRole::Auditor, None) => {
+                    return Err(format!(
+                        "field `admin.tokens[{i}].tenant`: an admin or auditor token needs its tenant"
+                    ))
+                }
+                _ => {}
+            }
         }
         for key in self.upstream.resolve.keys() {
             if key.is_empty() || key.contains([':', '/', ' ']) {

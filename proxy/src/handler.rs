@@ -41,6 +41,8 @@ pub struct Shared {
     pub inspector: Inspector,
     pub upstream: Upstream,
     pub ca: Arc<CertificateAuthority>,
+    /// Hashed admin API tokens.
+    pub admin_tokens: crate::admin::auth::AdminTokens,
 }
 
 impl Shared {
@@ -75,7 +77,7 @@ pub struct AiHttpApp {
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(0);
 
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
@@ -738,6 +740,7 @@ pub fn shared(
         inspector,
         ca,
         audit: None,
+        admin_tokens: crate::admin::auth::AdminTokens::new(&config.admin.tokens),
         config,
     }))
 }

@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) is a thin CLI over this library, so integration tests and tools can
 //! drive the same code.
 
+pub mod admin;
 pub mod audit;
 pub mod catalog;
 pub mod cli;

@@ -1,43 +1,105 @@
-//! The admin listener: liveness, readiness and the CA certificate for client trust stores.
+//! The admin listener: liveness, readiness, the CA certificate for client trust stores, and
+//! the token-protected admin API (`crate::admin`).
 
+use crate::admin::api::{self, AdminRequest, AdminResponse};
 use crate::handler::Shared;
 use async_trait::async_trait;
 use http::Response;
 use pingora_core::apps::http_app::ServeHttp;
 use pingora_core::protocols::http::ServerSession;
 use std::sync::Arc;
+use std::time::Duration;
 
-/// Answers `/healthz`, `/readyz` and `/v1/ca.pem`.
+/// The largest admin request body (a policy or a dry-run request).
+const MAX_ADMIN_BODY: usize = 1 << 20;
+
+/// Answers `/healthz`, `/readyz`, `/v1/ca.pem` and the admin API.
 pub struct AdminApp {
     pub shared: Arc<Shared>,
+}
+
+impl AdminApp {
+    async fn serve(&self, session: &mut ServerSession) -> AdminResponse {
+        let path = session.req_header().uri.path().to_string();
+        let plain = |status, content_type, body: Vec<u8>| AdminResponse {
+            status,
+            content_type,
+            body,
+        };
+        match path.as_str() {
+            "/healthz" => return plain(200, "text/plain", b"ok\n".to_vec()),
+            "/readyz" => {
+                let rules = self.shared.inspector.rule_count();
+                return plain(
+                    200,
+                    "application/json",
+                    format!("{{\"ready\":true,\"rules\":{rules}}}\n").into_bytes(),
+                );
+            }
+            "/v1/ca.pem" => {
+                return plain(
+                    200,
+                    "application/x-pem-file",
+                    self.shared.ca.cert_pem().as_bytes().to_vec(),
+                )
+            }
+            p if !api::is_api(p) => return plain(404, "text/plain", b"not found\n".to_vec()),
+            _ => {}
+        }
+        let body = match read_body(session).await {
+            Ok(b) => b,
+            Err((status, msg)) => return plain(status, "text/plain", msg.into_bytes()),
+        };
+        let header = |name: &str| {
+            session
+                .get_header(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let req = AdminRequest {
+            method: session.req_header().method.as_str().to_string(),
+            query: session.req_header().uri.query().map(str::to_string),
+            authorization: header("authorization"),
+            peer: session
+                .client_addr()
+                .and_then(|a| a.as_inet())
+                .map(|a| a.ip().to_string()),
+            path,
+            body,
+        };
+        api::handle(&self.shared, req).await
+    }
+}
+
+/// Reads the request body, bounded in size and time.
+async fn read_body(session: &mut ServerSession) -> Result<Vec<u8>, (u16, String)> {
+    let mut body = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, session.read_request_body()).await {
+            Err(_) => return Err((408, "request body timed out\n".into())),
+            Ok(Err(e)) => return Err((400, format!("bad request body: {e}\n"))),
+            Ok(Ok(None)) => return Ok(body),
+            Ok(Ok(Some(chunk))) => {
+                if body.len() + chunk.len() > MAX_ADMIN_BODY {
+                    return Err((413, "admin request body over 1 MiB\n".into()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
 }
 
 #[async_trait]
 impl ServeHttp for AdminApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
-        let path = session.req_header().uri.path().to_string();
-        let (status, ctype, body) = match path.as_str() {
-            "/healthz" => (200, "text/plain", b"ok\n".to_vec()),
-            "/readyz" => {
-                let rules = self.shared.inspector.rule_count();
-                (
-                    200,
-                    "application/json",
-                    format!("{{\"ready\":true,\"rules\":{rules}}}\n").into_bytes(),
-                )
-            }
-            "/v1/ca.pem" => (
-                200,
-                "application/x-pem-file",
-                self.shared.ca.cert_pem().as_bytes().to_vec(),
-            ),
-            _ => (404, "text/plain", b"not found\n".to_vec()),
-        };
+        let r = self.serve(session).await;
         Response::builder()
-            .status(status)
-            .header("content-type", ctype)
-            .header("content-length", body.len())
-            .body(body)
+            .status(r.status)
+            .header("content-type", r.content_type)
+            .header("content-length", r.body.len())
+            .header("cache-control", "no-store")
+            .body(r.body)
             .expect("static response parts are valid")
     }
 }

@@ -67,10 +67,15 @@ impl Proxy {
 
     /// Like `start`, with extra lines inside the `gateway:` block (indented two spaces).
     pub async fn start_with_gateway(extra: &str, gateway: &str) -> Proxy {
+        Self::start_with(extra, gateway, "").await
+    }
+
+    /// Like `start_with_gateway`, with extra lines inside the `admin:` block too.
+    pub async fn start_with(extra: &str, gateway: &str, admin: &str) -> Proxy {
         let dir = TempDir::new("proxy");
         let (p, g, a) = (free_port(), free_port(), free_port());
         let config = format!(
-            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\n{gateway}admin:\n  listen: 127.0.0.1:{a}\nstate_dir: {}\nthreads: 2\nshutdown_grace_secs: 1\n{extra}",
+            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\n{gateway}admin:\n  listen: 127.0.0.1:{a}\n{admin}state_dir: {}\nthreads: 2\nshutdown_grace_secs: 1\n{extra}",
             dir.0.join("state").display()
         );
         let path = dir.0.join("promptwall.yaml");

@@ -1,0 +1,127 @@
+//! Admin API tokens and roles: who is calling, and whether they may touch a tenant.
+
+use crate::config::{AdminRole, AdminTokenConfig};
+use policy::SecretHash;
+
+/// An authenticated caller of the admin API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's name, recorded as the actor in the audit log.
+    pub name: String,
+    pub role: AdminRole,
+    /// `None` for a superadmin.
+    pub tenant: Option<String>,
+}
+
+/// What an endpoint needs from its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Reading the usage log.
+    AuditRead,
+    /// Reading or changing policies.
+    Policy,
+}
+
+impl Principal {
+    /// Whether this caller may do `need` for `tenant`; a cross-tenant request is always refused.
+    pub fn may(&self, need: Need, tenant: &str) -> bool {
+        let role_ok = matches!(
+            (self.role, need),
+            (AdminRole::Superadmin, _)
+                | (AdminRole::Admin, Need::Policy)
+                | (AdminRole::Auditor, Need::AuditRead)
+        );
+        role_ok && self.tenant.as_deref().is_none_or(|t| t == tenant)
+    }
+}
+
+/// The configured tokens, hashed; built once at start.
+pub struct AdminTokens {
+    tokens: Vec<(SecretHash, Principal)>,
+}
+
+impl AdminTokens {
+    /// Builds from the validated token list; a hash that does not parse (config validation
+    /// rejects those) is logged and never matches.
+    pub fn new(config: &[AdminTokenConfig]) -> Self {
+        let tokens = config
+            .iter()
+            .filter_map(|t| match SecretHash::parse(&t.token_hash) {
+                Ok(h) => Some((
+                    h,
+                    Principal {
+                        name: t.name.clone(),
+                        role: t.role,
+                        tenant: t.tenant.clone(),
+                    },
+                )),
+                Err(e) => {
+                    tracing::error!(token = %t.name, error = %e, "admin token hash ignored");
+                    None
+                }
+            })
+            .collect();
+        AdminTokens { tokens }
+    }
+
+    /// The principal for an `Authorization: Bearer` value; every token is checked, so timing
+    /// does not reveal which one nearly matched.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Option<Principal> {
+        let token = authorization?.strip_prefix("Bearer ")?.trim();
+        if token.is_empty() {
+            return None;
+        }
+        let mut found = None;
+        for (hash, p) in &self.tokens {
+            if hash.verify(token) && found.is_none() {
+                found = Some(p.clone());
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(role: AdminRole, tenant: Option<&str>) -> Principal {
+        Principal {
+            name: "t".into(),
+            role,
+            tenant: tenant.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn roles_reach_only_their_tenant_and_their_job() {
+        let (a, b) = ("acme", "globex");
+        let su = p(AdminRole::Superadmin, None);
+        assert!(su.may(Need::Policy, a) && su.may(Need::AuditRead, b));
+        let admin = p(AdminRole::Admin, Some(a));
+        assert!(admin.may(Need::Policy, a));
+        assert!(!admin.may(Need::Policy, b));
+        assert!(!admin.may(Need::AuditRead, a));
+        let auditor = p(AdminRole::Auditor, Some(a));
+        assert!(auditor.may(Need::AuditRead, a));
+        assert!(!auditor.may(Need::AuditRead, b));
+        assert!(!auditor.may(Need::Policy, a));
+    }
+
+    #[test]
+    fn only_a_configured_bearer_token_authenticates() {
+        let tokens = AdminTokens::new(&[AdminTokenConfig {
+            name: "ops".into(),
+            token_hash: SecretHash::create("tok-1"),
+            role: AdminRole::Auditor,
+            tenant: Some("acme".into()),
+        }]);
+        assert_eq!(
+            tokens.authenticate(Some("Bearer tok-1")).unwrap().name,
+            "ops"
+        );
+        for bad in [None, Some("Bearer tok-2"), Some("tok-1"), Some("Bearer ")] {
+            assert!(tokens.authenticate(bad).is_none(), "{bad:?}");
+        }
+    }
+}
