@@ -700,6 +700,34 @@ fn audit_unavailable() -> Reply {
 }
 
 fn emit(log: &RequestLog, started: Instant) {
+    let m = &crate::metrics::METRICS;
+    if log.provider.is_some() {
+        m.requests
+            .with_label_values(&[
+                log.tenant.as_str(),
+                log.provider.as_deref().unwrap_or("-"),
+                log.decision.as_deref().unwrap_or("error"),
+            ])
+            .inc();
+        for r in &log.reasons {
+            if let Some(c) = &r.category {
+                m.findings
+                    .with_label_values(&[log.tenant.as_str(), c.as_str()])
+                    .inc();
+            }
+        }
+        m.stage_seconds
+            .with_label_values(&["inspect"])
+            .observe(log.inspect_us as f64 / 1e6);
+        if log.upstream_ms > 0 {
+            m.stage_seconds
+                .with_label_values(&["upstream"])
+                .observe(log.upstream_ms as f64 / 1e3);
+        }
+    }
+    m.stage_seconds
+        .with_label_values(&["total"])
+        .observe(started.elapsed().as_secs_f64());
     tracing::info!(
         target: "promptwall::request",
         request_id = %log.id,

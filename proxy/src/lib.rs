@@ -14,6 +14,7 @@ pub mod handler;
 pub mod identity;
 pub mod inspect;
 pub mod listener;
+pub mod metrics;
 pub mod mitm;
 pub mod providers;
 pub mod reply;

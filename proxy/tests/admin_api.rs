@@ -433,3 +433,58 @@ async fn a_dry_run_decides_as_a_real_request_would_and_put_takes_effect() {
         .collect();
     assert_eq!(actions, ["apply", "apply", "rollback"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
+    let fx = setup().await;
+    let ann = fx.proxy.client_as("ann", "a");
+    for text in [
+        "plan the offsite agenda",
+        "use AKIAQWERTYUIOPASDFGH to deploy",
+    ] {
+        ann.post(URL).json(&chat(text, false)).send().await.unwrap();
+    }
+    let (status, text) = fx.call("GET", "/metrics", None, None).await;
+    assert_eq!(status, 200);
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum()
+    };
+    let req = |action| {
+        value(
+            "promptwall_requests_total",
+            &[
+                ("tenant", "acme"),
+                ("provider", "openai"),
+                ("action", action),
+            ],
+        )
+    };
+    assert_eq!(req("allow"), 1.0, "{text}");
+    assert_eq!(req("block"), 1.0, "{text}");
+    assert_eq!(
+        value(
+            "promptwall_findings_total",
+            &[("tenant", "acme"), ("category", "secret")]
+        ),
+        1.0
+    );
+    assert!(scrape.samples.iter().any(
+        |s| s.metric == "promptwall_stage_seconds" && s.labels.get("stage") == Some("inspect")
+    ));
+    assert!(scrape
+        .samples
+        .iter()
+        .any(|s| s.metric == "promptwall_audit_write_seconds"));
+    assert!(!text.contains("AKIA"), "no content in metrics");
+}

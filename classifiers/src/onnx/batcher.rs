@@ -7,6 +7,7 @@ use super::ClassifyError;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use ort::session::Session;
 use ort::value::Tensor;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,9 +29,28 @@ impl Job {
     }
 }
 
+/// Counts for telemetry: how full the batches are and how long the queue is.
+#[derive(Debug, Default)]
+struct Counters {
+    batches: AtomicU64,
+    rows: AtomicU64,
+}
+
+/// A snapshot of the batcher's counters, for metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchStats {
+    /// Model runs so far.
+    pub batches: u64,
+    /// Texts (windows) scored in them; `rows / batches` is the mean batch size.
+    pub rows: u64,
+    /// Windows waiting for a worker now.
+    pub queued: u64,
+}
+
 /// The queue in front of the workers.
 pub struct Batcher {
     tx: Sender<Job>,
+    counters: Arc<Counters>,
     /// For `run_now`: the sessions are shared with the workers.
     sessions: Vec<Arc<Mutex<Session>>>,
     labels: usize,
@@ -70,6 +90,7 @@ fn run_batch(
 
 fn worker(
     rx: Receiver<Job>,
+    counters: Arc<Counters>,
     session: Arc<Mutex<Session>>,
     labels: usize,
     max_batch: usize,
@@ -103,6 +124,10 @@ fn worker(
             continue;
         }
         let batch: Vec<&[i64]> = live.iter().map(|j| j.ids.as_slice()).collect();
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        counters
+            .rows
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let result = match session.lock() {
             Ok(mut s) => run_batch(&mut s, &batch, labels),
             Err(_) => Err("session lock poisoned".into()),
@@ -139,20 +164,31 @@ impl Batcher {
             .into_iter()
             .map(|s| Arc::new(Mutex::new(s)))
             .collect();
+        let counters = Arc::new(Counters::default());
         for (i, s) in sessions.iter().enumerate() {
-            let (rx, s) = (rx.clone(), s.clone());
+            let (rx, s, c) = (rx.clone(), s.clone(), counters.clone());
             let _ = std::thread::Builder::new()
                 .name(format!("promptwall-model-{i}"))
-                .spawn(move || worker(rx, s, labels, max_batch.max(1), max_wait));
+                .spawn(move || worker(rx, c, s, labels, max_batch.max(1), max_wait));
         }
         Batcher {
             tx,
+            counters,
             sessions,
             labels,
         }
     }
 
     /// Queues a job; the receiver gets its scores (or why not).
+    /// The counters now.
+    pub fn stats(&self) -> BatchStats {
+        BatchStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            rows: self.counters.rows.load(Ordering::Relaxed),
+            queued: self.tx.len() as u64,
+        }
+    }
+
     pub fn submit(
         &self,
         mut job: Job,

@@ -14,6 +14,7 @@
 mod batcher;
 pub mod ngram;
 
+pub use batcher::BatchStats;
 use batcher::{Batcher, Job};
 use ngram::NgramModel;
 use std::collections::BTreeMap;
@@ -378,6 +379,11 @@ impl ContentClassifier {
                     .collect(),
             },
         })
+    }
+
+    /// Batch counters and queue depth, for metrics.
+    pub fn batch_stats(&self) -> BatchStats {
+        self.batcher.stats()
     }
 
     /// Scores several windows' token ids in one direct run, bypassing the queue (the baseline

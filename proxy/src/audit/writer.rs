@@ -38,7 +38,10 @@ impl AuditWriter {
                         }
                     }
                     let (mut events, acks): (Vec<AuditEvent>, Vec<Ack>) = batch.into_iter().unzip();
-                    match store.insert(&mut events) {
+                    let timer = crate::metrics::METRICS.audit_write_seconds.start_timer();
+                    let written = store.insert(&mut events);
+                    timer.observe_duration();
+                    match written {
                         Ok(()) => {
                             for (e, ack) in events.iter().zip(acks) {
                                 let _ = ack.send(Ok(e.seq));
@@ -68,6 +71,7 @@ impl AuditWriter {
             Err(mpsc::error::TrySendError::Full(())) => {
                 // Back-pressure, never a drop: wait for room (bounded, so a stuck disk shows).
                 self.queue_waits.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::METRICS.audit_queue_waits.inc();
                 tokio::time::timeout(Duration::from_secs(30), self.tx.reserve())
                     .await
                     .map_err(|_| "audit queue full for 30 s".to_string())?
@@ -76,6 +80,9 @@ impl AuditWriter {
             Err(mpsc::error::TrySendError::Closed(())) => return Err("audit writer stopped".into()),
         };
         permit.send((event, ack));
+        crate::metrics::METRICS
+            .audit_queue
+            .set((self.tx.max_capacity() - self.tx.capacity()) as i64);
         done.await.map_err(|_| "audit writer stopped".to_string())?
     }
 }

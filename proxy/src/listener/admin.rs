@@ -1,5 +1,5 @@
-//! The admin listener: liveness, readiness, the CA certificate for client trust stores, and
-//! the token-protected admin API (`crate::admin`).
+//! The admin listener: liveness, readiness, Prometheus `/metrics`, the CA certificate for client
+//! trust stores, and the token-protected admin API (`crate::admin`).
 
 use crate::admin::api::{self, AdminRequest, AdminResponse};
 use crate::handler::Shared;
@@ -13,7 +13,7 @@ use std::time::Duration;
 /// The largest admin request body (a policy or a dry-run request).
 const MAX_ADMIN_BODY: usize = 1 << 20;
 
-/// Answers `/healthz`, `/readyz`, `/v1/ca.pem` and the admin API.
+/// Answers `/healthz`, `/readyz`, `/metrics`, `/v1/ca.pem` and the admin API.
 pub struct AdminApp {
     pub shared: Arc<Shared>,
 }
@@ -42,6 +42,14 @@ impl AdminApp {
                     "application/x-pem-file",
                     self.shared.ca.cert_pem().as_bytes().to_vec(),
                 )
+            }
+            "/metrics" => {
+                let stats = self.shared.inspector.classifier().map(|c| c.batch_stats());
+                return plain(
+                    200,
+                    "text/plain; version=0.0.4",
+                    crate::metrics::METRICS.render(stats).into_bytes(),
+                );
             }
             p if !api::is_api(p) => return plain(404, "text/plain", b"not found\n".to_vec()),
             _ => {}

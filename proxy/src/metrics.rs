@@ -1,0 +1,139 @@
+//! Prometheus metrics for platform teams: traffic by tenant, provider and decision, findings by
+//! category, latency per stage, and the depth of the audit and classifier queues.
+//!
+//! Labels are names and categories only, never content. Served as text at the admin
+//! listener's `/metrics`.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
+};
+use std::sync::LazyLock;
+
+/// Every metric the proxy exports, registered once.
+pub struct Metrics {
+    registry: Registry,
+    /// AI requests by tenant, provider and decision.
+    pub requests: IntCounterVec,
+    /// Rule matches by category (each reason counts once per request).
+    pub findings: IntCounterVec,
+    /// Seconds per stage: `inspect`, `upstream`, `total`.
+    pub stage_seconds: HistogramVec,
+    /// Events waiting for the audit writer.
+    pub audit_queue: IntGauge,
+    /// Seconds per committed audit batch.
+    pub audit_write_seconds: Histogram,
+    /// Times a request waited because the audit queue was full.
+    pub audit_queue_waits: IntCounter,
+    /// Blind tunnels and refused destinations by kind.
+    pub connections: IntCounterVec,
+    classifier_batches: IntGauge,
+    classifier_rows: IntGauge,
+    classifier_queue: IntGauge,
+}
+
+/// The process-wide metrics.
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+impl Metrics {
+    fn new() -> Self {
+        let registry = Registry::new();
+        let latency = vec![
+            0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+            2.5, 5.0, 10.0, 30.0, 60.0,
+        ];
+        let m = Metrics {
+            registry,
+            requests: IntCounterVec::new(
+                Opts::new("promptwall_requests_total", "AI requests by decision"),
+                &["tenant", "provider", "action"],
+            )
+            .expect("valid metric"),
+            findings: IntCounterVec::new(
+                Opts::new(
+                    "promptwall_findings_total",
+                    "Matched policy reasons by category",
+                ),
+                &["tenant", "category"],
+            )
+            .expect("valid metric"),
+            stage_seconds: HistogramVec::new(
+                HistogramOpts::new("promptwall_stage_seconds", "Latency per request stage")
+                    .buckets(latency.clone()),
+                &["stage"],
+            )
+            .expect("valid metric"),
+            audit_queue: IntGauge::new(
+                "promptwall_audit_queue_depth",
+                "Events waiting for the audit writer",
+            )
+            .expect("valid metric"),
+            audit_write_seconds: Histogram::with_opts(
+                HistogramOpts::new(
+                    "promptwall_audit_write_seconds",
+                    "Seconds per committed audit batch",
+                )
+                .buckets(latency),
+            )
+            .expect("valid metric"),
+            audit_queue_waits: IntCounter::new(
+                "promptwall_audit_queue_waits_total",
+                "Requests that waited for room in the audit queue",
+            )
+            .expect("valid metric"),
+            connections: IntCounterVec::new(
+                Opts::new(
+                    "promptwall_connections_total",
+                    "Non-inspected connections by kind (tunnel, blocked_destination)",
+                ),
+                &["kind"],
+            )
+            .expect("valid metric"),
+            classifier_batches: IntGauge::new(
+                "promptwall_classifier_batches",
+                "Model runs since start",
+            )
+            .expect("valid metric"),
+            classifier_rows: IntGauge::new(
+                "promptwall_classifier_batched_windows",
+                "Windows scored since start (divide by batches for the mean batch size)",
+            )
+            .expect("valid metric"),
+            classifier_queue: IntGauge::new(
+                "promptwall_classifier_queue_depth",
+                "Windows waiting for a model worker",
+            )
+            .expect("valid metric"),
+        };
+        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(m.requests.clone()),
+            Box::new(m.findings.clone()),
+            Box::new(m.stage_seconds.clone()),
+            Box::new(m.audit_queue.clone()),
+            Box::new(m.audit_write_seconds.clone()),
+            Box::new(m.audit_queue_waits.clone()),
+            Box::new(m.connections.clone()),
+            Box::new(m.classifier_batches.clone()),
+            Box::new(m.classifier_rows.clone()),
+            Box::new(m.classifier_queue.clone()),
+        ];
+        for c in collectors {
+            m.registry.register(c).expect("metric names are unique");
+        }
+        m
+    }
+
+    /// The Prometheus text exposition, with the classifier's counters read now.
+    pub fn render(&self, classifier: Option<classifiers::onnx::BatchStats>) -> String {
+        if let Some(s) = classifier {
+            self.classifier_batches.set(s.batches as i64);
+            self.classifier_rows.set(s.rows as i64);
+            self.classifier_queue.set(s.queued as i64);
+        }
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding into memory cannot fail");
+        String::from_utf8(out).expect("the text format is UTF-8")
+    }
+}
