@@ -55,6 +55,12 @@ pub struct AuditConfig {
     pub path: Option<PathBuf>,
     /// Events waiting for the writer; when full, requests wait (they are never dropped).
     pub queue: usize,
+    /// Days to keep events of tenants not listed below; `null` keeps them forever.
+    pub retention_days: Option<u32>,
+    /// Days to keep each listed tenant's events.
+    pub tenant_retention_days: BTreeMap<String, u32>,
+    /// Seconds between retention runs.
+    pub retention_check_secs: u64,
 }
 
 impl Default for AuditConfig {
@@ -63,11 +69,26 @@ impl Default for AuditConfig {
             enabled: true,
             path: None,
             queue: 10_000,
+            retention_days: None,
+            tenant_retention_days: BTreeMap::new(),
+            retention_check_secs: 3600,
         }
     }
 }
 
 impl AuditConfig {
+    /// The retention rules for the writer.
+    pub fn retention(&self) -> crate::audit::RetentionPolicy {
+        crate::audit::RetentionPolicy {
+            default_days: self.retention_days,
+            tenants: self
+                .tenant_retention_days
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+        }
+    }
+
     /// Where the database lives.
     pub fn path(&self, state_dir: &Path) -> PathBuf {
         self.path
@@ -427,6 +448,15 @@ impl Config {
         for (i, c) in self.auth.credentials.iter().enumerate() {
             policy::SecretHash::parse(&c.secret_hash)
                 .map_err(|e| format!("field `auth.credentials[{i}].secret_hash`: {e}"))?;
+        }
+        if self.audit.retention_days == Some(0)
+            || self.audit.tenant_retention_days.values().any(|d| *d == 0)
+            || self.audit.retention_check_secs == 0
+        {
+            return Err(
+                "field `audit`: retention days and `retention_check_secs` must be at least 1"
+                    .into(),
+            );
         }
         for (i, t) in self.admin.tokens.iter().enumerate() {
             policy::SecretHash::parse(&t.token_hash)

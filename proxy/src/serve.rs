@@ -164,6 +164,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let path = config.audit.path(&config.state_dir);
         let writer = crate::audit::AuditWriter::start(&path, config.audit.queue)
             .with_context(|| format!("audit log {}", path.display()))?;
+        writer.schedule_retention(
+            config.audit.retention(),
+            std::time::Duration::from_secs(config.audit.retention_check_secs),
+        );
         Arc::get_mut(&mut shared).expect("not yet shared").audit = Some(writer);
         tracing::info!(path = %path.display(), "audit log open");
     }

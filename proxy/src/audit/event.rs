@@ -54,10 +54,25 @@ pub struct AuditEvent {
     pub upstream_ms: u64,
     pub total_ms: u64,
     pub status: u16,
+    /// Only on a `retention` event: what it removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
     #[serde(default)]
     pub prev_hash: String,
     #[serde(default)]
     pub hash: String,
+}
+
+/// What a retention run removed from one tenant's log, so the chain still verifies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Events older than this (RFC 3339) were removed.
+    pub before: String,
+    pub rows: u64,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    /// SHA-256 over the removed rows' `seq:hash` lines, in order.
+    pub digest: String,
 }
 
 impl AuditEvent {

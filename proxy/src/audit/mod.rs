@@ -6,9 +6,11 @@
 //! queue is bounded: when it is full the request path waits, it never drops an event).
 
 pub mod event;
+pub mod retention;
 pub mod store;
 pub mod writer;
 
 pub use event::AuditEvent;
+pub use retention::RetentionPolicy;
 pub use store::{AuditStore, Filter, StoreError};
 pub use writer::AuditWriter;

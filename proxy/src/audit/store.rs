@@ -38,6 +38,12 @@ CREATE TABLE IF NOT EXISTS events (
   hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_tenant_time ON events(tenant, time);
+CREATE TABLE IF NOT EXISTS tombstones (
+  seq INTEGER PRIMARY KEY,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  checkpoint INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS events_tenant_user_time ON events(tenant, user, time);
 CREATE INDEX IF NOT EXISTS events_tenant_decision_time ON events(tenant, decision, time);
 CREATE INDEX IF NOT EXISTS events_tenant_provider_time ON events(tenant, provider, time);
@@ -65,7 +71,7 @@ pub struct Filter {
     pub after: Option<i64>,
 }
 
-fn hash_of(prev: &str, canonical: &[u8]) -> String {
+pub(super) fn hash_of(prev: &str, canonical: &[u8]) -> String {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(prev.as_bytes());
     ctx.update(b"\n");
@@ -73,11 +79,50 @@ fn hash_of(prev: &str, canonical: &[u8]) -> String {
     policy::identity::hex_encode(ctx.finish().as_ref())
 }
 
+/// Appends `events` inside `tx`, each chained to `prev` (which it advances).
+pub(super) fn insert_chained(
+    tx: &rusqlite::Transaction<'_>,
+    prev: &mut String,
+    events: &mut [AuditEvent],
+) -> Result<(), rusqlite::Error> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO events (id, time, kind, tenant, user, provider, model, decision, categories, entities, rules, groups, body, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    for e in events.iter_mut() {
+        e.prev_hash = prev.clone();
+        e.hash = hash_of(prev, &e.canonical());
+        let wrap = |v: Vec<String>| format!(",{},", v.join(","));
+        let entities: Vec<String> = e.reasons.iter().map(|r| r.entity.clone()).collect();
+        let rules: Vec<String> = e.reasons.iter().map(|r| r.rule.clone()).collect();
+        stmt.execute(params![
+            e.id,
+            e.time,
+            e.kind,
+            e.tenant,
+            e.user,
+            e.provider,
+            e.model,
+            e.decision,
+            wrap(e.categories()),
+            wrap(entities),
+            wrap(rules),
+            wrap(e.groups.clone()),
+            serde_json::to_string(&e).expect("audit events serialize"),
+            e.prev_hash,
+            e.hash,
+        ])?;
+        e.seq = tx.last_insert_rowid();
+        *prev = e.hash.clone();
+    }
+    Ok(())
+}
+
 /// One open database.
 pub struct AuditStore {
-    conn: Connection,
-    path: String,
-    last_hash: String,
+    pub(super) conn: Connection,
+    pub(super) path: String,
+    pub(super) last_hash: String,
 }
 
 impl AuditStore {
@@ -130,41 +175,7 @@ impl AuditStore {
         };
         let tx = self.conn.transaction().map_err(&err)?;
         let mut prev = self.last_hash.clone();
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO events (id, time, kind, tenant, user, provider, model, decision, categories, entities, rules, groups, body, prev_hash, hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                )
-                .map_err(&err)?;
-            for e in events.iter_mut() {
-                e.prev_hash = prev.clone();
-                e.hash = hash_of(&prev, &e.canonical());
-                let wrap = |v: Vec<String>| format!(",{},", v.join(","));
-                let entities: Vec<String> = e.reasons.iter().map(|r| r.entity.clone()).collect();
-                let rules: Vec<String> = e.reasons.iter().map(|r| r.rule.clone()).collect();
-                stmt.execute(params![
-                    e.id,
-                    e.time,
-                    e.kind,
-                    e.tenant,
-                    e.user,
-                    e.provider,
-                    e.model,
-                    e.decision,
-                    wrap(e.categories()),
-                    wrap(entities),
-                    wrap(rules),
-                    wrap(e.groups.clone()),
-                    serde_json::to_string(&e).expect("audit events serialize"),
-                    e.prev_hash,
-                    e.hash,
-                ])
-                .map_err(&err)?;
-                e.seq = tx.last_insert_rowid();
-                prev = e.hash.clone();
-            }
-        }
+        insert_chained(&tx, &mut prev, events).map_err(&err)?;
         tx.commit().map_err(&err)?;
         self.last_hash = prev;
         Ok(())
@@ -265,26 +276,36 @@ impl AuditStore {
         rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
     }
 
-    /// Recomputes the whole chain; `Err` names the first row that does not verify.
+    /// Recomputes the whole chain; `Err` names the first row that does not verify. Rows removed
+    /// by retention are checked through their tombstones and the checkpoint that records them.
     pub fn verify(&self) -> Result<u64, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, body, prev_hash, hash FROM events ORDER BY seq")
+            .prepare(
+                "SELECT seq, body, prev_hash, hash, 0 FROM events
+                 UNION ALL SELECT seq, NULL, prev_hash, hash, checkpoint FROM tombstones
+                 ORDER BY seq",
+            )
             .map_err(self.err())?;
         let mut rows = stmt.query([]).map_err(self.err())?;
         let mut prev = String::new();
         let mut n = 0u64;
+        // Tombstones seen, by the checkpoint that claims them.
+        let mut pending: std::collections::BTreeMap<i64, Vec<(i64, String)>> = Default::default();
         while let Some(r) = rows.next().map_err(self.err())? {
-            let (seq, body, prev_hash, hash): (i64, String, String, String) = (
+            let (seq, body, prev_hash, hash, checkpoint): (
+                i64,
+                Option<String>,
+                String,
+                String,
+                i64,
+            ) = (
                 r.get(0).map_err(self.err())?,
                 r.get(1).map_err(self.err())?,
                 r.get(2).map_err(self.err())?,
                 r.get(3).map_err(self.err())?,
+                r.get(4).map_err(self.err())?,
             );
-            let e: AuditEvent = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                seq,
-                reason: format!("unreadable body: {e}"),
-            })?;
             if prev_hash != prev {
                 return Err(StoreError::Corrupt {
                     seq,
@@ -293,6 +314,18 @@ impl AuditStore {
                             .into(),
                 });
             }
+            let Some(body) = body else {
+                pending
+                    .entry(checkpoint)
+                    .or_default()
+                    .push((seq, hash.clone()));
+                prev = hash;
+                continue;
+            };
+            let e: AuditEvent = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                seq,
+                reason: format!("unreadable body: {e}"),
+            })?;
             let want = hash_of(&prev, &e.canonical());
             if want != hash || e.hash != hash || e.prev_hash != prev_hash {
                 return Err(StoreError::Corrupt {
@@ -300,8 +333,29 @@ impl AuditStore {
                     reason: "hash does not match the row's contents (the row was edited)".into(),
                 });
             }
+            if let Some(cp) = &e.checkpoint {
+                let removed = pending.remove(&seq).unwrap_or_default();
+                if removed.len() as u64 != cp.rows
+                    || super::retention::digest(&removed) != cp.digest
+                {
+                    return Err(StoreError::Corrupt {
+                        seq,
+                        reason: format!(
+                            "retention checkpoint records {} removed rows but {} tombstones match it",
+                            cp.rows,
+                            removed.len()
+                        ),
+                    });
+                }
+            }
             prev = hash;
             n += 1;
+        }
+        if let Some((_, rows)) = pending.into_iter().next() {
+            return Err(StoreError::Corrupt {
+                seq: rows[0].0,
+                reason: "removed without a retention checkpoint".into(),
+            });
         }
         Ok(n)
     }
