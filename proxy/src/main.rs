@@ -230,7 +230,7 @@ enum AuditCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: cli::audit::Format,
     },
-    /// Counts grouped by day, user, provider, decision, tenant or model.
+    /// Counts grouped by day, user, provider, decision, tenant, model, category, entity or rule.
     Stats {
         #[command(flatten)]
         filter: AuditFilter,

@@ -203,8 +203,13 @@ impl AuditStore {
             ("groups", &f.group),
         ] {
             if let Some(v) = v {
-                args.push(format!("%,{v},%"));
-                sql.push_str(&format!(" AND {col} LIKE ?{}", args.len()));
+                // Literal match of one list item: LIKE's wildcards in the value are escaped.
+                let lit = v
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                args.push(format!("%,{lit},%"));
+                sql.push_str(&format!(" AND {col} LIKE ?{} ESCAPE '\\'", args.len()));
             }
         }
         if let Some(s) = &f.since {
@@ -247,8 +252,34 @@ impl AuditStore {
         Ok(out)
     }
 
-    /// Counts grouped by `by` (`day`, `user`, `provider`, `decision`, `tenant`, `model`).
+    /// Counts grouped by `by` (`day`, `user`, `provider`, `decision`, `tenant`, `model`,
+    /// `category`, `entity`, `rule`).
     pub fn stats(&self, f: &Filter, by: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        // Multi-valued columns (`,a,b,`) are counted per value: an event with two categories
+        // counts once under each.
+        if let Some(col) = match by {
+            "category" => Some("categories"),
+            "entity" => Some("entities"),
+            "rule" => Some("rules"),
+            _ => None,
+        } {
+            let (w, args) = Self::where_clause(f);
+            let sql = format!("SELECT {col} FROM events{w}");
+            let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+            let mut rows = stmt
+                .query(params_from_iter(args.iter()))
+                .map_err(self.err())?;
+            let mut counts: std::collections::HashMap<String, i64> = Default::default();
+            while let Some(r) = rows.next().map_err(self.err())? {
+                let v: String = r.get(0).map_err(self.err())?;
+                for item in v.split(',').filter(|s| !s.is_empty()) {
+                    *counts.entry(item.to_string()).or_default() += 1;
+                }
+            }
+            let mut out: Vec<(String, i64)> = counts.into_iter().collect();
+            out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            return Ok(out);
+        }
         let col = match by {
             "day" => "substr(time, 1, 10)",
             "user" => "coalesce(user, '-')",
@@ -447,6 +478,28 @@ mod tests {
         assert_eq!(page2[0].seq, page1.last().unwrap().seq + 1);
         let by = s.stats(&Filter::default(), "decision").unwrap();
         assert_eq!(by.iter().map(|(_, n)| n).sum::<i64>(), 30);
+        let by = s
+            .stats(
+                &Filter {
+                    tenant: Some("acme".into()),
+                    ..Filter::default()
+                },
+                "category",
+            )
+            .unwrap();
+        assert_eq!(by, [("secret".to_string(), 15)]);
+        let entity = |e: &str| {
+            s.query(&Filter {
+                entity: Some(e.into()),
+                limit: 1000,
+                ..Filter::default()
+            })
+            .unwrap()
+            .len()
+        };
+        assert_eq!(entity("aws_access_key"), 30);
+        assert_eq!(entity("aws%"), 0, "filter values are literal");
+        assert_eq!(entity("aws_access_ke_"), 0);
         // Reopening continues the chain.
         drop(s);
         let mut s = AuditStore::open(&p).unwrap();
