@@ -1,0 +1,291 @@
+//! Audit log benchmark: durable, chained write throughput next to raw `INSERT` of the same rows
+//! (the baseline, same run, same disk), then auditor query latency on a large database.
+//!
+//! ```sh
+//! cargo run --release -p promptwall --example audit_bench -- [ROWS] [DIR]
+//! ```
+//! `ROWS` (default 10,000,000) is the size of the query database; it is built once in `DIR`
+//! (default the system temp dir) and reused by later runs.
+
+use promptwall::audit::event::ReasonRow;
+use promptwall::audit::{AuditEvent, AuditStore, AuditWriter, Filter};
+use std::time::{Duration, Instant};
+
+const TENANTS: usize = 20;
+const USERS: usize = 500;
+const DAYS: usize = 90;
+
+/// A realistic event: most allowed, some redacted PII, a few blocked secrets.
+fn event(i: usize) -> AuditEvent {
+    // Independent pseudo-random fields from one index (so tenants do not share a decision).
+    let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 8;
+    let pick = |shift: u32, n: u64| ((h >> shift) % n) as usize;
+    let (decision, reasons) = match pick(0, 20) {
+        0 => (
+            "block",
+            vec![ReasonRow {
+                rule: "no-credentials".into(),
+                action: "block".into(),
+                category: Some("secret".into()),
+                entity: "aws_access_key".into(),
+                count: 1,
+                max_score: 0.99,
+            }],
+        ),
+        1 | 2 => (
+            "redact",
+            vec![ReasonRow {
+                rule: "mask-pii".into(),
+                action: "redact".into(),
+                category: Some("pii".into()),
+                entity: "email".into(),
+                count: 2,
+                max_score: 0.9,
+            }],
+        ),
+        _ => ("allow", vec![]),
+    };
+    let day = pick(8, DAYS as u64);
+    AuditEvent {
+        id: format!("{i:x}-bench"),
+        time: format!(
+            "2026-{:02}-{:02}T{:02}:{:02}:00.000Z",
+            8 + day / 30,
+            1 + day % 30,
+            pick(16, 24),
+            pick(24, 60)
+        ),
+        kind: "ai_request".into(),
+        tenant: format!("tenant{}", i % TENANTS),
+        user: Some(format!("user{}", pick(32, USERS as u64))),
+        groups: vec!["eng".into()],
+        client_addr: Some("10.1.2.3".into()),
+        provider: Some(["openai", "anthropic", "gemini"][pick(44, 3)].into()),
+        host: "api.openai.com".into(),
+        endpoint: Some("/v1/chat/completions".into()),
+        model: Some("gpt-4o-mini".into()),
+        request_bytes: 1800,
+        response_bytes: 2400,
+        decision: decision.into(),
+        mode: "enforce".into(),
+        policy_version: 3,
+        reasons,
+        classifier: "ok".into(),
+        segments: 3,
+        inspect_us: 42,
+        upstream_ms: 380,
+        total_ms: 381,
+        status: 200,
+        ..AuditEvent::default()
+    }
+}
+
+fn fresh(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// Raw `INSERT`s of pre-serialized rows into the same schema, no chaining, one transaction
+/// per `batch` rows: what SQLite alone costs.
+fn raw_insert(path: &std::path::Path, events: &[AuditEvent], batch: usize) -> f64 {
+    fresh(path);
+    drop(AuditStore::open(path).unwrap());
+    let mut c = rusqlite::Connection::open(path).unwrap();
+    c.pragma_update(None, "journal_mode", "WAL").unwrap();
+    c.pragma_update(None, "synchronous", "FULL").unwrap();
+    let rows: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.id.clone(), serde_json::to_string(e).unwrap()))
+        .collect();
+    let t = Instant::now();
+    for chunk in events.iter().zip(&rows).collect::<Vec<_>>().chunks(batch) {
+        let tx = c.transaction().unwrap();
+        {
+            let mut st = tx.prepare_cached("INSERT INTO events (id, time, kind, tenant, user, provider, model, decision, categories, entities, rules, groups, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, '', '')").unwrap();
+            for (e, (id, body)) in chunk {
+                st.execute(rusqlite::params![
+                    id,
+                    e.time,
+                    e.kind,
+                    e.tenant,
+                    e.user,
+                    e.provider,
+                    e.model,
+                    e.decision,
+                    ",secret,",
+                    ",aws_access_key,",
+                    ",no-credentials,",
+                    ",eng,",
+                    body
+                ])
+                .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    events.len() as f64 / t.elapsed().as_secs_f64()
+}
+
+/// The proxy's path: concurrent requests each wait for their event's commit.
+fn writer_throughput(path: &std::path::Path, n: usize, producers: usize) -> f64 {
+    fresh(path);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let w = AuditWriter::start(path, 10_000).unwrap();
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for p in 0..producers {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut i = p;
+                while i < n {
+                    w.record(event(i)).await.unwrap();
+                    i += producers;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        n as f64 / t.elapsed().as_secs_f64()
+    })
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rows: usize = args.get(1).map_or(10_000_000, |a| a.parse().expect("ROWS"));
+    let dir = args
+        .get(2)
+        .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+
+    // Writes: the same 50,000 events both ways.
+    let n = 50_000;
+    let events: Vec<AuditEvent> = (0..n).map(event).collect();
+    let wpath = dir.join("pw-audit-bench-write.db");
+    let raw_each = raw_insert(&wpath, &events, 1);
+    let raw_batched = raw_insert(&wpath, &events, 512);
+    let w64 = writer_throughput(&wpath, n, 64);
+    let w512 = writer_throughput(&wpath, n, 512);
+    println!("write throughput, {n} events, synchronous=FULL (durable):");
+    println!("  baseline raw INSERT, one commit per row    {raw_each:>10.0} rows/s");
+    println!("  baseline raw INSERT, 512 rows per commit   {raw_batched:>10.0} rows/s");
+    println!("  AuditWriter, 64 concurrent requests        {w64:>10.0} events/s (chained, acked after commit)");
+    println!("  AuditWriter, 512 concurrent requests       {w512:>10.0} events/s");
+    fresh(&wpath);
+
+    // Queries on a large log (built once).
+    let qpath = dir.join(format!("pw-audit-bench-{rows}.db"));
+    let mut store = AuditStore::open(&qpath).unwrap();
+    let have = store
+        .stats(&Filter::default(), "tenant")
+        .unwrap()
+        .iter()
+        .map(|(_, n)| *n as usize)
+        .sum::<usize>();
+    if have < rows {
+        let t = Instant::now();
+        let mut i = have;
+        while i < rows {
+            let end = (i + 50_000).min(rows);
+            let mut batch: Vec<AuditEvent> = (i..end).map(event).collect();
+            store.insert(&mut batch).unwrap();
+            i = end;
+            if i % 1_000_000 == 0 {
+                eprintln!("  built {i} rows ({:.0}s)", t.elapsed().as_secs_f64());
+            }
+        }
+        eprintln!("built {rows} rows in {:.0}s", t.elapsed().as_secs_f64());
+    }
+    let size = std::fs::metadata(&qpath).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "\nqueries on {rows} rows ({:.1} GB), median of 5 after a warm-up:",
+        size as f64 / 1e9
+    );
+    let base = Filter {
+        tenant: Some("tenant3".into()),
+        limit: 100,
+        ..Filter::default()
+    };
+    let cases: Vec<(&str, Filter, Option<&str>)> = vec![
+        (
+            "tenant + category=secret + since (100 rows)",
+            Filter {
+                category: Some("secret".into()),
+                since: Some("2026-10-01".into()),
+                ..base.clone()
+            },
+            None,
+        ),
+        (
+            "tenant + user (100 rows)",
+            Filter {
+                user: Some("user42".into()),
+                ..base.clone()
+            },
+            None,
+        ),
+        (
+            "tenant + action=block + one day",
+            Filter {
+                action: Some("block".into()),
+                since: Some("2026-09-10".into()),
+                until: Some("2026-09-11".into()),
+                ..base.clone()
+            },
+            None,
+        ),
+        (
+            "tenant + rule, last page (after seq)",
+            Filter {
+                rule: Some("no-credentials".into()),
+                after: Some(rows as i64 - 20_000),
+                ..base.clone()
+            },
+            None,
+        ),
+        (
+            "stats by day, tenant, one week",
+            Filter {
+                since: Some("2026-10-01".into()),
+                until: Some("2026-10-08".into()),
+                ..base.clone()
+            },
+            Some("day"),
+        ),
+        (
+            "stats by decision, tenant, one day",
+            Filter {
+                since: Some("2026-09-10".into()),
+                until: Some("2026-09-11".into()),
+                ..base.clone()
+            },
+            Some("decision"),
+        ),
+    ];
+    for (name, f, by) in cases {
+        let run = || {
+            let t = Instant::now();
+            let n = match by {
+                Some(by) => store.stats(&f, by).unwrap().len(),
+                None => store.query(&f).unwrap().len(),
+            };
+            (t.elapsed(), n)
+        };
+        let (_, n) = run();
+        let d = median((0..5).map(|_| run().0).collect());
+        println!(
+            "  {name:<45} {:>9.2} ms  ({n} results)",
+            d.as_secs_f64() * 1e3
+        );
+    }
+}
