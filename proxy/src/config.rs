@@ -40,10 +40,60 @@ pub struct Config {
     pub policies: PoliciesConfig,
     pub classifier: ClassifierConfig,
     pub audit: AuditConfig,
+    pub telemetry: TelemetryConfig,
     /// Worker threads per listener; 0 means one per CPU.
     pub threads: usize,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_grace_secs: u64,
+}
+
+/// Traces and metrics for the platform team's stack (Prometheus `/metrics` is always on).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// OTLP export; off when absent.
+    pub otlp: Option<OtlpConfig>,
+}
+
+/// Where and how OTLP traces and metrics are sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpConfig {
+    /// The collector's base URL, e.g. `http://otel-collector:4318` (`/v1/traces` and
+    /// `/v1/metrics` are appended).
+    pub endpoint: String,
+    #[serde(default)]
+    pub protocol: OtlpProtocol,
+    /// How often spans and metrics are sent.
+    #[serde(default = "default_export_interval")]
+    pub export_interval_ms: u64,
+    #[serde(default = "default_export_timeout")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_service_name")]
+    pub service_name: String,
+    /// Extra request headers (collector credentials).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+fn default_export_interval() -> u64 {
+    5000
+}
+fn default_export_timeout() -> u64 {
+    10_000
+}
+fn default_service_name() -> String {
+    "promptwall".into()
+}
+
+/// The OTLP/HTTP encoding.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    #[default]
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    #[serde(rename = "http/json")]
+    HttpJson,
 }
 
 /// The usage log.
@@ -296,6 +346,7 @@ impl Default for Config {
             policies: PoliciesConfig::default(),
             classifier: ClassifierConfig::default(),
             audit: AuditConfig::default(),
+            telemetry: TelemetryConfig::default(),
             threads: 0,
             shutdown_grace_secs: 5,
         }

@@ -93,6 +93,9 @@ pub async fn forward(
     }
     let is_head = method == Method::HEAD;
     let sent = Instant::now();
+    // Spans live as long as their stage: `upstream` until the response head, then `stream`.
+    let upstream_span =
+        tracing::info_span!(target: "promptwall::trace", "upstream", server.address = %target.host);
     let request = upstream
         .client
         .request(method, target.url())
@@ -138,6 +141,8 @@ pub async fn forward(
     };
     out.upstream_ms = sent.elapsed().as_millis();
     out.status = response.status().as_u16();
+    drop(upstream_span);
+    let _stream_span = tracing::info_span!(target: "promptwall::trace", "stream");
     let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)

@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::time::timeout;
+use tracing::Instrument;
 
 /// State shared by every listener, built once at start; reloadable parts sit behind `ArcSwap`s.
 pub struct Shared {
@@ -230,8 +231,27 @@ impl AiHttpApp {
         }
     }
 
-    /// Runs one request; returns whether the connection may be reused.
+    /// Runs one request inside its trace span; returns whether the connection may be reused.
     async fn handle(&self, session: &mut ServerSession) -> bool {
+        use tracing::field::Empty;
+        let span = tracing::info_span!(
+            target: "promptwall::trace",
+            "promptwall.request",
+            otel.name = "promptwall.request",
+            otel.kind = "server",
+            promptwall.request_id = Empty,
+            promptwall.tenant = Empty,
+            promptwall.decision = Empty,
+            gen_ai.system = Empty,
+            gen_ai.operation.name = Empty,
+            gen_ai.request.model = Empty,
+            server.address = Empty,
+            http.response.status_code = Empty,
+        );
+        self.handle_in_span(session).instrument(span).await
+    }
+
+    async fn handle_in_span(&self, session: &mut ServerSession) -> bool {
         let started = Instant::now();
         let mut log = RequestLog {
             id: request_id(),
@@ -287,6 +307,7 @@ impl AiHttpApp {
         if let Some(provider) = target.provider.as_deref() {
             match self
                 .inspect(session, provider, &target, &identity, &body, &mut log)
+                .instrument(tracing::info_span!(target: "promptwall::trace", "inspect"))
                 .await
             {
                 Ok(g) => go = g,
@@ -618,7 +639,8 @@ impl AiHttpApp {
         let labels_task = inspector.wants_labels(&identity.tenant).then(|| {
             let shared = self.shared.clone();
             let text = prepared.classifier_text();
-            tokio::task::spawn_blocking(move || shared.inspector.classify(&text))
+            let span = tracing::info_span!(target: "promptwall::trace", "classify");
+            tokio::task::spawn_blocking(move || span.in_scope(|| shared.inspector.classify(&text)))
         });
         let findings = inspector.scan(&prepared);
         let labels = match labels_task {
@@ -632,8 +654,8 @@ impl AiHttpApp {
             LabelsOutcome::Scored(_) => "ok".into(),
             LabelsOutcome::Failed(e) => format!("error: {e}"),
         };
-        let inspection: Inspection =
-            inspector.decide(identity, provider, path, prepared, findings, labels);
+        let inspection: Inspection = tracing::info_span!(target: "promptwall::trace", "policy")
+            .in_scope(|| inspector.decide(identity, provider, path, prepared, findings, labels));
         log.labels = inspection
             .labels
             .iter()
@@ -700,34 +722,44 @@ fn audit_unavailable() -> Reply {
 }
 
 fn emit(log: &RequestLog, started: Instant) {
-    let m = &crate::metrics::METRICS;
-    if log.provider.is_some() {
-        m.requests
-            .with_label_values(&[
-                log.tenant.as_str(),
-                log.provider.as_deref().unwrap_or("-"),
-                log.decision.as_deref().unwrap_or("error"),
-            ])
-            .inc();
-        for r in &log.reasons {
-            if let Some(c) = &r.category {
-                m.findings
-                    .with_label_values(&[log.tenant.as_str(), c.as_str()])
-                    .inc();
-            }
-        }
-        m.stage_seconds
-            .with_label_values(&["inspect"])
-            .observe(log.inspect_us as f64 / 1e6);
-        if log.upstream_ms > 0 {
-            m.stage_seconds
-                .with_label_values(&["upstream"])
-                .observe(log.upstream_ms as f64 / 1e3);
+    let span = tracing::Span::current();
+    span.record("promptwall.request_id", log.id.as_str());
+    span.record("promptwall.tenant", log.tenant.as_str());
+    span.record("server.address", log.host.as_str());
+    span.record("http.response.status_code", log.status);
+    if let Some(d) = &log.decision {
+        span.record("promptwall.decision", d.as_str());
+    }
+    if let Some(p) = &log.provider {
+        span.record("gen_ai.system", crate::providers::genai_system(p));
+        span.record("gen_ai.operation.name", "chat");
+        if let Some(m) = &log.model {
+            span.record("gen_ai.request.model", m.as_str());
+            // GenAI naming: "{operation} {model}" (the model is known only now).
+            opentelemetry::trace::TraceContextExt::span(
+                &tracing_opentelemetry::OpenTelemetrySpanExt::context(&span),
+            )
+            .update_name(format!("chat {m}"));
         }
     }
-    m.stage_seconds
-        .with_label_values(&["total"])
-        .observe(started.elapsed().as_secs_f64());
+    let m = &crate::metrics::METRICS;
+    if let Some(provider) = &log.provider {
+        m.request(
+            &log.tenant,
+            provider,
+            log.decision.as_deref().unwrap_or("error"),
+        );
+        for r in &log.reasons {
+            if let Some(c) = &r.category {
+                m.finding(&log.tenant, c);
+            }
+        }
+        m.stage("inspect", log.inspect_us as f64 / 1e6);
+        if log.upstream_ms > 0 {
+            m.stage("upstream", log.upstream_ms as f64 / 1e3);
+        }
+    }
+    m.stage("total", started.elapsed().as_secs_f64());
     tracing::info!(
         target: "promptwall::request",
         request_id = %log.id,

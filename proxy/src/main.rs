@@ -269,7 +269,9 @@ fn author(given: Option<String>) -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    promptwall::telemetry::init_logging();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        promptwall::telemetry::init_logging();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -282,7 +284,10 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config } => {
-            promptwall::serve::run(load_config(config.as_ref())?)?;
+            let config = load_config(config.as_ref())?;
+            promptwall::telemetry::init(config.telemetry.otlp.as_ref())?;
+            promptwall::serve::run(config)?;
+            promptwall::telemetry::shutdown();
             Ok(ExitCode::SUCCESS)
         }
         Command::Ca { command } => {

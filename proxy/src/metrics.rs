@@ -4,11 +4,23 @@
 //! Labels are names and categories only, never content. Served as text at the admin
 //! listener's `/metrics`.
 
+use opentelemetry::metrics::{Counter, Gauge, Histogram as OtelHistogram, Meter};
+use opentelemetry::KeyValue;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
     Registry, TextEncoder,
 };
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
+
+/// The same measurements, as OpenTelemetry instruments (only when OTLP export is configured).
+struct Otel {
+    requests: Counter<u64>,
+    findings: Counter<u64>,
+    stage: OtelHistogram<f64>,
+    connections: Counter<u64>,
+    audit_write: OtelHistogram<f64>,
+    audit_queue: Gauge<u64>,
+}
 
 /// Every metric the proxy exports, registered once.
 pub struct Metrics {
@@ -30,6 +42,7 @@ pub struct Metrics {
     classifier_batches: IntGauge,
     classifier_rows: IntGauge,
     classifier_queue: IntGauge,
+    otel: OnceLock<Otel>,
 }
 
 /// The process-wide metrics.
@@ -44,6 +57,7 @@ impl Metrics {
         ];
         let m = Metrics {
             registry,
+            otel: OnceLock::new(),
             requests: IntCounterVec::new(
                 Opts::new("promptwall_requests_total", "AI requests by decision"),
                 &["tenant", "provider", "action"],
@@ -121,6 +135,104 @@ impl Metrics {
             m.registry.register(c).expect("metric names are unique");
         }
         m
+    }
+
+    /// Mirrors every later measurement into OpenTelemetry instruments from `meter`.
+    pub fn install_otel(&self, meter: &Meter) {
+        let _ = self.otel.set(Otel {
+            requests: meter
+                .u64_counter("promptwall.requests")
+                .with_description("AI requests by decision")
+                .build(),
+            findings: meter
+                .u64_counter("promptwall.findings")
+                .with_description("Matched policy reasons by category")
+                .build(),
+            stage: meter
+                .f64_histogram("promptwall.stage.duration")
+                .with_unit("s")
+                .with_description("Latency per request stage")
+                .build(),
+            connections: meter
+                .u64_counter("promptwall.connections")
+                .with_description("Non-inspected connections by kind")
+                .build(),
+            audit_write: meter
+                .f64_histogram("promptwall.audit.write.duration")
+                .with_unit("s")
+                .with_description("Seconds per committed audit batch")
+                .build(),
+            audit_queue: meter
+                .u64_gauge("promptwall.audit.queue.depth")
+                .with_description("Events waiting for the audit writer")
+                .build(),
+        });
+    }
+
+    /// One AI request's decision.
+    pub fn request(&self, tenant: &str, provider: &str, action: &str) {
+        self.requests
+            .with_label_values(&[tenant, provider, action])
+            .inc();
+        if let Some(o) = self.otel.get() {
+            o.requests.add(
+                1,
+                &[
+                    KeyValue::new("tenant", tenant.to_string()),
+                    KeyValue::new("gen_ai.system", provider.to_string()),
+                    KeyValue::new("action", action.to_string()),
+                ],
+            );
+        }
+    }
+
+    /// One matched reason of `category`.
+    pub fn finding(&self, tenant: &str, category: &str) {
+        self.findings.with_label_values(&[tenant, category]).inc();
+        if let Some(o) = self.otel.get() {
+            o.findings.add(
+                1,
+                &[
+                    KeyValue::new("tenant", tenant.to_string()),
+                    KeyValue::new("category", category.to_string()),
+                ],
+            );
+        }
+    }
+
+    /// Time spent in one stage of a request.
+    pub fn stage(&self, stage: &'static str, seconds: f64) {
+        self.stage_seconds
+            .with_label_values(&[stage])
+            .observe(seconds);
+        if let Some(o) = self.otel.get() {
+            o.stage.record(seconds, &[KeyValue::new("stage", stage)]);
+        }
+    }
+
+    /// A blind tunnel or refused destination.
+    pub fn connection(&self, kind: &str) {
+        self.connections.with_label_values(&[kind]).inc();
+        if let Some(o) = self.otel.get() {
+            o.connections
+                .add(1, &[KeyValue::new("kind", kind.to_string())]);
+        }
+    }
+
+    /// One committed audit batch.
+    pub fn audit_write(&self, seconds: f64) {
+        self.audit_write_seconds.observe(seconds);
+        if let Some(o) = self.otel.get() {
+            o.audit_write.record(seconds, &[]);
+        }
+    }
+
+    /// The audit queue's depth now.
+    pub fn audit_depth(&self, depth: usize) {
+        self.audit_queue.set(depth as i64);
+        if let Some(o) = self.otel.get() {
+            o.audit_queue.record(depth as u64, &[]);
+        }
     }
 
     /// The Prometheus text exposition, with the classifier's counters read now.

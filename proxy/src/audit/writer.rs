@@ -74,9 +74,9 @@ impl AuditWriter {
                         }
                     }
                     let (mut events, acks): (Vec<AuditEvent>, Vec<Ack>) = batch.into_iter().unzip();
-                    let timer = crate::metrics::METRICS.audit_write_seconds.start_timer();
+                    let t = std::time::Instant::now();
                     let written = store.insert(&mut events);
-                    timer.observe_duration();
+                    crate::metrics::METRICS.audit_write(t.elapsed().as_secs_f64());
                     match written {
                         Ok(()) => {
                             for (e, ack) in events.iter().zip(acks) {
@@ -116,9 +116,7 @@ impl AuditWriter {
             Err(mpsc::error::TrySendError::Closed(())) => return Err("audit writer stopped".into()),
         };
         permit.send(Msg::Event(event, ack));
-        crate::metrics::METRICS
-            .audit_queue
-            .set((self.tx.max_capacity() - self.tx.capacity()) as i64);
+        crate::metrics::METRICS.audit_depth(self.tx.max_capacity() - self.tx.capacity());
         done.await.map_err(|_| "audit writer stopped".to_string())?
     }
 

@@ -111,10 +111,7 @@ impl FrontDoor {
         provider: Option<&str>,
         peer: Option<std::net::IpAddr>,
     ) {
-        crate::metrics::METRICS
-            .connections
-            .with_label_values(&[kind])
-            .inc();
+        crate::metrics::METRICS.connection(kind);
         let Some(w) = &self.shared.audit else { return };
         let event = crate::audit::AuditEvent {
             id: format!("connect-{}", crate::audit::event::now()),

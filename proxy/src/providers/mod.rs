@@ -244,6 +244,22 @@ impl Adapter for Bedrock {
     }
 }
 
+/// The `gen_ai.system` value of the OpenTelemetry GenAI conventions for a provider.
+pub fn genai_system(provider: &str) -> &'static str {
+    match provider {
+        "openai" => "openai",
+        "azure_openai" | "azure" => "az.ai.openai",
+        "anthropic" => "anthropic",
+        "gemini" => "gcp.gemini",
+        "vertex" => "gcp.vertex_ai",
+        "bedrock" => "aws.bedrock",
+        "mistral" => "mistral_ai",
+        "cohere" => "cohere",
+        "groq" => "groq",
+        _ => "_OTHER",
+    }
+}
+
 /// The adapter for a catalog provider name (OpenAI-compatible servers use OpenAI's).
 pub fn adapter_for(provider: &str) -> &'static dyn Adapter {
     match provider {
