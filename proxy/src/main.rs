@@ -75,6 +75,14 @@ enum Command {
         #[arg(long, global = true)]
         config: Option<PathBuf>,
     },
+    /// Print a PAC file that sends only the AI catalog through the proxy.
+    Pac {
+        /// The proxy clients should use, `host:port`.
+        #[arg(long)]
+        proxy: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Proxy credentials.
     Auth {
         #[command(subcommand)]
@@ -391,6 +399,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     cli::audit::export(&db, &filter.filter(), format)
                 }
             }
+        }
+        Command::Pac { proxy, config } => {
+            let cfg = load_config(config.as_ref())?;
+            anyhow::ensure!(
+                promptwall::route::parse_authority(&proxy).is_some(),
+                "--proxy must be host:port, got `{proxy}`"
+            );
+            print!(
+                "{}",
+                promptwall::catalog::Catalog::new(&cfg.destinations).pac(&proxy)
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Auth {
             command: AuthCommand::Hash,
