@@ -144,6 +144,10 @@ enum PolicyCommand {
     /// Validate and apply a policy as a new version, and tell the running server to reload.
     Apply {
         file: PathBuf,
+        /// Apply through this server's admin API (token in `PROMPTWALL_ADMIN_TOKEN`) instead of
+        /// the local state directory; the server records the token's name as the author.
+        #[arg(long)]
+        admin: Option<String>,
         #[arg(long)]
         author: Option<String>,
         #[arg(long)]
@@ -154,6 +158,10 @@ enum PolicyCommand {
     /// List a tenant's policy versions.
     History {
         tenant: String,
+        /// Read through this server's admin API (token in `PROMPTWALL_ADMIN_TOKEN`) instead of
+        /// the local state directory.
+        #[arg(long)]
+        admin: Option<String>,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -161,6 +169,10 @@ enum PolicyCommand {
     Rollback {
         tenant: String,
         version: u64,
+        /// Roll back through this server's admin API (token in `PROMPTWALL_ADMIN_TOKEN`) instead of
+        /// the local state directory; the server records the token's name as the author.
+        #[arg(long)]
+        admin: Option<String>,
         #[arg(long)]
         author: Option<String>,
         #[arg(long)]
@@ -355,6 +367,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             PolicyCommand::Diff { old, new, replay } => cli::policy::diff(&old, &new, &replay),
             PolicyCommand::Apply {
                 file,
+                admin: Some(admin),
+                ..
+            } => cli::remote::apply(&admin, &file),
+            PolicyCommand::History {
+                tenant,
+                admin: Some(admin),
+                ..
+            } => cli::remote::history(&admin, &tenant),
+            PolicyCommand::Rollback {
+                tenant,
+                version,
+                admin: Some(admin),
+                ..
+            } => cli::remote::rollback(&admin, &tenant, version),
+            PolicyCommand::Apply {
+                file,
+                admin: None,
                 author: a,
                 config,
                 no_reload,
@@ -364,12 +393,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &author(a),
                 !no_reload,
             ),
-            PolicyCommand::History { tenant, config } => {
-                cli::policy::history(&load_config(config.as_ref())?.state_dir, &tenant)
-            }
+            PolicyCommand::History {
+                tenant,
+                config,
+                admin: None,
+            } => cli::policy::history(&load_config(config.as_ref())?.state_dir, &tenant),
             PolicyCommand::Rollback {
                 tenant,
                 version,
+                admin: None,
                 author: a,
                 config,
                 no_reload,

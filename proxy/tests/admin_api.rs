@@ -488,3 +488,90 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
         .any(|s| s.metric == "promptwall_audit_write_seconds"));
     assert!(!text.contains("AKIA"), "no content in metrics");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_cli_works_through_the_admin_api() {
+    let fx = setup().await;
+    let admin = format!("http://{}", fx.proxy.admin);
+    let file = fx.proxy.dir.0.join("acme-relaxed.yaml");
+    std::fs::write(
+        &file,
+        "tenant: acme\nrules:\n  - {id: no-keys, when: {category: secret}, action: log}\n",
+    )
+    .unwrap();
+    let run = |args: &[&str], token: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
+            .args(args)
+            .env("PROMPTWALL_ADMIN_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let file_s = file.to_str().unwrap();
+    let out = run(
+        &["policy", "apply", file_s, "--admin", &admin],
+        "tok-acme-admin",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("tenant acme is at version 2 (apply by tok-acme-admin"),
+        "{stdout}"
+    );
+    // The running server enforces it at once.
+    let ann = fx.proxy.client_as("ann", "a");
+    let r = ann
+        .post(URL)
+        .json(&chat("use AKIAQWERTYUIOPASDFGH to deploy", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let out = run(
+        &["policy", "rollback", "acme", "1", "--admin", &admin],
+        "tok-acme-admin",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        &["policy", "history", "acme", "--admin", &admin],
+        "tok-acme-auditor",
+    );
+    assert!(!out.status.success(), "an auditor may not read policies");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("403"));
+    let out = run(
+        &["policy", "history", "acme", "--admin", &admin],
+        "tok-acme-admin",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .contains("rollback (restores v1)"),
+        "{stdout}"
+    );
+    // Another tenant's admin is refused; a wrong token is 401; nothing changed.
+    let out = run(
+        &["policy", "apply", file_s, "--admin", &admin],
+        "tok-globex-admin",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("403"));
+    let out = run(&["policy", "apply", file_s, "--admin", &admin], "nope");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+    let r = ann
+        .post(URL)
+        .json(&chat("use AKIAQWERTYUIOPASDFGH to deploy", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

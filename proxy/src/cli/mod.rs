@@ -3,5 +3,6 @@
 
 pub mod audit;
 pub mod policy;
+pub mod remote;
 pub mod rules;
 pub mod scan;
