@@ -22,8 +22,16 @@ fn pw_load_smoke_mode_completes_without_errors() {
         "stdout:\n{stdout}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        stdout.contains("| PromptWall intercept (CONNECT+TLS) | 20 | 0 |"),
-        "{stdout}"
-    );
+    for scenario in [
+        "direct to mock",
+        "PromptWall blind tunnel",
+        "intercept, no rules",
+        "intercept, full rules + policy",
+        "gateway, full rules + policy",
+    ] {
+        assert!(
+            stdout.contains(&format!("| {scenario} | 20 | 0 |")),
+            "{scenario}: {stdout}"
+        );
+    }
 }

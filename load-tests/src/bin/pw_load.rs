@@ -1,9 +1,11 @@
 //! `pw-load`: drives chat requests at the mock upstream directly and through PromptWall, in one
 //! run on one machine, and prints throughput and latency side by side.
 //!
-//! It starts the mock (TLS) in-process and a `promptwall serve` child process configured to send
-//! AI traffic to that mock, so every scenario hits the same upstream. All traffic stays on
-//! 127.0.0.1, and every loop is bounded by a request count and a deadline.
+//! It starts the mock (TLS) in-process and `promptwall serve` child processes (rules off; full
+//! rules and policy; optionally the classifier) configured to send AI traffic to that mock, so
+//! every scenario hits the same upstream: direct, blind tunnel, intercepted without and with
+//! inspection, gateway. Ratios are against direct and against the blind tunnel. All traffic
+//! stays on 127.0.0.1, and every loop is bounded by a request count and a deadline.
 
 use anyhow::{bail, Context};
 use clap::Parser;
@@ -34,6 +36,9 @@ struct Args {
     /// Smoke mode: a few requests per scenario, and a non-zero exit on any error.
     #[arg(long)]
     smoke: bool,
+    /// Also run with the content classifier (needs ORT_DYLIB_PATH and the model from setup).
+    #[arg(long)]
+    with_model: bool,
 }
 
 struct Outcome {
@@ -42,12 +47,110 @@ struct Outcome {
     errors: usize,
     elapsed: Duration,
     hist: Histogram<u64>,
+    /// The proxy's CPU seconds during the scenario, when one was in the path.
+    cpu: Option<f64>,
+    rss_kib: u64,
 }
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
+}
+
+/// One `promptwall serve` child with its own config variant.
+struct Proxy {
+    child: std::process::Child,
+    dir: PathBuf,
+    proxy: u16,
+    gateway: u16,
+    ca_pem: String,
+}
+
+impl Proxy {
+    async fn start(
+        args: &Args,
+        name: &str,
+        extra: &str,
+        mock: &MockServer,
+        mock_pem: &str,
+    ) -> anyhow::Result<Proxy> {
+        let dir = std::env::temp_dir().join(format!("pw-load-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("mock.pem"), mock_pem)?;
+        let (p, g, a) = (free_port()?, free_port()?, free_port()?);
+        let config = format!(
+            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\nadmin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n{extra}",
+            state = dir.join("state").display(),
+            ca = dir.join("mock.pem").display(),
+            mock = mock.addr
+        );
+        std::fs::write(dir.join("promptwall.yaml"), config)?;
+        let mut child = std::process::Command::new(&args.promptwall)
+            .args(["serve", "--config"])
+            .arg(dir.join("promptwall.yaml"))
+            .stderr(std::fs::File::create(dir.join("promptwall.log"))?)
+            .spawn()
+            .with_context(|| format!("starting {}", args.promptwall.display()))?;
+        let ready = format!("http://127.0.0.1:{a}/healthz");
+        for _ in 0..400 {
+            if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+                let ca_pem = std::fs::read_to_string(dir.join("state/ca.pem"))?;
+                return Ok(Proxy {
+                    child,
+                    dir,
+                    proxy: p,
+                    gateway: g,
+                    ca_pem,
+                });
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!(
+                    "promptwall ({name}) exited with {status}; log in {}",
+                    dir.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        bail!(
+            "promptwall ({name}) did not start; log in {}",
+            dir.display()
+        )
+    }
+
+    /// CPU seconds used so far and resident memory (from /proc), for the table.
+    fn usage(&self) -> (f64, u64) {
+        let pid = self.child.id();
+        let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                let after = s.rsplit_once(')')?.1;
+                let f: Vec<&str> = after.split_whitespace().collect();
+                Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+            })
+            .unwrap_or(0.0);
+        let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or(0);
+        (cpu, rss)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 #[tokio::main]
@@ -57,35 +160,14 @@ async fn main() -> anyhow::Result<()> {
         args.requests = args.requests.min(20);
         args.concurrency = args.concurrency.min(4);
     }
-    let ss = load_tests::tls::self_signed(&["api.openai.com"])?;
+    let ss = load_tests::tls::self_signed(&["api.openai.com", "127.0.0.1"])?;
     let mock = MockServer::start(
         "127.0.0.1:0".parse()?,
         Some(ss.server_config),
         MockConfig::default(),
     )
     .await?;
-    let dir = std::env::temp_dir().join(format!("pw-load-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("mock.pem"), &ss.cert_pem)?;
-    let (p, g, a) = (free_port()?, free_port()?, free_port()?);
-    let config = format!(
-        "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\nadmin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n",
-        state = dir.join("state").display(),
-        ca = dir.join("mock.pem").display(),
-        mock = mock.addr
-    );
-    std::fs::write(dir.join("promptwall.yaml"), config)?;
-    let mut child = std::process::Command::new(&args.promptwall)
-        .args(["serve", "--config"])
-        .arg(dir.join("promptwall.yaml"))
-        .stderr(std::fs::File::create(dir.join("promptwall.log"))?)
-        .spawn()
-        .with_context(|| format!("starting {}", args.promptwall.display()))?;
-    let result = run(&args, &mock, &ss.cert_pem, &dir, p, g, a).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
-    let outcomes = result?;
+    let outcomes = run(&args, &mock, &ss.cert_pem).await?;
     print_table(&args, &outcomes);
     if outcomes
         .iter()
@@ -96,41 +178,8 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(
-    args: &Args,
-    mock: &MockServer,
-    mock_pem: &str,
-    dir: &std::path::Path,
-    p: u16,
-    g: u16,
-    a: u16,
-) -> anyhow::Result<Vec<Outcome>> {
-    let ready = format!("http://127.0.0.1:{a}/healthz");
-    let mut up = false;
-    for _ in 0..200 {
-        if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    if !up {
-        bail!("promptwall did not start; see its log in {}", dir.display());
-    }
-    let pw_ca = std::fs::read_to_string(dir.join("state/ca.pem"))?;
+async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Result<Vec<Outcome>> {
     let root = |pem: &str| reqwest::Certificate::from_pem(pem.as_bytes());
-    let direct = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(root(mock_pem)?)
-        .resolve("api.openai.com", mock.addr)
-        .no_proxy()
-        .build()?;
-    let intercepted = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(root(&pw_ca)?)
-        .proxy(reqwest::Proxy::all(format!("http://127.0.0.1:{p}"))?)
-        .build()?;
-    let gateway = reqwest::Client::builder().no_proxy().build()?;
     let text = "Please summarise the quarterly planning notes for the team. "
         .repeat(args.prompt_bytes / 60 + 1);
     let body = serde_json::to_vec(&serde_json::json!({
@@ -138,29 +187,127 @@ async fn run(
         "messages": [{"role": "user", "content": &text[..args.prompt_bytes.min(text.len())]}]
     }))?;
     let url = "https://api.openai.com/v1/chat/completions".to_string();
-    let gw_url = format!("http://127.0.0.1:{g}/openai/v1/chat/completions");
     let mut out = Vec::new();
-    out.push(scenario("direct to mock", direct, url.clone(), body.clone(), args).await);
+
+    let direct = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(root(mock_pem)?)
+        .resolve("api.openai.com", mock.addr)
+        .no_proxy()
+        .build()?;
     out.push(
         scenario(
-            "PromptWall intercept (CONNECT+TLS)",
-            intercepted,
-            url,
+            "direct to mock",
+            direct,
+            url.clone(),
             body.clone(),
             args,
+            None,
+        )
+        .await,
+    );
+
+    // Profiles: the same binary with rules off, with the full packs and policy, and (when the
+    // model is available) with the classifier too.
+    let bare = Proxy::start(
+        args,
+        "bare",
+        "rules:\n  builtin: false\nclassifier:\n  enabled: false\n",
+        mock,
+        mock_pem,
+    )
+    .await?;
+    let full = Proxy::start(
+        args,
+        "full",
+        "classifier:\n  enabled: false\n",
+        mock,
+        mock_pem,
+    )
+    .await?;
+    let through = |p: &Proxy, pem: &str| -> anyhow::Result<reqwest::Client> {
+        Ok(reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(root(pem)?)
+            .proxy(reqwest::Proxy::all(format!(
+                "http://127.0.0.1:{}",
+                p.proxy
+            ))?)
+            .build()?)
+    };
+    // A blind tunnel: CONNECT to an address outside the AI catalog, TLS end to end with the mock.
+    let tunnel_url = format!("https://127.0.0.1:{}/v1/chat/completions", mock.addr.port());
+    out.push(
+        scenario(
+            "PromptWall blind tunnel",
+            through(&full, mock_pem)?,
+            tunnel_url,
+            body.clone(),
+            args,
+            Some(&full),
         )
         .await,
     );
     out.push(
         scenario(
-            "PromptWall gateway (plain HTTP)",
-            gateway,
-            gw_url,
-            body,
+            "intercept, no rules",
+            through(&bare, &bare.ca_pem)?,
+            url.clone(),
+            body.clone(),
             args,
+            Some(&bare),
         )
         .await,
     );
+    out.push(
+        scenario(
+            "intercept, full rules + policy",
+            through(&full, &full.ca_pem)?,
+            url.clone(),
+            body.clone(),
+            args,
+            Some(&full),
+        )
+        .await,
+    );
+    let gateway = reqwest::Client::builder().no_proxy().build()?;
+    let gw_url = format!(
+        "http://127.0.0.1:{}/openai/v1/chat/completions",
+        full.gateway
+    );
+    out.push(
+        scenario(
+            "gateway, full rules + policy",
+            gateway,
+            gw_url,
+            body.clone(),
+            args,
+            Some(&full),
+        )
+        .await,
+    );
+    drop((bare, full));
+    if args.with_model {
+        let model = Proxy::start(
+            args,
+            "model",
+            "classifier:\n  enabled: true\n",
+            mock,
+            mock_pem,
+        )
+        .await?;
+        out.push(
+            scenario(
+                "intercept, full rules + classifier",
+                through(&model, &model.ca_pem)?,
+                url,
+                body,
+                args,
+                Some(&model),
+            )
+            .await,
+        );
+    }
     Ok(out)
 }
 
@@ -170,6 +317,7 @@ async fn scenario(
     url: String,
     body: Vec<u8>,
     args: &Args,
+    proxy: Option<&Proxy>,
 ) -> Outcome {
     // Warm the connection pool so the table compares steady state, not handshakes.
     for _ in 0..args.concurrency {
@@ -180,6 +328,7 @@ async fn scenario(
             .send()
             .await;
     }
+    let before = proxy.map(Proxy::usage);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(args.deadline_secs);
     let started = Instant::now();
@@ -228,12 +377,19 @@ async fn scenario(
             errors += e;
         }
     }
+    let elapsed = started.elapsed();
+    let (cpu, rss_kib) = match (proxy.map(Proxy::usage), before) {
+        (Some((after, rss)), Some((before, _))) => (Some(after - before), rss),
+        _ => (None, 0),
+    };
     Outcome {
         name,
         ok,
         errors,
-        elapsed: started.elapsed(),
+        elapsed,
         hist,
+        cpu,
+        rss_kib,
     }
 }
 
@@ -243,23 +399,32 @@ fn print_table(args: &Args, outcomes: &[Outcome]) {
         args.requests, args.concurrency, args.prompt_bytes
     );
     println!(
-        "| scenario | ok | errors | req/s | p50 ms | p99 ms | req/s vs direct | p99 vs direct |"
+        "| scenario | ok | errors | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | req/s vs direct | req/s vs tunnel | p99 vs tunnel | proxy CPU s | proxy RSS MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let base = &outcomes[0];
+    let tunnel = outcomes
+        .iter()
+        .find(|o| o.name.contains("tunnel"))
+        .unwrap_or(base);
     let rps = |o: &Outcome| o.ok as f64 / o.elapsed.as_secs_f64();
     let p = |o: &Outcome, q: f64| o.hist.value_at_quantile(q) as f64 / 1000.0;
     for o in outcomes {
         println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2}x | {:.2}x |",
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2}x | {:.2}x | {:.2}x | {} | {} |",
             o.name,
             o.ok,
             o.errors,
             rps(o),
             p(o, 0.5),
+            p(o, 0.9),
             p(o, 0.99),
+            p(o, 0.999),
             rps(o) / rps(base),
-            p(o, 0.99) / p(base, 0.99)
+            rps(o) / rps(tunnel),
+            p(o, 0.99) / p(tunnel, 0.99),
+            o.cpu.map_or("-".to_string(), |c| format!("{c:.2}")),
+            if o.rss_kib > 0 { format!("{:.0}", o.rss_kib as f64 / 1024.0) } else { "-".into() },
         );
     }
 }
