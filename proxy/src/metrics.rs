@@ -20,7 +20,11 @@ struct Otel {
     connections: Counter<u64>,
     audit_write: OtelHistogram<f64>,
     audit_queue: Gauge<u64>,
+    _classifier: [opentelemetry::metrics::ObservableGauge<u64>; 3],
 }
+
+/// Reads the classifier's batch counters when metrics are collected.
+type StatsSource = Box<dyn Fn() -> Option<classifiers::onnx::BatchStats> + Send + Sync>;
 
 /// Every metric the proxy exports, registered once.
 pub struct Metrics {
@@ -43,6 +47,7 @@ pub struct Metrics {
     classifier_rows: IntGauge,
     classifier_queue: IntGauge,
     otel: OnceLock<Otel>,
+    classifier_source: OnceLock<StatsSource>,
 }
 
 /// The process-wide metrics.
@@ -58,6 +63,7 @@ impl Metrics {
         let m = Metrics {
             registry,
             otel: OnceLock::new(),
+            classifier_source: OnceLock::new(),
             requests: IntCounterVec::new(
                 Opts::new("promptwall_requests_total", "AI requests by decision"),
                 &["tenant", "provider", "action"],
@@ -137,9 +143,51 @@ impl Metrics {
         m
     }
 
+    /// Where the classifier's batch counters come from (set once the model is loaded).
+    pub fn set_classifier_source(
+        &self,
+        f: impl Fn() -> Option<classifiers::onnx::BatchStats> + Send + Sync + 'static,
+    ) {
+        let _ = self.classifier_source.set(Box::new(f));
+    }
+
+    fn classifier_now(&self) -> Option<classifiers::onnx::BatchStats> {
+        self.classifier_source.get().and_then(|f| f())
+    }
+
     /// Mirrors every later measurement into OpenTelemetry instruments from `meter`.
     pub fn install_otel(&self, meter: &Meter) {
+        let gauge = |name: &'static str,
+                     what: &'static str,
+                     pick: fn(&classifiers::onnx::BatchStats) -> u64| {
+            meter
+                .u64_observable_gauge(name)
+                .with_description(what)
+                .with_callback(move |obs| {
+                    if let Some(s) = METRICS.classifier_now() {
+                        obs.observe(pick(&s), &[]);
+                    }
+                })
+                .build()
+        };
         let _ = self.otel.set(Otel {
+            _classifier: [
+                gauge(
+                    "promptwall.classifier.batches",
+                    "Model runs since start",
+                    |s| s.batches,
+                ),
+                gauge(
+                    "promptwall.classifier.batched_windows",
+                    "Windows scored since start (divide by batches for the mean batch size)",
+                    |s| s.rows,
+                ),
+                gauge(
+                    "promptwall.classifier.queue.depth",
+                    "Windows waiting for a model worker",
+                    |s| s.queued,
+                ),
+            ],
             requests: meter
                 .u64_counter("promptwall.requests")
                 .with_description("AI requests by decision")
@@ -236,8 +284,8 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition, with the classifier's counters read now.
-    pub fn render(&self, classifier: Option<classifiers::onnx::BatchStats>) -> String {
-        if let Some(s) = classifier {
+    pub fn render(&self) -> String {
+        if let Some(s) = self.classifier_now() {
             self.classifier_batches.set(s.batches as i64);
             self.classifier_rows.set(s.rows as i64);
             self.classifier_queue.set(s.queued as i64);

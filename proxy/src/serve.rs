@@ -172,6 +172,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!(path = %path.display(), "audit log open");
     }
     let shared = shared;
+    {
+        let s = shared.clone();
+        crate::metrics::METRICS
+            .set_classifier_source(move || s.inspector.classifier().map(|c| c.batch_stats()));
+    }
     reload_on_sighup(config.clone(), shared.clone(), seeded);
     crate::state::write_pid_file(&config.state_dir)?;
 

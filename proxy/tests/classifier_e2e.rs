@@ -45,6 +45,21 @@ async fn the_default_policy_blocks_a_prompt_injection_found_by_the_model() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+    // The batcher's counters reach /metrics.
+    let metrics = reqwest::get(format!("http://{}/metrics", proxy.admin))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let batches: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("promptwall_classifier_batches "))
+        .unwrap_or_else(|| panic!("{metrics}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(batches >= 2.0, "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -44,11 +44,10 @@ impl AdminApp {
                 )
             }
             "/metrics" => {
-                let stats = self.shared.inspector.classifier().map(|c| c.batch_stats());
                 return plain(
                     200,
                     "text/plain; version=0.0.4",
-                    crate::metrics::METRICS.render(stats).into_bytes(),
+                    crate::metrics::METRICS.render().into_bytes(),
                 );
             }
             p if !api::is_api(p) => return plain(404, "text/plain", b"not found\n".to_vec()),
