@@ -735,11 +735,14 @@ fn emit(log: &RequestLog, started: Instant) {
         span.record("gen_ai.operation.name", "chat");
         if let Some(m) = &log.model {
             span.record("gen_ai.request.model", m.as_str());
-            // GenAI naming: "{operation} {model}" (the model is known only now).
-            opentelemetry::trace::TraceContextExt::span(
-                &tracing_opentelemetry::OpenTelemetrySpanExt::context(&span),
-            )
-            .update_name(format!("chat {m}"));
+            // GenAI naming: "{operation} {model}" (the model is known only now); the name
+            // is built only when traces are exported, keeping the request path allocation-light.
+            if crate::telemetry::exporting() {
+                opentelemetry::trace::TraceContextExt::span(
+                    &tracing_opentelemetry::OpenTelemetrySpanExt::context(&span),
+                )
+                .update_name(format!("chat {m}"));
+            }
         }
     }
     let m = &crate::metrics::METRICS;

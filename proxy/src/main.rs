@@ -144,10 +144,8 @@ enum PolicyCommand {
     /// Validate and apply a policy as a new version, and tell the running server to reload.
     Apply {
         file: PathBuf,
-        /// Apply through this server's admin API (token in `PROMPTWALL_ADMIN_TOKEN`) instead of
-        /// the local state directory; the server records the token's name as the author.
-        #[arg(long)]
-        admin: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
         #[arg(long)]
         author: Option<String>,
         #[arg(long)]
@@ -158,10 +156,8 @@ enum PolicyCommand {
     /// List a tenant's policy versions.
     History {
         tenant: String,
-        /// Read through this server's admin API (token in `PROMPTWALL_ADMIN_TOKEN`) instead of
-        /// the local state directory.
-        #[arg(long)]
-        admin: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -169,10 +165,8 @@ enum PolicyCommand {
     Rollback {
         tenant: String,
         version: u64,
-        /// Roll back through this server's admin API (token in `PROMPTWALL_ADMIN_TOKEN`) instead of
-        /// the local state directory; the server records the token's name as the author.
-        #[arg(long)]
-        admin: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
         #[arg(long)]
         author: Option<String>,
         #[arg(long)]
@@ -180,6 +174,15 @@ enum PolicyCommand {
         #[arg(long)]
         no_reload: bool,
     },
+}
+
+/// Where `policy apply|history|rollback` act: the local state directory, or a server.
+#[derive(clap::Args, Debug)]
+struct Remote {
+    /// Act through this server's admin API (token in `PROMPTWALL_ADMIN_TOKEN`) instead of the
+    /// local state directory; changes are authored by the token's name.
+    #[arg(long)]
+    admin: Option<String>,
 }
 
 /// Filters shared by the audit commands.
@@ -367,23 +370,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             PolicyCommand::Diff { old, new, replay } => cli::policy::diff(&old, &new, &replay),
             PolicyCommand::Apply {
                 file,
-                admin: Some(admin),
+                remote: Remote { admin: Some(admin) },
                 ..
             } => cli::remote::apply(&admin, &file),
             PolicyCommand::History {
                 tenant,
-                admin: Some(admin),
+                remote: Remote { admin: Some(admin) },
                 ..
             } => cli::remote::history(&admin, &tenant),
             PolicyCommand::Rollback {
                 tenant,
                 version,
-                admin: Some(admin),
+                remote: Remote { admin: Some(admin) },
                 ..
             } => cli::remote::rollback(&admin, &tenant, version),
             PolicyCommand::Apply {
                 file,
-                admin: None,
+                remote: Remote { admin: None },
                 author: a,
                 config,
                 no_reload,
@@ -396,12 +399,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             PolicyCommand::History {
                 tenant,
                 config,
-                admin: None,
+                remote: Remote { admin: None },
             } => cli::policy::history(&load_config(config.as_ref())?.state_dir, &tenant),
             PolicyCommand::Rollback {
                 tenant,
                 version,
-                admin: None,
+                remote: Remote { admin: None },
                 author: a,
                 config,
                 no_reload,

@@ -126,6 +126,11 @@ static PROVIDERS: OnceLock<(
     opentelemetry_sdk::metrics::SdkMeterProvider,
 )> = OnceLock::new();
 
+/// Whether OTLP export is on (so work done only for spans can be skipped otherwise).
+pub fn exporting() -> bool {
+    PROVIDERS.get().is_some()
+}
+
 /// Flushes and stops the exporters (on shutdown).
 pub fn shutdown() {
     if let Some((t, m)) = PROVIDERS.get() {

@@ -178,11 +178,11 @@ async fn act(
             )
         }
         ("PUT", Route::Policy(t)) => {
-            let Ok(text) = String::from_utf8(req.body.clone()) else {
+            let Ok(text) = std::str::from_utf8(&req.body) else {
                 return AdminResponse::error(422, "the policy must be UTF-8 YAML");
             };
             let origin = format!("PUT /v1/policies/{t}");
-            match policy::CompiledPolicy::from_yaml(&origin, &text) {
+            match policy::CompiledPolicy::from_yaml(&origin, text) {
                 Err(e) => return AdminResponse::error(422, e.to_string()),
                 Ok(c) if c.tenant() != t => {
                     return AdminResponse::error(
@@ -195,7 +195,7 @@ async fn act(
                 }
                 Ok(_) => {}
             }
-            version_reply(store.apply(&origin, &text, &principal.name), 200)
+            version_reply(store.apply(&origin, text, &principal.name), 200)
         }
         ("GET", Route::PolicyHistory(t)) => {
             let versions: Vec<Value> = store

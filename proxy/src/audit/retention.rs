@@ -119,21 +119,9 @@ impl AuditStore {
             let mut stmt = self
                 .conn
                 .prepare("SELECT DISTINCT tenant FROM events")
-                .map_err(|source| StoreError::Sqlite {
-                    path: self.path.clone(),
-                    source,
-                })?;
-            let it = stmt
-                .query_map([], |r| r.get(0))
-                .map_err(|source| StoreError::Sqlite {
-                    path: self.path.clone(),
-                    source,
-                })?;
-            it.collect::<Result<_, _>>()
-                .map_err(|source| StoreError::Sqlite {
-                    path: self.path.clone(),
-                    source,
-                })?
+                .map_err(self.err())?;
+            let it = stmt.query_map([], |r| r.get(0)).map_err(self.err())?;
+            it.collect::<Result<_, _>>().map_err(self.err())?
         };
         let mut out = Vec::new();
         for t in tenants {
