@@ -136,7 +136,7 @@ fn writer_throughput(path: &std::path::Path, n: usize, producers: usize) -> f64 
         .build()
         .unwrap();
     rt.block_on(async {
-        let w = AuditWriter::start(path, 10_000).unwrap();
+        let w = AuditWriter::start(path, 10_000, promptwall::audit::Durability::Full).unwrap();
         let t = Instant::now();
         let mut tasks = Vec::new();
         for p in 0..producers {

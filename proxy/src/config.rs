@@ -105,6 +105,9 @@ pub struct AuditConfig {
     pub path: Option<PathBuf>,
     /// Events waiting for the writer; when full, requests wait (they are never dropped).
     pub queue: usize,
+    /// `full` (default) fsyncs every commit; `normal` survives a crash of the process but not
+    /// of the machine, and takes the fsync off the request path.
+    pub durability: crate::audit::Durability,
     /// Days to keep events of tenants not listed below; `null` keeps them forever.
     pub retention_days: Option<u32>,
     /// Days to keep each listed tenant's events.
@@ -119,6 +122,7 @@ impl Default for AuditConfig {
             enabled: true,
             path: None,
             queue: 10_000,
+            durability: crate::audit::Durability::Full,
             retention_days: None,
             tenant_retention_days: BTreeMap::new(),
             retention_check_secs: 3600,

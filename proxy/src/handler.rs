@@ -225,8 +225,33 @@ impl AiHttpApp {
         match w.record(log.audit_event(kind, started)).await {
             Ok(_) => true,
             Err(e) => {
+                crate::metrics::METRICS.audit_failures.inc();
                 tracing::error!(request_id = %log.id, error = %e, "audit event not written");
                 false
+            }
+        }
+    }
+
+    /// Queues an event that need not precede anything (the response record): the caller waits
+    /// only for room in the queue; a failed commit is logged and counted, and shutdown drains
+    /// the queue.
+    async fn audit_after(&self, log: &RequestLog, kind: &str, started: Instant) {
+        let Some(w) = &self.shared.audit else {
+            return;
+        };
+        match w.enqueue(log.audit_event(kind, started)).await {
+            Ok(queued) => {
+                let id = log.id.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = queued.committed().await {
+                        crate::metrics::METRICS.audit_failures.inc();
+                        tracing::error!(request_id = %id, error = %e, "audit event not written");
+                    }
+                });
+            }
+            Err(e) => {
+                crate::metrics::METRICS.audit_failures.inc();
+                tracing::error!(request_id = %log.id, error = %e, "audit event not written");
             }
         }
     }
@@ -351,7 +376,9 @@ impl AiHttpApp {
             }
         });
         log.response_rules = f.response.rules;
-        self.audit(
+        // The request record was committed before forwarding; the response record is queued
+        // (never dropped) so the client does not wait for a second disk commit.
+        self.audit_after(
             &log,
             if kind == "ai_request" {
                 "ai_response"

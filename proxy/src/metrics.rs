@@ -41,6 +41,8 @@ pub struct Metrics {
     pub audit_write_seconds: Histogram,
     /// Times a request waited because the audit queue was full.
     pub audit_queue_waits: IntCounter,
+    /// Audit events that could not be committed (each is also logged with its request id).
+    pub audit_failures: IntCounter,
     /// Blind tunnels and refused destinations by kind.
     pub connections: IntCounterVec,
     classifier_batches: IntGauge,
@@ -101,6 +103,11 @@ impl Metrics {
                 "Requests that waited for room in the audit queue",
             )
             .expect("valid metric"),
+            audit_failures: IntCounter::new(
+                "promptwall_audit_failures_total",
+                "Audit events that could not be committed",
+            )
+            .expect("valid metric"),
             connections: IntCounterVec::new(
                 Opts::new(
                     "promptwall_connections_total",
@@ -132,6 +139,7 @@ impl Metrics {
             Box::new(m.audit_queue.clone()),
             Box::new(m.audit_write_seconds.clone()),
             Box::new(m.audit_queue_waits.clone()),
+            Box::new(m.audit_failures.clone()),
             Box::new(m.connections.clone()),
             Box::new(m.classifier_batches.clone()),
             Box::new(m.classifier_rows.clone()),

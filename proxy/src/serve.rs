@@ -162,8 +162,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let mut shared = crate::handler::shared(config.clone(), ca.clone(), inspector)?;
     if config.audit.enabled {
         let path = config.audit.path(&config.state_dir);
-        let writer = crate::audit::AuditWriter::start(&path, config.audit.queue)
-            .with_context(|| format!("audit log {}", path.display()))?;
+        let writer =
+            crate::audit::AuditWriter::start(&path, config.audit.queue, config.audit.durability)
+                .with_context(|| format!("audit log {}", path.display()))?;
         writer.schedule_retention(
             config.audit.retention(),
             std::time::Duration::from_secs(config.audit.retention_check_secs),
@@ -257,5 +258,18 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         rules = shared.inspector.rule_count(),
         "PromptWall is serving"
     );
-    server.run_forever()
+    server.run(pingora_core::server::RunArgs::default());
+    // Listeners have stopped; events queued without waiting (responses) must still land.
+    if let Some(w) = &shared.audit {
+        let within = std::time::Duration::from_secs(30);
+        if w.flush(within) {
+            tracing::info!("audit log flushed");
+        } else {
+            anyhow::bail!(
+                "the audit log did not drain within 30 s on shutdown; events still queued may be lost"
+            );
+        }
+    }
+    tracing::info!("PromptWall stopped");
+    Ok(())
 }

@@ -43,6 +43,18 @@ fn events(proxy: &Proxy, args: &[&str]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Polls (bounded: 10 s) until the query returns at least `n` events.
+fn events_eventually(proxy: &Proxy, args: &[&str], n: usize) -> Vec<serde_json::Value> {
+    for _ in 0..100 {
+        let got = events(proxy, args);
+        if got.len() >= n {
+            return got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    events(proxy, args)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auditors_see_exactly_what_happened_and_no_values() {
     let (proxy, _ca, _p) = setup().await;
@@ -97,7 +109,9 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
     );
     let blocked = events(&proxy, &["--action", "block", "--category", "secret"]);
     assert_eq!(blocked.len(), 1);
-    let responses = events(&proxy, &["--tenant", "acme", "--kind", "ai_response"]);
+    // Response records are queued without holding up the client; they land shortly after.
+    let responses = events_eventually(&proxy, &["--tenant", "acme", "--kind", "ai_response"], 2);
+    assert_eq!(responses.len(), 2, "{responses:#?}");
     assert!(responses
         .iter()
         .all(|e| e["status"] == 200 && e["upstream_ms"].is_u64()));
@@ -222,4 +236,54 @@ async fn every_answered_request_survives_kill_9() {
     assert!(missing.is_empty(), "answered but not audited: {missing:?}");
     let v = proxy.cli(&["audit", "verify"]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_commits_every_queued_response_record() {
+    let (mut proxy, _ca, _p) = setup().await;
+    let ann = proxy.client_as("ann", "a");
+    let mut ids = HashSet::new();
+    for i in 0..40 {
+        let r = ann
+            .post(URL)
+            .json(&chat(&format!("question {i}"), false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        ids.insert(
+            r.headers()["x-promptwall-request-id"]
+                .to_str()
+                .unwrap()
+                .to_string(),
+        );
+        r.bytes().await.unwrap();
+    }
+    // SIGTERM straight after the last answer: the writer must drain before the process exits.
+    std::process::Command::new("kill")
+        .args(["-TERM", &proxy.child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut exited = None;
+    for _ in 0..300 {
+        if let Some(s) = proxy.child.try_wait().unwrap() {
+            exited = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = exited.expect("promptwall did not exit within 30 s of SIGTERM");
+    assert!(status.success(), "exit status {status}");
+    let log = std::fs::read_to_string(proxy.dir.0.join("proxy.log")).unwrap();
+    assert!(log.contains("audit log flushed"), "{log}");
+    // Read the file directly: no proxy is running now.
+    let responses: HashSet<String> = events(&proxy, &["--kind", "ai_response"])
+        .into_iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let missing: Vec<&String> = ids.difference(&responses).collect();
+    assert!(
+        missing.is_empty(),
+        "responses without a record: {missing:?}"
+    );
 }

@@ -125,10 +125,36 @@ pub struct AuditStore {
     pub(super) last_hash: String,
 }
 
+/// How hard a commit tries to reach the disk; the platform team trades safety for throughput.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// `synchronous=FULL`: every commit is fsynced; it survives `kill -9` and power loss.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL` (WAL): a commit survives `kill -9` but the last commits before a
+    /// power loss or kernel crash may be lost; no fsync on the request path.
+    Normal,
+}
+
+impl Durability {
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
+}
+
 impl AuditStore {
     /// Opens (or creates) the database in WAL mode with `synchronous=FULL`: a committed event
     /// survives `kill -9` and power loss.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, Durability::Full)
+    }
+
+    /// Opens (or creates) the database in WAL mode with the given commit durability.
+    pub fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
         let p = path.display().to_string();
         let err = |source| StoreError::Sqlite {
             path: p.clone(),
@@ -137,7 +163,7 @@ impl AuditStore {
         let conn = Connection::open(path).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
+        conn.pragma_update(None, "synchronous", durability.pragma())
             .map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;

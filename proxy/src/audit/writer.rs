@@ -2,7 +2,7 @@
 
 use super::event::AuditEvent;
 use super::retention::RetentionPolicy;
-use super::store::{AuditStore, StoreError};
+use super::store::{AuditStore, Durability, StoreError};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,6 +23,20 @@ enum Msg {
         RetentionPolicy,
         oneshot::Sender<Result<Vec<(String, u64)>, String>>,
     ),
+    /// Answered once everything queued before it is committed (used on shutdown).
+    Flush(oneshot::Sender<()>),
+}
+
+/// An event in the queue; await it for its commit.
+pub struct Queued(oneshot::Receiver<Result<i64, String>>);
+
+impl Queued {
+    /// Waits for the commit: the event's `seq`, or why it was not written.
+    pub async fn committed(self) -> Result<i64, String> {
+        self.0
+            .await
+            .map_err(|_| "audit writer stopped".to_string())?
+    }
 }
 
 /// Hands events to the writer thread and waits for their commit.
@@ -35,8 +49,8 @@ pub struct AuditWriter {
 
 impl AuditWriter {
     /// Opens the database and starts the writer thread.
-    pub fn start(path: &Path, queue: usize) -> Result<Self, StoreError> {
-        let mut store = AuditStore::open(path)?;
+    pub fn start(path: &Path, queue: usize, durability: Durability) -> Result<Self, StoreError> {
+        let mut store = AuditStore::open_with(path, durability)?;
         let (tx, mut rx) = mpsc::channel::<Msg>(queue.max(1));
         std::thread::Builder::new()
             .name("promptwall-audit".into())
@@ -58,6 +72,10 @@ impl AuditWriter {
                                 Err(e) => tracing::error!(error = %e, "audit retention failed"),
                             }
                             let _ = ack.send(r);
+                            continue;
+                        }
+                        Msg::Flush(ack) => {
+                            let _ = ack.send(());
                             continue;
                         }
                         Msg::Event(e, ack) => (e, ack),
@@ -101,6 +119,13 @@ impl AuditWriter {
 
     /// Queues `event` and returns once it is committed (its `seq`), or why it was not.
     pub async fn record(&self, event: AuditEvent) -> Result<i64, String> {
+        self.enqueue(event).await?.committed().await
+    }
+
+    /// Queues `event` (waiting for room, never dropping it) without waiting for the commit.
+    /// For events that need not precede what the caller does next; [`Self::flush`] on
+    /// shutdown makes sure they reach the disk.
+    pub async fn enqueue(&self, event: AuditEvent) -> Result<Queued, String> {
         let (ack, done) = oneshot::channel();
         let permit = match self.tx.try_reserve() {
             Ok(p) => p,
@@ -117,7 +142,21 @@ impl AuditWriter {
         };
         permit.send(Msg::Event(event, ack));
         crate::metrics::METRICS.audit_depth(self.tx.max_capacity() - self.tx.capacity());
-        done.await.map_err(|_| "audit writer stopped".to_string())?
+        Ok(Queued(done))
+    }
+
+    /// Blocks until every event queued so far is committed, or `within` passes; call it
+    /// after the listeners have stopped. Returns whether the queue drained in time.
+    pub fn flush(&self, within: Duration) -> bool {
+        let (ack, done) = oneshot::channel();
+        let tx = self.tx.clone();
+        let (sent_tx, sent_rx) = std::sync::mpsc::channel();
+        // blocking_send may wait for room; keep the whole wait under `within`.
+        std::thread::spawn(move || {
+            let ok = tx.blocking_send(Msg::Flush(ack)).is_ok() && done.blocking_recv().is_ok();
+            let _ = sent_tx.send(ok);
+        });
+        sent_rx.recv_timeout(within).unwrap_or(false)
     }
 
     /// Runs `policy` on the writer thread (so the checkpoint joins the chain in order) and
@@ -163,7 +202,7 @@ mod tests {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
         }
-        let w = AuditWriter::start(&p, 8).unwrap();
+        let w = AuditWriter::start(&p, 8, Durability::Full).unwrap();
         for (i, (tenant, time)) in [
             ("acme", "2020-01-01T00:00:00.000Z"),
             ("acme", "2099-01-01T00:00:00.000Z"),
@@ -204,5 +243,42 @@ mod tests {
         let store = AuditStore::open(&p).unwrap();
         // acme's new event, globex's old one, the checkpoint, and the late event.
         assert_eq!(store.verify().unwrap(), 4);
+    }
+
+    #[tokio::test]
+    async fn flush_returns_after_every_queued_event_is_committed() {
+        let p = std::env::temp_dir().join(format!("pw-writer-flush-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+        }
+        let w = AuditWriter::start(&p, 4, Durability::Normal).unwrap();
+        let mut pending = Vec::new();
+        // More events than the queue holds: enqueue waits for room but never drops.
+        for i in 0..50 {
+            let q = w
+                .enqueue(AuditEvent {
+                    id: format!("q{i}"),
+                    time: crate::audit::event::now(),
+                    kind: "ai_response".into(),
+                    tenant: "acme".into(),
+                    decision: "allow".into(),
+                    ..AuditEvent::default()
+                })
+                .await
+                .unwrap();
+            pending.push(q);
+        }
+        let w2 = w.clone();
+        let drained = tokio::task::spawn_blocking(move || w2.flush(Duration::from_secs(10)))
+            .await
+            .unwrap();
+        assert!(drained);
+        let store = AuditStore::open(&p).unwrap();
+        assert_eq!(store.verify().unwrap(), 50);
+        let mut seqs = Vec::new();
+        for q in pending {
+            seqs.push(q.committed().await.unwrap());
+        }
+        assert_eq!(seqs, (1..=50).collect::<Vec<i64>>());
     }
 }
