@@ -39,6 +39,9 @@ struct Args {
     /// The proxies' audit commit durability: `full` (fsync per commit) or `normal`.
     #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
     audit_durability: String,
+    /// Worker threads per PromptWall listener (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    proxy_threads: usize,
     /// Also run with the content classifier (needs ORT_DYLIB_PATH and the model from setup).
     #[arg(long)]
     with_model: bool,
@@ -83,8 +86,9 @@ impl Proxy {
         std::fs::write(dir.join("mock.pem"), mock_pem)?;
         let (p, g, a) = (free_port()?, free_port()?, free_port()?);
         let config = format!(
-            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\nadmin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\naudit:\n  durability: {durability}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n{extra}",
+            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\nadmin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\nthreads: {threads}\naudit:\n  durability: {durability}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n{extra}",
             durability = args.audit_durability,
+            threads = args.proxy_threads,
             state = dir.join("state").display(),
             ca = dir.join("mock.pem").display(),
             mock = mock.addr

@@ -105,6 +105,12 @@ impl AuditStore {
                 del.execute(params![seq]).map_err(&err)?;
             }
         }
+        // Checkpoints carry no tags, so this removes exactly the purged rows' tags.
+        tx.execute(
+            "DELETE FROM event_tags WHERE tenant = ?1 AND time < ?2",
+            params![tenant, before],
+        )
+        .map_err(&err)?;
         tx.commit().map_err(&err)?;
         self.last_hash = prev;
         Ok(Some(checkpoint))
@@ -148,7 +154,15 @@ mod tests {
             kind: "ai_request".into(),
             tenant: tenant.into(),
             host: "api.openai.com".into(),
-            decision: "allow".into(),
+            decision: "log".into(),
+            reasons: vec![crate::audit::event::ReasonRow {
+                rule: "log-pii".into(),
+                action: "log".into(),
+                category: Some("pii".into()),
+                entity: "email".into(),
+                count: 1,
+                max_score: 0.9,
+            }],
             ..AuditEvent::default()
         }
     }
@@ -203,8 +217,19 @@ mod tests {
             10,
             "another tenant's retention is its own"
         );
-        // 14 remaining events plus the checkpoint.
+        // 14 remaining events plus the checkpoint; the purged rows' tags went with them.
         assert_eq!(s.verify().unwrap(), 15);
+        let pii = |tenant: &str| {
+            s.query(&Filter {
+                tenant: Some(tenant.into()),
+                category: Some("pii".into()),
+                limit: 1000,
+                ..Filter::default()
+            })
+            .unwrap()
+            .len()
+        };
+        assert_eq!((pii("acme"), pii("globex")), (4, 10));
         let cp = s
             .query(&Filter {
                 kind: Some("retention".into()),

@@ -47,7 +47,58 @@ CREATE TABLE IF NOT EXISTS tombstones (
 CREATE INDEX IF NOT EXISTS events_tenant_user_time ON events(tenant, user, time);
 CREATE INDEX IF NOT EXISTS events_tenant_decision_time ON events(tenant, decision, time);
 CREATE INDEX IF NOT EXISTS events_tenant_provider_time ON events(tenant, provider, time);
+-- One row per (event, category | entity | rule | group): the index behind those filters, so a
+-- filtered query reads only matching rows. Derived from the chained rows; `verify` checks it.
+CREATE TABLE IF NOT EXISTS event_tags (
+  tag TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  time TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (tag, tenant, time, seq)
+) WITHOUT ROWID;
 ";
+
+/// Schema version in `PRAGMA user_version`; 1 added `event_tags`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// The `event_tags` rows of one event: `category:pii`, `entity:email`, `rule:no-keys`, `group:eng`.
+fn tags(
+    categories: &[String],
+    entities: &[String],
+    rules: &[String],
+    groups: &[String],
+) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for (kind, items) in [
+        ("category", categories),
+        ("entity", entities),
+        ("rule", rules),
+        ("group", groups),
+    ] {
+        for i in items {
+            v.push(format!("{kind}:{i}"));
+        }
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// An order-independent digest of `(seq, tag)` pairs: the sum of their truncated SHA-256.
+fn tag_digest(sum: &mut u64, seq: i64, tag: &str) {
+    let d = digest::digest(&digest::SHA256, format!("{seq}:{tag}").as_bytes());
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d.as_ref()[..8]);
+    *sum = sum.wrapping_add(u64::from_le_bytes(b));
+}
+
+/// Splits a stored `,a,b,` list.
+fn items(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
 
 /// Filters for queries and statistics; empty fields match everything.
 #[derive(Debug, Clone, Default)]
@@ -89,10 +140,19 @@ pub(super) fn insert_chained(
         "INSERT INTO events (id, time, kind, tenant, user, provider, model, decision, categories, entities, rules, groups, body, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
+    let mut tag = tx.prepare_cached(
+        "INSERT OR IGNORE INTO event_tags (tag, tenant, time, seq) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     for e in events.iter_mut() {
         e.prev_hash = prev.clone();
-        e.hash = hash_of(prev, &e.canonical());
-        let wrap = |v: Vec<String>| format!(",{},", v.join(","));
+        // The stored body is the canonical form itself (no `seq`, empty `hash`): one
+        // serialization serves both the chain and the row.
+        e.seq = 0;
+        e.hash.clear();
+        let body = serde_json::to_string(&e).expect("audit events serialize");
+        e.hash = hash_of(prev, body.as_bytes());
+        let wrap = |v: &[String]| format!(",{},", v.join(","));
+        let categories = e.categories();
         let entities: Vec<String> = e.reasons.iter().map(|r| r.entity.clone()).collect();
         let rules: Vec<String> = e.reasons.iter().map(|r| r.rule.clone()).collect();
         stmt.execute(params![
@@ -104,18 +164,55 @@ pub(super) fn insert_chained(
             e.provider,
             e.model,
             e.decision,
-            wrap(e.categories()),
-            wrap(entities),
-            wrap(rules),
-            wrap(e.groups.clone()),
-            serde_json::to_string(&e).expect("audit events serialize"),
+            wrap(&categories),
+            wrap(&entities),
+            wrap(&rules),
+            wrap(&e.groups),
+            body,
             e.prev_hash,
             e.hash,
         ])?;
         e.seq = tx.last_insert_rowid();
+        for t in tags(&categories, &entities, &rules, &e.groups) {
+            tag.execute(params![t, e.tenant, e.time, e.seq])?;
+        }
         *prev = e.hash.clone();
     }
     Ok(())
+}
+
+/// Brings a file written by an older version up to [`SCHEMA_VERSION`].
+fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    // Version 0 had no `event_tags`: derive them from the stored lists, in one transaction.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        let mut read = conn
+            .prepare("SELECT seq, tenant, time, categories, entities, rules, groups FROM events")?;
+        let mut write = conn.prepare(
+            "INSERT OR IGNORE INTO event_tags (tag, tenant, time, seq) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let (seq, tenant, time): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let lists: [String; 4] = [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?];
+            let [c, e, ru, g] = lists.map(|l| items(&l));
+            for t in tags(&c, &e, &ru, &g) {
+                write.execute(params![t, tenant, time, seq])?;
+            }
+        }
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }
 
 /// One open database.
@@ -168,6 +265,7 @@ impl AuditStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        migrate(&conn).map_err(err)?;
         let last_hash: String = conn
             .query_row(
                 "SELECT hash FROM events ORDER BY seq DESC LIMIT 1",
@@ -222,20 +320,34 @@ impl AuditStore {
         eq("model", &f.model);
         eq("decision", &f.action);
         eq("kind", &f.kind);
-        for (col, v) in [
-            ("categories", &f.category),
-            ("entities", &f.entity),
-            ("rules", &f.rule),
-            ("groups", &f.group),
+        for (kind, v) in [
+            ("category", &f.category),
+            ("entity", &f.entity),
+            ("rule", &f.rule),
+            ("group", &f.group),
         ] {
             if let Some(v) = v {
-                // Literal match of one list item: LIKE's wildcards in the value are escaped.
-                let lit = v
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                args.push(format!("%,{lit},%"));
-                sql.push_str(&format!(" AND {col} LIKE ?{} ESCAPE '\\'", args.len()));
+                // Through the tag index: an exact item, read in `seq` order from the matches
+                // of (tag, tenant, time range) only.
+                args.push(format!("{kind}:{v}"));
+                let mut sub = format!(
+                    " AND seq IN (SELECT seq FROM event_tags WHERE tag = ?{}",
+                    args.len()
+                );
+                if let Some(t) = &f.tenant {
+                    args.push(t.clone());
+                    sub.push_str(&format!(" AND tenant = ?{}", args.len()));
+                }
+                if let Some(since) = &f.since {
+                    args.push(since.clone());
+                    sub.push_str(&format!(" AND time >= ?{}", args.len()));
+                }
+                if let Some(until) = &f.until {
+                    args.push(until.clone());
+                    sub.push_str(&format!(" AND time < ?{}", args.len()));
+                }
+                sub.push(')');
+                sql.push_str(&sub);
             }
         }
         if let Some(s) = &f.since {
@@ -257,22 +369,27 @@ impl AuditStore {
     pub fn query(&self, f: &Filter) -> Result<Vec<AuditEvent>, StoreError> {
         let (w, args) = Self::where_clause(f);
         let limit = if f.limit == 0 { 100 } else { f.limit };
-        let sql = format!("SELECT seq, body FROM events{w} ORDER BY seq LIMIT {limit}");
+        let sql = format!("SELECT seq, body, hash FROM events{w} ORDER BY seq LIMIT {limit}");
         let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
         let rows = stmt
             .query_map(params_from_iter(args.iter()), |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })
             .map_err(self.err())?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, body) = row.map_err(self.err())?;
+            let (seq, body, hash) = row.map_err(self.err())?;
             let mut e: AuditEvent =
                 serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
                     seq,
                     reason: e.to_string(),
                 })?;
             e.seq = seq;
+            e.hash = hash;
             out.push(e);
         }
         Ok(out)
@@ -349,6 +466,7 @@ impl AuditStore {
         let mut n = 0u64;
         // Tombstones seen, by the checkpoint that claims them.
         let mut pending: std::collections::BTreeMap<i64, Vec<(i64, String)>> = Default::default();
+        let (mut want_tags, mut want_tag_rows) = (0u64, 0u64);
         while let Some(r) = rows.next().map_err(self.err())? {
             let (seq, body, prev_hash, hash, checkpoint): (
                 i64,
@@ -384,7 +502,9 @@ impl AuditStore {
                 reason: format!("unreadable body: {e}"),
             })?;
             let want = hash_of(&prev, &e.canonical());
-            if want != hash || e.hash != hash || e.prev_hash != prev_hash {
+            // Rows written since schema 1 store the canonical form (empty `hash` in the body).
+            let body_hash_ok = e.hash.is_empty() || e.hash == hash;
+            if want != hash || !body_hash_ok || e.prev_hash != prev_hash {
                 return Err(StoreError::Corrupt {
                     seq,
                     reason: "hash does not match the row's contents (the row was edited)".into(),
@@ -405,6 +525,12 @@ impl AuditStore {
                     });
                 }
             }
+            let entities: Vec<String> = e.reasons.iter().map(|r| r.entity.clone()).collect();
+            let rules: Vec<String> = e.reasons.iter().map(|r| r.rule.clone()).collect();
+            for t in tags(&e.categories(), &entities, &rules, &e.groups) {
+                tag_digest(&mut want_tags, seq, &t);
+                want_tag_rows += 1;
+            }
             prev = hash;
             n += 1;
         }
@@ -412,6 +538,28 @@ impl AuditStore {
             return Err(StoreError::Corrupt {
                 seq: rows[0].0,
                 reason: "removed without a retention checkpoint".into(),
+            });
+        }
+        // The tag index is derived, not chained: it must match the rows exactly, or filtered
+        // queries could hide (or invent) events.
+        let (mut have_tags, mut have_tag_rows) = (0u64, 0u64);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, tag FROM event_tags")
+            .map_err(self.err())?;
+        let mut rows = stmt.query([]).map_err(self.err())?;
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let (seq, tag): (i64, String) =
+                (r.get(0).map_err(self.err())?, r.get(1).map_err(self.err())?);
+            tag_digest(&mut have_tags, seq, &tag);
+            have_tag_rows += 1;
+        }
+        if (have_tags, have_tag_rows) != (want_tags, want_tag_rows) {
+            return Err(StoreError::Corrupt {
+                seq: 0,
+                reason: format!(
+                    "the filter index (event_tags, {have_tag_rows} rows) does not match the events ({want_tag_rows} expected); filtered queries may be wrong"
+                ),
             });
         }
         Ok(n)
@@ -543,5 +691,72 @@ mod tests {
         c.execute("UPDATE events SET body = replace(body, '\"decision\":\"block\"', '\"decision\":\"allow\"') WHERE seq = 3", []).unwrap();
         let e = s.verify().unwrap_err().to_string();
         assert!(e.contains("row 3") && e.contains("edited"), "{e}");
+    }
+
+    #[test]
+    fn filters_use_the_tag_index_and_a_file_without_it_is_migrated() {
+        let p = tmp("tags");
+        let mut s = AuditStore::open(&p).unwrap();
+        let mut batch: Vec<AuditEvent> = (0..10).map(|i| ev(i, "acme", "block")).collect();
+        batch[3].reasons[0].category = Some("pii".into());
+        batch[3].reasons[0].entity = "email".into();
+        s.insert(&mut batch).unwrap();
+        let pii = Filter {
+            tenant: Some("acme".into()),
+            category: Some("pii".into()),
+            since: Some("2026-11-01T00:00:00Z".into()),
+            ..Filter::default()
+        };
+        let got = s.query(&pii).unwrap();
+        assert_eq!(
+            got.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+            ["r3"]
+        );
+        assert_eq!(got[0].hash.len(), 64, "the hash comes back with the row");
+        // The planner reads the tag index, not every event.
+        let plan: Vec<String> = s
+            .conn
+            .prepare("EXPLAIN QUERY PLAN SELECT seq FROM events WHERE tenant = 'acme' AND seq IN (SELECT seq FROM event_tags WHERE tag = 'category:pii' AND tenant = 'acme' AND time >= '2026') ORDER BY seq LIMIT 100")
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("event_tags") && l.contains("PRIMARY KEY")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|l| l.starts_with("SCAN events")),
+            "{plan:?}"
+        );
+        drop(s);
+        // An older file: no tags, schema version 0. Opening it derives them.
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch("DELETE FROM event_tags; PRAGMA user_version = 0;")
+            .unwrap();
+        drop(c);
+        let s = AuditStore::open(&p).unwrap();
+        assert_eq!(s.query(&pii).unwrap().len(), 1);
+        assert_eq!(s.verify().unwrap(), 10);
+    }
+
+    #[test]
+    fn an_edited_tag_index_fails_verification() {
+        let p = tmp("tag-tamper");
+        let mut s = AuditStore::open(&p).unwrap();
+        let mut batch: Vec<AuditEvent> = (0..5).map(|i| ev(i, "acme", "block")).collect();
+        s.insert(&mut batch).unwrap();
+        assert_eq!(s.verify().unwrap(), 5);
+        // Hiding one event from category queries, without touching the chained rows.
+        s.conn
+            .execute(
+                "DELETE FROM event_tags WHERE seq = 2 AND tag = 'category:secret'",
+                [],
+            )
+            .unwrap();
+        let e = s.verify().unwrap_err().to_string();
+        assert!(e.contains("filter index"), "{e}");
     }
 }
