@@ -4,4 +4,5 @@
 //! runs all use it, in-process (as a library) or as the `mock-llm` binary.
 
 pub mod mock;
+pub mod streams;
 pub mod tls;

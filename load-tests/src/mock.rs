@@ -28,6 +28,8 @@ use tokio::net::TcpListener;
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub method: String,
+    /// `HTTP/1.1` or `HTTP/2.0`.
+    pub version: String,
     pub path: String,
     pub host: Option<String>,
     pub headers: Vec<(String, String)>,
@@ -85,7 +87,9 @@ impl MockServer {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req| handle(state.clone(), req));
-                    let builder = auto::Builder::new(TokioExecutor::new());
+                    let mut builder = auto::Builder::new(TokioExecutor::new());
+                    // Providers' edges accept far more than hyper's default of 200 streams.
+                    builder.http2().max_concurrent_streams(10_000);
                     match acceptor {
                         Some(a) => {
                             if let Ok(stream) = a.accept(tcp).await {
@@ -149,6 +153,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .map(str::to_string);
     let chunk_chars = header_num(&req, "x-mock-chunk-chars").map(|n| n.max(1) as usize);
     let method = req.method().to_string();
+    let version = format!("{:?}", req.version());
     let path = req
         .uri()
         .path_and_query()
@@ -181,6 +186,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     };
     state.received.lock().expect("mock lock").push(Recorded {
         method: method.clone(),
+        version: version.clone(),
         path: path.clone(),
         host,
         headers,

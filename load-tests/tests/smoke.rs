@@ -34,4 +34,16 @@ fn pw_load_smoke_mode_completes_without_errors() {
             "{scenario}: {stdout}"
         );
     }
+    // The streaming table: 8 concurrent streams per scenario, all complete.
+    let streams = stdout.split("streams=").nth(1).expect("a streaming table");
+    for scenario in [
+        "direct to mock",
+        "intercept, full rules + policy",
+        "gateway, full rules + policy",
+    ] {
+        assert!(
+            streams.contains(&format!("| {scenario} | 8 | 0 |")),
+            "{scenario}: {streams}"
+        );
+    }
 }

@@ -322,6 +322,11 @@ pub struct UpstreamConfig {
     /// Fixed addresses for host names (the address's port replaces the requested one), for
     /// private endpoints and tests. Applies to intercepted, gateway and tunnelled traffic.
     pub resolve: BTreeMap<String, SocketAddr>,
+    /// Use HTTP/2 to providers that offer it. Off by default: one HTTP/2 connection per host
+    /// would carry every user's requests, so a provider's per-connection stream limit (often
+    /// 100–256) would queue them; HTTP/1.1 gives each in-flight request its own pooled
+    /// connection.
+    pub http2: bool,
 }
 
 /// Bounds on what a client may send.
@@ -406,6 +411,7 @@ impl Default for UpstreamConfig {
             idle_timeout_ms: 120_000,
             extra_ca_file: None,
             resolve: BTreeMap::new(),
+            http2: false,
         }
     }
 }

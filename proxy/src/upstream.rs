@@ -66,6 +66,9 @@ impl Upstream {
         for (host, addr) in &cfg.resolve {
             b = b.resolve(host, *addr);
         }
+        if !cfg.http2 {
+            b = b.http1_only();
+        }
         Ok(Upstream {
             client: b.build().map_err(|e| UpstreamError::Build(e.to_string()))?,
             header_timeout: Duration::from_millis(cfg.header_timeout_ms),

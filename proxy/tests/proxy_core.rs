@@ -178,6 +178,8 @@ async fn http2_from_the_client_works_on_an_intercepted_connection() {
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["type"], "message");
     assert_eq!(mock.received()[0].path, "/v1/messages");
+    // HTTP/2 from the client, HTTP/1.1 upstream (each in-flight request its own connection).
+    assert_eq!(mock.received()[0].version, "HTTP/1.1");
     // A blocked request over HTTP/2 gets Anthropic's error shape.
     let r = client
         .post("https://api.anthropic.com/v1/messages")
@@ -192,6 +194,24 @@ async fn http2_from_the_client_works_on_an_intercepted_connection() {
         (Some("error"), Some("permission_error"))
     );
     assert_eq!(mock.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_http2_is_used_when_configured() {
+    // `setup` ends inside the `upstream:` block, so this key joins it.
+    let (proxy, mock, _pem, _d) = setup("  http2: true\n").await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    for _ in 0..2 {
+        let r = client
+            .post("https://api.openai.com/v1/chat/completions")
+            .json(&chat("hello", false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let seen: Vec<String> = mock.received().into_iter().map(|r| r.version).collect();
+    assert_eq!(seen, ["HTTP/2.0", "HTTP/2.0"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use load_tests::mock::{MockConfig, MockServer};
+use load_tests::streams::{StreamOutcome, StreamSpec};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,6 +40,19 @@ struct Args {
     /// The proxies' audit commit durability: `full` (fsync per commit) or `normal`.
     #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
     audit_durability: String,
+    /// Concurrent SSE streams in the streaming scenarios (0 skips them).
+    #[arg(long, default_value_t = 1000)]
+    streams: usize,
+    /// Tokens per streamed answer.
+    #[arg(long, default_value_t = 100)]
+    stream_tokens: usize,
+    /// Milliseconds over which the streams start (keep it under one answer's length, so all
+    /// of them are open at the peak).
+    #[arg(long, default_value_t = 1000)]
+    stream_ramp_ms: u64,
+    /// Milliseconds the mock waits between streamed tokens.
+    #[arg(long, default_value_t = 20)]
+    token_delay_ms: u64,
     /// Worker threads per PromptWall listener (0: one per core).
     #[arg(long, default_value_t = 0)]
     proxy_threads: usize,
@@ -167,6 +181,10 @@ async fn main() -> anyhow::Result<()> {
     if args.smoke {
         args.requests = args.requests.min(20);
         args.concurrency = args.concurrency.min(4);
+        args.streams = args.streams.min(8);
+        args.stream_tokens = args.stream_tokens.min(5);
+        args.token_delay_ms = args.token_delay_ms.min(5);
+        args.stream_ramp_ms = args.stream_ramp_ms.min(10);
     }
     let ss = load_tests::tls::self_signed(&["api.openai.com", "127.0.0.1"])?;
     let mock = MockServer::start(
@@ -177,13 +195,126 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let outcomes = run(&args, &mock, &ss.cert_pem).await?;
     print_table(&args, &outcomes);
+    let streams = if args.streams > 0 {
+        let s = run_streams(&args, &mock, &ss.cert_pem).await?;
+        print_stream_table(&args, &s);
+        s
+    } else {
+        Vec::new()
+    };
     if outcomes
         .iter()
         .any(|o| o.errors > 0 || o.ok != args.requests)
     {
         bail!("some requests failed");
     }
+    if streams
+        .iter()
+        .any(|(_, o)| o.errors > 0 || o.ok != args.streams)
+    {
+        bail!("some streams failed");
+    }
     Ok(())
+}
+
+/// Streaming: `--streams` concurrent SSE answers, direct and through PromptWall (intercepted
+/// and gateway, full rules and policy, response inspection on).
+async fn run_streams(
+    args: &Args,
+    mock: &MockServer,
+    mock_pem: &str,
+) -> anyhow::Result<Vec<(&'static str, StreamOutcome)>> {
+    let root = |pem: &str| reqwest::Certificate::from_pem(pem.as_bytes());
+    let body = serde_json::to_vec(&serde_json::json!({
+        "model": "gpt-4o-mini",
+        "stream": true,
+        "messages": [{"role": "user", "content": "Write a short poem about the sea."}]
+    }))?;
+    let url = "https://api.openai.com/v1/chat/completions".to_string();
+    let proxy = Proxy::start(
+        args,
+        "stream",
+        "classifier:\n  enabled: false\n",
+        mock,
+        mock_pem,
+    )
+    .await?;
+    // HTTP/1.1 clients, one connection per open stream, as a crowd of users would have.
+    let direct = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(root(mock_pem)?)
+        .resolve("api.openai.com", mock.addr)
+        .no_proxy()
+        .http1_only()
+        .build()?;
+    let intercept = reqwest::Client::builder()
+        .http1_only()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(root(&proxy.ca_pem)?)
+        .proxy(reqwest::Proxy::all(format!(
+            "http://127.0.0.1:{}",
+            proxy.proxy
+        ))?)
+        .build()?;
+    let gateway = reqwest::Client::builder().no_proxy().http1_only().build()?;
+    let gw_url = format!(
+        "http://127.0.0.1:{}/openai/v1/chat/completions",
+        proxy.gateway
+    );
+    let deadline = Duration::from_secs(args.deadline_secs);
+    let mut out = Vec::new();
+    for (name, client, url) in [
+        ("direct to mock", direct, url.clone()),
+        ("intercept, full rules + policy", intercept, url),
+        ("gateway, full rules + policy", gateway, gw_url),
+    ] {
+        let spec = StreamSpec {
+            url,
+            body: body.clone(),
+            tokens: args.stream_tokens,
+            delay_ms: args.token_delay_ms,
+        };
+        // Warm-up: open every connection once (handshakes are not what this measures).
+        let warm = StreamSpec {
+            tokens: 1,
+            delay_ms: 0,
+            ..spec.clone()
+        };
+        let ramp = Duration::from_millis(args.stream_ramp_ms);
+        load_tests::streams::run(&client, &warm, args.streams, ramp, deadline).await;
+        out.push((
+            name,
+            load_tests::streams::run(&client, &spec, args.streams, ramp, deadline).await,
+        ));
+    }
+    Ok(out)
+}
+
+fn print_stream_table(args: &Args, outcomes: &[(&'static str, StreamOutcome)]) {
+    println!(
+        "\nstreams={} tokens={} token_delay_ms={} ramp_ms={} (concurrent SSE answers; same run, same mock)",
+        args.streams, args.stream_tokens, args.token_delay_ms, args.stream_ramp_ms
+    );
+    println!(
+        "| scenario | streams ok | errors | events/stream p50 | TTFT p50 ms | TTFT p99 ms | inter-token p50 ms | inter-token p99 ms | inter-token p99 added ms | wall s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    let base = &outcomes[0].1;
+    for (name, o) in outcomes {
+        println!(
+            "| {name} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:+.2} | {:.2} |",
+            o.ok,
+            o.errors,
+            o.events.value_at_quantile(0.5),
+            ms(&o.ttft, 0.5),
+            ms(&o.ttft, 0.99),
+            ms(&o.gap, 0.5),
+            ms(&o.gap, 0.99),
+            ms(&o.gap, 0.99) - ms(&base.gap, 0.99),
+            o.elapsed.as_secs_f64(),
+        );
+    }
 }
 
 async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Result<Vec<Outcome>> {
