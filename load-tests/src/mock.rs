@@ -325,11 +325,13 @@ enum Kind {
 
 impl Kind {
     fn complete(self, text: &str) -> Value {
+        // Counted as a provider would report them: one token per word of the answer.
+        let n = text.split_whitespace().count();
         match self {
             Kind::Chat => json!({
                 "id": "chatcmpl-mock", "object": "chat.completion", "created": 0, "model": "mock-model",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+                "usage": {"prompt_tokens": 1, "completion_tokens": n, "total_tokens": n + 1}
             }),
             Kind::Responses => json!({
                 "id": "resp_mock", "object": "response", "status": "completed", "model": "mock-model",
@@ -339,10 +341,11 @@ impl Kind {
             Kind::Anthropic => json!({
                 "id": "msg_mock", "type": "message", "role": "assistant", "model": "mock-model",
                 "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-                "usage": {"input_tokens": 1, "output_tokens": 1}
+                "usage": {"input_tokens": 1, "output_tokens": n}
             }),
             Kind::Gemini => json!({
                 "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": n, "totalTokenCount": n + 1},
                 "modelVersion": "mock-model"
             }),
         }

@@ -26,6 +26,8 @@ pub struct Forwarded {
     pub reusable: bool,
     /// What the response policy did.
     pub response: ResponseOutcome,
+    /// Token counts the provider reported in its response.
+    pub usage: crate::providers::usage::Usage,
 }
 
 fn no_body_status(s: StatusCode) -> bool {
@@ -170,6 +172,12 @@ pub async fn forward(
         }
         _ => Transform::None,
     };
+    // Token counts from a response passed through untouched (the transforms read their own).
+    let mut tap = if matches!(transform, Transform::None) {
+        crate::providers::usage::Tap::for_response(&content_type, encoding.is_some())
+    } else {
+        crate::providers::usage::Tap::Off
+    };
     let Ok(mut head) = ResponseHeader::build(response.status(), Some(response.headers().len() + 2))
     else {
         return out;
@@ -218,6 +226,9 @@ pub async fn forward(
         };
         let inspectable = encoding.is_none() || decoded.is_some();
         let plain: &[u8] = decoded.as_deref().unwrap_or(buf);
+        if complete && inspectable {
+            out.usage.observe(plain);
+        }
         let body = if complete && inspectable {
             match inspect_json(
                 plain,
@@ -293,7 +304,10 @@ pub async fn forward(
                         let mut buf = Vec::with_capacity(chunk.len() + 64);
                         for piece in parser.push(&chunk) {
                             match piece {
-                                Piece::Event(e) => buf.extend(guard.on_event(&e)),
+                                Piece::Event(e) => {
+                                    out.usage.observe(e.data.as_bytes());
+                                    buf.extend(guard.on_event(&e))
+                                }
                                 Piece::Raw(b) if !guard.is_cut() => buf.extend_from_slice(&b),
                                 Piece::Raw(_) => {}
                             }
@@ -303,7 +317,10 @@ pub async fn forward(
                         }
                         Bytes::from(buf)
                     }
-                    _ => chunk,
+                    _ => {
+                        tap.push(&chunk, &mut out.usage);
+                        chunk
+                    }
                 };
                 if !bytes.is_empty() && session.write_response_body(bytes, false).await.is_err() {
                     return out;
@@ -318,6 +335,8 @@ pub async fn forward(
                 }
             }
             Ok(Ok(None)) => {
+                std::mem::replace(&mut tap, crate::providers::usage::Tap::Off)
+                    .finish(&mut out.usage);
                 if let Transform::Sse(state) = &mut transform {
                     let (parser, guard) = &mut **state;
                     let mut tail = guard.flush();

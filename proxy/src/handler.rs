@@ -119,6 +119,7 @@ struct RequestLog {
     stream: bool,
     request_bytes: u64,
     segments: usize,
+    usage: crate::providers::usage::Usage,
 }
 
 impl RequestLog {
@@ -162,6 +163,8 @@ impl RequestLog {
             upstream_ms: self.upstream_ms as u64,
             total_ms: started.elapsed().as_millis() as u64,
             status: self.status,
+            input_tokens: self.usage.input,
+            output_tokens: self.usage.output,
             ..Default::default()
         }
     }
@@ -270,6 +273,8 @@ impl AiHttpApp {
             gen_ai.system = Empty,
             gen_ai.operation.name = Empty,
             gen_ai.request.model = Empty,
+            gen_ai.usage.input_tokens = Empty,
+            gen_ai.usage.output_tokens = Empty,
             server.address = Empty,
             http.response.status_code = Empty,
         );
@@ -376,6 +381,7 @@ impl AiHttpApp {
             }
         });
         log.response_rules = f.response.rules;
+        log.usage = f.usage;
         // The request record was committed before forwarding; the response record is queued
         // (never dropped) so the client does not wait for a second disk commit.
         self.audit_after(
@@ -772,8 +778,21 @@ fn emit(log: &RequestLog, started: Instant) {
             }
         }
     }
+    // As i64: the OTel bridge exports u64 as a string, and the conventions want an int.
+    let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    if let Some(n) = log.usage.input {
+        span.record("gen_ai.usage.input_tokens", int(n));
+    }
+    if let Some(n) = log.usage.output {
+        span.record("gen_ai.usage.output_tokens", int(n));
+    }
     let m = &crate::metrics::METRICS;
     if let Some(provider) = &log.provider {
+        for (kind, n) in [("input", log.usage.input), ("output", log.usage.output)] {
+            if let Some(n) = n {
+                m.tokens(&log.tenant, provider, kind, n);
+            }
+        }
         m.request(
             &log.tenant,
             provider,

@@ -15,6 +15,7 @@ use std::sync::{LazyLock, OnceLock};
 /// The same measurements, as OpenTelemetry instruments (only when OTLP export is configured).
 struct Otel {
     requests: Counter<u64>,
+    tokens: OtelHistogram<u64>,
     findings: Counter<u64>,
     stage: OtelHistogram<f64>,
     connections: Counter<u64>,
@@ -31,6 +32,8 @@ pub struct Metrics {
     registry: Registry,
     /// AI requests by tenant, provider and decision.
     pub requests: IntCounterVec,
+    /// Tokens the providers reported, by tenant, provider and `input` / `output`.
+    pub tokens: IntCounterVec,
     /// Rule matches by category (each reason counts once per request).
     pub findings: IntCounterVec,
     /// Seconds per stage: `inspect`, `upstream`, `total`.
@@ -69,6 +72,14 @@ impl Metrics {
             requests: IntCounterVec::new(
                 Opts::new("promptwall_requests_total", "AI requests by decision"),
                 &["tenant", "provider", "action"],
+            )
+            .expect("valid metric"),
+            tokens: IntCounterVec::new(
+                Opts::new(
+                    "promptwall_gen_ai_tokens_total",
+                    "Tokens reported by providers, by type (input, output)",
+                ),
+                &["tenant", "provider", "type"],
             )
             .expect("valid metric"),
             findings: IntCounterVec::new(
@@ -134,6 +145,7 @@ impl Metrics {
         };
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(m.requests.clone()),
+            Box::new(m.tokens.clone()),
             Box::new(m.findings.clone()),
             Box::new(m.stage_seconds.clone()),
             Box::new(m.audit_queue.clone()),
@@ -200,6 +212,12 @@ impl Metrics {
                 .u64_counter("promptwall.requests")
                 .with_description("AI requests by decision")
                 .build(),
+            // The GenAI semantic-convention metric: tokens per request, by `gen_ai.token.type`.
+            tokens: meter
+                .u64_histogram("gen_ai.client.token.usage")
+                .with_unit("{token}")
+                .with_description("Tokens per request as reported by the provider")
+                .build(),
             findings: meter
                 .u64_counter("promptwall.findings")
                 .with_description("Matched policy reasons by category")
@@ -237,6 +255,23 @@ impl Metrics {
                     KeyValue::new("tenant", tenant.to_string()),
                     KeyValue::new("gen_ai.system", provider.to_string()),
                     KeyValue::new("action", action.to_string()),
+                ],
+            );
+        }
+    }
+
+    /// Tokens one response reported; `kind` is `input` or `output`.
+    pub fn tokens(&self, tenant: &str, provider: &str, kind: &'static str, n: u64) {
+        self.tokens
+            .with_label_values(&[tenant, provider, kind])
+            .inc_by(n);
+        if let Some(o) = self.otel.get() {
+            o.tokens.record(
+                n,
+                &[
+                    KeyValue::new("tenant", tenant.to_string()),
+                    KeyValue::new("gen_ai.system", provider.to_string()),
+                    KeyValue::new("gen_ai.token.type", kind),
                 ],
             );
         }

@@ -472,6 +472,19 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
     };
     assert_eq!(req("allow"), 1.0, "{text}");
     assert_eq!(req("block"), 1.0, "{text}");
+    // The allowed request's answer: 8 output tokens reported by the provider.
+    assert_eq!(
+        value(
+            "promptwall_gen_ai_tokens_total",
+            &[
+                ("tenant", "acme"),
+                ("provider", "openai"),
+                ("type", "output")
+            ],
+        ),
+        8.0,
+        "{text}"
+    );
     assert_eq!(
         value(
             "promptwall_findings_total",

@@ -115,6 +115,13 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
     assert!(responses
         .iter()
         .all(|e| e["status"] == 200 && e["upstream_ms"].is_u64()));
+    // The provider's token counts (the mock answers 8 words), for usage questions.
+    assert!(
+        responses
+            .iter()
+            .all(|e| e["input_tokens"] == 1 && e["output_tokens"] == 8),
+        "{responses:#?}"
+    );
 
     let stats = proxy.cli(&[
         "audit",

@@ -53,6 +53,13 @@ async fn otlp_receiver() -> (std::net::SocketAddr, Received) {
     (addr, got)
 }
 
+fn blocked_root_of<'a>(roots: &[&'a Value]) -> &'a Value {
+    roots
+        .iter()
+        .find(|r| attr(r, "promptwall.decision").unwrap()["stringValue"] == "block")
+        .unwrap()
+}
+
 fn attr<'a>(span: &'a Value, key: &str) -> Option<&'a Value> {
     span["attributes"]
         .as_array()?
@@ -115,7 +122,10 @@ async fn spans_and_metrics_reach_an_otlp_receiver() {
             .iter()
             .filter(|s| attr(s, "gen_ai.request.model").is_some())
             .count();
-        if roots >= 2 && metrics.contains("promptwall.requests") {
+        if roots >= 2
+            && metrics.contains("promptwall.requests")
+            && metrics.contains("gen_ai.client.token.usage")
+        {
             break;
         }
     }
@@ -158,6 +168,17 @@ async fn spans_and_metrics_reach_an_otlp_receiver() {
     };
     let allowed = roots.iter().find(|r| decision(r) == "allow").unwrap();
     assert_eq!(children(allowed), ["inspect", "stream", "upstream"]);
+    // Token counts from the provider's `usage` (the mock answers 8 words, 1 prompt token).
+    let tokens = |r: &Value, k: &str| attr(r, k).map(|v| v["intValue"].clone());
+    assert_eq!(
+        (
+            tokens(allowed, "gen_ai.usage.input_tokens"),
+            tokens(allowed, "gen_ai.usage.output_tokens")
+        ),
+        (Some("1".into()), Some("8".into())),
+        "{allowed:#?}"
+    );
+    assert!(tokens(blocked_root_of(&roots), "gen_ai.usage.output_tokens").is_none());
     let inspect = spans
         .iter()
         .find(|s| s["traceId"] == allowed["traceId"] && s["name"] == "inspect")
@@ -176,6 +197,7 @@ async fn spans_and_metrics_reach_an_otlp_receiver() {
     );
     // Metrics arrive too; nothing carries content.
     assert!(metrics.contains("promptwall.stage.duration"), "{metrics}");
+    assert!(metrics.contains("gen_ai.client.token.usage"), "{metrics}");
     assert!(
         metrics.contains("promptwall.audit.write.duration"),
         "{metrics}"

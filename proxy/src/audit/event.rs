@@ -54,6 +54,11 @@ pub struct AuditEvent {
     pub upstream_ms: u64,
     pub total_ms: u64,
     pub status: u16,
+    /// Tokens the provider reported (response events), for usage and cost questions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
     /// Only on a `retention` event: what it removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Checkpoint>,

@@ -5,6 +5,7 @@ pub mod anthropic;
 pub mod bedrock;
 pub mod gemini;
 pub mod openai;
+pub mod usage;
 
 use serde_json::Value;
 
