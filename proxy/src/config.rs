@@ -337,6 +337,9 @@ pub struct LimitsConfig {
     pub max_body_bytes: usize,
     /// Time allowed for a client to send its request head and body.
     pub client_read_timeout_ms: u64,
+    /// Requests to AI hosts handled at once (streams count until they end); past it a request
+    /// gets a provider-shaped 503 with `Retry-After` at once instead of queueing without bound.
+    pub max_inflight: usize,
 }
 
 impl Default for Config {
@@ -421,6 +424,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             max_body_bytes: 8 * 1024 * 1024,
             client_read_timeout_ms: 30_000,
+            max_inflight: 4096,
         }
     }
 }
@@ -472,6 +476,9 @@ impl Config {
     fn validate(&self) -> Result<(), String> {
         if self.limits.max_body_bytes == 0 {
             return Err("field `limits.max_body_bytes`: must be greater than 0".into());
+        }
+        if self.limits.max_inflight == 0 {
+            return Err("field `limits.max_inflight`: must be greater than 0".into());
         }
         for (field, ms) in [
             (

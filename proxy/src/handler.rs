@@ -44,6 +44,8 @@ pub struct Shared {
     pub ca: Arc<CertificateAuthority>,
     /// Hashed admin API tokens.
     pub admin_tokens: crate::admin::auth::AdminTokens,
+    /// Permits for AI requests in flight (`limits.max_inflight`): load shedding, not queueing.
+    pub inflight: Arc<tokio::sync::Semaphore>,
 }
 
 impl Shared {
@@ -314,6 +316,24 @@ impl AiHttpApp {
             .unwrap_or_default()
             .to_string();
         let shape = ErrorShape::for_provider(target.provider.as_deref().unwrap_or("openai"));
+        // Over capacity: answer at once (before reading the body) rather than queue without
+        // bound; the permit is held until the response, stream included, has been sent.
+        let Ok(_permit) = self.shared.inflight.clone().try_acquire_owned() else {
+            log.status = 503;
+            crate::metrics::METRICS.shed.inc();
+            let reply = Reply {
+                extra: vec![("retry-after", "1".into())],
+                ..Reply::new(
+                    503,
+                    ErrorKind::Unavailable,
+                    "PromptWall is at capacity; retry in a moment. The request was not sent.",
+                )
+            };
+            reply::write(session, shape, reply, &log.id).await;
+            emit(&log, started);
+            // The body was not read: the connection cannot be reused.
+            return false;
+        };
 
         let body = match self.read_body(session).await {
             Ok(b) => b,
@@ -850,6 +870,7 @@ pub fn shared(
         ca,
         audit: None,
         admin_tokens: crate::admin::auth::AdminTokens::new(&config.admin.tokens),
+        inflight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_inflight)),
         config,
     }))
 }

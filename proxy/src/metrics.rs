@@ -44,6 +44,8 @@ pub struct Metrics {
     pub audit_write_seconds: Histogram,
     /// Times a request waited because the audit queue was full.
     pub audit_queue_waits: IntCounter,
+    /// AI requests answered 503 because `limits.max_inflight` were already in flight.
+    pub shed: IntCounter,
     /// Audit events that could not be committed (each is also logged with its request id).
     pub audit_failures: IntCounter,
     /// Blind tunnels and refused destinations by kind.
@@ -114,6 +116,11 @@ impl Metrics {
                 "Requests that waited for room in the audit queue",
             )
             .expect("valid metric"),
+            shed: IntCounter::new(
+                "promptwall_shed_total",
+                "AI requests refused with 503 because the proxy was at capacity",
+            )
+            .expect("valid metric"),
             audit_failures: IntCounter::new(
                 "promptwall_audit_failures_total",
                 "Audit events that could not be committed",
@@ -152,6 +159,7 @@ impl Metrics {
             Box::new(m.audit_write_seconds.clone()),
             Box::new(m.audit_queue_waits.clone()),
             Box::new(m.audit_failures.clone()),
+            Box::new(m.shed.clone()),
             Box::new(m.connections.clone()),
             Box::new(m.classifier_batches.clone()),
             Box::new(m.classifier_rows.clone()),

@@ -197,6 +197,59 @@ async fn http2_from_the_client_works_on_an_intercepted_connection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_capacity_requests_get_a_prompt_503_and_the_proxy_recovers() {
+    let (proxy, mock, _pem, _d) = setup("limits:\n  max_inflight: 2\n").await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let url = "https://api.openai.com/v1/chat/completions";
+    // Two slow streams hold both permits until they are read to the end.
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let r = client
+            .post(url)
+            .header("x-mock-tokens", "3")
+            .header("x-mock-delay-ms", "400")
+            .json(&chat("stream please", true))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        open.push(r);
+    }
+    let r = client
+        .post(url)
+        .json(&chat("hello", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("capacity"),
+        "{v}"
+    );
+    assert_eq!(mock.received().len(), 2, "the shed request was not sent");
+    for r in open {
+        r.bytes().await.unwrap();
+    }
+    // Capacity is back once the streams end.
+    let r = client
+        .post(url)
+        .json(&chat("hello", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let metrics = reqwest::get(format!("http://{}/metrics", proxy.admin))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("promptwall_shed_total 1"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_http2_is_used_when_configured() {
     // `setup` ends inside the `upstream:` block, so this key joins it.
     let (proxy, mock, _pem, _d) = setup("  http2: true\n").await;
