@@ -7,12 +7,15 @@
 //! inspection, gateway. Ratios are against direct and against the blind tunnel. All traffic
 //! stays on 127.0.0.1, and every loop is bounded by a request count and a deadline.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Parser;
 use hdrhistogram::Histogram;
 use load_tests::mock::{MockConfig, MockServer};
 use load_tests::streams::{StreamOutcome, StreamSpec};
 use std::path::PathBuf;
+
+mod procs;
+use procs::Proxy;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,6 +56,10 @@ struct Args {
     /// Milliseconds the mock waits between streamed tokens.
     #[arg(long, default_value_t = 20)]
     token_delay_ms: u64,
+    /// `mitmdump` to run as the peer (mitmproxy with an addon running the same rule-pack
+    /// regexes over each request body); the scenario is skipped without it.
+    #[arg(long)]
+    mitmdump: Option<PathBuf>,
     /// Worker threads per PromptWall listener (0: one per core).
     #[arg(long, default_value_t = 0)]
     proxy_threads: usize,
@@ -65,114 +72,13 @@ struct Outcome {
     name: &'static str,
     ok: usize,
     errors: usize,
+    /// Failures by kind: `http 503`, `connect`, `timeout`, `transport`, `body`.
+    error_kinds: std::collections::BTreeMap<String, usize>,
     elapsed: Duration,
     hist: Histogram<u64>,
     /// The proxy's CPU seconds during the scenario, when one was in the path.
     cpu: Option<f64>,
     rss_kib: u64,
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// One `promptwall serve` child with its own config variant.
-struct Proxy {
-    child: std::process::Child,
-    dir: PathBuf,
-    proxy: u16,
-    gateway: u16,
-    ca_pem: String,
-}
-
-impl Proxy {
-    async fn start(
-        args: &Args,
-        name: &str,
-        extra: &str,
-        mock: &MockServer,
-        mock_pem: &str,
-    ) -> anyhow::Result<Proxy> {
-        let dir = std::env::temp_dir().join(format!("pw-load-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("mock.pem"), mock_pem)?;
-        let (p, g, a) = (free_port()?, free_port()?, free_port()?);
-        let config = format!(
-            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\nadmin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\nthreads: {threads}\naudit:\n  durability: {durability}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n{extra}",
-            durability = args.audit_durability,
-            threads = args.proxy_threads,
-            state = dir.join("state").display(),
-            ca = dir.join("mock.pem").display(),
-            mock = mock.addr
-        );
-        std::fs::write(dir.join("promptwall.yaml"), config)?;
-        let mut child = std::process::Command::new(&args.promptwall)
-            .args(["serve", "--config"])
-            .arg(dir.join("promptwall.yaml"))
-            .stderr(std::fs::File::create(dir.join("promptwall.log"))?)
-            .spawn()
-            .with_context(|| format!("starting {}", args.promptwall.display()))?;
-        let ready = format!("http://127.0.0.1:{a}/healthz");
-        for _ in 0..400 {
-            if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
-                let ca_pem = std::fs::read_to_string(dir.join("state/ca.pem"))?;
-                return Ok(Proxy {
-                    child,
-                    dir,
-                    proxy: p,
-                    gateway: g,
-                    ca_pem,
-                });
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                bail!(
-                    "promptwall ({name}) exited with {status}; log in {}",
-                    dir.display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        bail!(
-            "promptwall ({name}) did not start; log in {}",
-            dir.display()
-        )
-    }
-
-    /// CPU seconds used so far and resident memory (from /proc), for the table.
-    fn usage(&self) -> (f64, u64) {
-        let pid = self.child.id();
-        let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| {
-                let after = s.rsplit_once(')')?.1;
-                let f: Vec<&str> = after.split_whitespace().collect();
-                Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
-            })
-            .unwrap_or(0.0);
-        let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))?
-                    .split_whitespace()
-                    .nth(1)?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .unwrap_or(0);
-        (cpu, rss)
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 #[tokio::main]
@@ -426,6 +332,25 @@ async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Result<V
         .await,
     );
     drop((bare, full));
+    if let Some(path) = &args.mitmdump {
+        for (name, regexes) in [
+            ("mitmproxy, no addon work (peer)", false),
+            ("mitmproxy + same regexes (peer)", true),
+        ] {
+            let peer = Proxy::mitmdump(path, regexes, mock, mock_pem).await?;
+            out.push(
+                scenario(
+                    name,
+                    through(&peer, &peer.ca_pem)?,
+                    url.clone(),
+                    body.clone(),
+                    args,
+                    Some(&peer),
+                )
+                .await,
+            );
+        }
+    }
     if args.with_model {
         let model = Proxy::start(
             args,
@@ -483,6 +408,7 @@ async fn scenario(
         tasks.push(tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new(3).expect("histogram");
             let (mut ok, mut errors) = (0, 0);
+            let mut kinds = std::collections::BTreeMap::<String, usize>::new();
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total
                 && Instant::now() < deadline
             {
@@ -493,27 +419,38 @@ async fn scenario(
                     .body(body.clone())
                     .send()
                     .await;
-                let good = match r {
-                    Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
-                    Err(_) => false,
+                let failure = match r {
+                    Ok(r) if r.status() != 200 => Some(format!("http {}", r.status().as_u16())),
+                    Ok(r) => r.bytes().await.err().map(|_| "body".to_string()),
+                    Err(e) if e.is_connect() => Some("connect".into()),
+                    Err(e) if e.is_timeout() => Some("timeout".into()),
+                    Err(_) => Some("transport".into()),
                 };
-                if good {
-                    ok += 1;
-                    let _ = hist.record(t.elapsed().as_micros() as u64);
-                } else {
-                    errors += 1;
+                match failure {
+                    None => {
+                        ok += 1;
+                        let _ = hist.record(t.elapsed().as_micros() as u64);
+                    }
+                    Some(kind) => {
+                        errors += 1;
+                        *kinds.entry(kind).or_default() += 1;
+                    }
                 }
             }
-            (hist, ok, errors)
+            (hist, ok, errors, kinds)
         }));
     }
     let mut hist = Histogram::<u64>::new(3).expect("histogram");
     let (mut ok, mut errors) = (0, 0);
+    let mut error_kinds = std::collections::BTreeMap::<String, usize>::new();
     for t in tasks {
-        if let Ok((h, o, e)) = t.await {
+        if let Ok((h, o, e, k)) = t.await {
             let _ = hist.add(&h);
             ok += o;
             errors += e;
+            for (kind, n) in k {
+                *error_kinds.entry(kind).or_default() += n;
+            }
         }
     }
     let elapsed = started.elapsed();
@@ -525,6 +462,7 @@ async fn scenario(
         name,
         ok,
         errors,
+        error_kinds,
         elapsed,
         hist,
         cpu,
@@ -564,6 +502,25 @@ fn print_table(args: &Args, outcomes: &[Outcome]) {
             p(o, 0.99) / p(tunnel, 0.99),
             o.cpu.map_or("-".to_string(), |c| format!("{c:.2}")),
             if o.rss_kib > 0 { format!("{:.0}", o.rss_kib as f64 / 1024.0) } else { "-".into() },
+        );
+    }
+    for o in outcomes.iter().filter(|o| o.errors > 0) {
+        let kinds: Vec<String> = o
+            .error_kinds
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect();
+        println!("errors in \"{}\": {}", o.name, kinds.join(", "));
+    }
+    let find = |needle: &str| outcomes.iter().find(|o| o.name.contains(needle));
+    if let (Some(pw), Some(peer)) = (
+        find("intercept, full rules"),
+        find("mitmproxy + same regexes"),
+    ) {
+        println!(
+            "\nPromptWall vs mitmproxy (both intercepting, same rule-pack regexes): throughput {:.2}x, p99 {:.2}x (PromptWall's p99 as a share of mitmproxy's)",
+            rps(pw) / rps(peer),
+            p(pw, 0.99) / p(peer, 0.99),
         );
     }
 }

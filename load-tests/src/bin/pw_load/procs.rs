@@ -1,0 +1,174 @@
+//! The processes a run starts: `promptwall serve` with a config variant, and the mitmproxy peer.
+
+use crate::Args;
+use anyhow::{bail, Context};
+use load_tests::mock::MockServer;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// One `promptwall serve` child with its own config variant.
+pub struct Proxy {
+    pub child: std::process::Child,
+    pub dir: PathBuf,
+    pub proxy: u16,
+    pub gateway: u16,
+    pub ca_pem: String,
+}
+
+impl Proxy {
+    pub async fn start(
+        args: &Args,
+        name: &str,
+        extra: &str,
+        mock: &MockServer,
+        mock_pem: &str,
+    ) -> anyhow::Result<Proxy> {
+        let dir = std::env::temp_dir().join(format!("pw-load-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("mock.pem"), mock_pem)?;
+        let (p, g, a) = (free_port()?, free_port()?, free_port()?);
+        let config = format!(
+            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\nadmin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\nthreads: {threads}\naudit:\n  durability: {durability}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n{extra}",
+            durability = args.audit_durability,
+            threads = args.proxy_threads,
+            state = dir.join("state").display(),
+            ca = dir.join("mock.pem").display(),
+            mock = mock.addr
+        );
+        std::fs::write(dir.join("promptwall.yaml"), config)?;
+        let mut child = std::process::Command::new(&args.promptwall)
+            .args(["serve", "--config"])
+            .arg(dir.join("promptwall.yaml"))
+            .stderr(std::fs::File::create(dir.join("promptwall.log"))?)
+            .spawn()
+            .with_context(|| format!("starting {}", args.promptwall.display()))?;
+        let ready = format!("http://127.0.0.1:{a}/healthz");
+        for _ in 0..400 {
+            if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+                let ca_pem = std::fs::read_to_string(dir.join("state/ca.pem"))?;
+                return Ok(Proxy {
+                    child,
+                    dir,
+                    proxy: p,
+                    gateway: g,
+                    ca_pem,
+                });
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!(
+                    "promptwall ({name}) exited with {status}; log in {}",
+                    dir.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        bail!(
+            "promptwall ({name}) did not start; log in {}",
+            dir.display()
+        )
+    }
+
+    /// CPU seconds used so far and resident memory (from /proc), for the table.
+    pub fn usage(&self) -> (f64, u64) {
+        let pid = self.child.id();
+        let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                let after = s.rsplit_once(')')?.1;
+                let f: Vec<&str> = after.split_whitespace().collect();
+                Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+            })
+            .unwrap_or(0.0);
+        let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or(0);
+        (cpu, rss)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Proxy {
+    /// The peer: `mitmdump` with `load-tests/mitm/regex_addon.py` (PromptWall's rule-pack
+    /// regexes over every request body, or none), sending AI hosts to the same mock.
+    pub async fn mitmdump(
+        mitmdump: &std::path::Path,
+        regexes: bool,
+        mock: &MockServer,
+        mock_pem: &str,
+    ) -> anyhow::Result<Proxy> {
+        let dir = std::env::temp_dir().join(format!(
+            "pw-load-{}-mitmproxy-{regexes}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("mock.pem"), mock_pem)?;
+        let port = free_port()?;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut child = std::process::Command::new(mitmdump)
+            .args([
+                "--listen-host",
+                "127.0.0.1",
+                "--listen-port",
+                &port.to_string(),
+                "-q",
+            ])
+            .arg("--set")
+            .arg(format!("confdir={}", dir.display()))
+            // Connect upstream only once the addon has pointed the request at the mock.
+            .args(["--set", "connection_strategy=lazy"])
+            .arg("--set")
+            .arg(format!(
+                "ssl_verify_upstream_trusted_ca={}",
+                dir.join("mock.pem").display()
+            ))
+            .arg("-s")
+            .arg(root.join("mitm/regex_addon.py"))
+            .env("PW_MOCK_ADDR", mock.addr.to_string())
+            .env("PW_RULES_DIR", root.join("../rules/packs"))
+            .env("PW_REGEX_OFF", if regexes { "0" } else { "1" })
+            .stdout(std::fs::File::create(dir.join("mitmdump.log"))?)
+            .stderr(std::fs::File::create(dir.join("mitmdump.err"))?)
+            .spawn()
+            .with_context(|| format!("starting {}", mitmdump.display()))?;
+        let ca = dir.join("mitmproxy-ca-cert.pem");
+        for _ in 0..400 {
+            if ca.exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(Proxy {
+                    child,
+                    ca_pem: std::fs::read_to_string(&ca)?,
+                    dir,
+                    proxy: port,
+                    gateway: 0,
+                });
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!("mitmdump exited with {status}; log in {}", dir.display());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        bail!("mitmdump did not start; log in {}", dir.display())
+    }
+}
