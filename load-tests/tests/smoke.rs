@@ -30,7 +30,7 @@ fn pw_load_smoke_mode_completes_without_errors() {
         "gateway, full rules + policy",
     ] {
         assert!(
-            stdout.contains(&format!("| {scenario} | 20 | 0 |")),
+            stdout.contains(&format!("| {scenario} | 20 | 0 | 0 |")),
             "{scenario}: {stdout}"
         );
     }

@@ -14,7 +14,9 @@ use load_tests::mock::{MockConfig, MockServer};
 use load_tests::streams::{StreamOutcome, StreamSpec};
 use std::path::PathBuf;
 
+mod mix;
 mod procs;
+use mix::{Carries, Prompt};
 use procs::Proxy;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,9 +33,25 @@ struct Args {
     /// Concurrent clients (closed loop).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// Prompt size in bytes.
+    /// Prompt size in bytes (the smallest, with `--prompt-bytes-max`).
     #[arg(long, default_value_t = 256)]
     prompt_bytes: usize,
+    /// Largest prompt: sizes are drawn log-uniformly between the two.
+    #[arg(long)]
+    prompt_bytes_max: Option<usize>,
+    /// Share of prompts carrying a secret (an AWS key), 0..1.
+    #[arg(long, default_value_t = 0.0)]
+    secret_share: f64,
+    /// Share of prompts carrying PII (an email address).
+    #[arg(long, default_value_t = 0.0)]
+    pii_share: f64,
+    /// Share of prompts carrying a prompt injection.
+    #[arg(long, default_value_t = 0.0)]
+    injection_share: f64,
+    /// Open loop: requests per second, each sent on schedule whatever the answers do
+    /// (latency counts from the scheduled time). 0: closed loop with `--concurrency` clients.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
     /// Give up on a scenario after this many seconds.
     #[arg(long, default_value_t = 120)]
     deadline_secs: u64,
@@ -71,6 +89,8 @@ struct Args {
 struct Outcome {
     name: &'static str,
     ok: usize,
+    /// Correct 403s: prompts carrying a secret, PII or an injection that the policy blocked.
+    blocked: usize,
     errors: usize,
     /// Failures by kind: `http 503`, `connect`, `timeout`, `transport`, `body`.
     error_kinds: std::collections::BTreeMap<String, usize>,
@@ -225,12 +245,7 @@ fn print_stream_table(args: &Args, outcomes: &[(&'static str, StreamOutcome)]) {
 
 async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Result<Vec<Outcome>> {
     let root = |pem: &str| reqwest::Certificate::from_pem(pem.as_bytes());
-    let text = "Please summarise the quarterly planning notes for the team. "
-        .repeat(args.prompt_bytes / 60 + 1);
-    let body = serde_json::to_vec(&serde_json::json!({
-        "model": "gpt-4o-mini",
-        "messages": [{"role": "user", "content": &text[..args.prompt_bytes.min(text.len())]}]
-    }))?;
+    let body = Arc::new(mix::prompts(args));
     let url = "https://api.openai.com/v1/chat/completions".to_string();
     let mut out = Vec::new();
 
@@ -375,81 +390,148 @@ async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Result<V
     Ok(out)
 }
 
+/// One request's result: `Ok(blocked)` for a correct answer (200, or 403 for a prompt that
+/// carries something), or the failure's kind.
+async fn send(client: &reqwest::Client, url: &str, prompt: &Prompt) -> Result<bool, String> {
+    let r = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(prompt.body.clone())
+        .send()
+        .await;
+    let r = match r {
+        Ok(r) => r,
+        Err(e) if e.is_connect() => return Err("connect".into()),
+        Err(e) if e.is_timeout() => return Err("timeout".into()),
+        Err(_) => return Err("transport".into()),
+    };
+    let status = r.status().as_u16();
+    let blocked = match (status, prompt.carries) {
+        (200, _) => false,
+        (403, c) if c != Carries::Nothing => true,
+        (s, _) => return Err(format!("http {s}")),
+    };
+    r.bytes().await.map_err(|_| "body".to_string())?;
+    Ok(blocked)
+}
+
+/// Counts of one worker (or of the whole scenario once merged).
+struct Tally {
+    hist: Histogram<u64>,
+    ok: usize,
+    blocked: usize,
+    errors: usize,
+    kinds: std::collections::BTreeMap<String, usize>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Tally {
+            hist: Histogram::new(3).expect("histogram"),
+            ok: 0,
+            blocked: 0,
+            errors: 0,
+            kinds: Default::default(),
+        }
+    }
+
+    fn add(&mut self, result: Result<bool, String>, since: Instant) {
+        match result {
+            Ok(blocked) => {
+                self.ok += 1;
+                self.blocked += usize::from(blocked);
+                let _ = self.hist.record(since.elapsed().as_micros() as u64);
+            }
+            Err(kind) => {
+                self.errors += 1;
+                *self.kinds.entry(kind).or_default() += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        let _ = self.hist.add(&other.hist);
+        self.ok += other.ok;
+        self.blocked += other.blocked;
+        self.errors += other.errors;
+        for (k, n) in other.kinds {
+            *self.kinds.entry(k).or_default() += n;
+        }
+    }
+}
+
 async fn scenario(
     name: &'static str,
     client: reqwest::Client,
     url: String,
-    body: Vec<u8>,
+    prompts: Arc<Vec<Prompt>>,
     args: &Args,
     proxy: Option<&Proxy>,
 ) -> Outcome {
     // Warm the connection pool so the table compares steady state, not handshakes.
-    for _ in 0..args.concurrency {
-        let _ = client
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .await;
+    for i in 0..args.concurrency {
+        let _ = send(&client, &url, &prompts[i % prompts.len()]).await;
     }
     let before = proxy.map(Proxy::usage);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(args.deadline_secs);
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.concurrency {
-        let (client, url, body, next, total) = (
-            client.clone(),
-            url.clone(),
-            body.clone(),
-            next.clone(),
-            args.requests,
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut hist = Histogram::<u64>::new(3).expect("histogram");
-            let (mut ok, mut errors) = (0, 0);
-            let mut kinds = std::collections::BTreeMap::<String, usize>::new();
-            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total
-                && Instant::now() < deadline
-            {
-                let t = Instant::now();
-                let r = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                let failure = match r {
-                    Ok(r) if r.status() != 200 => Some(format!("http {}", r.status().as_u16())),
-                    Ok(r) => r.bytes().await.err().map(|_| "body".to_string()),
-                    Err(e) if e.is_connect() => Some("connect".into()),
-                    Err(e) if e.is_timeout() => Some("timeout".into()),
-                    Err(_) => Some("transport".into()),
-                };
-                match failure {
-                    None => {
-                        ok += 1;
-                        let _ = hist.record(t.elapsed().as_micros() as u64);
-                    }
-                    Some(kind) => {
-                        errors += 1;
-                        *kinds.entry(kind).or_default() += 1;
-                    }
-                }
+    let mut total = Tally::new();
+    if args.rate > 0.0 {
+        // Open loop: request i leaves at i / rate, whether or not earlier ones have answered.
+        let mut tasks = Vec::with_capacity(args.requests);
+        for i in 0..args.requests {
+            let at = started + Duration::from_secs_f64(i as f64 / args.rate);
+            if at > deadline {
+                break;
             }
-            (hist, ok, errors, kinds)
-        }));
-    }
-    let mut hist = Histogram::<u64>::new(3).expect("histogram");
-    let (mut ok, mut errors) = (0, 0);
-    let mut error_kinds = std::collections::BTreeMap::<String, usize>::new();
-    for t in tasks {
-        if let Ok((h, o, e, k)) = t.await {
-            let _ = hist.add(&h);
-            ok += o;
-            errors += e;
-            for (kind, n) in k {
-                *error_kinds.entry(kind).or_default() += n;
+            let (client, url, prompts) = (client.clone(), url.clone(), prompts.clone());
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep_until(at.into()).await;
+                let p = &prompts[i % prompts.len()];
+                let left = deadline.saturating_duration_since(Instant::now());
+                let r = tokio::time::timeout(left, send(&client, &url, p))
+                    .await
+                    .unwrap_or_else(|_| Err("timeout".into()));
+                let mut t = Tally::new();
+                t.add(r, at);
+                t
+            }));
+        }
+        for t in tasks {
+            if let Ok(t) = t.await {
+                total.merge(t);
+            }
+        }
+    } else {
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..args.concurrency {
+            let (client, url, prompts, next, count) = (
+                client.clone(),
+                url.clone(),
+                prompts.clone(),
+                next.clone(),
+                args.requests,
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut t = Tally::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= count || Instant::now() >= deadline {
+                        break;
+                    }
+                    let since = Instant::now();
+                    t.add(
+                        send(&client, &url, &prompts[i % prompts.len()]).await,
+                        since,
+                    );
+                }
+                t
+            }));
+        }
+        for t in tasks {
+            if let Ok(t) = t.await {
+                total.merge(t);
             }
         }
     }
@@ -460,11 +542,12 @@ async fn scenario(
     };
     Outcome {
         name,
-        ok,
-        errors,
-        error_kinds,
+        ok: total.ok,
+        blocked: total.blocked,
+        errors: total.errors,
+        error_kinds: total.kinds,
         elapsed,
-        hist,
+        hist: total.hist,
         cpu,
         rss_kib,
     }
@@ -472,13 +555,23 @@ async fn scenario(
 
 fn print_table(args: &Args, outcomes: &[Outcome]) {
     println!(
-        "requests={} concurrency={} prompt_bytes={} (same run, same machine, same mock upstream)",
-        args.requests, args.concurrency, args.prompt_bytes
+        "requests={} {} prompt_bytes={}..{} secret_share={} pii_share={} injection_share={} (same run, same machine, same mock upstream)",
+        args.requests,
+        if args.rate > 0.0 {
+            format!("open loop at {} req/s", args.rate)
+        } else {
+            format!("closed loop, concurrency={}", args.concurrency)
+        },
+        args.prompt_bytes,
+        args.prompt_bytes_max.unwrap_or(args.prompt_bytes),
+        args.secret_share,
+        args.pii_share,
+        args.injection_share
     );
     println!(
-        "| scenario | ok | errors | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | req/s vs direct | req/s vs tunnel | p99 vs tunnel | proxy CPU s | proxy RSS MiB |"
+        "| scenario | ok | blocked | errors | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | req/s vs direct | req/s vs tunnel | p99 vs tunnel | proxy CPU s | proxy RSS MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let base = &outcomes[0];
     let tunnel = outcomes
         .iter()
@@ -488,9 +581,10 @@ fn print_table(args: &Args, outcomes: &[Outcome]) {
     let p = |o: &Outcome, q: f64| o.hist.value_at_quantile(q) as f64 / 1000.0;
     for o in outcomes {
         println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2}x | {:.2}x | {:.2}x | {} | {} |",
+            "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2}x | {:.2}x | {:.2}x | {} | {} |",
             o.name,
             o.ok,
+            o.blocked,
             o.errors,
             rps(o),
             p(o, 0.5),
