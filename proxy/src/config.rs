@@ -340,6 +340,9 @@ pub struct LimitsConfig {
     /// Requests to AI hosts handled at once (streams count until they end); past it a request
     /// gets a provider-shaped 503 with `Retry-After` at once instead of queueing without bound.
     pub max_inflight: usize,
+    /// Concurrent requests one client may have on one HTTP/2 connection (pingora's default is
+    /// 100); more wait in the client for a free stream.
+    pub h2_max_concurrent_streams: u32,
 }
 
 impl Default for Config {
@@ -425,6 +428,7 @@ impl Default for LimitsConfig {
             max_body_bytes: 8 * 1024 * 1024,
             client_read_timeout_ms: 30_000,
             max_inflight: 4096,
+            h2_max_concurrent_streams: 256,
         }
     }
 }
@@ -479,6 +483,9 @@ impl Config {
         }
         if self.limits.max_inflight == 0 {
             return Err("field `limits.max_inflight`: must be greater than 0".into());
+        }
+        if self.limits.h2_max_concurrent_streams == 0 {
+            return Err("field `limits.h2_max_concurrent_streams`: must be greater than 0".into());
         }
         for (field, ms) in [
             (

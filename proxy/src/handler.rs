@@ -174,6 +174,12 @@ impl RequestLog {
 
 #[async_trait]
 impl HttpServerApp for AiHttpApp {
+    fn h2_options(&self) -> Option<pingora_core::protocols::http::v2::server::H2Options> {
+        let mut o = pingora_core::protocols::http::v2::server::default_h2_options();
+        o.max_concurrent_streams(self.shared.config.limits.h2_max_concurrent_streams);
+        Some(o)
+    }
+
     async fn process_new_http(
         self: &Arc<Self>,
         mut session: ServerSession,

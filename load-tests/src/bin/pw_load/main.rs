@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 mod mix;
 mod procs;
+mod stress;
 use mix::{Carries, Prompt};
 use procs::Proxy;
 use std::sync::Arc;
@@ -78,6 +79,16 @@ struct Args {
     /// regexes over each request body); the scenario is skipped without it.
     #[arg(long)]
     mitmdump: Option<PathBuf>,
+    /// Run the bounded stress checks instead of the side-by-side tables: overload, slow
+    /// clients, slow upstream, idle connections (and a soak with `--soak-secs`).
+    #[arg(long)]
+    stress: bool,
+    /// Idle intercepted connections to hold in the stress checks.
+    #[arg(long, default_value_t = 10_000)]
+    idle_connections: usize,
+    /// Seconds of mixed traffic for the soak check (0 skips it; 600 for the full soak).
+    #[arg(long, default_value_t = 0)]
+    soak_secs: u64,
     /// Worker threads per PromptWall listener (0: one per core).
     #[arg(long, default_value_t = 0)]
     proxy_threads: usize,
@@ -119,6 +130,9 @@ async fn main() -> anyhow::Result<()> {
         MockConfig::default(),
     )
     .await?;
+    if args.stress {
+        return stress::run(&args, &mock, &ss.cert_pem).await;
+    }
     let outcomes = run(&args, &mock, &ss.cert_pem).await?;
     print_table(&args, &outcomes);
     let streams = if args.streams > 0 {
