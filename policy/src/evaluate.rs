@@ -70,7 +70,8 @@ pub struct Redaction {
     pub segment: usize,
     pub start: usize,
     pub end: usize,
-    pub entity: String,
+    /// Shared with the finding it came from (no copy per redaction).
+    pub entity: std::sync::Arc<str>,
     pub operator: Operator,
     pub keep_last: usize,
 }
@@ -96,12 +97,19 @@ pub struct Decision {
     /// Set when the classifier failed; the reasons say what `on_classifier_error` did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classifier_error: Option<String>,
-    /// Findings after custom detectors and the allowlist, for audit and `scan` output.
+    /// Findings after custom detectors and the allowlist, when those changed the input's
+    /// (read them through [`Decision::findings`]); `None` saves a copy per request.
     #[serde(skip)]
-    pub findings: Vec<Located>,
+    pub adjusted_findings: Option<Vec<Located>>,
 }
 
 impl Decision {
+    /// The findings the decision was made on: `input` (what was passed to `evaluate`), unless
+    /// custom detectors or the allowlist changed it.
+    pub fn findings<'a>(&'a self, input: &'a [Located]) -> &'a [Located] {
+        self.adjusted_findings.as_deref().unwrap_or(input)
+    }
+
     /// `allow`, `block`, ... or `would_block` in monitor mode, as audit rows show it.
     pub fn label(&self) -> String {
         match self.would {
@@ -189,45 +197,61 @@ impl CompiledPolicy {
         findings: &[Located],
         labels: &LabelsOutcome,
     ) -> Decision {
-        let mut findings: Vec<Located> = findings.to_vec();
-        if let Some(engine) = &self.custom {
-            for (i, t) in texts.iter().enumerate() {
-                findings.extend(engine.scan(t).into_iter().map(|finding| Located {
-                    segment: i,
-                    finding,
-                }));
-            }
-        }
-        findings.retain(|l| !self.allowlisted(l, texts));
+        // Copied only when custom detectors add findings or the allowlist removes some.
+        let findings: std::borrow::Cow<'_, [Located]> =
+            if self.custom.is_none() && self.allow.is_empty() {
+                std::borrow::Cow::Borrowed(findings)
+            } else {
+                let mut own: Vec<Located> = findings.to_vec();
+                if let Some(engine) = &self.custom {
+                    for (i, t) in texts.iter().enumerate() {
+                        own.extend(engine.scan(t).into_iter().map(|finding| Located {
+                            segment: i,
+                            finding,
+                        }));
+                    }
+                }
+                own.retain(|l| !self.allowlisted(l, texts));
+                std::borrow::Cow::Owned(own)
+            };
 
         let tenant_monitor = self.doc.mode == Mode::Monitor;
         let mut reasons: Vec<Reason> = Vec::new();
         let mut redactions = Vec::new();
         let mut exempt = vec![false; findings.len()];
-        let add = |reasons: &mut Vec<Reason>,
-                   rule: &RuleDoc,
-                   category: Option<Category>,
-                   entity: &str,
-                   score: f64| {
+        // (rule, entity) → its reason, found by address first: a rule's findings share one
+        // entity `Arc`, so most lookups compare no text.
+        let mut index: Vec<(*const RuleDoc, *const u8, usize, usize)> = Vec::new();
+        let mut add = |reasons: &mut Vec<Reason>,
+                       rule: &RuleDoc,
+                       category: Option<Category>,
+                       entity: &str,
+                       score: f64| {
             let monitor = tenant_monitor || rule.mode == Some(Mode::Monitor);
-            match reasons
-                .iter_mut()
-                .find(|r| r.rule == rule.id && r.entity == entity)
-            {
-                Some(r) => {
+            let hit = index.iter().find(|(r, e, len, at)| {
+                std::ptr::eq(*r, rule)
+                    && ((std::ptr::eq(*e, entity.as_ptr()) && *len == entity.len())
+                        || reasons[*at].entity == entity)
+            });
+            match hit.map(|h| h.3) {
+                Some(at) => {
+                    let r = &mut reasons[at];
                     r.count += 1;
                     r.max_score = r.max_score.max(score);
                 }
-                None => reasons.push(Reason {
-                    rule: rule.id.clone(),
-                    action: rule.action,
-                    category,
-                    entity: entity.to_string(),
-                    count: 1,
-                    max_score: score,
-                    monitor,
-                    message: rule.message.clone(),
-                }),
+                None => {
+                    index.push((rule, entity.as_ptr(), entity.len(), reasons.len()));
+                    reasons.push(Reason {
+                        rule: rule.id.clone(),
+                        action: rule.action,
+                        category,
+                        entity: entity.to_string(),
+                        count: 1,
+                        max_score: score,
+                        monitor,
+                        message: rule.message.clone(),
+                    })
+                }
             }
         };
 
@@ -322,7 +346,7 @@ impl CompiledPolicy {
                         segment: findings[k].segment,
                         start: f.start,
                         end: f.end,
-                        entity: f.entity.to_string(),
+                        entity: f.entity.clone(),
                         operator: rule.redact.unwrap_or_default(),
                         keep_last: rule.keep_last.unwrap_or(4),
                     });
@@ -421,7 +445,10 @@ impl CompiledPolicy {
             redactions,
             message,
             classifier_error,
-            findings,
+            adjusted_findings: match findings {
+                std::borrow::Cow::Owned(v) => Some(v),
+                std::borrow::Cow::Borrowed(_) => None,
+            },
         }
     }
 

@@ -11,7 +11,7 @@ use crate::evaluate::Redaction;
 use crate::identity::hex_encode;
 use dashmap::DashMap;
 use ring::hmac;
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::time::{Duration, Instant};
 
 /// A tenant's secret for keyed hashes and pseudonym determinism.
@@ -78,13 +78,25 @@ fn partial(value: &str, keep_last: usize) -> String {
 
 /// Merges overlapping spans of one text (touching ones stay apart, so each keeps its own
 /// pseudonym); the first span's entity and operator win.
-fn merge(mut spans: Vec<&Redaction>) -> Vec<Redaction> {
+/// One merged span: its range, and the redaction (the first of the overlapping ones) that
+/// decides how it is rewritten.
+struct Span<'a> {
+    start: usize,
+    end: usize,
+    r: &'a Redaction,
+}
+
+fn merge(mut spans: Vec<&Redaction>) -> Vec<Span<'_>> {
     spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-    let mut out: Vec<Redaction> = Vec::new();
+    let mut out: Vec<Span<'_>> = Vec::with_capacity(spans.len());
     for r in spans {
         match out.last_mut() {
             Some(last) if r.start < last.end => last.end = last.end.max(r.end),
-            _ => out.push(r.clone()),
+            _ => out.push(Span {
+                start: r.start,
+                end: r.end,
+                r,
+            }),
         }
     }
     out
@@ -107,13 +119,21 @@ fn written_tokens(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The upper-case name of `entity` in `kinds`.
+fn kind_of<'k>(kinds: &'k [(&str, String)], entity: &str) -> Option<&'k str> {
+    kinds
+        .iter()
+        .find(|(e, _)| std::ptr::eq(*e, entity) || *e == entity)
+        .map(|(_, k)| k.as_str())
+}
+
 /// Applies `plan` to `texts`. Offsets must be on character boundaries (the engine guarantees it).
 pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
     let mut out = Redacted {
         texts: vec![None; texts.len()],
         ..Redacted::default()
     };
-    let merged: Vec<Vec<Redaction>> = texts
+    let merged: Vec<Vec<Span<'_>>> = texts
         .iter()
         .enumerate()
         .map(|(i, text)| {
@@ -126,29 +146,33 @@ pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
         })
         .collect();
     // Tokens the texts already contain (user-written `<EMAIL_1>`), found in one pass.
-    let existing: std::collections::HashSet<&str> = if merged
+    let existing: FxHashSet<&str> = if merged
         .iter()
         .flatten()
-        .any(|r| r.operator == Operator::Pseudonym)
+        .any(|s| s.r.operator == Operator::Pseudonym)
     {
         texts.iter().flat_map(|t| written_tokens(t)).collect()
     } else {
         Default::default()
     };
     // Upper-case entity names, computed once per entity.
-    let mut kinds: HashMap<&str, String> = HashMap::new();
-    for r in merged.iter().flatten() {
-        kinds
-            .entry(r.entity.as_str())
-            .or_insert_with(|| upper_entity(&r.entity));
+    // Upper-case entity names, computed once per entity. Redactions of one rule share one
+    // `Arc`, so a pointer comparison usually finds the entry without comparing text.
+    let mut kinds: Vec<(&str, String)> = Vec::new();
+    for s in merged.iter().flatten() {
+        if kind_of(&kinds, &s.r.entity).is_none() {
+            kinds.push((&s.r.entity, upper_entity(&s.r.entity)));
+        }
     }
     // Pseudonym numbering: by first appearance, in text order then offset order.
-    let mut by_value: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut next: HashMap<&str, usize> = HashMap::new();
+    let spans_total: usize = merged.iter().map(Vec::len).sum();
+    let mut by_value: FxHashMap<(&str, &str), usize> =
+        FxHashMap::with_capacity_and_hasher(spans_total, Default::default());
+    let mut next: FxHashMap<&str, usize> = FxHashMap::default();
     for (i, spans) in merged.iter().enumerate() {
-        for r in spans.iter().filter(|r| r.operator == Operator::Pseudonym) {
-            let value = &texts[i][r.start..r.end];
-            let kind = kinds[r.entity.as_str()].as_str();
+        for sp in spans.iter().filter(|s| s.r.operator == Operator::Pseudonym) {
+            let value = &texts[i][sp.start..sp.end];
+            let kind = kind_of(&kinds, &sp.r.entity).unwrap_or_default();
             if by_value.contains_key(&(kind, value)) {
                 continue;
             }
@@ -156,7 +180,7 @@ pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
             let token = loop {
                 *n += 1;
                 let t = format!("<{kind}_{n}>");
-                if !existing.contains(t.as_str()) {
+                if existing.is_empty() || !existing.contains(t.as_str()) {
                     break t;
                 }
             };
@@ -172,10 +196,10 @@ pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
         // One forward pass: copy what stays, append each replacement.
         let mut s = String::with_capacity(text.len() + spans.len() * 8);
         let mut at = 0;
-        for r in spans {
-            let value = &text[r.start..r.end];
-            s.push_str(&text[at..r.start]);
-            let kind = kinds[r.entity.as_str()].as_str();
+        for sp in spans {
+            let (r, value) = (sp.r, &text[sp.start..sp.end]);
+            s.push_str(&text[at..sp.start]);
+            let kind = kind_of(&kinds, &r.entity).unwrap_or_default();
             match r.operator {
                 Operator::Mask => {
                     s.push_str("[REDACTED:");
@@ -192,7 +216,7 @@ pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
                 }
                 Operator::Pseudonym => s.push_str(&out.pseudonyms[by_value[&(kind, value)]].0),
             }
-            at = r.end;
+            at = sp.end;
             out.count += 1;
         }
         s.push_str(&text[at..]);

@@ -263,7 +263,7 @@ fn custom_detectors_report_findings_with_offsets() {
     let p = policy(ACME);
     let text = "status of Bluebird launch";
     let d = p.evaluate(&Context::default(), &[text], &[], &LabelsOutcome::NotRun);
-    let f = &d.findings[0].finding;
+    let f = &d.findings(&[])[0].finding;
     assert_eq!(
         (&*f.rule, &text[f.start..f.end]),
         ("custom:codenames", "Bluebird")

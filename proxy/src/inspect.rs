@@ -306,7 +306,16 @@ mod tests {
             .inspect_json(&who("t"), "openai", "/v1/chat/completions", body)
             .unwrap();
         assert_eq!(i.decision.action, Action::Block);
-        assert_eq!(i.decision.findings[0].segment, 0);
+        // The one scanned segment is the tool call's arguments.
+        assert_eq!(i.prompt.segments.len(), 1);
+        assert_eq!(
+            i.prompt.segments[0].pointer,
+            "/messages/0/tool_calls/0/function/arguments"
+        );
+        assert!(
+            i.decision.adjusted_findings.is_none(),
+            "no custom detectors: no copy"
+        );
     }
 
     #[test]

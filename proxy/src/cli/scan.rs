@@ -97,13 +97,13 @@ pub fn run(args: &ScanArgs<'_>) -> anyhow::Result<ExitCode> {
         // `redacted` never echoes a finding: the policy's rewrite, else every finding masked.
         let plan = if decision.redactions.is_empty() {
             decision
-                .findings
+                .findings(&findings)
                 .iter()
                 .map(|l| policy::Redaction {
                     segment: 0,
                     start: l.finding.start,
                     end: l.finding.end,
-                    entity: l.finding.entity.to_string(),
+                    entity: l.finding.entity.clone(),
                     operator: policy::Operator::Mask,
                     keep_last: 0,
                 })
@@ -120,7 +120,7 @@ pub fn run(args: &ScanArgs<'_>) -> anyhow::Result<ExitCode> {
             "id": id,
             "decision": decision.action.as_str(),
             "would": decision.would.map(|w| w.as_str()),
-            "findings": decision.findings.iter().map(|l| &l.finding).collect::<Vec<_>>(),
+            "findings": decision.findings(&findings).iter().map(|l| &l.finding).collect::<Vec<_>>(),
             "labels": match &labels {
                 LabelsOutcome::Scored(s) => json!(s.iter().map(|(k, v)| (k.clone(), (v * 1000.0).round() / 1000.0)).collect::<std::collections::BTreeMap<_, _>>()),
                 _ => json!({}),
