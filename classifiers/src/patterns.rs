@@ -123,6 +123,9 @@ pub struct PatternEngine {
     set: Option<Regex>,
     /// Each pattern alone, to locate its matches and pull capture group 1.
     single: Vec<Regex>,
+    /// Per pattern: its capture group 1 always spans the whole match (the rest is `\b`-like
+    /// assertions), so the value needs no capture search.
+    whole_group: Vec<bool>,
     pattern_rule: Vec<u32>,
     rules: Vec<CompiledRule>,
     /// Keywords and context words of every rule, in one automaton.
@@ -154,6 +157,7 @@ impl PatternEngine {
     pub fn new(packs: &[RulePack]) -> Result<Self, EngineError> {
         let mut patterns: Vec<&str> = Vec::new();
         let mut single = Vec::new();
+        let mut whole_group = Vec::new();
         let mut pattern_rule = Vec::new();
         let mut rules: Vec<CompiledRule> = Vec::new();
         let mut word_list: Vec<String> = Vec::new();
@@ -193,6 +197,7 @@ impl PatternEngine {
                     if re.is_match("") {
                         return Err(regex_err("pattern matches the empty string".into()));
                     }
+                    whole_group.push(group_is_whole_match(pat));
                     single.push(re);
                     patterns.push(pat);
                     pattern_rule.push(rule_idx);
@@ -265,6 +270,7 @@ impl PatternEngine {
         Ok(PatternEngine {
             set,
             single,
+            whole_group,
             pattern_rule,
             always_active: rules
                 .iter()
@@ -425,7 +431,7 @@ impl PatternEngine {
                     break;
                 };
                 seen += 1;
-                match self.confirm(text, &hits, rule_idx, re, m.start(), m.end()) {
+                match self.confirm(text, &hits, rule_idx, pid, m.start(), m.end()) {
                     Some(finding) => {
                         at = m.end().max(m.start() + 1);
                         out.push(Candidate {
@@ -447,7 +453,7 @@ impl PatternEngine {
         text: &str,
         hits: &Hits,
         rule_idx: u32,
-        re: &Regex,
+        pid: usize,
         start: usize,
         end: usize,
     ) -> Option<Finding> {
@@ -458,7 +464,11 @@ impl PatternEngine {
             return None;
         }
         let hay = text.as_bytes();
-        let (start, end) = value_span(re, hay, start, end);
+        let (start, end) = if self.whole_group[pid] {
+            (start, end)
+        } else {
+            value_span(&self.single[pid], hay, start, end)
+        };
         let value = &hay[start..end];
         if !rule.stopwords.is_empty() {
             let lower = value.to_ascii_lowercase();
@@ -561,7 +571,14 @@ impl PatternEngine {
                 let (mut at, mut k) = (0, 0);
                 while let Some(m) = re.search(&Input::new(hay).range(at..)) {
                     k += 1;
-                    at = match self.confirm(text, &hits, rule_idx, re, m.start(), m.end()) {
+                    at = match self.confirm(
+                        text,
+                        &hits,
+                        rule_idx,
+                        pid.as_usize(),
+                        m.start(),
+                        m.end(),
+                    ) {
                         Some(_) => m.end().max(m.start() + 1),
                         None if m.len() < RETRY_SHORTER_THAN => m.start() + 1,
                         None => m.end().max(m.start() + 1),
@@ -622,6 +639,27 @@ impl PatternEngine {
 
 /// The span of capture group 1 if the pattern has one and it took part, else the match.
 /// Runs only on regex matches, so its one allocation stays off the common path.
+/// Whether `pattern` is group 1 with only zero-width assertions around it (`\b(...)\b`), so
+/// the group's span is always the match's span.
+fn group_is_whole_match(pattern: &str) -> bool {
+    use regex_syntax::hir::{Hir, HirKind};
+    let Ok(hir) = regex_automata::util::syntax::parse_with(pattern, &syntax_config()) else {
+        return false;
+    };
+    let is_group_1 = |h: &Hir| matches!(h.kind(), HirKind::Capture(c) if c.index == 1);
+    match hir.kind() {
+        HirKind::Capture(_) => is_group_1(&hir),
+        HirKind::Concat(parts) => {
+            let mut wide = parts
+                .iter()
+                .filter(|p| p.properties().maximum_len() != Some(0));
+            matches!((wide.next(), wide.next()), (Some(g), None) if is_group_1(g))
+                && hir.properties().explicit_captures_len() == 1
+        }
+        _ => false,
+    }
+}
+
 fn value_span(re: &Regex, hay: &[u8], start: usize, end: usize) -> (usize, usize) {
     if re.captures_len() < 2 {
         return (start, end);
@@ -651,6 +689,26 @@ mod tests {
 
     fn engine() -> PatternEngine {
         crate::builtin_engine().expect("built-in packs compile")
+    }
+
+    #[test]
+    fn whole_match_groups_are_recognized_and_others_are_not() {
+        for p in [
+            r"\b(AKIA[0-9A-Z]{16})\b",
+            r"(ghp_[A-Za-z0-9]{36})",
+            r"\b(\d{3})(?:\b|$)",
+        ] {
+            assert!(group_is_whole_match(p), "{p}");
+        }
+        for p in [
+            r"key=(\w+)",
+            r"\b(\d{3})-(\d{2})\b",
+            r"AKIA[0-9A-Z]{16}",
+            r"(a)|(b)",
+            r"\b(x)y\b",
+        ] {
+            assert!(!group_is_whole_match(p), "{p}");
+        }
     }
 
     #[test]

@@ -122,6 +122,7 @@ struct RequestLog {
     request_bytes: u64,
     segments: usize,
     usage: crate::providers::usage::Usage,
+    coverage: Option<crate::audit::event::CoverageRow>,
 }
 
 impl RequestLog {
@@ -167,6 +168,12 @@ impl RequestLog {
             status: self.status,
             input_tokens: self.usage.input,
             output_tokens: self.usage.output,
+            // The request's record says what was read; the response record need not repeat it.
+            coverage: if kind.ends_with("_response") {
+                None
+            } else {
+                self.coverage.clone()
+            },
             ..Default::default()
         }
     }
@@ -702,11 +709,14 @@ impl AiHttpApp {
             tokio::task::spawn_blocking(move || span.in_scope(|| shared.inspector.classify(&text)))
         });
         let findings = inspector.scan(&prepared);
-        let labels = match labels_task {
-            Some(t) => t
-                .await
-                .unwrap_or_else(|e| LabelsOutcome::Failed(format!("classifier task failed: {e}"))),
-            None => LabelsOutcome::NotRun,
+        let (labels, model_coverage) = match labels_task {
+            Some(t) => t.await.unwrap_or_else(|e| {
+                (
+                    LabelsOutcome::Failed(format!("classifier task failed: {e}")),
+                    None,
+                )
+            }),
+            None => (LabelsOutcome::NotRun, None),
         };
         log.classifier = match &labels {
             LabelsOutcome::NotRun => "off".into(),
@@ -749,6 +759,7 @@ impl AiHttpApp {
             })
             .collect();
         log.skipped = inspection.prompt.skipped.len();
+        log.coverage = Some(coverage_row(&inspection.prompt, model_coverage));
         if d.action.blocks() {
             let code = if d.action == Action::Coach {
                 "coach"
@@ -769,6 +780,38 @@ impl AiHttpApp {
             pseudonyms: inspection.pseudonyms,
             response,
         })
+    }
+}
+
+/// The audit coverage record of an inspected prompt (pointers made safe to log).
+fn coverage_row(
+    prompt: &crate::providers::Prompt,
+    model: Option<classifiers::onnx::Coverage>,
+) -> crate::audit::event::CoverageRow {
+    use crate::audit::event::{safe_pointer, ClassifierCoverage, CoverageRow, SkippedRow};
+    let max = CoverageRow::MAX_POINTERS;
+    CoverageRow {
+        scanned: prompt
+            .segments
+            .iter()
+            .take(max)
+            .map(|s| safe_pointer(&s.pointer))
+            .collect(),
+        scanned_more: prompt.segments.len().saturating_sub(max),
+        skipped: prompt
+            .skipped
+            .iter()
+            .take(max)
+            .map(|(p, why)| SkippedRow {
+                pointer: safe_pointer(p),
+                why: (*why).to_string(),
+            })
+            .collect(),
+        classifier: model.map(|c| ClassifierCoverage {
+            text_bytes: c.text_bytes,
+            windows: c.windows,
+            windows_total: c.windows_total,
+        }),
     }
 }
 

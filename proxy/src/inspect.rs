@@ -155,13 +155,17 @@ impl Inspector {
         self.store.load().get(tenant).uses_labels
     }
 
-    /// Runs the classifier under the deadline (blocking: call it off the async workers).
-    pub fn classify(&self, text: &str) -> LabelsOutcome {
+    /// Runs the classifier under the deadline (blocking: call it off the async workers); with
+    /// the scores comes what the model read (its coverage).
+    pub fn classify(&self, text: &str) -> (LabelsOutcome, Option<classifiers::onnx::Coverage>) {
         match &self.classifier {
-            Err(why) => LabelsOutcome::Failed(format!("classifier unavailable: {why}")),
+            Err(why) => (
+                LabelsOutcome::Failed(format!("classifier unavailable: {why}")),
+                None,
+            ),
             Ok(c) => match c.classify(text, self.classifier_deadline) {
-                Ok(l) => LabelsOutcome::Scored(l.scores),
-                Err(e) => LabelsOutcome::Failed(e.to_string()),
+                Ok(l) => (LabelsOutcome::Scored(l.scores), Some(l.coverage)),
+                Err(e) => (LabelsOutcome::Failed(e.to_string()), None),
             },
         }
     }
@@ -270,7 +274,7 @@ impl Inspector {
         let prepared = self.prepare(provider, path, body)?;
         let findings = self.scan(&prepared);
         let labels = if self.wants_labels(&identity.tenant) {
-            self.classify(&prepared.classifier_text())
+            self.classify(&prepared.classifier_text()).0
         } else {
             LabelsOutcome::NotRun
         };

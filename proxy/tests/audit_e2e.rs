@@ -98,6 +98,11 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
         .iter()
         .all(|e| e["user"] == "ann" && e["provider"] == "openai" && e["model"] == "gpt-4o-mini"));
     assert_eq!(acme[1]["reasons"][0]["entity"], "email");
+    // Coverage: exactly the texts the model sees were scanned.
+    assert_eq!(
+        acme[0]["coverage"]["scanned"],
+        serde_json::json!(["/messages/0/content", "/messages/1/content"])
+    );
     assert_eq!(acme[1]["redactions"], 1);
     assert_eq!(acme[2]["reasons"][0]["rule"], "no-keys");
     assert_eq!(acme[2]["status"], 403);
@@ -161,6 +166,38 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
     }
     let v = proxy.cli(&["audit", "verify"]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_was_not_scanned_is_recorded_without_content() {
+    let (proxy, _ca, _p) = setup().await;
+    let ann = proxy.client_as("ann", "a");
+    let body = serde_json::json!({
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "what is in this picture?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+        ]}],
+        "metadata": {"customer AKIAQWERTYUIOPASDFGH": "x"}
+    });
+    let r = ann.post(URL).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let e = events(&proxy, &["--kind", "ai_request"]);
+    let cov = &e[0]["coverage"];
+    assert_eq!(
+        cov["scanned"],
+        serde_json::json!(["/messages/0/content/0/text"])
+    );
+    assert_eq!(cov["skipped"][0]["pointer"], "/messages/0/content/1");
+    assert_eq!(
+        cov["skipped"][0]["why"],
+        "binary part (image, audio or file)"
+    );
+    let raw = serde_json::to_string(&e).unwrap();
+    assert!(
+        !raw.contains("AKIAQWERTYUIOPASDFGH") && !raw.contains("picture"),
+        "{raw}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

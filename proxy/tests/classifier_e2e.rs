@@ -60,6 +60,27 @@ async fn the_default_policy_blocks_a_prompt_injection_found_by_the_model() {
         .parse()
         .unwrap();
     assert!(batches >= 2.0, "{metrics}");
+    // The audit record says what the model read: the windows over the joined prompt.
+    let out = proxy.cli(&[
+        "audit",
+        "query",
+        "--format",
+        "jsonl",
+        "--kind",
+        "ai_request",
+    ]);
+    let first: serde_json::Value = serde_json::from_str(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let model = &first["coverage"]["classifier"];
+    assert!(model["text_bytes"].as_u64().unwrap() > 100, "{first}");
+    assert_eq!(model["windows"].as_array().unwrap().len(), 1, "{first}");
+    assert_eq!(model["windows_total"], 1, "{first}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

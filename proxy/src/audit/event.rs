@@ -14,6 +14,70 @@ pub struct ReasonRow {
     pub max_score: f64,
 }
 
+/// What inspection read of a request, so an auditor can tell what was and was not checked.
+/// Pointers name JSON locations only; a key that does not look like a field name is shown as
+/// `~`, so no user-written text reaches the log through a pointer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CoverageRow {
+    /// JSON pointers of the texts scanned (at most [`CoverageRow::MAX_POINTERS`]).
+    pub scanned: Vec<String>,
+    /// Scanned texts beyond the listed ones.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub scanned_more: usize,
+    /// Parts not scanned, and why (images, binary documents, token ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedRow>,
+    /// What the model read, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<ClassifierCoverage>,
+}
+
+impl CoverageRow {
+    /// Pointers listed per event; the rest are counted.
+    pub const MAX_POINTERS: usize = 64;
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One part inspection did not read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedRow {
+    pub pointer: String,
+    pub why: String,
+}
+
+/// The encoder's windows over the joined prompt text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassifierCoverage {
+    pub text_bytes: usize,
+    /// Byte ranges read by the encoder.
+    pub windows: Vec<(usize, usize)>,
+    /// Windows the text has in all (more than `windows.len()` when the budget stopped it).
+    pub windows_total: usize,
+}
+
+/// A JSON pointer safe to log: numeric and field-name-shaped segments kept, others `~`.
+pub fn safe_pointer(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(|seg| {
+            let field = !seg.is_empty()
+                && seg.len() <= 40
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+            if seg.is_empty() || field {
+                seg
+            } else {
+                "~"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// One audited request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -59,6 +123,9 @@ pub struct AuditEvent {
     pub input_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_tokens: Option<u64>,
+    /// What was scanned and what was not (request events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageRow>,
     /// Only on a `retention` event: what it removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Checkpoint>,
@@ -109,4 +176,23 @@ pub fn now() -> String {
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
     t.format(&f).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_keep_structure_and_hide_free_text_keys() {
+        assert_eq!(
+            safe_pointer("/messages/0/content/1/text"),
+            "/messages/0/content/1/text"
+        );
+        assert_eq!(
+            safe_pointer("/metadata/my secret AKIAQWERTYUIOPASDFGH/x"),
+            "/metadata/~/x"
+        );
+        assert_eq!(safe_pointer(&format!("/{}", "k".repeat(41))), "/~");
+        assert_eq!(safe_pointer(""), "");
+    }
 }
