@@ -64,17 +64,30 @@ fn client_through(p: &Proxy) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// The first prompt that carries nothing (the checks need answers, not blocks).
+fn clean(prompts: &[Prompt]) -> Vec<u8> {
+    prompts
+        .iter()
+        .find(|p| p.carries == crate::mix::Carries::Nothing)
+        .map(|p| p.body.clone())
+        .unwrap_or_else(|| {
+            serde_json::to_vec(&serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Summarise the planning notes."}]}))
+                .expect("json")
+        })
+}
+
 /// Closed-loop normal traffic for `for_how_long`: (ok, errors, p99 ms).
 async fn normal_traffic(
     client: &reqwest::Client,
-    prompt: Arc<Vec<Prompt>>,
+    prompts: Arc<Vec<Prompt>>,
     clients: usize,
     for_how_long: Duration,
 ) -> (usize, usize, f64) {
     let end = Instant::now() + for_how_long;
+    let body = clean(&prompts);
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (client, prompt) = (client.clone(), prompt.clone());
+        let (client, body) = (client.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let mut h = Histogram::<u64>::new(3).expect("histogram");
             let (mut ok, mut err) = (0, 0);
@@ -83,7 +96,7 @@ async fn normal_traffic(
                 let r = client
                     .post(URL)
                     .header("content-type", "application/json")
-                    .body(prompt[0].body.clone())
+                    .body(body.clone())
                     .send()
                     .await;
                 let good = match r {
@@ -134,7 +147,7 @@ async fn overload(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Res
     )
     .await?;
     let client = client_through(&p)?;
-    let body = mix::prompts(args).swap_remove(0).body;
+    let body = clean(&mix::prompts(args));
     // Each answer takes 100 ms upstream, so 32 permits serve about 320 req/s; offer 1,500.
     let (rate, secs) = (1500.0, 3.0);
     let started = Instant::now();
@@ -242,7 +255,7 @@ async fn slow_peers(args: &Args, p: &Proxy, prompts: Arc<Vec<Prompt>>) -> anyhow
     // Slow upstream: 500 requests whose answers take 8 s, started before the measured window.
     let mut held = Vec::new();
     for _ in 0..500 {
-        let (client, body) = (client.clone(), prompts[0].body.clone());
+        let (client, body) = (client.clone(), clean(&prompts));
         held.push(tokio::spawn(async move {
             client
                 .post(URL)
@@ -449,7 +462,17 @@ pub async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Resu
     let prompts = Arc::new(mix::prompts(args));
     rows.extend(slow_peers(args, &p, prompts).await?);
     rows.push(idle_connections(&p, idle).await?);
+    drop(p);
     if args.soak_secs > 0 {
+        // A fresh process, so growth is measured from a clean start.
+        let p = Proxy::start(
+            args,
+            "soak",
+            "classifier:\n  enabled: false\n",
+            mock,
+            mock_pem,
+        )
+        .await?;
         rows.push(soak(args, &p, args.soak_secs).await?);
     }
     println!("\nstress (bounded; open-file limit {limit})");
