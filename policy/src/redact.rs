@@ -129,8 +129,29 @@ fn kind_of<'k>(kinds: &'k [(&str, String)], entity: &str) -> Option<&'k str> {
 
 /// Applies `plan` to `texts`. Offsets must be on character boundaries (the engine guarantees it).
 pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
+    apply_continuing(plan, texts, key, &[])
+}
+
+/// `<KIND_N>` → (`KIND`, N).
+fn token_parts(token: &str) -> Option<(&str, usize)> {
+    let inner = token.strip_prefix('<')?.strip_suffix('>')?;
+    let (kind, n) = inner.rsplit_once('_')?;
+    Some((kind, n.parse().ok()?))
+}
+
+/// Like [`apply`], continuing a conversation whose earlier turns issued `prior` (token,
+/// original) pairs: a value seen before keeps its token, new values get the next numbers, so
+/// `<EMAIL_1>` means the same address in every turn. The result's `pseudonyms` is the whole
+/// mapping (prior first), ready to store and to restore responses with.
+pub fn apply_continuing(
+    plan: &[Redaction],
+    texts: &[&str],
+    key: &TenantKey,
+    prior: &[(String, String)],
+) -> Redacted {
     let mut out = Redacted {
         texts: vec![None; texts.len()],
+        pseudonyms: prior.to_vec(),
         ..Redacted::default()
     };
     let merged: Vec<Vec<Span<'_>>> = texts
@@ -169,6 +190,13 @@ pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
     let mut by_value: FxHashMap<(&str, &str), usize> =
         FxHashMap::with_capacity_and_hasher(spans_total, Default::default());
     let mut next: FxHashMap<&str, usize> = FxHashMap::default();
+    for (i, (token, original)) in prior.iter().enumerate() {
+        if let Some((kind, n)) = token_parts(token) {
+            by_value.entry((kind, original.as_str())).or_insert(i);
+            let at = next.entry(kind).or_insert(0);
+            *at = (*at).max(n);
+        }
+    }
     for (i, spans) in merged.iter().enumerate() {
         for sp in spans.iter().filter(|s| s.r.operator == Operator::Pseudonym) {
             let value = &texts[i][sp.start..sp.end];
@@ -180,6 +208,7 @@ pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
             let token = loop {
                 *n += 1;
                 let t = format!("<{kind}_{n}>");
+                // A prior turn's token is taken even if the user wrote it back in this turn.
                 if existing.is_empty() || !existing.contains(t.as_str()) {
                     break t;
                 }
@@ -395,5 +424,40 @@ mod tests {
         assert!(v.get("old").is_none());
         v.sweep();
         assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn a_conversation_keeps_its_tokens_across_turns() {
+        let key = TenantKey::derive(b"k", "acme");
+        let turn1 = "mail ann@x.io";
+        let first = apply(&[r(0, 5, 13, "email", Operator::Pseudonym)], &[turn1], &key);
+        assert_eq!(first.texts[0].as_deref(), Some("mail <EMAIL_1>"));
+        // The next turn mentions a new address and the old one: the old keeps <EMAIL_1>.
+        let turn2 = "cc bob@y.io and ann@x.io";
+        let second = apply_continuing(
+            &[
+                r(0, 3, 11, "email", Operator::Pseudonym),
+                r(0, 16, 24, "email", Operator::Pseudonym),
+            ],
+            &[turn2],
+            &key,
+            &first.pseudonyms,
+        );
+        assert_eq!(
+            second.texts[0].as_deref(),
+            Some("cc <EMAIL_2> and <EMAIL_1>")
+        );
+        assert_eq!(
+            second.pseudonyms,
+            [
+                ("<EMAIL_1>".to_string(), "ann@x.io".to_string()),
+                ("<EMAIL_2>".to_string(), "bob@y.io".to_string())
+            ]
+        );
+        // Restoring a reply that uses both turns' tokens gives back both values.
+        assert_eq!(
+            restore("to <EMAIL_1>, <EMAIL_2>", &second.pseudonyms),
+            "to ann@x.io, bob@y.io"
+        );
     }
 }

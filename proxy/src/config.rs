@@ -207,12 +207,24 @@ impl Default for RulesConfig {
 }
 
 /// Where tenant policies come from.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PoliciesConfig {
     /// Tenant policy documents (`*.yaml`, one per tenant) applied at start when they differ from
     /// the stored version. The versioned store itself lives in `<state_dir>/policies`.
     pub dir: Option<PathBuf>,
+    /// How long a server-side conversation (OpenAI Responses chain, Assistants thread) keeps
+    /// its pseudonym mapping in memory, so later turns reuse tokens and replies are restored.
+    pub pseudonym_ttl_secs: u64,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        PoliciesConfig {
+            dir: None,
+            pseudonym_ttl_secs: 24 * 3600,
+        }
+    }
 }
 
 /// The API-gateway listener, reached through a base URL such as `http://host:8081/openai/v1`.

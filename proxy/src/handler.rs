@@ -46,6 +46,28 @@ pub struct Shared {
     pub admin_tokens: crate::admin::auth::AdminTokens,
     /// Permits for AI requests in flight (`limits.max_inflight`): load shedding, not queueing.
     pub inflight: Arc<tokio::sync::Semaphore>,
+    /// Pseudonym mappings of server-side conversations, by tenant and conversation.
+    pub vault: policy::redact::Vault,
+}
+
+impl Shared {
+    fn vault_key(tenant: &str, conversation: &str) -> String {
+        format!("{tenant}\u{0}{conversation}")
+    }
+
+    /// The mapping a conversation has built so far (empty when new or expired).
+    pub fn conversation_mapping(&self, tenant: &str, conversation: &str) -> Vec<(String, String)> {
+        self.vault
+            .get(&Self::vault_key(tenant, conversation))
+            .unwrap_or_default()
+    }
+
+    /// Keeps `mapping` for the conversation, for `policies.pseudonym_ttl_secs`.
+    pub fn remember(&self, tenant: &str, conversation: &str, mapping: Vec<(String, String)>) {
+        let ttl = std::time::Duration::from_secs(self.config.policies.pseudonym_ttl_secs);
+        self.vault
+            .put(&Self::vault_key(tenant, conversation), mapping, ttl);
+    }
 }
 
 impl Shared {
@@ -396,6 +418,8 @@ impl AiHttpApp {
             return ok;
         }
         let body = go.body.unwrap_or(body);
+        // Kept to tie the provider's new Responses id to this conversation's mapping.
+        let mapping = (!go.pseudonyms.is_empty()).then(|| go.pseudonyms.clone());
         let outbound = Outbound {
             body,
             drop_content_encoding: go.drop_content_encoding,
@@ -414,6 +438,11 @@ impl AiHttpApp {
             }
         });
         log.response_rules = f.response.rules;
+        if let (Some(mapping), Some(id)) = (mapping, &f.usage.response_id) {
+            // The next turn names this response as `previous_response_id`.
+            self.shared
+                .remember(&log.tenant, &format!("response:{id}"), mapping);
+        }
         log.usage = f.usage;
         // The request record was committed before forwarding; the response record is queued
         // (never dropped) so the client does not wait for a second disk commit.
@@ -648,7 +677,15 @@ impl AiHttpApp {
         log: &mut RequestLog,
     ) -> Result<Go, Reply> {
         if body.is_empty() {
-            return Ok(Go::default());
+            // A read of a server-side conversation (an Assistants thread's messages): its
+            // replies carry the tokens earlier turns issued, so restore them.
+            let pseudonyms = crate::providers::conversation(&target.path_and_query, None)
+                .map(|c| self.shared.conversation_mapping(&identity.tenant, &c))
+                .unwrap_or_default();
+            return Ok(Go {
+                pseudonyms,
+                ..Go::default()
+            });
         }
         // A compressed body is inspected decoded (bounded like any body); if it is rewritten,
         // it goes upstream uncompressed.
@@ -723,6 +760,13 @@ impl AiHttpApp {
             LabelsOutcome::Scored(_) => "ok".into(),
             LabelsOutcome::Failed(e) => format!("error: {e}"),
         };
+        // A server-side conversation continues its pseudonyms (same value, same token).
+        let conversation = crate::providers::conversation(path, Some(prepared.body()));
+        let prior = conversation
+            .as_deref()
+            .map(|c| self.shared.conversation_mapping(&identity.tenant, c))
+            .unwrap_or_default();
+        let prepared = prepared.continuing(prior.clone());
         let inspection: Inspection = tracing::info_span!(target: "promptwall::trace", "policy")
             .in_scope(|| inspector.decide(identity, provider, path, prepared, findings, labels));
         log.labels = inspection
@@ -773,11 +817,22 @@ impl AiHttpApp {
             return Err(Reply::new(403, ErrorKind::PolicyViolation, message)
                 .with("x-promptwall-decision", code));
         }
+        let mut pseudonyms = inspection.pseudonyms.clone();
+        if pseudonyms.is_empty() {
+            // Nothing redacted this turn; earlier turns' tokens may still come back.
+            pseudonyms = prior;
+        }
+        if let Some(c) = &conversation {
+            if !pseudonyms.is_empty() {
+                self.shared
+                    .remember(&identity.tenant, c, pseudonyms.clone());
+            }
+        }
         let response = Some(self.response_policy(provider, target, identity, &inspection));
         Ok(Go {
             drop_content_encoding: encoding.is_some() && inspection.rewritten.is_some(),
             body: inspection.rewritten,
-            pseudonyms: inspection.pseudonyms,
+            pseudonyms,
             response,
         })
     }
@@ -920,6 +975,7 @@ pub fn shared(
         audit: None,
         admin_tokens: crate::admin::auth::AdminTokens::new(&config.admin.tokens),
         inflight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_inflight)),
+        vault: policy::redact::Vault::default(),
         config,
     }))
 }

@@ -58,9 +58,22 @@ pub struct Prepared {
     value: Value,
     pub prompt: Prompt,
     started: Instant,
+    /// Pseudonyms earlier turns of a server-side conversation issued (continued, not reset).
+    prior: Vec<(String, String)>,
 }
 
 impl Prepared {
+    /// The parsed request body.
+    pub fn body(&self) -> &Value {
+        &self.value
+    }
+
+    /// Continues a conversation whose earlier turns issued `prior` (token, original) pairs.
+    pub fn continuing(mut self, prior: Vec<(String, String)>) -> Self {
+        self.prior = prior;
+        self
+    }
+
     /// The texts the model will see, joined, for the classifier.
     pub fn classifier_text(&self) -> String {
         self.prompt
@@ -147,6 +160,7 @@ impl Inspector {
             value,
             prompt,
             started,
+            prior: Vec::new(),
         })
     }
 
@@ -204,6 +218,7 @@ impl Inspector {
             mut value,
             prompt,
             started,
+            prior,
         } = prepared;
         let policy: Arc<CompiledPolicy> = self.store.load().get(&identity.tenant);
         let texts: Vec<&str> = prompt.segments.iter().map(|s| s.text.as_str()).collect();
@@ -243,7 +258,8 @@ impl Inspector {
                 out.redaction_fallback = true;
             } else {
                 let key = self.tenant_key(&identity.tenant);
-                let redacted = policy::redact::apply(&decision.redactions, &texts, &key);
+                let redacted =
+                    policy::redact::apply_continuing(&decision.redactions, &texts, &key, &prior);
                 for (seg, new) in prompt.segments.iter().zip(&redacted.texts) {
                     if let (Some(new), Some(slot)) = (new, value.pointer_mut(&seg.pointer)) {
                         *slot = Value::String(new.clone());

@@ -270,3 +270,110 @@ async fn a_policy_applied_under_load_takes_effect_with_no_failed_request() {
         "{hist}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_responses_chain_keeps_its_pseudonyms_across_turns() {
+    let env = setup().await;
+    let gina = env.proxy.client_as("gina", "gina-pw");
+    let url = "https://api.openai.com/v1/responses";
+    let turn = |body: serde_json::Value, reply: Option<&str>| {
+        let mut req = gina.post(url).json(&body);
+        req = match reply {
+            Some(r) => req.header("x-mock-reply", r),
+            None => req.header("x-mock-echo", "1"),
+        };
+        req.send()
+    };
+    let r = turn(
+        serde_json::json!({"model": "gpt-4o-mini", "input": "Email ana.ruiz@globex-corp.com the plan"}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    // Turn 2 names turn 1 and does not resend it: the old address keeps <EMAIL_1>.
+    let r = turn(
+        serde_json::json!({"model": "gpt-4o-mini", "previous_response_id": id, "input": "Also cc bo.lee@globex-corp.com and ana.ruiz@globex-corp.com"}),
+        Some("Sent to <EMAIL_1> and <EMAIL_2>."),
+    )
+    .await
+    .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["output"][0]["content"][0]["text"],
+        "Sent to ana.ruiz@globex-corp.com and bo.lee@globex-corp.com.",
+        "{v}"
+    );
+    let sent: Vec<serde_json::Value> = env
+        .mock
+        .received()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(sent[0]["input"], "Email <EMAIL_1> the plan");
+    assert_eq!(sent[1]["input"], "Also cc <EMAIL_2> and <EMAIL_1>");
+    // Turn 3 redacts nothing, yet the reply's earlier tokens are restored.
+    let r = turn(
+        serde_json::json!({"model": "gpt-4o-mini", "previous_response_id": id, "input": "Thanks!"}),
+        Some("Remember <EMAIL_2>."),
+    )
+    .await
+    .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["output"][0]["content"][0]["text"], "Remember bo.lee@globex-corp.com.",
+        "{v}"
+    );
+    // Another tenant cannot reach this conversation's mapping.
+    let alice = env.proxy.client_as("alice", "alice-pw");
+    let r = alice
+        .post(url)
+        .header("x-mock-reply", "Remember <EMAIL_2>.")
+        .json(&serde_json::json!({"model": "gpt-4o-mini", "previous_response_id": id, "input": "Thanks!"}))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["output"][0]["content"][0]["text"], "Remember <EMAIL_2>.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assistants_thread_keeps_its_pseudonyms_and_reads_are_restored() {
+    let env = setup().await;
+    let gina = env.proxy.client_as("gina", "gina-pw");
+    let url = "https://api.openai.com/v1/threads/thread_abc/messages";
+    for text in [
+        "Email ana.ruiz@globex-corp.com the plan",
+        "Also cc bo.lee@globex-corp.com and ana.ruiz@globex-corp.com",
+    ] {
+        let r = gina
+            .post(url)
+            .json(&serde_json::json!({"role": "user", "content": text}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let sent: Vec<serde_json::Value> = env
+        .mock
+        .received()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(sent[0]["content"], "Email <EMAIL_1> the plan");
+    assert_eq!(sent[1]["content"], "Also cc <EMAIL_2> and <EMAIL_1>");
+    // Listing the thread (a GET, no body) returns the provider's stored text: restored.
+    let r = gina
+        .get(url)
+        .header("x-mock-reply", "<EMAIL_1> wrote to <EMAIL_2>")
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["content"][0]["text"], "ana.ruiz@globex-corp.com wrote to bo.lee@globex-corp.com",
+        "{v}"
+    );
+}

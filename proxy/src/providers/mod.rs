@@ -261,6 +261,32 @@ pub fn genai_system(provider: &str) -> &'static str {
     }
 }
 
+/// The server-side conversation a request continues, when the provider keeps one: an OpenAI
+/// Responses chain (`previous_response_id`), a Responses `conversation`, or an Assistants
+/// thread (`/threads/{id}/...`). Later turns there do not resend earlier text, so pseudonyms
+/// must be carried over by PromptWall (see `policy::redact::apply_continuing`).
+pub fn conversation(path: &str, body: Option<&Value>) -> Option<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    if let Some(rest) = path.split("/threads/").nth(1) {
+        let id = rest.split('/').next().unwrap_or_default();
+        if !id.is_empty() && id != "runs" {
+            return Some(format!("thread:{id}"));
+        }
+    }
+    let body = body?;
+    if let Some(id) = body.get("previous_response_id").and_then(Value::as_str) {
+        return Some(format!("response:{id}"));
+    }
+    match body.get("conversation") {
+        Some(Value::String(id)) => Some(format!("conversation:{id}")),
+        Some(Value::Object(o)) => o
+            .get("id")
+            .and_then(Value::as_str)
+            .map(|id| format!("conversation:{id}")),
+        _ => None,
+    }
+}
+
 /// The adapter for a catalog provider name (OpenAI-compatible servers use OpenAI's).
 pub fn adapter_for(provider: &str) -> &'static dyn Adapter {
     match provider {

@@ -5,10 +5,12 @@
 use serde::Deserialize;
 
 /// Input and output tokens the provider reported, when it reported them.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Usage {
     pub input: Option<u64>,
     pub output: Option<u64>,
+    /// The id of an OpenAI Responses object (what a next turn names as `previous_response_id`).
+    pub response_id: Option<String>,
 }
 
 /// The envelope fields that carry counts, across providers; everything else is skipped.
@@ -21,8 +23,10 @@ struct Envelope {
     usage_metadata: Option<GeminiCounts>,
     /// Anthropic `message_start`.
     message: Option<Box<Envelope>>,
-    /// OpenAI Responses stream `response.completed`.
+    /// OpenAI Responses stream `response.created` / `response.completed`.
     response: Option<Box<Envelope>>,
+    id: Option<String>,
+    object: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -45,8 +49,8 @@ impl Usage {
     /// Gemini stream's JSON array); later counts replace earlier ones (providers report
     /// cumulative totals). Bytes that are not JSON, or carry no counts, change nothing.
     pub fn observe(&mut self, json: &[u8]) {
-        if !contains(json, b"sage") {
-            // Neither `usage` nor `usageMetadata`: skip the parse.
+        if !contains(json, b"sage") && !contains(json, b"\"response\"") {
+            // Neither counts nor a Responses object: skip the parse.
             return;
         }
         if let Ok(e) = serde_json::from_slice::<Envelope>(json) {
@@ -59,6 +63,11 @@ impl Usage {
     }
 
     fn absorb(&mut self, e: &Envelope) {
+        if e.object.as_deref() == Some("response") {
+            if let Some(id) = &e.id {
+                self.response_id = Some(id.clone());
+            }
+        }
         if let Some(c) = &e.usage {
             if let Some(n) = c.prompt_tokens.or(c.input_tokens) {
                 self.input = Some(n);
@@ -120,7 +129,7 @@ impl Tap {
                 buf.extend_from_slice(chunk);
                 while let Some(end) = event_end(buf) {
                     let event: Vec<u8> = buf.drain(..end).collect();
-                    if contains(&event, b"sage") {
+                    if contains(&event, b"sage") || contains(&event, b"\"response\"") {
                         usage.observe(&sse_data(&event));
                     }
                 }
@@ -185,6 +194,7 @@ mod tests {
         let both = |i, o| Usage {
             input: Some(i),
             output: Some(o),
+            response_id: None,
         };
         // OpenAI Chat Completions, whole body and the final stream chunk (include_usage).
         assert_eq!(
