@@ -271,6 +271,26 @@ impl Vault {
         if self.entries.len().is_multiple_of(1024) {
             self.sweep();
         }
+        if self.entries.len() > Self::MAX_ENTRIES {
+            self.evict_soonest(Self::MAX_ENTRIES / 10);
+        }
+    }
+
+    /// Conversations held at most; past it the ones closest to expiry go first (their later
+    /// replies then pass with tokens unrestored, never with a wrong value).
+    pub const MAX_ENTRIES: usize = 200_000;
+
+    /// Drops expired entries, then the `n` that would expire soonest.
+    fn evict_soonest(&self, n: usize) {
+        self.sweep();
+        if self.entries.len() <= Self::MAX_ENTRIES {
+            return;
+        }
+        let mut expiries: Vec<Instant> = self.entries.iter().map(|e| e.value().1).collect();
+        expiries.sort_unstable();
+        if let Some(&cut) = expiries.get(n.min(expiries.len() - 1)) {
+            self.entries.retain(|_, v| v.1 > cut);
+        }
     }
 
     /// The mappings stored under `id`, unless expired.
@@ -424,6 +444,22 @@ mod tests {
         assert!(v.get("old").is_none());
         v.sweep();
         assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn a_full_vault_evicts_the_soonest_to_expire_first() {
+        let v = Vault::default();
+        let one = || vec![("<EMAIL_1>".to_string(), "a@b.co".to_string())];
+        v.put("keep", one(), Duration::from_secs(3600));
+        for i in 0..Vault::MAX_ENTRIES {
+            v.put(
+                &format!("c{i}"),
+                one(),
+                Duration::from_secs(60 + i as u64 % 600),
+            );
+        }
+        assert!(v.len() <= Vault::MAX_ENTRIES, "{}", v.len());
+        assert!(v.get("keep").is_some(), "the longest-lived entry stays");
     }
 
     #[test]
