@@ -16,33 +16,9 @@ pub struct Normalized {
     pub text: String,
     starts: Vec<u32>,
     ends: Vec<u32>,
-    /// Normalized offsets where a character was dropped or replaced.
-    changes: Vec<usize>,
 }
 
 impl Normalized {
-    /// Byte ranges of the normalized text within `radius` of a change, merged, on character
-    /// boundaries; text outside them is identical to the original.
-    pub fn changed_windows(&self, radius: usize) -> Vec<(usize, usize)> {
-        let mut out: Vec<(usize, usize)> = Vec::new();
-        for &c in &self.changes {
-            let mut s = c.saturating_sub(radius);
-            let mut e = (c + radius).min(self.text.len());
-            while !self.text.is_char_boundary(s) {
-                s -= 1;
-            }
-            while !self.text.is_char_boundary(e) {
-                e += 1;
-            }
-            match out.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => out.push((s, e)),
-            }
-        }
-        out.retain(|(s, e)| s < e);
-        out
-    }
-
     /// Maps a normalized byte range to the smallest original range covering it.
     pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
         debug_assert!(start < end && end <= self.text.len());
@@ -118,7 +94,6 @@ pub fn normalize(text: &str) -> Option<Normalized> {
         text: String::with_capacity(text.len()),
         starts: Vec::with_capacity(text.len()),
         ends: Vec::with_capacity(text.len()),
-        changes: Vec::new(),
     };
     let mut changed = false;
     let mut buf = [0u8; 4];
@@ -136,13 +111,10 @@ pub fn normalize(text: &str) -> Option<Normalized> {
             push(c, &mut out);
         } else if is_invisible(c) {
             changed = true;
-            out.changes.push(out.text.len());
         } else if let Some(a) = confusable(c) {
             changed = true;
-            out.changes.push(out.text.len());
             push(a, &mut out);
         } else {
-            let at = out.text.len();
             let mut n = 0;
             let mut same = true;
             for d in std::iter::once(c).nfkc() {
@@ -153,11 +125,44 @@ pub fn normalize(text: &str) -> Option<Normalized> {
             }
             if !same || n != 1 {
                 changed = true;
-                out.changes.push(at);
             }
         }
     }
     changed.then_some(out)
+}
+
+/// The parts of `text` normalization would change, each widened by `radius` bytes, merged,
+/// and normalized on its own: (start of the window in `text`, the normalized window). Only
+/// these can hold a finding the plain pass missed, so a large text with a few look-alikes is
+/// not copied whole.
+pub fn normalized_windows(text: &str, radius: usize) -> Vec<(usize, Normalized)> {
+    let bytes = text.as_bytes();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while let Some(off) = bytes[i..].iter().position(|&b| b >= 0x80) {
+        let at = i + off;
+        let c = text[at..].chars().next().expect("a character starts here");
+        i = at + c.len_utf8();
+        if !changes(c) {
+            continue;
+        }
+        let mut s = at.saturating_sub(radius);
+        let mut e = (i + radius).min(text.len());
+        while !text.is_char_boundary(s) {
+            s -= 1;
+        }
+        while !text.is_char_boundary(e) {
+            e += 1;
+        }
+        match spans.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => spans.push((s, e)),
+        }
+    }
+    spans
+        .into_iter()
+        .filter_map(|(s, e)| normalize(&text[s..e]).map(|n| (s, n)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -182,6 +187,21 @@ mod tests {
         let e = n.text.find(" end").unwrap();
         let (os, oe) = n.original_span(s, e);
         assert_eq!(&text[os..oe], "AKIA\u{200B}QWERTY\u{2060}UIOP");
+    }
+
+    #[test]
+    fn only_windows_around_changes_are_normalized() {
+        let filler = "plain text ".repeat(200);
+        let text = format!("{filler}key AKIA\u{200B}QWERTYUIOPASDFGH{filler}ｘ{filler}");
+        let w = normalized_windows(&text, 64);
+        assert_eq!(w.len(), 2, "two separate changes, two windows");
+        let (base, n) = &w[0];
+        let s = n.text.find("AKIA").unwrap();
+        let (os, oe) = n.original_span(s, s + 20);
+        assert_eq!(&text[base + os..base + oe], "AKIA\u{200B}QWERTYUIOPASDFGH");
+        assert!(w.iter().all(|(_, n)| n.text.len() < 200));
+        assert!(normalized_windows(&filler, 64).is_empty());
+        assert!(normalized_windows("café au lait", 64).is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //!    ones, then the longer span, then the earlier start, then pack order.
 
 use crate::decode::Decoder;
-use crate::normalize::normalize;
+use crate::normalize::normalized_windows;
 use crate::rules::{RuleError, RulePack, Tier};
 use crate::validators::{shannon_entropy, Validator};
 use crate::{Category, Finding, Severity};
@@ -323,14 +323,12 @@ impl PatternEngine {
 
     fn scan_layers(&self, text: &str, depth: u8, budget: &mut usize) -> Vec<Candidate> {
         let mut pool = self.scan_plain(text);
-        if let Some(n) = normalize(text) {
-            // Only text near a changed character can hold a finding the plain pass missed.
-            for (ws, we) in n.changed_windows(NORMALIZED_WINDOW) {
-                for mut c in self.scan_plain(&n.text[ws..we]) {
-                    (c.finding.start, c.finding.end) =
-                        n.original_span(ws + c.finding.start, ws + c.finding.end);
-                    pool.push(c);
-                }
+        // Only text near a changed character can hold a finding the plain pass missed.
+        for (base, n) in normalized_windows(text, NORMALIZED_WINDOW) {
+            for mut c in self.scan_plain(&n.text) {
+                let (s, e) = n.original_span(c.finding.start, c.finding.end);
+                (c.finding.start, c.finding.end) = (base + s, base + e);
+                pool.push(c);
             }
         }
         if depth < MAX_DECODE_DEPTH && *budget > 0 {
