@@ -296,6 +296,8 @@ impl CompiledPolicy {
             }
         }
         let mut classifier_error = None;
+        // Reused across rules: which findings the current rule matches.
+        let mut matched: Vec<usize> = Vec::with_capacity(findings.len());
         for rule in self
             .doc
             .rules
@@ -332,9 +334,11 @@ impl CompiledPolicy {
                 add(&mut reasons, rule, None, "request", 1.0);
                 continue;
             }
-            let matched: Vec<usize> = (0..findings.len())
-                .filter(|&k| !exempt[k] && rule.when.finding_matches(&findings[k].finding))
-                .collect();
+            matched.clear();
+            matched.extend(
+                (0..findings.len())
+                    .filter(|&k| !exempt[k] && rule.when.finding_matches(&findings[k].finding)),
+            );
             if matched.is_empty() || matched.len() < rule.when.min_count.unwrap_or(1) {
                 continue;
             }

@@ -132,6 +132,28 @@ pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
     apply_continuing(plan, texts, key, &[])
 }
 
+/// `<KIND_N>`, built without the formatting machinery (this runs once per pseudonym).
+fn token(kind: &str, n: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut v = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut t = String::with_capacity(kind.len() + 3 + digits.len() - at);
+    t.push('<');
+    t.push_str(kind);
+    t.push('_');
+    t.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+    t.push('>');
+    t
+}
+
 /// `<KIND_N>` → (`KIND`, N).
 fn token_parts(token: &str) -> Option<(&str, usize)> {
     let inner = token.strip_prefix('<')?.strip_suffix('>')?;
@@ -207,7 +229,7 @@ pub fn apply_continuing(
             let n = next.entry(kind).or_insert(0);
             let token = loop {
                 *n += 1;
-                let t = format!("<{kind}_{n}>");
+                let t = token(kind, *n);
                 // A prior turn's token is taken even if the user wrote it back in this turn.
                 if existing.is_empty() || !existing.contains(t.as_str()) {
                     break t;
@@ -460,6 +482,16 @@ mod tests {
         }
         assert!(v.len() <= Vault::MAX_ENTRIES, "{}", v.len());
         assert!(v.get("keep").is_some(), "the longest-lived entry stays");
+    }
+
+    #[test]
+    fn tokens_are_built_as_documented() {
+        assert_eq!(token("EMAIL", 1), "<EMAIL_1>");
+        assert_eq!(token("CREDIT_CARD", 1042), "<CREDIT_CARD_1042>");
+        assert_eq!(
+            token_parts(&token("X", usize::MAX)),
+            Some(("X", usize::MAX))
+        );
     }
 
     #[test]
