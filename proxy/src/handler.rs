@@ -149,6 +149,10 @@ struct RequestLog {
 
 impl RequestLog {
     fn audit_event(&self, kind: &str, started: Instant) -> crate::audit::AuditEvent {
+        // The response record says how the exchange ended; why the request was decided as it
+        // was (reasons, labels, coverage) lives on the request record, once, so filters by
+        // category or rule count each request once and the writer does half the work.
+        let response = kind.ends_with("_response");
         crate::audit::AuditEvent {
             id: self.id.clone(),
             time: crate::audit::event::now(),
@@ -172,7 +176,11 @@ impl RequestLog {
             }),
             mode: self.mode.clone(),
             policy_version: self.policy_version,
-            reasons: self.reasons.clone(),
+            reasons: if response {
+                Vec::new()
+            } else {
+                self.reasons.clone()
+            },
             redactions: self.redactions,
             response_decision: self.response_decision.clone(),
             response_rules: self.response_rules.clone(),
@@ -181,7 +189,11 @@ impl RequestLog {
             } else {
                 self.classifier.clone()
             },
-            labels: self.labels.clone(),
+            labels: if response {
+                Vec::new()
+            } else {
+                self.labels.clone()
+            },
             segments: self.segments,
             skipped: self.skipped,
             inspect_us: self.inspect_us as u64,
@@ -190,8 +202,7 @@ impl RequestLog {
             status: self.status,
             input_tokens: self.usage.input,
             output_tokens: self.usage.output,
-            // The request's record says what was read; the response record need not repeat it.
-            coverage: if kind.ends_with("_response") {
+            coverage: if response {
                 None
             } else {
                 self.coverage.clone()

@@ -114,6 +114,11 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
     );
     let blocked = events(&proxy, &["--action", "block", "--category", "secret"]);
     assert_eq!(blocked.len(), 1);
+    // The redacted request has a response record too, but reasons live on the request record:
+    // a category filter counts the request once.
+    let pii = events(&proxy, &["--tenant", "acme", "--category", "pii"]);
+    assert_eq!(pii.len(), 1, "{pii:#?}");
+    assert_eq!(pii[0]["kind"], "ai_request");
     // Response records are queued without holding up the client; they land shortly after.
     let responses = events_eventually(&proxy, &["--tenant", "acme", "--kind", "ai_response"], 2);
     assert_eq!(responses.len(), 2, "{responses:#?}");
