@@ -42,6 +42,8 @@ pub struct Shared {
     pub inspector: Inspector,
     pub upstream: Upstream,
     pub ca: Arc<CertificateAuthority>,
+    /// Interception TLS configs, one per host.
+    pub tls_configs: crate::mitm::ServerConfigs,
     /// Hashed admin API tokens.
     pub admin_tokens: crate::admin::auth::AdminTokens,
     /// Permits for AI requests in flight (`limits.max_inflight`): load shedding, not queueing.
@@ -982,6 +984,7 @@ pub fn shared(
         auth: Authenticator::new(&config.auth),
         upstream: Upstream::new(&config.upstream)?,
         inspector,
+        tls_configs: crate::mitm::ServerConfigs::new(ca.clone()),
         ca,
         audit: None,
         admin_tokens: crate::admin::auth::AdminTokens::new(&config.admin.tokens),

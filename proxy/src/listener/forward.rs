@@ -9,7 +9,6 @@
 use crate::handler::{AiHttpApp, Shared};
 use crate::identity::AuthFailure;
 use crate::listener::tunnel;
-use crate::mitm;
 use crate::route::{parse_authority, ConnectInfo};
 use async_trait::async_trait;
 use pingora_core::apps::ServerApp;
@@ -260,8 +259,7 @@ impl FrontDoor {
             return;
         };
         let host = info.host.clone();
-        let acceptor =
-            Acceptor::from_server_config(mitm::server_config(self.shared.ca.clone(), &host));
+        let acceptor = Acceptor::from_server_config(self.shared.tls_configs.for_host(&host));
         let carry = CarryConnectInfo(Arc::new(info));
         let read_timeout =
             crate::config::Config::ms(self.shared.config.limits.client_read_timeout_ms);

@@ -29,7 +29,7 @@ impl ResolvesServerCert for MintingResolver {
 }
 
 /// A server config that mints for SNI (or `fallback_host`) and offers HTTP/2 and HTTP/1.1.
-pub fn server_config(ca: Arc<CertificateAuthority>, fallback_host: &str) -> Arc<ServerConfig> {
+fn server_config(ca: Arc<CertificateAuthority>, fallback_host: &str) -> Arc<ServerConfig> {
     let mut cfg =
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -41,6 +41,42 @@ pub fn server_config(ca: Arc<CertificateAuthority>, fallback_host: &str) -> Arc<
             }));
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Arc::new(cfg)
+}
+
+/// One server config per intercepted host, built once and shared by that host's connections:
+/// a config (with its TLS session cache) per connection would cost each idle connection about
+/// 20 KiB and every handshake a rebuild, and no client could resume a session.
+pub struct ServerConfigs {
+    ca: Arc<CertificateAuthority>,
+    by_host: dashmap::DashMap<String, Arc<ServerConfig>>,
+}
+
+impl ServerConfigs {
+    /// Distinct hosts kept; past it the map starts over (hosts are the AI catalog's, so this
+    /// only bounds a client inventing names under a wildcard).
+    const MAX_HOSTS: usize = 4096;
+
+    pub fn new(ca: Arc<CertificateAuthority>) -> Self {
+        ServerConfigs {
+            ca,
+            by_host: dashmap::DashMap::new(),
+        }
+    }
+
+    /// The config for connections that asked for `host` (CONNECT's host, the fallback when the
+    /// client sends no SNI).
+    pub fn for_host(&self, host: &str) -> Arc<ServerConfig> {
+        let host = host.to_ascii_lowercase();
+        if let Some(c) = self.by_host.get(&host) {
+            return c.clone();
+        }
+        if self.by_host.len() >= Self::MAX_HOSTS {
+            self.by_host.clear();
+        }
+        let c = server_config(self.ca.clone(), &host);
+        self.by_host.insert(host, c.clone());
+        c
+    }
 }
 
 /// A resolver for listeners with fixed names (the TLS gateway).
@@ -56,3 +92,21 @@ pub struct NoCallbacks;
 
 #[async_trait::async_trait]
 impl pingora_core::listeners::TlsAccept for NoCallbacks {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_to_one_host_share_one_config() {
+        let dir = std::env::temp_dir().join(format!("pw-mitm-configs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let ca = Arc::new(CertificateAuthority::load_or_generate(&dir).unwrap());
+        let configs = ServerConfigs::new(ca);
+        let a = configs.for_host("api.openai.com");
+        assert!(Arc::ptr_eq(&a, &configs.for_host("API.OpenAI.com")));
+        assert!(!Arc::ptr_eq(&a, &configs.for_host("api.anthropic.com")));
+        assert_eq!(a.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
