@@ -70,9 +70,7 @@ impl Shared {
         self.vault
             .put(&Self::vault_key(tenant, conversation), mapping, ttl);
     }
-}
 
-impl Shared {
     /// Identifies a requester from its credentials, headers and address.
     pub fn identify(
         &self,
@@ -153,7 +151,7 @@ impl RequestLog {
     fn audit_event(&self, kind: &str, started: Instant) -> crate::audit::AuditEvent {
         // The response record says how the exchange ended; why the request was decided as it
         // was (reasons, labels, coverage) lives on the request record, once, so filters by
-        // category or rule count each request once and the writer does half the work.
+        // category or rule count each request once and response rows stay small.
         let response = kind.ends_with("_response");
         crate::audit::AuditEvent {
             id: self.id.clone(),
@@ -278,7 +276,6 @@ impl AiHttpApp {
         match w.record(log.audit_event(kind, started)).await {
             Ok(_) => true,
             Err(e) => {
-                crate::metrics::METRICS.audit_failures.inc();
                 tracing::error!(request_id = %log.id, error = %e, "audit event not written");
                 false
             }
@@ -286,26 +283,14 @@ impl AiHttpApp {
     }
 
     /// Queues an event that need not precede anything (the response record): the caller waits
-    /// only for room in the queue; a failed commit is logged and counted, and shutdown drains
-    /// the queue.
+    /// only for room in the queue, never for the disk. A failed commit is logged (with the
+    /// event ids) and counted by the writer; shutdown drains the queue.
     async fn audit_after(&self, log: &RequestLog, kind: &str, started: Instant) {
         let Some(w) = &self.shared.audit else {
             return;
         };
-        match w.enqueue(log.audit_event(kind, started)).await {
-            Ok(queued) => {
-                let id = log.id.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = queued.committed().await {
-                        crate::metrics::METRICS.audit_failures.inc();
-                        tracing::error!(request_id = %id, error = %e, "audit event not written");
-                    }
-                });
-            }
-            Err(e) => {
-                crate::metrics::METRICS.audit_failures.inc();
-                tracing::error!(request_id = %log.id, error = %e, "audit event not written");
-            }
+        if let Err(e) = w.enqueue(log.audit_event(kind, started)).await {
+            tracing::error!(request_id = %log.id, error = %e, "audit event not written");
         }
     }
 

@@ -102,7 +102,11 @@ impl AuditWriter {
                             }
                         }
                         Err(e) => {
-                            tracing::error!(error = %e, "audit write failed; the affected requests are refused");
+                            // Counted and logged here, once, whether or not a caller waits.
+                            crate::metrics::METRICS.audit_failures.inc_by(events.len() as u64);
+                            let ids: Vec<&str> =
+                                events.iter().take(16).map(|e| e.id.as_str()).collect();
+                            tracing::error!(error = %e, events = events.len(), first_ids = %ids.join(","), "audit write failed; requests still waiting are refused");
                             for ack in acks {
                                 let _ = ack.send(Err(e.to_string()));
                             }
@@ -133,12 +137,19 @@ impl AuditWriter {
                 // Back-pressure, never a drop: wait for room (bounded, so a stuck disk shows).
                 self.queue_waits.fetch_add(1, Ordering::Relaxed);
                 crate::metrics::METRICS.audit_queue_waits.inc();
+                let failed = |why: &str| {
+                    crate::metrics::METRICS.audit_failures.inc();
+                    why.to_string()
+                };
                 tokio::time::timeout(Duration::from_secs(30), self.tx.reserve())
                     .await
-                    .map_err(|_| "audit queue full for 30 s".to_string())?
-                    .map_err(|_| "audit writer stopped".to_string())?
+                    .map_err(|_| failed("audit queue full for 30 s"))?
+                    .map_err(|_| failed("audit writer stopped"))?
             }
-            Err(mpsc::error::TrySendError::Closed(())) => return Err("audit writer stopped".into()),
+            Err(mpsc::error::TrySendError::Closed(())) => {
+                crate::metrics::METRICS.audit_failures.inc();
+                return Err("audit writer stopped".into());
+            }
         };
         permit.send(Msg::Event(event, ack));
         crate::metrics::METRICS.audit_depth(self.tx.max_capacity() - self.tx.capacity());
