@@ -336,3 +336,72 @@ async fn a_graceful_stop_commits_every_queued_response_record() {
         "responses without a record: {missing:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_audit_log_cannot_commit_nothing_is_forwarded_and_it_recovers() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_ca, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&upstream).await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let ok = client
+        .post(URL)
+        .json(&chat("first", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let sent_before = mock.received().len();
+    // Another process holds the database's write lock past the writer's busy timeout.
+    let db = rusqlite::Connection::open(proxy.dir.0.join("state/audit.db")).unwrap();
+    db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let r = client
+        .post(URL)
+        .json(&chat("second", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        503,
+        "fail safe: an unaudited request is not sent"
+    );
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("audit log"),
+        "{v}"
+    );
+    assert_eq!(
+        mock.received().len(),
+        sent_before,
+        "nothing reached the upstream"
+    );
+    db.execute_batch("ROLLBACK").unwrap();
+    drop(db);
+    let metrics = reqwest::get(format!("http://{}/metrics", proxy.admin))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let failures: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("promptwall_audit_failures_total "))
+        .unwrap_or_else(|| panic!("{metrics}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(failures >= 1.0, "{metrics}");
+    // The lock is gone: requests flow and the chain still verifies.
+    let again = client
+        .post(URL)
+        .json(&chat("third", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    let v = proxy.cli(&["audit", "verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}

@@ -47,73 +47,107 @@ pub struct AuditWriter {
     pub queue_waits: Arc<AtomicU64>,
 }
 
+/// Consecutive failed commits after which events nobody waits for are given up (logged with
+/// their ids and counted); with the backoff below that is about 17 s of retrying.
+const MAX_ATTEMPTS: u32 = 12;
+
+fn backoff(attempts: u32) -> Duration {
+    Duration::from_millis((100u64 << attempts.min(5)).min(2_000))
+}
+
+/// The writer thread: batches events into transactions, in queue order. A batch that fails
+/// refuses the callers that wait for it (their requests are not forwarded); events nobody waits
+/// for (response records) are retried with backoff before being given up.
+fn writer_loop(mut store: AuditStore, mut rx: mpsc::Receiver<Msg>) {
+    let mut held: Option<Msg> = None;
+    let mut retry: Vec<(AuditEvent, Ack)> = Vec::new();
+    let mut attempts = 0u32;
+    loop {
+        if !retry.is_empty() {
+            std::thread::sleep(backoff(attempts));
+        }
+        let next = match held.take() {
+            Some(m) => Some(m),
+            None if retry.is_empty() => match rx.blocking_recv() {
+                Some(m) => Some(m),
+                None => break,
+            },
+            None => rx.try_recv().ok(),
+        };
+        let mut batch = std::mem::take(&mut retry);
+        match next {
+            Some(Msg::Retention(policy, ack)) if batch.is_empty() => {
+                let r = store.apply_retention(&policy).map_err(|e| e.to_string());
+                match &r {
+                    Ok(done) => {
+                        for (tenant, rows) in done {
+                            tracing::info!(%tenant, rows, "audit retention removed old events (checkpoint recorded)");
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "audit retention failed"),
+                }
+                let _ = ack.send(r);
+                continue;
+            }
+            Some(Msg::Flush(ack)) if batch.is_empty() => {
+                let _ = ack.send(());
+                continue;
+            }
+            // Retries first; the message waits its turn.
+            Some(m @ (Msg::Retention(..) | Msg::Flush(_))) => held = Some(m),
+            Some(Msg::Event(e, ack)) => batch.push((e, ack)),
+            None => {}
+        }
+        while held.is_none() && batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Event(e, ack)) => batch.push((e, ack)),
+                Ok(other) => held = Some(other),
+                Err(_) => break,
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let (mut events, acks): (Vec<AuditEvent>, Vec<Ack>) = batch.into_iter().unzip();
+        let t = std::time::Instant::now();
+        let written = store.insert(&mut events);
+        crate::metrics::METRICS.audit_write(t.elapsed().as_secs_f64());
+        match written {
+            Ok(()) => {
+                attempts = 0;
+                for (e, ack) in events.iter().zip(acks) {
+                    let _ = ack.send(Ok(e.seq));
+                }
+            }
+            Err(err) => {
+                attempts += 1;
+                let mut refused = Vec::new();
+                for (e, ack) in events.into_iter().zip(acks) {
+                    if ack.is_closed() && attempts < MAX_ATTEMPTS {
+                        retry.push((e, ack));
+                    } else {
+                        refused.push(e.id);
+                        let _ = ack.send(Err(err.to_string()));
+                    }
+                }
+                crate::metrics::METRICS
+                    .audit_failures
+                    .inc_by(refused.len() as u64);
+                let first: Vec<&str> = refused.iter().take(16).map(String::as_str).collect();
+                tracing::error!(error = %err, attempt = attempts, refused = refused.len(), retrying = retry.len(), first_refused = %first.join(","), "audit write failed; waiting requests are refused, queued records are retried");
+            }
+        }
+    }
+}
+
 impl AuditWriter {
     /// Opens the database and starts the writer thread.
     pub fn start(path: &Path, queue: usize, durability: Durability) -> Result<Self, StoreError> {
-        let mut store = AuditStore::open_with(path, durability)?;
-        let (tx, mut rx) = mpsc::channel::<Msg>(queue.max(1));
+        let store = AuditStore::open_with(path, durability)?;
+        let (tx, rx) = mpsc::channel::<Msg>(queue.max(1));
         std::thread::Builder::new()
             .name("promptwall-audit".into())
-            .spawn(move || {
-                let mut held: Option<Msg> = None;
-                loop {
-                    let Some(first) = held.take().or_else(|| rx.blocking_recv()) else {
-                        break;
-                    };
-                    let first = match first {
-                        Msg::Retention(policy, ack) => {
-                            let r = store.apply_retention(&policy).map_err(|e| e.to_string());
-                            match &r {
-                                Ok(done) => {
-                                    for (tenant, rows) in done {
-                                        tracing::info!(%tenant, rows, "audit retention removed old events (checkpoint recorded)");
-                                    }
-                                }
-                                Err(e) => tracing::error!(error = %e, "audit retention failed"),
-                            }
-                            let _ = ack.send(r);
-                            continue;
-                        }
-                        Msg::Flush(ack) => {
-                            let _ = ack.send(());
-                            continue;
-                        }
-                        Msg::Event(e, ack) => (e, ack),
-                    };
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match rx.try_recv() {
-                            Ok(Msg::Event(e, ack)) => batch.push((e, ack)),
-                            Ok(other) => {
-                                held = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    let (mut events, acks): (Vec<AuditEvent>, Vec<Ack>) = batch.into_iter().unzip();
-                    let t = std::time::Instant::now();
-                    let written = store.insert(&mut events);
-                    crate::metrics::METRICS.audit_write(t.elapsed().as_secs_f64());
-                    match written {
-                        Ok(()) => {
-                            for (e, ack) in events.iter().zip(acks) {
-                                let _ = ack.send(Ok(e.seq));
-                            }
-                        }
-                        Err(e) => {
-                            // Counted and logged here, once, whether or not a caller waits.
-                            crate::metrics::METRICS.audit_failures.inc_by(events.len() as u64);
-                            let ids: Vec<&str> =
-                                events.iter().take(16).map(|e| e.id.as_str()).collect();
-                            tracing::error!(error = %e, events = events.len(), first_ids = %ids.join(","), "audit write failed; requests still waiting are refused");
-                            for ack in acks {
-                                let _ = ack.send(Err(e.to_string()));
-                            }
-                        }
-                    }
-                }
-            })
+            .spawn(move || writer_loop(store, rx))
             .expect("spawning the audit writer");
         Ok(AuditWriter {
             tx,
@@ -291,5 +325,49 @@ mod tests {
             seqs.push(q.committed().await.unwrap());
         }
         assert_eq!(seqs, (1..=50).collect::<Vec<i64>>());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_commit_refuses_waiters_and_retries_queued_records() {
+        let p = std::env::temp_dir().join(format!("pw-writer-retry-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+        }
+        let w = AuditWriter::start(&p, 16, Durability::Full).unwrap();
+        let ev = |id: &str| AuditEvent {
+            id: id.into(),
+            time: crate::audit::event::now(),
+            kind: "ai_response".into(),
+            tenant: "acme".into(),
+            decision: "allow".into(),
+            ..AuditEvent::default()
+        };
+        // Another connection holds the write lock past the writer's 5 s busy timeout.
+        let lock = rusqlite::Connection::open(&p).unwrap();
+        lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        drop(w.enqueue(ev("queued")).await.unwrap());
+        let waited = w.record(ev("waited")).await;
+        assert!(waited.is_err(), "a caller that waits is refused");
+        lock.execute_batch("ROLLBACK").unwrap();
+        drop(lock);
+        let w2 = w.clone();
+        assert!(
+            tokio::task::spawn_blocking(move || w2.flush(Duration::from_secs(30)))
+                .await
+                .unwrap()
+        );
+        let store = AuditStore::open(&p).unwrap();
+        let ids: Vec<String> = store
+            .query(&crate::audit::Filter::default())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(
+            ids,
+            ["queued"],
+            "the queued record was retried; the refused one was not kept"
+        );
+        assert_eq!(store.verify().unwrap(), 1);
     }
 }
