@@ -168,6 +168,7 @@ pub async fn forward(
         (true, ct) if ct.contains("json") => Transform::Json(BytesMut::new()),
         (true, _) if encoding.is_some() => {
             tracing::warn!(request_id, "compressed stream PromptWall asked to be uncompressed; passing it through uninspected");
+            out.response.uninspected = Some("compressed stream");
             Transform::None
         }
         _ => Transform::None,
@@ -262,10 +263,17 @@ pub async fn forward(
                 }
             }
         } else {
+            let why = if complete {
+                "compressed response that could not be decoded"
+            } else {
+                "response larger than the inspection limit"
+            };
             tracing::warn!(
                 request_id,
-                "response too large to inspect; passing it through"
+                reason = why,
+                "passing the response through uninspected"
             );
+            out.response.uninspected = Some(why);
             buf.split().freeze()
         };
         if complete {

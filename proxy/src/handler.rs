@@ -145,6 +145,8 @@ struct RequestLog {
     segments: usize,
     usage: crate::providers::usage::Usage,
     coverage: Option<crate::audit::event::CoverageRow>,
+    /// Why the response passed uninspected, if it did.
+    response_uninspected: Option<&'static str>,
 }
 
 impl RequestLog {
@@ -203,7 +205,14 @@ impl RequestLog {
             input_tokens: self.usage.input,
             output_tokens: self.usage.output,
             coverage: if response {
-                None
+                self.response_uninspected
+                    .map(|why| crate::audit::event::CoverageRow {
+                        skipped: vec![crate::audit::event::SkippedRow {
+                            pointer: String::new(),
+                            why: why.to_string(),
+                        }],
+                        ..Default::default()
+                    })
             } else {
                 self.coverage.clone()
             },
@@ -436,6 +445,7 @@ impl AiHttpApp {
             }
         });
         log.response_rules = f.response.rules;
+        log.response_uninspected = f.response.uninspected;
         if let (Some(mapping), Some(id)) = (mapping, &f.usage.response_id) {
             // The next turn names this response as `previous_response_id`.
             self.shared
@@ -722,6 +732,13 @@ impl AiHttpApp {
                 .is_some_and(|b| matches!(b, b'{' | b'['));
         if !is_json {
             tracing::warn!(request_id = %log.id, host = %target.host, "non-JSON body to an AI destination forwarded without inspection");
+            log.coverage = Some(crate::audit::event::CoverageRow {
+                skipped: vec![crate::audit::event::SkippedRow {
+                    pointer: String::new(),
+                    why: "body is not JSON".into(),
+                }],
+                ..Default::default()
+            });
             return Ok(Go::default());
         }
         let inspector = &self.shared.inspector;

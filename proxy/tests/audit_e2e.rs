@@ -203,6 +203,22 @@ async fn what_was_not_scanned_is_recorded_without_content() {
         !raw.contains("AKIAQWERTYUIOPASDFGH") && !raw.contains("picture"),
         "{raw}"
     );
+    // A body that is not JSON is forwarded uninspected, and the record says so.
+    let r = ann
+        .post(URL)
+        .header("content-type", "text/plain")
+        .body("plain words, not JSON")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let e = events(&proxy, &["--kind", "ai_request"]);
+    let last = e.last().unwrap();
+    assert_eq!(last["coverage"]["skipped"][0]["pointer"], "", "{last}");
+    assert_eq!(
+        last["coverage"]["skipped"][0]["why"], "body is not JSON",
+        "{last}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,6 +91,8 @@ pub struct ResponseOutcome {
     pub redactions: usize,
     /// The stream was cut with an error event.
     pub cut: bool,
+    /// Why the response passed without inspection, when it did (recorded as coverage).
+    pub uninspected: Option<&'static str>,
 }
 
 impl ResponseOutcome {
