@@ -425,8 +425,11 @@ impl AiHttpApp {
             return ok;
         }
         let body = go.body.unwrap_or(body);
-        // Kept to tie the provider's new Responses id to this conversation's mapping.
-        let mapping = (!go.pseudonyms.is_empty()).then(|| go.pseudonyms.clone());
+        // Kept (only where answers carry a Responses id) to tie the provider's new id to this
+        // conversation's mapping; other requests pay no copy.
+        let mapping = (!go.pseudonyms.is_empty()
+            && crate::providers::answers_continue_by_id(&target.path_and_query))
+        .then(|| go.pseudonyms.clone());
         let outbound = Outbound {
             body,
             drop_content_encoding: go.drop_content_encoding,

@@ -396,20 +396,7 @@ async fn when_the_audit_log_cannot_commit_nothing_is_forwarded_and_it_recovers()
     );
     db.execute_batch("ROLLBACK").unwrap();
     drop(db);
-    let metrics = reqwest::get(format!("http://{}/metrics", proxy.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let failures: f64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("promptwall_audit_failures_total "))
-        .unwrap_or_else(|| panic!("{metrics}"))
-        .trim()
-        .parse()
-        .unwrap();
-    assert!(failures >= 1.0, "{metrics}");
+    assert!(proxy.metric("promptwall_audit_failures_total").await >= 1.0);
     // The lock is gone: requests flow and the chain still verifies.
     let again = client
         .post(URL)

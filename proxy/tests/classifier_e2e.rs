@@ -46,20 +46,7 @@ async fn the_default_policy_blocks_a_prompt_injection_found_by_the_model() {
         .unwrap();
     assert_eq!(ok.status(), 200);
     // The batcher's counters reach /metrics.
-    let metrics = reqwest::get(format!("http://{}/metrics", proxy.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let batches: f64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("promptwall_classifier_batches "))
-        .unwrap_or_else(|| panic!("{metrics}"))
-        .trim()
-        .parse()
-        .unwrap();
-    assert!(batches >= 2.0, "{metrics}");
+    assert!(proxy.metric("promptwall_classifier_batches").await >= 2.0);
     // The audit record says what the model read: the windows over the joined prompt.
     let out = proxy.cli(&[
         "audit",

@@ -51,6 +51,14 @@ async fn setup() -> Env {
     }
 }
 
+/// Every request body the upstream received, parsed.
+fn sent_bodies(mock: &load_tests::mock::MockServer) -> Vec<serde_json::Value> {
+    mock.received()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
 const PROMPT: &str = "Email ana.ruiz@globex-corp.com the refund for card 4111 1111 1111 1111 today";
 const URL: &str = "https://api.openai.com/v1/chat/completions";
 
@@ -306,12 +314,7 @@ async fn a_responses_chain_keeps_its_pseudonyms_across_turns() {
         "Sent to ana.ruiz@globex-corp.com and bo.lee@globex-corp.com.",
         "{v}"
     );
-    let sent: Vec<serde_json::Value> = env
-        .mock
-        .received()
-        .iter()
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect();
+    let sent = sent_bodies(&env.mock);
     assert_eq!(sent[0]["input"], "Email <EMAIL_1> the plan");
     assert_eq!(sent[1]["input"], "Also cc <EMAIL_2> and <EMAIL_1>");
     // Turn 3 redacts nothing, yet the reply's earlier tokens are restored.
@@ -356,12 +359,7 @@ async fn an_assistants_thread_keeps_its_pseudonyms_and_reads_are_restored() {
             .unwrap();
         assert_eq!(r.status(), 200);
     }
-    let sent: Vec<serde_json::Value> = env
-        .mock
-        .received()
-        .iter()
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect();
+    let sent = sent_bodies(&env.mock);
     assert_eq!(sent[0]["content"], "Email <EMAIL_1> the plan");
     assert_eq!(sent[1]["content"], "Also cc <EMAIL_2> and <EMAIL_1>");
     // Listing the thread (a GET, no body) returns the provider's stored text: restored.

@@ -240,13 +240,7 @@ async fn over_capacity_requests_get_a_prompt_503_and_the_proxy_recovers() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let metrics = reqwest::get(format!("http://{}/metrics", proxy.admin))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("promptwall_shed_total 1"), "{metrics}");
+    assert_eq!(proxy.metric("promptwall_shed_total").await, 1.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

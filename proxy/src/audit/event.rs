@@ -60,22 +60,18 @@ pub struct ClassifierCoverage {
 
 /// A JSON pointer safe to log: numeric and field-name-shaped segments kept, others `~`.
 pub fn safe_pointer(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .map(|seg| {
-            let field = !seg.is_empty()
-                && seg.len() <= 40
-                && seg
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
-            if seg.is_empty() || field {
-                seg
-            } else {
-                "~"
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut out = String::with_capacity(pointer.len());
+    for (i, seg) in pointer.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let field = seg.len() <= 40
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+        out.push_str(if field { seg } else { "~" });
+    }
+    out
 }
 
 /// One audited request.

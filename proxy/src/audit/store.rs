@@ -84,6 +84,15 @@ fn tags(
     v
 }
 
+/// An event's categories, entities and rules, as the list columns and `event_tags` hold them.
+fn lists(e: &AuditEvent) -> (Vec<String>, Vec<String>, Vec<String>) {
+    (
+        e.categories(),
+        e.reasons.iter().map(|r| r.entity.clone()).collect(),
+        e.reasons.iter().map(|r| r.rule.clone()).collect(),
+    )
+}
+
 /// An order-independent digest of `(seq, tag)` pairs: the sum of their truncated SHA-256.
 fn tag_digest(sum: &mut u64, seq: i64, tag: &str) {
     let d = digest::digest(&digest::SHA256, format!("{seq}:{tag}").as_bytes());
@@ -152,9 +161,7 @@ pub(super) fn insert_chained(
         let body = serde_json::to_string(&e).expect("audit events serialize");
         e.hash = hash_of(prev, body.as_bytes());
         let wrap = |v: &[String]| format!(",{},", v.join(","));
-        let categories = e.categories();
-        let entities: Vec<String> = e.reasons.iter().map(|r| r.entity.clone()).collect();
-        let rules: Vec<String> = e.reasons.iter().map(|r| r.rule.clone()).collect();
+        let (categories, entities, rules) = lists(e);
         stmt.execute(params![
             e.id,
             e.time,
@@ -529,9 +536,8 @@ impl AuditStore {
                     });
                 }
             }
-            let entities: Vec<String> = e.reasons.iter().map(|r| r.entity.clone()).collect();
-            let rules: Vec<String> = e.reasons.iter().map(|r| r.rule.clone()).collect();
-            for t in tags(&e.categories(), &entities, &rules, &e.groups) {
+            let (categories, entities, rules) = lists(&e);
+            for t in tags(&categories, &entities, &rules, &e.groups) {
                 tag_digest(&mut want_tags, seq, &t);
                 want_tag_rows += 1;
             }

@@ -127,12 +127,17 @@ impl Tap {
             }
             Tap::Sse(buf) => {
                 buf.extend_from_slice(chunk);
-                while let Some(end) = event_end(buf) {
-                    let event: Vec<u8> = buf.drain(..end).collect();
-                    if contains(&event, b"sage") || contains(&event, b"\"response\"") {
-                        usage.observe(&sse_data(&event));
+                // Whole events are read in place and dropped at once; only the unfinished
+                // tail stays.
+                let mut at = 0;
+                while let Some(len) = event_end(&buf[at..]) {
+                    let event = &buf[at..at + len];
+                    if contains(event, b"sage") || contains(event, b"\"response\"") {
+                        usage.observe(&sse_data(event));
                     }
+                    at += len;
                 }
+                buf.drain(..at);
                 if buf.len() > MAX_TAP {
                     buf.clear();
                 }
@@ -150,8 +155,8 @@ impl Tap {
 
 /// Index just past the first blank line (`\n\n` or `\r\n\r\n`).
 fn event_end(buf: &[u8]) -> Option<usize> {
-    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let lf = memchr::memmem::find(buf, b"\n\n").map(|i| i + 2);
+    let crlf = memchr::memmem::find(buf, b"\r\n\r\n").map(|i| i + 4);
     match (lf, crlf) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -174,7 +179,7 @@ fn sse_data(event: &[u8]) -> Vec<u8> {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 #[cfg(test)]

@@ -158,6 +158,23 @@ impl Proxy {
         panic!("log never contained {needle:?}:\n{}", self.log());
     }
 
+    /// The value of an unlabelled metric on the admin listener's `/metrics`; panics with the
+    /// whole page when it is missing.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let page = reqwest::get(format!("http://{}/metrics", self.admin))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        page.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {name} in:\n{page}"))
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.0.join("proxy.log")).unwrap_or_default()
     }

@@ -12,6 +12,21 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
+/// Resident memory of `pid` in KiB (from `/proc`; 0 when it cannot be read).
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<u64>()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
 /// One `promptwall serve` child with its own config variant.
 pub struct Proxy {
     pub child: std::process::Child,
@@ -86,18 +101,7 @@ impl Proxy {
                 Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
             })
             .unwrap_or(0.0);
-        let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))?
-                    .split_whitespace()
-                    .nth(1)?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .unwrap_or(0);
-        (cpu, rss)
+        (cpu, rss_kib(pid))
     }
 }
 

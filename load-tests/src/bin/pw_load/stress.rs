@@ -205,7 +205,7 @@ async fn overload(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Res
 
 /// Slow clients (headers and bodies trickled) and slow upstream answers, while 8 normal
 /// clients keep going: their success and p99 next to a quiet baseline from the same proxy.
-async fn slow_peers(args: &Args, p: &Proxy, prompts: Arc<Vec<Prompt>>) -> anyhow::Result<Vec<Row>> {
+async fn slow_peers(p: &Proxy, prompts: Arc<Vec<Prompt>>) -> anyhow::Result<Vec<Row>> {
     let client = client_through(p)?;
     let window = Duration::from_secs(5);
     let (base_ok, base_err, base_p99) = normal_traffic(&client, prompts.clone(), 8, window).await;
@@ -280,7 +280,6 @@ async fn slow_peers(args: &Args, p: &Proxy, prompts: Arc<Vec<Prompt>>) -> anyhow
             "normal clients: {ok} ok, {err} errors, p99 {p99:.2} ms; slow answers completed: {slow_ok}/500"
         ),
     });
-    let _ = args;
     Ok(rows)
 }
 
@@ -370,18 +369,7 @@ async fn soak(args: &Args, p: &Proxy, secs: u64) -> anyhow::Result<Row> {
     let sampler = tokio::spawn(async move {
         let mut samples = Vec::new();
         while Instant::now() < end {
-            let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("VmRSS:"))?
-                        .split_whitespace()
-                        .nth(1)?
-                        .parse::<u64>()
-                        .ok()
-                })
-                .unwrap_or(0);
-            samples.push((rss, fds(pid)));
+            samples.push((crate::procs::rss_kib(pid), fds(pid)));
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         samples
@@ -476,7 +464,7 @@ pub async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Resu
     )
     .await?;
     let prompts = Arc::new(mix::prompts(args));
-    rows.extend(slow_peers(args, &p, prompts).await?);
+    rows.extend(slow_peers(&p, prompts).await?);
     rows.push(idle_connections(&p, idle).await?);
     drop(p);
     if args.soak_secs > 0 {
