@@ -68,8 +68,74 @@ const fn run_class() -> [bool; 256] {
 }
 static RUN_CLASS: [bool; 256] = run_class();
 
+/// Bytes the escape finder's patterns are made of: none of its matches crosses another byte.
+const fn escape_class() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'.' | b'_' | b'~' | b'+' | b'!' | b'*' | b'\'' | b'(' | b')' | b'-' | b'%'
+            )
+            || matches!(c, b' ' | b':' | b'=' | b'\\');
+        b += 1;
+    }
+    t
+}
+static ESCAPE_CLASS: [bool; 256] = escape_class();
+
+/// The stretches of [`ESCAPE_CLASS`] bytes that hold a `%` or a backslash: the only places the
+/// escape finder can match, so it never runs over plain text.
+fn escape_regions(hay: &[u8]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for p in memchr::memchr2_iter(b'%', b'\\', hay) {
+        if out.last().is_some_and(|&(_, end)| p < end) {
+            continue;
+        }
+        let mut start = p;
+        while start > 0 && ESCAPE_CLASS[hay[start - 1] as usize] {
+            start -= 1;
+        }
+        let mut end = p + 1;
+        while end < hay.len() && ESCAPE_CLASS[hay[end] as usize] {
+            end += 1;
+        }
+        out.push((start, end));
+    }
+    out
+}
+
 /// Shortest base64 or hex run worth decoding.
 const MIN_RUN: usize = 16;
+
+/// The next run of at least [`MIN_RUN`] [`RUN_CLASS`] bytes at or after `from` (which must not
+/// be inside a run that began before it). Looks at every `MIN_RUN`th byte first: a long run must
+/// cover it, so most short words are skipped unread.
+fn next_long_run(hay: &[u8], mut from: usize) -> Option<(usize, usize)> {
+    let class = |i: usize| RUN_CLASS[hay[i] as usize];
+    while from + MIN_RUN <= hay.len() {
+        let probe = from + MIN_RUN - 1;
+        if !class(probe) {
+            from = probe + 1;
+            continue;
+        }
+        let mut start = probe;
+        while start > from && class(start - 1) {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < hay.len() && class(end) {
+            end += 1;
+        }
+        if end - start >= MIN_RUN {
+            return Some((start, end));
+        }
+        from = end + 1;
+    }
+    None
+}
 
 impl Decoder {
     /// Compiles the run finder.
@@ -104,15 +170,11 @@ impl Decoder {
             };
         // base64 / base64url / hex: one byte class, told apart when decoding.
         let mut i = 0;
-        while i < hay.len() && *budget > 0 {
-            if !RUN_CLASS[hay[i] as usize] {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < hay.len() && RUN_CLASS[hay[i] as usize] {
-                i += 1;
-            }
+        while *budget > 0 {
+            let Some((start, run_end)) = next_long_run(hay, i) else {
+                break;
+            };
+            i = run_end;
             let mut end = i;
             while end < hay.len() && end - i < 2 && hay[end] == b'=' {
                 end += 1;
@@ -127,22 +189,21 @@ impl Decoder {
             }
             i = end.max(i);
         }
-        if !hay.contains(&b'%') && !text.contains("\\u") && !text.contains("\\x") {
-            return out;
-        }
-        for m in self.finder.find_iter(Input::new(hay)) {
-            if *budget == 0 {
-                break;
+        for (from, to) in escape_regions(hay) {
+            for m in self.finder.find_iter(Input::new(hay).range(from..to)) {
+                if *budget == 0 {
+                    break;
+                }
+                let run = &text[m.start()..m.end()];
+                if run.len() > MAX_RUN || run.len() > budget.saturating_mul(2) {
+                    continue;
+                }
+                let decoded = match m.pattern().as_usize() {
+                    0 => decode_percent(run).map(|t| (Encoding::Percent, t)),
+                    _ => decode_escapes(run).map(|t| (Encoding::Escapes, t)),
+                };
+                push(m.start(), m.end(), decoded, budget);
             }
-            let run = &text[m.start()..m.end()];
-            if run.len() > MAX_RUN || run.len() > budget.saturating_mul(2) {
-                continue;
-            }
-            let decoded = match m.pattern().as_usize() {
-                0 => decode_percent(run).map(|t| (Encoding::Percent, t)),
-                _ => decode_escapes(run).map(|t| (Encoding::Escapes, t)),
-            };
-            push(m.start(), m.end(), decoded, budget);
         }
         out.sort_by_key(|d| d.start);
         out
@@ -259,6 +320,50 @@ mod tests {
             .into_iter()
             .map(|d| (d.encoding, d.text))
             .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_skipping_run_finder_finds_exactly_the_long_runs(text in "[a-c0-9 =_./+%-]{0,120}") {
+            let hay = text.as_bytes();
+            let mut naive = Vec::new();
+            let mut i = 0;
+            while i < hay.len() {
+                let start = i;
+                while i < hay.len() && RUN_CLASS[hay[i] as usize] {
+                    i += 1;
+                }
+                if i - start >= MIN_RUN {
+                    naive.push((start, i));
+                }
+                i = i.max(start + 1);
+            }
+            let mut fast = Vec::new();
+            let mut from = 0;
+            while let Some((start, end)) = next_long_run(hay, from) {
+                fast.push((start, end));
+                from = end;
+            }
+            proptest::prop_assert_eq!(fast, naive);
+        }
+
+        #[test]
+        fn escape_regions_hold_every_escape_finder_match(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof!["%[0-9a-f]{2}", r"\\u[0-9a-f]{4}", r"\\x[0-9a-f]{2}", "[a-z =]{1,3}", "[,;\"]"],
+                0..40,
+            )
+        ) {
+            let text = parts.concat();
+            let hay = text.as_bytes();
+            let finder = &Decoder::new().finder;
+            let whole: Vec<_> = finder.find_iter(Input::new(hay)).map(|m| m.range()).collect();
+            let regional: Vec<_> = escape_regions(hay)
+                .into_iter()
+                .flat_map(|(from, to)| finder.find_iter(Input::new(hay).range(from..to)).map(|m| m.range()).collect::<Vec<_>>())
+                .collect();
+            proptest::prop_assert_eq!(regional, whole);
+        }
     }
 
     #[test]

@@ -84,7 +84,8 @@ pub enum Tier {
     Generic,
 }
 
-/// Context words for a rule: looked for within `window` bytes before or after the match.
+/// Context words for a rule: looked for within `window` bytes before or after the match, at the
+/// start of a word (`sin` counts in `SIN:` and `sins`, not in `using`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Context {

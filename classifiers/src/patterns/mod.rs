@@ -1,27 +1,30 @@
-//! The compiled pattern engine: one keyword pass, one multi-pattern pass, then validation.
+//! The compiled pattern engine: one keyword pass, two multi-pattern passes, then validation.
 //!
 //! Build once with [`PatternEngine::new`]; scanning takes `&self`, so one engine serves every
 //! thread behind an `Arc`, and a reload swaps the `Arc`.
 //!
-//! How a scan works, and what it costs:
+//! How a scan works, and what it costs (`scan.rs`):
 //! 1. one aho-corasick pass finds every keyword and context word (linear);
-//! 2. one overlapping multi-pattern pass over all rules' regexes tells which patterns match
-//!    anywhere (linear; for benign text it usually finds none and the scan ends here);
-//! 3. only those patterns run again to locate their matches; keyword gates, stopwords,
-//!    entropy, validators and context words confirm or drop each one;
-//! 4. overlapping findings are resolved: higher severity wins, then specific rules over generic
+//! 2. open rules (no keyword, no required context word): one overlapping multi-pattern pass over
+//!    the whole text tells which of their patterns match anywhere (linear);
+//! 3. gated rules (a keyword or a required context word): the same pass runs only over the
+//!    regions around their gate hits, so text without gate words skips it;
+//! 4. only the patterns that matched run again to locate their matches, each inside its own
+//!    rule's regions; keyword gates, stopwords, entropy, validators and context words confirm or
+//!    drop each one;
+//! 5. overlapping findings are resolved: higher severity wins, then specific rules over generic
 //!    ones, then the longer span, then the earlier start, then pack order.
 
+mod scan;
+
 use crate::decode::Decoder;
-use crate::normalize::normalized_windows;
 use crate::rules::{RuleError, RulePack, Tier};
-use crate::validators::{shannon_entropy, Validator};
-use crate::{Category, Finding, Severity};
+use crate::validators::Validator;
+use crate::{Category, Severity};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AcMatchKind};
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
-use regex_automata::{Anchored, Input, MatchKind, PatternSet};
-use std::collections::BTreeMap;
+use regex_automata::MatchKind;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -44,6 +47,11 @@ const NORMALIZED_WINDOW: usize = 512;
 /// Most keyword hits remembered per text. Past this (hostile input such as megabytes of `@`),
 /// every keyword and context condition counts as met: the scan fails safe, towards findings.
 const MAX_HITS: usize = 200_000;
+/// How far a gated rule looks from its gate hit when a pattern's match length is unbounded
+/// (`\s*`, `{20,}`): such a match is found if it starts within this many bytes of the hit.
+const UNBOUNDED_REACH: usize = 4096;
+/// How long an unbounded run of whitespace counts as, for the same purpose.
+const WHITESPACE_REACH: usize = 32;
 
 /// Why rule packs could not be compiled.
 #[derive(Debug, Error)]
@@ -89,6 +97,23 @@ struct CompiledRule {
     context: Option<(usize, bool, f64)>,
     stopwords: Vec<String>,
     source: String,
+    /// The longest match of any of its patterns (capped at [`UNBOUNDED_REACH`]).
+    reach: usize,
+}
+
+impl CompiledRule {
+    /// What a match must be near to count, and how near: the keyword if the rule has one,
+    /// else a required context word; `None` for open rules.
+    fn gate(&self) -> Option<(Role, usize)> {
+        if self.needs_keyword {
+            Some((Role::Keyword, KEYWORD_WINDOW))
+        } else {
+            match self.context {
+                Some((window, true, _)) => Some((Role::Context, window)),
+                _ => None,
+            }
+        }
+    }
 }
 
 /// A rule's public description, for `promptwall rules list`.
@@ -109,18 +134,16 @@ pub struct ExampleFailure {
     pub message: String,
 }
 
-/// A confirmed match before overlap resolution.
-#[derive(Debug, Clone)]
-struct Candidate {
-    rule: u32,
-    finding: Finding,
-}
-
 /// All rule packs compiled into one immutable searcher.
 #[derive(Debug)]
 pub struct PatternEngine {
-    /// Every pattern of every rule, for the overlapping "which patterns match" pass.
-    set: Option<Regex>,
+    /// The patterns of open rules (no keyword, no required context word), for one overlapping
+    /// "which patterns match" pass over the whole text; `open_ids` maps back to pattern ids.
+    open_set: Option<Regex>,
+    open_ids: Vec<u32>,
+    /// The patterns of gated rules, for the same pass over the regions around gate hits.
+    gated_set: Option<Regex>,
+    gated_ids: Vec<u32>,
     /// Each pattern alone, to locate its matches and pull capture group 1.
     single: Vec<Regex>,
     /// Per pattern: its capture group 1 always spans the whole match (the rest is `\b`-like
@@ -132,8 +155,6 @@ pub struct PatternEngine {
     words: Option<AhoCorasick>,
     /// word id → the rules it serves, and how.
     word_roles: Vec<Vec<(u32, Role)>>,
-    /// Some rule needs neither a keyword nor a context word, so every text gets the set pass.
-    always_active: bool,
     decoder: Decoder,
     examples: Vec<(u32, crate::rules::Examples)>,
 }
@@ -145,17 +166,11 @@ fn syntax_config() -> syntax::Config {
     syntax::Config::new().unicode(false).utf8(false)
 }
 
-/// Keyword hits of one text: (start, end, word id), ordered by end offset.
-struct Hits {
-    list: Vec<(usize, usize, u32)>,
-    /// Too many hits to remember: treat every word as present everywhere.
-    saturated: bool,
-}
-
 impl PatternEngine {
     /// Compiles every rule of every pack; fails on the first bad regex or duplicate rule id.
     pub fn new(packs: &[RulePack]) -> Result<Self, EngineError> {
-        let mut patterns: Vec<&str> = Vec::new();
+        // (pattern, gated) per pattern id.
+        let mut patterns: Vec<(&str, bool)> = Vec::new();
         let mut single = Vec::new();
         let mut whole_group = Vec::new();
         let mut pattern_rule = Vec::new();
@@ -183,6 +198,9 @@ impl PatternEngine {
                     });
                 }
                 let rule_idx = rules.len() as u32;
+                let gated =
+                    !rule.keywords.is_empty() || rule.context.as_ref().is_some_and(|c| c.required);
+                let mut reach = 0;
                 for (index, pat) in rule.patterns.iter().enumerate() {
                     let regex_err = |reason: String| EngineError::Regex {
                         file: pack.source.clone(),
@@ -198,8 +216,9 @@ impl PatternEngine {
                         return Err(regex_err("pattern matches the empty string".into()));
                     }
                     whole_group.push(group_is_whole_match(pat));
+                    reach = reach.max(max_match_len(pat));
                     single.push(re);
-                    patterns.push(pat);
+                    patterns.push((pat, gated));
                     pattern_rule.push(rule_idx);
                 }
                 for kw in &rule.keywords {
@@ -231,29 +250,19 @@ impl PatternEngine {
                         .map(|w| w.to_ascii_lowercase())
                         .collect(),
                     source: pack.source.clone(),
+                    reach,
                 });
             }
         }
-        let set = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                Regex::builder()
-                    .syntax(syntax_config())
-                    .configure(
-                        Regex::config()
-                            .match_kind(MatchKind::All)
-                            .hybrid_cache_capacity(64 << 20),
-                    )
-                    .build_many(&patterns)
-                    .map_err(|e| EngineError::Regex {
-                        file: "<all packs>".into(),
-                        rule: "<combined>".into(),
-                        index: 0,
-                        reason: e.to_string(),
-                    })?,
-            )
+        let pick = |gated: bool| {
+            let ids: Vec<u32> = (0..patterns.len() as u32)
+                .filter(|&i| patterns[i as usize].1 == gated)
+                .collect();
+            let pats: Vec<&str> = ids.iter().map(|&i| patterns[i as usize].0).collect();
+            multi_pattern_set(&pats).map(|set| (set, ids))
         };
+        let (open_set, open_ids) = pick(false)?;
+        let (gated_set, gated_ids) = pick(true)?;
         let words = if word_list.is_empty() {
             None
         } else {
@@ -268,13 +277,13 @@ impl PatternEngine {
             )
         };
         Ok(PatternEngine {
-            set,
+            open_set,
+            open_ids,
+            gated_set,
+            gated_ids,
             single,
             whole_group,
             pattern_rule,
-            always_active: rules
-                .iter()
-                .any(|r| !r.needs_keyword && !r.context.is_some_and(|c| c.1)),
             rules,
             words,
             word_roles,
@@ -305,296 +314,6 @@ impl PatternEngine {
                 source: r.source.clone(),
             })
             .collect()
-    }
-
-    /// Finds every confirmed value in `text`, with byte offsets into `text`, ordered by start.
-    ///
-    /// The text is scanned as is, then normalized (invisible characters removed, compatibility
-    /// forms and look-alikes folded) when that changes it, then encoded runs are decoded and
-    /// scanned, up to three layers deep. A finding inside decoded content spans the whole
-    /// encoded run in `text` and says which encodings it came through. Findings never overlap.
-    pub fn scan(&self, text: &str) -> Vec<Finding> {
-        let mut budget = DECODE_BUDGET;
-        self.scan_layers(text, 0, &mut budget)
-            .into_iter()
-            .map(|c| c.finding)
-            .collect()
-    }
-
-    fn scan_layers(&self, text: &str, depth: u8, budget: &mut usize) -> Vec<Candidate> {
-        let mut pool = self.scan_plain(text);
-        // Only text near a changed character can hold a finding the plain pass missed.
-        for (base, n) in normalized_windows(text, NORMALIZED_WINDOW) {
-            for mut c in self.scan_plain(&n.text) {
-                let (s, e) = n.original_span(c.finding.start, c.finding.end);
-                (c.finding.start, c.finding.end) = (base + s, base + e);
-                pool.push(c);
-            }
-        }
-        if depth < MAX_DECODE_DEPTH && *budget > 0 {
-            for d in self.decoder.candidates(text, budget) {
-                for mut c in self.scan_layers(&d.text, depth + 1, budget) {
-                    c.finding.start = d.start;
-                    c.finding.end = d.end;
-                    c.finding.decoded_from = Some(match c.finding.decoded_from {
-                        Some(inner) => format!("{}>{inner}", d.encoding.name()),
-                        None => d.encoding.name().to_string(),
-                    });
-                    pool.push(c);
-                }
-            }
-        }
-        self.resolve(pool)
-    }
-
-    /// Keeps a non-overlapping subset: severity, then specific over generic, then the longer
-    /// span, then the earlier start, then pack order. `O(n log n)`.
-    fn resolve(&self, mut pool: Vec<Candidate>) -> Vec<Candidate> {
-        if pool.len() > 1 {
-            pool.sort_by(|a, b| {
-                let (ra, rb) = (&self.rules[a.rule as usize], &self.rules[b.rule as usize]);
-                let (fa, fb) = (&a.finding, &b.finding);
-                rb.severity
-                    .cmp(&ra.severity)
-                    .then(ra.tier.cmp(&rb.tier))
-                    .then((fb.end - fb.start).cmp(&(fa.end - fa.start)))
-                    .then(fa.start.cmp(&fb.start))
-                    .then(a.rule.cmp(&b.rule))
-            });
-        }
-        let mut kept: BTreeMap<usize, Candidate> = BTreeMap::new();
-        for c in pool {
-            let (s, e) = (c.finding.start, c.finding.end);
-            let before = kept
-                .range(..e)
-                .next_back()
-                .is_some_and(|(_, k)| k.finding.end > s);
-            if !before {
-                kept.insert(s, c);
-            }
-        }
-        kept.into_values().collect()
-    }
-
-    /// The pattern passes over `text` exactly as given.
-    fn scan_plain(&self, text: &str) -> Vec<Candidate> {
-        let Some(set) = &self.set else {
-            return Vec::new();
-        };
-        let hay = text.as_bytes();
-        let mut hits = Hits {
-            list: Vec::new(),
-            saturated: false,
-        };
-        // Rules whose keyword (or required context word) occurs somewhere in the text.
-        let mut present: Vec<(u32, Role)> = Vec::new();
-        if let Some(ac) = &self.words {
-            for m in ac.find_overlapping_iter(hay) {
-                if hits.list.len() == MAX_HITS {
-                    hits.saturated = true;
-                    break;
-                }
-                let w = m.pattern().as_u32();
-                hits.list.push((m.start(), m.end(), w));
-                for role in &self.word_roles[w as usize] {
-                    if !present.contains(role) {
-                        present.push(*role);
-                    }
-                }
-            }
-        }
-        let active = |rule_idx: u32| {
-            let r = &self.rules[rule_idx as usize];
-            hits.saturated
-                || ((!r.needs_keyword || present.contains(&(rule_idx, Role::Keyword)))
-                    && (!r.context.is_some_and(|c| c.1)
-                        || present.contains(&(rule_idx, Role::Context))))
-        };
-        if !self.always_active && !present.iter().any(|&(r, _)| active(r)) {
-            return Vec::new();
-        }
-        let mut matched = PatternSet::new(set.pattern_len());
-        set.which_overlapping_matches(&Input::new(hay), &mut matched);
-        let mut out = Vec::new();
-        for pid in matched.iter() {
-            let pid = pid.as_usize();
-            let rule_idx = self.pattern_rule[pid];
-            if !active(rule_idx) {
-                continue;
-            }
-            let re = &self.single[pid];
-            let (mut at, mut seen) = (0, 0);
-            while at < hay.len() && seen < MAX_MATCHES_PER_PATTERN {
-                let Some(m) = re.search(&Input::new(hay).range(at..)) else {
-                    break;
-                };
-                seen += 1;
-                match self.confirm(text, &hits, rule_idx, pid, m.start(), m.end()) {
-                    Some(finding) => {
-                        at = m.end().max(m.start() + 1);
-                        out.push(Candidate {
-                            rule: rule_idx,
-                            finding,
-                        });
-                    }
-                    None if m.len() < RETRY_SHORTER_THAN => at = m.start() + 1,
-                    None => at = m.end().max(m.start() + 1),
-                }
-            }
-        }
-        out
-    }
-
-    /// Applies keyword, context, stopword, entropy and validator checks to one regex match.
-    fn confirm(
-        &self,
-        text: &str,
-        hits: &Hits,
-        rule_idx: u32,
-        pid: usize,
-        start: usize,
-        end: usize,
-    ) -> Option<Finding> {
-        let rule = &self.rules[rule_idx as usize];
-        if rule.needs_keyword
-            && !self.word_near(hits, rule_idx, Role::Keyword, start, end, KEYWORD_WINDOW)
-        {
-            return None;
-        }
-        let hay = text.as_bytes();
-        let (start, end) = if self.whole_group[pid] {
-            (start, end)
-        } else {
-            value_span(&self.single[pid], hay, start, end)
-        };
-        let value = &hay[start..end];
-        if !rule.stopwords.is_empty() {
-            let lower = value.to_ascii_lowercase();
-            if rule
-                .stopwords
-                .iter()
-                .any(|w| lower.windows(w.len()).any(|win| win == w.as_bytes()))
-            {
-                return None;
-            }
-        }
-        if rule
-            .min_entropy
-            .is_some_and(|min| shannon_entropy(value) < min)
-        {
-            return None;
-        }
-        if rule.validator.is_some_and(|v| !v.check(value)) {
-            return None;
-        }
-        let mut score = rule.confidence;
-        if let Some((window, required, boost)) = rule.context {
-            if self.word_near(hits, rule_idx, Role::Context, start, end, window) {
-                score = (score + boost).min(1.0);
-            } else if required {
-                return None;
-            }
-        }
-        let (start, end) = snap_to_chars(text, start, end);
-        Some(Finding {
-            rule: rule.id.clone(),
-            category: rule.category,
-            entity: rule.entity.clone(),
-            severity: rule.severity,
-            start,
-            end,
-            score,
-            validator: rule.validator.map(Validator::name),
-            decoded_from: None,
-        })
-    }
-
-    fn word_near(
-        &self,
-        hits: &Hits,
-        rule: u32,
-        role: Role,
-        start: usize,
-        end: usize,
-        window: usize,
-    ) -> bool {
-        if hits.saturated {
-            return true;
-        }
-        let hits = &hits.list;
-        let lo = start.saturating_sub(window);
-        let hi = end + window;
-        // `hits` is sorted by end offset (overlapping iteration reports matches as they end).
-        let first = hits.partition_point(|h| h.1 < lo);
-        hits[first..]
-            .iter()
-            .take_while(|h| h.1 <= hi)
-            .any(|h| h.0 >= lo && self.word_roles[h.2 as usize].contains(&(rule, role)))
-    }
-
-    /// Time spent per stage and per pattern on `text`, slowest first (for tuning rule packs).
-    pub fn profile(&self, text: &str) -> Vec<(String, f64)> {
-        let hay = text.as_bytes();
-        let mut out = Vec::new();
-        let t = std::time::Instant::now();
-        let n = self
-            .words
-            .as_ref()
-            .map_or(0, |ac| ac.find_overlapping_iter(hay).count());
-        out.push((format!("keywords ({n} hits)"), t.elapsed().as_secs_f64()));
-        if let Some(set) = &self.set {
-            let t = std::time::Instant::now();
-            let mut matched = PatternSet::new(set.pattern_len());
-            set.which_overlapping_matches(&Input::new(hay), &mut matched);
-            out.push((
-                format!("pattern set ({} patterns match)", matched.len()),
-                t.elapsed().as_secs_f64(),
-            ));
-            let hits = Hits {
-                list: self
-                    .words
-                    .as_ref()
-                    .map(|ac| {
-                        ac.find_overlapping_iter(hay)
-                            .map(|m| (m.start(), m.end(), m.pattern().as_u32()))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                saturated: false,
-            };
-            for pid in matched.iter() {
-                let t = std::time::Instant::now();
-                let re = &self.single[pid.as_usize()];
-                let rule_idx = self.pattern_rule[pid.as_usize()];
-                let (mut at, mut k) = (0, 0);
-                while let Some(m) = re.search(&Input::new(hay).range(at..)) {
-                    k += 1;
-                    at = match self.confirm(
-                        text,
-                        &hits,
-                        rule_idx,
-                        pid.as_usize(),
-                        m.start(),
-                        m.end(),
-                    ) {
-                        Some(_) => m.end().max(m.start() + 1),
-                        None if m.len() < RETRY_SHORTER_THAN => m.start() + 1,
-                        None => m.end().max(m.start() + 1),
-                    };
-                }
-                let rule = &self.rules[self.pattern_rule[pid.as_usize()] as usize].id;
-                out.push((
-                    format!("pattern {} of {rule} ({k} matches)", pid.as_usize()),
-                    t.elapsed().as_secs_f64(),
-                ));
-            }
-        }
-        let t = std::time::Instant::now();
-        let mut budget = DECODE_BUDGET;
-        let k = self.decoder.candidates(text, &mut budget).len();
-        out.push((format!("decoder ({k} runs)"), t.elapsed().as_secs_f64()));
-        out.sort_by(|a, b| b.1.total_cmp(&a.1));
-        out
     }
 
     /// Runs every rule's shipped examples and reports each mismatch by rule id.
@@ -635,8 +354,69 @@ impl PatternEngine {
     }
 }
 
-/// The span of capture group 1 if the pattern has one and it took part, else the match.
-/// Runs only on regex matches, so its one allocation stays off the common path.
+/// One overlapping "which of these match" searcher; `None` for no patterns.
+fn multi_pattern_set(patterns: &[&str]) -> Result<Option<Regex>, EngineError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    Regex::builder()
+        .syntax(syntax_config())
+        .configure(
+            Regex::config()
+                .match_kind(MatchKind::All)
+                .hybrid_cache_capacity(64 << 20),
+        )
+        .build_many(patterns)
+        .map(Some)
+        .map_err(|e| EngineError::Regex {
+            file: "<all packs>".into(),
+            rule: "<combined>".into(),
+            index: 0,
+            reason: e.to_string(),
+        })
+}
+
+/// The longest match `pattern` can have, capped at [`UNBOUNDED_REACH`]. A run of whitespace of
+/// unbounded length (`\s*` between a key and its value) counts as [`WHITESPACE_REACH`] bytes:
+/// longer runs are pathological, and a match cut short by its region is re-run from its start.
+fn max_match_len(pattern: &str) -> usize {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn whitespace_only(h: &Hir) -> bool {
+        match h.kind() {
+            HirKind::Class(Class::Bytes(c)) => c
+                .iter()
+                .all(|r| (r.start()..=r.end()).all(|b| b.is_ascii_whitespace() || b == b'\x0b')),
+            HirKind::Class(Class::Unicode(c)) => c
+                .iter()
+                .all(|r| (r.start()..=r.end()).all(char::is_whitespace)),
+            HirKind::Literal(l) => l.0.iter().all(u8::is_ascii_whitespace),
+            _ => false,
+        }
+    }
+    fn len(h: &Hir) -> usize {
+        match h.kind() {
+            HirKind::Empty | HirKind::Look(_) => 0,
+            HirKind::Literal(l) => l.0.len(),
+            HirKind::Class(c) => c.maximum_len().unwrap_or(4),
+            HirKind::Capture(c) => len(&c.sub),
+            HirKind::Concat(parts) => parts.iter().fold(0, |n, p| n.saturating_add(len(p))),
+            HirKind::Alternation(parts) => parts.iter().map(len).max().unwrap_or(0),
+            HirKind::Repetition(r) => {
+                let one = len(&r.sub);
+                match r.max {
+                    Some(max) => one.saturating_mul(max as usize),
+                    None if whitespace_only(&r.sub) => {
+                        one.saturating_mul(r.min as usize) + WHITESPACE_REACH
+                    }
+                    None => UNBOUNDED_REACH,
+                }
+            }
+        }
+    }
+    regex_automata::util::syntax::parse_with(pattern, &syntax_config())
+        .map_or(UNBOUNDED_REACH, |hir| len(&hir).min(UNBOUNDED_REACH))
+}
+
 /// Whether `pattern` is group 1 with only zero-width assertions around it (`\b(...)\b`), so
 /// the group's span is always the match's span.
 fn group_is_whole_match(pattern: &str) -> bool {
@@ -656,29 +436,6 @@ fn group_is_whole_match(pattern: &str) -> bool {
         }
         _ => false,
     }
-}
-
-fn value_span(re: &Regex, hay: &[u8], start: usize, end: usize) -> (usize, usize) {
-    if re.captures_len() < 2 {
-        return (start, end);
-    }
-    let mut caps = re.create_captures();
-    let input = Input::new(hay).range(start..end).anchored(Anchored::Yes);
-    re.search_captures(&input, &mut caps);
-    match caps.get_group(1) {
-        Some(span) if !span.is_empty() => (span.start, span.end),
-        _ => (start, end),
-    }
-}
-
-fn snap_to_chars(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
-    while start > 0 && !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    while end < text.len() && !text.is_char_boundary(end) {
-        end += 1;
-    }
-    (start, end)
 }
 
 #[cfg(test)]
@@ -727,6 +484,35 @@ mod tests {
         assert_eq!(&text[f[0].start..f[0].end], "AKIAQWERTYUIOPASDFGH");
         assert_eq!(f[0].category, Category::Secret);
         assert_eq!(&*f[0].entity, "aws_access_key");
+    }
+
+    #[test]
+    fn context_words_count_only_where_a_word_starts() {
+        let e = engine();
+        let found = |t: &str| e.scan(t).iter().any(|f| &*f.rule == "ca-sin");
+        assert!(found("SIN: 130 692 544"));
+        assert!(found("sins of the past: 130 692 544"), "a word may go on");
+        assert!(
+            found(r"name: x\nSIN 130 692 544"),
+            "after a literal \n escape"
+        );
+        assert!(
+            !found("using 130 692 544 as the seed"),
+            "`sin` inside `using`"
+        );
+    }
+
+    #[test]
+    fn a_gated_rule_finds_a_match_longer_than_its_region() {
+        // The generic assignment rule's `\s*` counts as 32 bytes of reach; a match cut off by
+        // its region is completed from its start.
+        let text = format!("password ={}Zq8#vT2!mW5pL9xR", " ".repeat(300));
+        let f = engine().scan(&text);
+        assert!(
+            f.iter()
+                .any(|f| &text[f.start..f.end] == "Zq8#vT2!mW5pL9xR"),
+            "{f:?}"
+        );
     }
 
     #[test]

@@ -1,0 +1,452 @@
+//! Scan time: the keyword pass, the open and gated pattern passes, confirmation and overlap
+//! resolution. Everything here takes `&self`; the engine is built in `mod.rs`.
+//!
+//! Gated rules (a keyword, or a required context word) run only where they can be confirmed:
+//! in regions around their gate hits, as wide as the confirmation window plus the pattern's
+//! longest match. Their shared overlapping pass covers only the union of those regions, so
+//! text with no gate hits costs one keyword pass and the open rules' pass.
+
+use super::{
+    PatternEngine, Role, DECODE_BUDGET, KEYWORD_WINDOW, MAX_DECODE_DEPTH, MAX_HITS,
+    MAX_MATCHES_PER_PATTERN, NORMALIZED_WINDOW, RETRY_SHORTER_THAN,
+};
+use crate::normalize::normalized_windows;
+use crate::validators::{shannon_entropy, Validator};
+use crate::Finding;
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input, PatternSet};
+use std::collections::BTreeMap;
+
+/// A confirmed match before overlap resolution.
+#[derive(Debug, Clone)]
+pub(super) struct Candidate {
+    rule: u32,
+    finding: Finding,
+}
+
+/// One keyword or context-word occurrence.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    start: usize,
+    end: usize,
+    word: u32,
+    /// Starts a word. Context words count only there (`sin` is not in `using`, `message` is
+    /// in `messages`); keywords are often inside tokens (`github_pat_`), so they count anywhere.
+    word_start: bool,
+}
+
+/// Keyword hits of one text, ordered by end offset.
+struct Hits {
+    list: Vec<Hit>,
+    /// Too many hits to remember: treat every word as present everywhere.
+    saturated: bool,
+}
+
+/// Where one gated rule may match: `(rule, start, end)`, merged per rule.
+type Region = (u32, usize, usize);
+
+impl PatternEngine {
+    /// Finds every confirmed value in `text`, with byte offsets into `text`, ordered by start.
+    ///
+    /// The text is scanned as is, then normalized (invisible characters removed, compatibility
+    /// forms and look-alikes folded) when that changes it, then encoded runs are decoded and
+    /// scanned, up to three layers deep. A finding inside decoded content spans the whole
+    /// encoded run in `text` and says which encodings it came through. Findings never overlap.
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let mut budget = DECODE_BUDGET;
+        self.scan_layers(text, 0, &mut budget)
+            .into_iter()
+            .map(|c| c.finding)
+            .collect()
+    }
+
+    fn scan_layers(&self, text: &str, depth: u8, budget: &mut usize) -> Vec<Candidate> {
+        let mut pool = self.scan_plain(text);
+        // Only text near a changed character can hold a finding the plain pass missed.
+        for (base, n) in normalized_windows(text, NORMALIZED_WINDOW) {
+            for mut c in self.scan_plain(&n.text) {
+                let (s, e) = n.original_span(c.finding.start, c.finding.end);
+                (c.finding.start, c.finding.end) = (base + s, base + e);
+                pool.push(c);
+            }
+        }
+        if depth < MAX_DECODE_DEPTH && *budget > 0 {
+            for d in self.decoder.candidates(text, budget) {
+                for mut c in self.scan_layers(&d.text, depth + 1, budget) {
+                    c.finding.start = d.start;
+                    c.finding.end = d.end;
+                    c.finding.decoded_from = Some(match c.finding.decoded_from {
+                        Some(inner) => format!("{}>{inner}", d.encoding.name()),
+                        None => d.encoding.name().to_string(),
+                    });
+                    pool.push(c);
+                }
+            }
+        }
+        self.resolve(pool)
+    }
+
+    /// Keeps a non-overlapping subset: severity, then specific over generic, then the longer
+    /// span, then the earlier start, then pack order. `O(n log n)`.
+    fn resolve(&self, mut pool: Vec<Candidate>) -> Vec<Candidate> {
+        if pool.len() > 1 {
+            pool.sort_by(|a, b| {
+                let (ra, rb) = (&self.rules[a.rule as usize], &self.rules[b.rule as usize]);
+                let (fa, fb) = (&a.finding, &b.finding);
+                rb.severity
+                    .cmp(&ra.severity)
+                    .then(ra.tier.cmp(&rb.tier))
+                    .then((fb.end - fb.start).cmp(&(fa.end - fa.start)))
+                    .then(fa.start.cmp(&fb.start))
+                    .then(a.rule.cmp(&b.rule))
+            });
+        }
+        let mut kept: BTreeMap<usize, Candidate> = BTreeMap::new();
+        for c in pool {
+            let (s, e) = (c.finding.start, c.finding.end);
+            let before = kept
+                .range(..e)
+                .next_back()
+                .is_some_and(|(_, k)| k.finding.end > s);
+            if !before {
+                kept.insert(s, c);
+            }
+        }
+        kept.into_values().collect()
+    }
+
+    /// The pattern passes over `text` exactly as given.
+    fn scan_plain(&self, text: &str) -> Vec<Candidate> {
+        let hay = text.as_bytes();
+        let hits = self.keyword_hits(hay);
+        let mut out = Vec::new();
+        if let Some(set) = &self.open_set {
+            let mut matched = PatternSet::new(set.pattern_len());
+            set.which_overlapping_matches(&Input::new(hay), &mut matched);
+            for local in matched.iter() {
+                let pid = self.open_ids[local.as_usize()] as usize;
+                self.locate(text, &hits, pid, &[(0, 0, hay.len())], &mut out);
+            }
+        }
+        let Some(set) = &self.gated_set else {
+            return out;
+        };
+        let regions = self.gate_regions(&hits, hay.len());
+        let mut matched = PatternSet::new(set.pattern_len());
+        for (start, end) in zones(&regions) {
+            set.which_overlapping_matches(&Input::new(hay).range(start..end), &mut matched);
+            if matched.is_full() {
+                break;
+            }
+        }
+        for local in matched.iter() {
+            let pid = self.gated_ids[local.as_usize()] as usize;
+            let rule = self.pattern_rule[pid];
+            let first = regions.partition_point(|r| r.0 < rule);
+            let last = regions.partition_point(|r| r.0 <= rule);
+            self.locate(text, &hits, pid, &regions[first..last], &mut out);
+        }
+        out
+    }
+
+    /// Every keyword and context-word occurrence in `hay`.
+    fn keyword_hits(&self, hay: &[u8]) -> Hits {
+        let mut hits = Hits {
+            list: Vec::new(),
+            saturated: false,
+        };
+        let Some(ac) = &self.words else {
+            return hits;
+        };
+        for m in ac.find_overlapping_iter(hay) {
+            if hits.list.len() == MAX_HITS {
+                hits.saturated = true;
+                break;
+            }
+            let (start, end) = (m.start(), m.end());
+            hits.list.push(Hit {
+                start,
+                end,
+                word: m.pattern().as_u32(),
+                word_start: starts_word(hay, start),
+            });
+        }
+        hits
+    }
+
+    /// The regions each gated rule may match in, sorted by rule then start: around each gate
+    /// hit, the confirmation window plus the rule's longest match on either side.
+    fn gate_regions(&self, hits: &Hits, len: usize) -> Vec<Region> {
+        let mut regions: Vec<Region> = Vec::new();
+        if hits.saturated {
+            for (idx, rule) in self.rules.iter().enumerate() {
+                if rule.gate().is_some() {
+                    regions.push((idx as u32, 0, len));
+                }
+            }
+            return regions;
+        }
+        for h in &hits.list {
+            for &(rule_idx, role) in &self.word_roles[h.word as usize] {
+                let rule = &self.rules[rule_idx as usize];
+                let Some((gate, window)) = rule.gate() else {
+                    continue;
+                };
+                if gate != role || (role == Role::Context && !h.word_start) {
+                    continue;
+                }
+                // A confirmed match starts at most `window` bytes after the hit starts, ends at
+                // most `window` bytes before the hit ends, and is at most `reach` long.
+                let start = h.end.saturating_sub(window + rule.reach);
+                let end = (h.start + window + rule.reach).min(len);
+                regions.push((rule_idx, start, end));
+            }
+        }
+        regions.sort_unstable();
+        regions.dedup_by(|next, kept| {
+            let joins = next.0 == kept.0 && next.1 <= kept.2;
+            if joins {
+                kept.2 = kept.2.max(next.2);
+            }
+            joins
+        });
+        regions
+    }
+
+    /// Finds pattern `pid`'s matches inside `regions` (sorted, disjoint) and confirms them.
+    fn locate(
+        &self,
+        text: &str,
+        hits: &Hits,
+        pid: usize,
+        regions: &[Region],
+        out: &mut Vec<Candidate>,
+    ) {
+        let hay = text.as_bytes();
+        let (re, rule_idx) = (&self.single[pid], self.pattern_rule[pid]);
+        let (mut at, mut seen) = (0, 0);
+        for &(_, start, end) in regions {
+            at = at.max(start);
+            while at < end && seen < MAX_MATCHES_PER_PATTERN {
+                let Some(mut m) = re.search(&Input::new(hay).range(at..end)) else {
+                    break;
+                };
+                if m.end() == end && end < hay.len() {
+                    // Perhaps cut short by the region's end: take the whole match from its start.
+                    let rest = Input::new(hay).range(m.start()..).anchored(Anchored::Yes);
+                    m = re.search(&rest).unwrap_or(m);
+                }
+                seen += 1;
+                match self.confirm(text, hits, rule_idx, pid, m.start(), m.end()) {
+                    Some(finding) => {
+                        at = m.end().max(m.start() + 1);
+                        out.push(Candidate {
+                            rule: rule_idx,
+                            finding,
+                        });
+                    }
+                    None if m.len() < RETRY_SHORTER_THAN => at = m.start() + 1,
+                    None => at = m.end().max(m.start() + 1),
+                }
+            }
+        }
+    }
+
+    /// Applies keyword, context, stopword, entropy and validator checks to one regex match.
+    fn confirm(
+        &self,
+        text: &str,
+        hits: &Hits,
+        rule_idx: u32,
+        pid: usize,
+        start: usize,
+        end: usize,
+    ) -> Option<Finding> {
+        let rule = &self.rules[rule_idx as usize];
+        if rule.needs_keyword
+            && !self.word_near(hits, rule_idx, Role::Keyword, start, end, KEYWORD_WINDOW)
+        {
+            return None;
+        }
+        let hay = text.as_bytes();
+        let (start, end) = if self.whole_group[pid] {
+            (start, end)
+        } else {
+            value_span(&self.single[pid], hay, start, end)
+        };
+        let value = &hay[start..end];
+        if !rule.stopwords.is_empty() {
+            let lower = value.to_ascii_lowercase();
+            if rule
+                .stopwords
+                .iter()
+                .any(|w| lower.windows(w.len()).any(|win| win == w.as_bytes()))
+            {
+                return None;
+            }
+        }
+        if rule
+            .min_entropy
+            .is_some_and(|min| shannon_entropy(value) < min)
+        {
+            return None;
+        }
+        if rule.validator.is_some_and(|v| !v.check(value)) {
+            return None;
+        }
+        let mut score = rule.confidence;
+        if let Some((window, required, boost)) = rule.context {
+            if self.word_near(hits, rule_idx, Role::Context, start, end, window) {
+                score = (score + boost).min(1.0);
+            } else if required {
+                return None;
+            }
+        }
+        let (start, end) = snap_to_chars(text, start, end);
+        Some(Finding {
+            rule: rule.id.clone(),
+            category: rule.category,
+            entity: rule.entity.clone(),
+            severity: rule.severity,
+            start,
+            end,
+            score,
+            validator: rule.validator.map(Validator::name),
+            decoded_from: None,
+        })
+    }
+
+    fn word_near(
+        &self,
+        hits: &Hits,
+        rule: u32,
+        role: Role,
+        start: usize,
+        end: usize,
+        window: usize,
+    ) -> bool {
+        if hits.saturated {
+            return true;
+        }
+        let hits = &hits.list;
+        let lo = start.saturating_sub(window);
+        let hi = end + window;
+        // `hits` is sorted by end offset (overlapping iteration reports matches as they end).
+        let first = hits.partition_point(|h| h.end < lo);
+        hits[first..].iter().take_while(|h| h.end <= hi).any(|h| {
+            h.start >= lo
+                && (role == Role::Keyword || h.word_start)
+                && self.word_roles[h.word as usize].contains(&(rule, role))
+        })
+    }
+
+    /// Time spent per stage and per pattern on `text`, slowest first (for tuning rule packs).
+    pub fn profile(&self, text: &str) -> Vec<(String, f64)> {
+        let hay = text.as_bytes();
+        let mut out = Vec::new();
+        let clock = std::time::Instant::now;
+        let t = clock();
+        let hits = self.keyword_hits(hay);
+        out.push((
+            format!("keywords ({} hits)", hits.list.len()),
+            t.elapsed().as_secs_f64(),
+        ));
+        let located = |name: String, pid: usize, regions: &[Region]| {
+            let t = clock();
+            let mut found = Vec::new();
+            self.locate(text, &hits, pid, regions, &mut found);
+            let rule = &self.rules[self.pattern_rule[pid] as usize].id;
+            let label = format!("{name} pattern {pid} of {rule} ({} confirmed)", found.len());
+            (label, t.elapsed().as_secs_f64())
+        };
+        if let Some(set) = &self.open_set {
+            let t = clock();
+            let mut matched = PatternSet::new(set.pattern_len());
+            set.which_overlapping_matches(&Input::new(hay), &mut matched);
+            let label = format!("open pattern set ({} patterns match)", matched.len());
+            out.push((label, t.elapsed().as_secs_f64()));
+            for local in matched.iter() {
+                let pid = self.open_ids[local.as_usize()] as usize;
+                out.push(located("open".into(), pid, &[(0, 0, hay.len())]));
+            }
+        }
+        if let Some(set) = &self.gated_set {
+            let t = clock();
+            let regions = self.gate_regions(&hits, hay.len());
+            let zones = zones(&regions);
+            let mut matched = PatternSet::new(set.pattern_len());
+            for &(start, end) in &zones {
+                set.which_overlapping_matches(&Input::new(hay).range(start..end), &mut matched);
+            }
+            let covered: usize = zones.iter().map(|z| z.1 - z.0).sum();
+            let label = format!(
+                "gated pattern set over {covered} bytes in {} zones ({} patterns match)",
+                zones.len(),
+                matched.len()
+            );
+            out.push((label, t.elapsed().as_secs_f64()));
+            for local in matched.iter() {
+                let pid = self.gated_ids[local.as_usize()] as usize;
+                let rule = self.pattern_rule[pid];
+                let first = regions.partition_point(|r| r.0 < rule);
+                let last = regions.partition_point(|r| r.0 <= rule);
+                out.push(located("gated".into(), pid, &regions[first..last]));
+            }
+        }
+        let t = clock();
+        let mut budget = DECODE_BUDGET;
+        let k = self.decoder.candidates(text, &mut budget).len();
+        out.push((format!("decoder ({k} runs)"), t.elapsed().as_secs_f64()));
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out
+    }
+}
+
+/// Whether a word starts at `at`: after a non-alphanumeric byte, or after a literal `\n`, `\r`
+/// or `\t` escape (text copied out of JSON or logs).
+fn starts_word(hay: &[u8], at: usize) -> bool {
+    match at.checked_sub(1).map(|i| hay[i]) {
+        None => true,
+        Some(b'n' | b'r' | b't') if at >= 2 && hay[at - 2] == b'\\' => true,
+        Some(b) => !b.is_ascii_alphanumeric(),
+    }
+}
+
+/// The union of all rules' regions, in order: where the gated pattern pass runs.
+fn zones(regions: &[Region]) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = regions.iter().map(|r| (r.1, r.2)).collect();
+    spans.sort_unstable();
+    spans.dedup_by(|next, kept| {
+        let joins = next.0 <= kept.1;
+        if joins {
+            kept.1 = kept.1.max(next.1);
+        }
+        joins
+    });
+    spans
+}
+
+/// The span of capture group 1 if the pattern has one and it took part, else the match.
+/// Runs only on regex matches, so its one allocation stays off the common path.
+fn value_span(re: &Regex, hay: &[u8], start: usize, end: usize) -> (usize, usize) {
+    if re.captures_len() < 2 {
+        return (start, end);
+    }
+    let mut caps = re.create_captures();
+    let input = Input::new(hay).range(start..end).anchored(Anchored::Yes);
+    re.search_captures(&input, &mut caps);
+    match caps.get_group(1) {
+        Some(span) if !span.is_empty() => (span.start, span.end),
+        _ => (start, end),
+    }
+}
+
+fn snap_to_chars(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    while start > 0 && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while end < text.len() && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    (start, end)
+}
