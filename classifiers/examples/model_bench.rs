@@ -3,6 +3,7 @@
 //!
 //! Batch-1 p50/p99 at 32, 128 and 256 tokens through the batching worker vs `run_direct` (the
 //! baseline: one `Session::run` on the same input), then throughput at concurrency 1, 8, 32.
+//! `SESSIONS` and `MAX_BATCH` override the pool size (1) and the batch limit (the default).
 
 use classifiers::onnx::{ContentClassifier, ModelConfig};
 use std::sync::Arc;
@@ -29,16 +30,23 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
+    let max_batch: usize = std::env::var("MAX_BATCH")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(classifiers::onnx::DEFAULT_MAX_BATCH);
     let m = Arc::new(
         ContentClassifier::load(ModelConfig {
             sessions,
-            max_batch: 16,
+            max_batch,
             window_bytes: 4000,
             ..ModelConfig::default()
         })
         .unwrap_or_else(|e| panic!("{e}")),
     );
-    println!("provider: {}, sessions: {sessions}", m.provider);
+    println!(
+        "provider: {}, sessions: {sessions}, max batch: {max_batch}",
+        m.provider
+    );
     println!("| tokens | raw run p50 ms | raw run p99 ms | via worker p50 ms | via worker p99 ms | overhead p50 |");
     println!("|---|---|---|---|---|---|");
     for tokens in [32, 128, 256] {

@@ -3,7 +3,7 @@
 Every sample has a `group`: samples of one group (a template, a source file, a corpus entry)
 never cross splits, so near-duplicates cannot leak from train into test.
 """
-import glob, json, os, random, re, zipfile
+import glob, json, os, random, re, sysconfig, zipfile
 from pathlib import Path
 
 import faker
@@ -96,10 +96,22 @@ def injections():
         yield sample(INJ_CARRIERS[c].replace("{x}", x), ["prompt_injection"], "gen_injection", f"{o}-{c}")
 
 
+def locked_crates():
+    """The crate sources this workspace's Cargo.lock pins (build.sh runs `cargo fetch --locked`
+    first), so the code corpus is the same on every machine with the same lockfile."""
+    lock = Path(__file__).resolve().parents[2] / "Cargo.lock"
+    pins = re.findall(r'name = "([^"]+)"\nversion = "([^"]+)"\nsource = "registry', lock.read_text())
+    dirs = []
+    for name, version in sorted(set(pins)):
+        dirs += glob.glob(os.path.expanduser(f"~/.cargo/registry/src/*/{name}-{version}/"))[:1]
+    return dirs
+
+
 def code_files():
-    roots = glob.glob("/root/.pyenv/versions/*/lib/python3*/") + glob.glob(os.path.expanduser("~/.pyenv/versions/*/lib/python3*/"))
-    py = sorted({f for r in roots for f in glob.glob(r + "*.py")})[:400]
-    rs = sorted(glob.glob(os.path.expanduser("~/.cargo/registry/src/*/*/src/*.rs")))[:600]
+    # The standard library of the interpreter running the pipeline (build.sh's venv).
+    stdlib = sysconfig.get_paths()["stdlib"]
+    py = sorted(glob.glob(os.path.join(stdlib, "*.py")))[:400]
+    rs = sorted(f for d in locked_crates() for f in glob.glob(d + "src/*.rs"))[:600]
     return py, rs
 
 
@@ -135,7 +147,7 @@ def source_code():
 
 
 def docs_files():
-    return sorted(glob.glob(os.path.expanduser("~/.cargo/registry/src/*/*/README.md")))
+    return sorted(f for d in locked_crates() for f in glob.glob(d + "README.md"))
 
 
 DOC_ASKS = ["Summarise this for me:\n\n{d}", "Translate the following into German:\n\n{d}", "{d}\n\nWhat are the key points?",
@@ -213,11 +225,17 @@ def build(wheels):
 
 
 def split(rows, dev=0.15, test=0.15):
-    groups = sorted({r["group"] for r in rows})
+    """Whole groups go to one split, so near-duplicates never cross; each source is split on its
+    own, so a source of few large groups (a generator's templates) lands in every split."""
     rg = random.Random(7)
-    rg.shuffle(groups)
-    n = len(groups)
-    test_g, dev_g = set(groups[: int(n * test)]), set(groups[int(n * test): int(n * (test + dev))])
+    test_g, dev_g = set(), set()
+    for source in sorted({r["source"] for r in rows}):
+        groups = sorted({r["group"] for r in rows if r["source"] == source})
+        rg.shuffle(groups)
+        n = len(groups)
+        nt, nd = (max(1, round(n * test)), max(1, round(n * dev))) if n >= 3 else (0, 0)
+        test_g.update(groups[:nt])
+        dev_g.update(groups[nt:nt + nd])
     out = {"train": [], "dev": [], "test": []}
     for r in rows:
         out["test" if r["group"] in test_g else "dev" if r["group"] in dev_g else "train"].append(r)

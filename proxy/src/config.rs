@@ -160,10 +160,12 @@ pub struct ClassifierConfig {
     pub enabled: bool,
     /// `libonnxruntime`; default: `ORT_DYLIB_PATH`, then the project's `.cache/onnxruntime/`.
     pub library: Option<PathBuf>,
-    /// The fused model; default: `PROMPTWALL_MODEL`, then `.cache/model/model.onnx`.
+    /// The fused model; default: `PROMPTWALL_MODEL`, then `.cache/model/model.onnx`
+    /// (`model-cuda.onnx` in a `cuda` build).
     pub model: Option<PathBuf>,
     /// Inference threads, one session (one intra-op thread) each.
     pub sessions: usize,
+    /// Most windows per model run; default 4 on the CPU, 32 in a `cuda` build.
     pub max_batch: usize,
     pub max_wait_ms: u64,
     /// How long a request waits for labels.
@@ -179,7 +181,7 @@ impl Default for ClassifierConfig {
             library: None,
             model: None,
             sessions: 1,
-            max_batch: 8,
+            max_batch: classifiers::onnx::DEFAULT_MAX_BATCH,
             max_wait_ms: 2,
             deadline_ms: 250,
             max_windows: 4,

@@ -9,6 +9,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// One window to score.
@@ -49,7 +50,9 @@ pub struct BatchStats {
 
 /// The queue in front of the workers.
 pub struct Batcher {
-    tx: Sender<Job>,
+    /// `None` only while dropping: closing the queue is what stops the workers.
+    tx: Option<Sender<Job>>,
+    workers: Vec<JoinHandle<()>>,
     counters: Arc<Counters>,
     /// For `run_now`: the sessions are shared with the workers.
     sessions: Vec<Arc<Mutex<Session>>>,
@@ -57,7 +60,7 @@ pub struct Batcher {
 }
 
 /// Runs one padded batch; returns one score row per input.
-fn run_batch(
+pub(super) fn run_batch(
     session: &mut Session,
     batch: &[&[i64]],
     labels: usize,
@@ -158,44 +161,49 @@ impl Batcher {
         labels: usize,
         max_batch: usize,
         max_wait: Duration,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let (tx, rx) = bounded::<Job>(4096);
         let sessions: Vec<Arc<Mutex<Session>>> = sessions
             .into_iter()
             .map(|s| Arc::new(Mutex::new(s)))
             .collect();
         let counters = Arc::new(Counters::default());
+        let mut workers = Vec::new();
         for (i, s) in sessions.iter().enumerate() {
             let (rx, s, c) = (rx.clone(), s.clone(), counters.clone());
-            let _ = std::thread::Builder::new()
-                .name(format!("promptwall-model-{i}"))
-                .spawn(move || worker(rx, c, s, labels, max_batch.max(1), max_wait));
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("promptwall-model-{i}"))
+                    .spawn(move || worker(rx, c, s, labels, max_batch.max(1), max_wait))?,
+            );
         }
-        Batcher {
-            tx,
+        Ok(Batcher {
+            tx: Some(tx),
+            workers,
             counters,
             sessions,
             labels,
-        }
+        })
     }
 
-    /// Queues a job; the receiver gets its scores (or why not).
     /// The counters now.
     pub fn stats(&self) -> BatchStats {
         BatchStats {
             batches: self.counters.batches.load(Ordering::Relaxed),
             rows: self.counters.rows.load(Ordering::Relaxed),
-            queued: self.tx.len() as u64,
+            queued: self.tx.as_ref().map_or(0, |tx| tx.len()) as u64,
         }
     }
 
+    /// Queues a job; the receiver gets its scores (or why not).
     pub fn submit(
         &self,
         mut job: Job,
     ) -> Result<Receiver<Result<Vec<f32>, ClassifyError>>, ClassifyError> {
         let (rtx, rrx) = bounded(1);
         job.reply = Some(rtx);
-        self.tx.try_send(job).map_err(|e| match e {
+        let tx = self.tx.as_ref().ok_or(ClassifyError::Stopped)?;
+        tx.try_send(job).map_err(|e| match e {
             crossbeam_channel::TrySendError::Full(_) => ClassifyError::Deadline(0),
             crossbeam_channel::TrySendError::Disconnected(_) => ClassifyError::Stopped,
         })?;
@@ -209,5 +217,17 @@ impl Batcher {
             .lock()
             .map_err(|_| ClassifyError::Stopped)?;
         run_batch(&mut s, &batch, self.labels).map_err(ClassifyError::Model)
+    }
+}
+
+impl Drop for Batcher {
+    /// Closes the queue and waits for the workers (each answers what is queued, or says it is
+    /// late), so every session is released before the process exits: the CUDA provider aborts
+    /// the process if a session outlives its driver.
+    fn drop(&mut self) {
+        self.tx = None;
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
     }
 }
