@@ -86,12 +86,13 @@ const fn escape_class() -> [bool; 256] {
 }
 static ESCAPE_CLASS: [bool; 256] = escape_class();
 
-/// The stretches of [`ESCAPE_CLASS`] bytes that hold a `%` or a backslash: the only places the
-/// escape finder can match, so it never runs over plain text.
+/// The stretches of [`ESCAPE_CLASS`] bytes that hold three `%` or three backslashes: the only
+/// places the escape finder can match, so it never runs over plain text.
 fn escape_regions(hay: &[u8]) -> Vec<(usize, usize)> {
-    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut out = Vec::new();
+    let mut scanned_to = 0;
     for p in memchr::memchr2_iter(b'%', b'\\', hay) {
-        if out.last().is_some_and(|&(_, end)| p < end) {
+        if p < scanned_to {
             continue;
         }
         let mut start = p;
@@ -102,7 +103,14 @@ fn escape_regions(hay: &[u8]) -> Vec<(usize, usize)> {
         while end < hay.len() && ESCAPE_CLASS[hay[end] as usize] {
             end += 1;
         }
-        out.push((start, end));
+        scanned_to = end;
+        // Either pattern needs three escapes: three `%`, or three backslashes.
+        let region = &hay[start..end];
+        if memchr::memchr_iter(b'%', region).nth(2).is_some()
+            || memchr::memchr_iter(b'\\', region).nth(2).is_some()
+        {
+            out.push((start, end));
+        }
     }
     out
 }

@@ -198,7 +198,6 @@ pub fn apply_continuing(
     } else {
         Default::default()
     };
-    // Upper-case entity names, computed once per entity.
     // Upper-case entity names, computed once per entity. Redactions of one rule share one
     // `Arc`, so a pointer comparison usually finds the entry without comparing text.
     let mut kinds: Vec<(&str, String)> = Vec::new();

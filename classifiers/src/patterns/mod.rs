@@ -1,20 +1,22 @@
-//! The compiled pattern engine: one keyword pass, two multi-pattern passes, then validation.
+//! The compiled pattern engine: two multi-pattern passes, then validation.
 //!
 //! Build once with [`PatternEngine::new`]; scanning takes `&self`, so one engine serves every
 //! thread behind an `Arc`, and a reload swaps the `Arc`.
 //!
-//! How a scan works, and what it costs (`scan.rs`):
-//! 1. one aho-corasick pass finds every keyword and context word (linear);
-//! 2. open rules (no keyword, no required context word): one overlapping multi-pattern pass over
-//!    the whole text tells which of their patterns match anywhere (linear);
-//! 3. gated rules (a keyword or a required context word): the same pass runs only over the
-//!    regions around their gate hits, so text without gate words skips it;
-//! 4. only the patterns that matched run again to locate their matches, each inside its own
-//!    rule's regions; keyword gates, stopwords, entropy, validators and context words confirm or
-//!    drop each one;
-//! 5. overlapping findings are resolved: higher severity wins, then specific rules over generic
+//! How a scan works, and what it costs (`scan.rs`, `pass.rs`):
+//! 1. the open pass: one lazy-DFA pass over the whole text finds every keyword and context word
+//!    and every match end of the open rules' patterns (no keyword, no required context word);
+//! 2. the gated pass: the same over only the regions around gate hits (a rule's keyword, or its
+//!    required context word), for the gated rules' patterns, so text without gate words skips it;
+//! 3. each pattern that matched is located only in short windows before its reported match ends
+//!    (or, if its length is unbounded, across its rule's regions); keyword gates, stopwords,
+//!    entropy, validators and context words confirm or drop each match;
+//! 4. overlapping findings are resolved: higher severity wins, then specific rules over generic
 //!    ones, then the longer span, then the earlier start, then pack order.
+//!
+//! All of it is linear in the text; benign text costs about two lazy-DFA passes.
 
+mod pass;
 mod scan;
 
 use crate::decode::Decoder;
@@ -22,9 +24,9 @@ use crate::rules::{RuleError, RulePack, Tier};
 use crate::validators::Validator;
 use crate::{Category, Severity};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AcMatchKind};
+use pass::Pass;
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
-use regex_automata::MatchKind;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -138,12 +140,13 @@ pub struct ExampleFailure {
 #[derive(Debug)]
 pub struct PatternEngine {
     /// The patterns of open rules (no keyword, no required context word), for one overlapping
-    /// "which patterns match" pass over the whole text; `open_ids` maps back to pattern ids.
-    open_set: Option<Regex>,
-    open_ids: Vec<u32>,
+    /// "where do matches end" pass over the whole text.
+    open: Option<Pass>,
     /// The patterns of gated rules, for the same pass over the regions around gate hits.
-    gated_set: Option<Regex>,
-    gated_ids: Vec<u32>,
+    gated: Option<Pass>,
+    /// Per pattern: its longest possible match, if bounded; a pattern is then located only in
+    /// windows this long before the match ends the overlapping pass reports.
+    pattern_reach: Vec<Option<usize>>,
     /// Each pattern alone, to locate its matches and pull capture group 1.
     single: Vec<Regex>,
     /// Per pattern: its capture group 1 always spans the whole match (the rest is `\b`-like
@@ -151,8 +154,11 @@ pub struct PatternEngine {
     whole_group: Vec<bool>,
     pattern_rule: Vec<u32>,
     rules: Vec<CompiledRule>,
-    /// Keywords and context words of every rule, in one automaton.
+    /// Keywords and context words of every rule, in one automaton: the keyword pass when the
+    /// open pass falls back, and the benchmark's baseline.
     words: Option<AhoCorasick>,
+    /// word id → its length in bytes (the open pass reports where words end).
+    word_len: Vec<usize>,
     /// word id → the rules it serves, and how.
     word_roles: Vec<Vec<(u32, Role)>>,
     decoder: Decoder,
@@ -174,6 +180,7 @@ impl PatternEngine {
         let mut single = Vec::new();
         let mut whole_group = Vec::new();
         let mut pattern_rule = Vec::new();
+        let mut pattern_reach = Vec::new();
         let mut rules: Vec<CompiledRule> = Vec::new();
         let mut word_list: Vec<String> = Vec::new();
         let mut word_roles: Vec<Vec<(u32, Role)>> = Vec::new();
@@ -216,7 +223,8 @@ impl PatternEngine {
                         return Err(regex_err("pattern matches the empty string".into()));
                     }
                     whole_group.push(group_is_whole_match(pat));
-                    reach = reach.max(max_match_len(pat));
+                    reach = reach.max(max_match_len(pat).unwrap_or(UNBOUNDED_REACH));
+                    pattern_reach.push(exact_max_len(pat));
                     single.push(re);
                     patterns.push((pat, gated));
                     pattern_rule.push(rule_idx);
@@ -254,15 +262,17 @@ impl PatternEngine {
                 });
             }
         }
-        let pick = |gated: bool| {
+        let pick = |gated: bool, words: &[String]| {
             let ids: Vec<u32> = (0..patterns.len() as u32)
                 .filter(|&i| patterns[i as usize].1 == gated)
                 .collect();
             let pats: Vec<&str> = ids.iter().map(|&i| patterns[i as usize].0).collect();
-            multi_pattern_set(&pats).map(|set| (set, ids))
+            Pass::new(&pats, ids, words)
         };
-        let (open_set, open_ids) = pick(false)?;
-        let (gated_set, gated_ids) = pick(true)?;
+        // The open pass carries the words too: one pass finds keywords and open matches.
+        let open = pick(false, &word_list)?;
+        let gated = pick(true, &[])?;
+        let word_len = word_list.iter().map(String::len).collect();
         let words = if word_list.is_empty() {
             None
         } else {
@@ -277,15 +287,15 @@ impl PatternEngine {
             )
         };
         Ok(PatternEngine {
-            open_set,
-            open_ids,
-            gated_set,
-            gated_ids,
+            open,
+            gated,
+            pattern_reach,
             single,
             whole_group,
             pattern_rule,
             rules,
             words,
+            word_len,
             word_roles,
             decoder: Decoder::new(),
             examples,
@@ -354,32 +364,20 @@ impl PatternEngine {
     }
 }
 
-/// One overlapping "which of these match" searcher; `None` for no patterns.
-fn multi_pattern_set(patterns: &[&str]) -> Result<Option<Regex>, EngineError> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    Regex::builder()
-        .syntax(syntax_config())
-        .configure(
-            Regex::config()
-                .match_kind(MatchKind::All)
-                .hybrid_cache_capacity(64 << 20),
-        )
-        .build_many(patterns)
-        .map(Some)
-        .map_err(|e| EngineError::Regex {
-            file: "<all packs>".into(),
-            rule: "<combined>".into(),
-            index: 0,
-            reason: e.to_string(),
-        })
+/// The longest match `pattern` can have, exactly; `None` if unbounded or over [`UNBOUNDED_REACH`].
+fn exact_max_len(pattern: &str) -> Option<usize> {
+    regex_automata::util::syntax::parse_with(pattern, &syntax_config())
+        .ok()
+        .and_then(|hir| hir.properties().maximum_len())
+        .filter(|&n| n < UNBOUNDED_REACH)
 }
 
-/// The longest match `pattern` can have, capped at [`UNBOUNDED_REACH`]. A run of whitespace of
-/// unbounded length (`\s*` between a key and its value) counts as [`WHITESPACE_REACH`] bytes:
-/// longer runs are pathological, and a match cut short by its region is re-run from its start.
-fn max_match_len(pattern: &str) -> usize {
+/// The longest match `pattern` can have for sizing gate regions; `None` if unbounded or over
+/// [`UNBOUNDED_REACH`]. A run
+/// of whitespace of unbounded length (`\s*` between a key and its value) counts as
+/// [`WHITESPACE_REACH`] bytes: longer runs are pathological, and a match cut short by its region
+/// is re-run from its start.
+fn max_match_len(pattern: &str) -> Option<usize> {
     use regex_syntax::hir::{Class, Hir, HirKind};
     fn whitespace_only(h: &Hir) -> bool {
         match h.kind() {
@@ -414,7 +412,9 @@ fn max_match_len(pattern: &str) -> usize {
         }
     }
     regex_automata::util::syntax::parse_with(pattern, &syntax_config())
-        .map_or(UNBOUNDED_REACH, |hir| len(&hir).min(UNBOUNDED_REACH))
+        .ok()
+        .map(|hir| len(&hir))
+        .filter(|&n| n < UNBOUNDED_REACH)
 }
 
 /// Whether `pattern` is group 1 with only zero-width assertions around it (`\b(...)\b`), so
@@ -464,6 +464,49 @@ mod tests {
         ] {
             assert!(!group_is_whole_match(p), "{p}");
         }
+    }
+
+    #[test]
+    fn the_windowed_passes_find_what_searching_everywhere_finds() {
+        // Every rule's examples, run together with prose and code between them.
+        let e = engine();
+        let filler = [
+            "\nThe quarterly plan covers hiring and the roadmap. ",
+            "\nfn main() { let x = parse(\"1.2.3\")?; println!(\"{x:?}\"); }\n",
+            " -- see ticket 4521 from 2024-03-01, build 10.4.7 -- ",
+        ];
+        let mut text = String::new();
+        for (i, (_, ex)) in e.examples.iter().enumerate() {
+            for p in &ex.positive {
+                text.push_str(&p.text);
+                text.push_str(filler[i % filler.len()]);
+            }
+            for n in &ex.negative {
+                text.push_str(n);
+                text.push_str(filler[(i + 1) % filler.len()]);
+            }
+        }
+        let [from_open_pass, from_keyword_automaton] = e.word_hits_both_ways(&text);
+        assert!(from_open_pass.len() > 100);
+        assert_eq!(from_open_pass, from_keyword_automaton);
+        let fast = e.scan_plain_spans(&text);
+        let reference = e.scan_plain_unoptimized(&text);
+        assert!(fast.len() > 100, "{} findings", fast.len());
+        let rule = |r: u32| e.rules[r as usize].id.to_string();
+        let missing: Vec<_> = reference
+            .iter()
+            .filter(|c| !fast.contains(c))
+            .map(|c| (rule(c.0), &text[c.1..c.2]))
+            .collect();
+        let extra: Vec<_> = fast
+            .iter()
+            .filter(|c| !reference.contains(c))
+            .map(|c| (rule(c.0), &text[c.1..c.2]))
+            .collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "missing {missing:?}\nextra {extra:?}"
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! Scan time: the keyword pass, the open and gated pattern passes, confirmation and overlap
+//! Scan time: the open and gated pattern passes, locating, confirmation and overlap
 //! resolution. Everything here takes `&self`; the engine is built in `mod.rs`.
 //!
 //! Gated rules (a keyword, or a required context word) run only where they can be confirmed:
 //! in regions around their gate hits, as wide as the confirmation window plus the pattern's
 //! longest match. Their shared overlapping pass covers only the union of those regions, so
-//! text with no gate hits costs one keyword pass and the open rules' pass.
+//! text with no gate hits costs the open pass alone.
 
+use super::pass::Located;
 use super::{
     PatternEngine, Role, DECODE_BUDGET, KEYWORD_WINDOW, MAX_DECODE_DEPTH, MAX_HITS,
     MAX_MATCHES_PER_PATTERN, NORMALIZED_WINDOW, RETRY_SHORTER_THAN,
@@ -14,7 +15,7 @@ use crate::normalize::normalized_windows;
 use crate::validators::{shannon_entropy, Validator};
 use crate::Finding;
 use regex_automata::meta::Regex;
-use regex_automata::{Anchored, Input, PatternSet};
+use regex_automata::{Anchored, Input};
 use std::collections::BTreeMap;
 
 /// A confirmed match before overlap resolution.
@@ -118,38 +119,125 @@ impl PatternEngine {
     /// The pattern passes over `text` exactly as given.
     fn scan_plain(&self, text: &str) -> Vec<Candidate> {
         let hay = text.as_bytes();
-        let hits = self.keyword_hits(hay);
+        let (hits, open) = self.open_pass(hay);
         let mut out = Vec::new();
-        if let Some(set) = &self.open_set {
-            let mut matched = PatternSet::new(set.pattern_len());
-            set.which_overlapping_matches(&Input::new(hay), &mut matched);
-            for local in matched.iter() {
-                let pid = self.open_ids[local.as_usize()] as usize;
-                self.locate(text, &hits, pid, &[(0, 0, hay.len())], &mut out);
-            }
+        let whole = [(0, hay.len())];
+        for l in open {
+            let spans = l.spans.as_deref().unwrap_or(&whole);
+            self.locate(text, &hits, l.pid, spans, &mut out);
         }
-        let Some(set) = &self.gated_set else {
-            return out;
-        };
-        let regions = self.gate_regions(&hits, hay.len());
-        let mut matched = PatternSet::new(set.pattern_len());
-        for (start, end) in zones(&regions) {
-            set.which_overlapping_matches(&Input::new(hay).range(start..end), &mut matched);
-            if matched.is_full() {
-                break;
-            }
-        }
-        for local in matched.iter() {
-            let pid = self.gated_ids[local.as_usize()] as usize;
-            let rule = self.pattern_rule[pid];
-            let first = regions.partition_point(|r| r.0 < rule);
-            let last = regions.partition_point(|r| r.0 <= rule);
-            self.locate(text, &hits, pid, &regions[first..last], &mut out);
+        for (pid, spans) in self.gated_pass(hay, &hits) {
+            self.locate(text, &hits, pid, &spans, &mut out);
         }
         out
     }
 
-    /// Every keyword and context-word occurrence in `hay`.
+    /// The keyword and context-word hits, and where the open rules' patterns matched: one pass
+    /// of the open automaton, or (if it gives up) the keyword automaton and a "which patterns
+    /// match" pass.
+    fn open_pass(&self, hay: &[u8]) -> (Hits, Vec<Located>) {
+        let whole = [(0, hay.len())];
+        let Some(open) = &self.open else {
+            return (self.keyword_hits(hay), Vec::new());
+        };
+        match open.run(hay, &whole, |pid| self.pattern_reach[pid]) {
+            Ok(found) => {
+                let list = found
+                    .words
+                    .iter()
+                    .map(|&(word, end)| {
+                        let start = end - self.word_len[word as usize];
+                        Hit {
+                            start,
+                            end,
+                            word,
+                            word_start: starts_word(hay, start),
+                        }
+                    })
+                    .collect();
+                let hits = Hits {
+                    list,
+                    saturated: false,
+                };
+                (hits, found.located)
+            }
+            Err(()) => (self.keyword_hits(hay), open.which(hay, &whole)),
+        }
+    }
+
+    /// Where the gated rules' patterns are to be located: around their gate hits only.
+    fn gated_pass(&self, hay: &[u8], hits: &Hits) -> Vec<(usize, Vec<(usize, usize)>)> {
+        let Some(gated) = &self.gated else {
+            return Vec::new();
+        };
+        let regions = self.gate_regions(hits, hay.len());
+        if regions.is_empty() {
+            return Vec::new();
+        }
+        let zones = zones(&regions);
+        let located = gated
+            .run(hay, &zones, |pid| self.pattern_reach[pid])
+            .map(|found| found.located)
+            .unwrap_or_else(|()| gated.which(hay, &zones));
+        located
+            .into_iter()
+            .map(|l| {
+                let spans = match l.spans {
+                    Some(spans) => spans,
+                    None => self.rule_regions(&regions, self.pattern_rule[l.pid]),
+                };
+                (l.pid, spans)
+            })
+            .collect()
+    }
+
+    /// The reference the passes must agree with: every pattern located across the whole text.
+    #[cfg(test)]
+    pub(super) fn scan_plain_unoptimized(&self, text: &str) -> Vec<(u32, usize, usize)> {
+        let hits = self.keyword_hits(text.as_bytes());
+        let mut out = Vec::new();
+        for pid in 0..self.single.len() {
+            self.locate(text, &hits, pid, &[(0, text.len())], &mut out);
+        }
+        let mut out: Vec<_> = out
+            .iter()
+            .map(|c| (c.rule, c.finding.start, c.finding.end))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    #[cfg(test)]
+    pub(super) fn scan_plain_spans(&self, text: &str) -> Vec<(u32, usize, usize)> {
+        let mut out: Vec<_> = self
+            .scan_plain(text)
+            .iter()
+            .map(|c| (c.rule, c.finding.start, c.finding.end))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// `(start, end, word)` of each word hit: from the open pass, and from the keyword automaton.
+    #[cfg(test)]
+    pub(super) fn word_hits_both_ways(&self, text: &str) -> [Vec<(usize, usize, u32)>; 2] {
+        let hay = text.as_bytes();
+        let list = |h: Hits| {
+            let mut v: Vec<_> = h.list.iter().map(|h| (h.start, h.end, h.word)).collect();
+            v.sort_unstable();
+            v
+        };
+        [list(self.open_pass(hay).0), list(self.keyword_hits(hay))]
+    }
+
+    /// One rule's regions out of `regions` (sorted by rule).
+    fn rule_regions(&self, regions: &[Region], rule: u32) -> Vec<(usize, usize)> {
+        let first = regions.partition_point(|r| r.0 < rule);
+        let last = regions.partition_point(|r| r.0 <= rule);
+        regions[first..last].iter().map(|r| (r.1, r.2)).collect()
+    }
+
+    /// Every keyword and context-word occurrence in `hay`, by the keyword automaton.
     fn keyword_hits(&self, hay: &[u8]) -> Hits {
         let mut hits = Hits {
             list: Vec::new(),
@@ -213,19 +301,19 @@ impl PatternEngine {
         regions
     }
 
-    /// Finds pattern `pid`'s matches inside `regions` (sorted, disjoint) and confirms them.
+    /// Finds pattern `pid`'s matches inside `spans` (sorted, disjoint) and confirms them.
     fn locate(
         &self,
         text: &str,
         hits: &Hits,
         pid: usize,
-        regions: &[Region],
+        spans: &[(usize, usize)],
         out: &mut Vec<Candidate>,
     ) {
         let hay = text.as_bytes();
         let (re, rule_idx) = (&self.single[pid], self.pattern_rule[pid]);
         let (mut at, mut seen) = (0, 0);
-        for &(_, start, end) in regions {
+        for &(start, end) in spans {
             at = at.max(start);
             while at < end && seen < MAX_MATCHES_PER_PATTERN {
                 let Some(mut m) = re.search(&Input::new(hay).range(at..end)) else {
@@ -346,52 +434,38 @@ impl PatternEngine {
         let mut out = Vec::new();
         let clock = std::time::Instant::now;
         let t = clock();
-        let hits = self.keyword_hits(hay);
-        out.push((
-            format!("keywords ({} hits)", hits.list.len()),
-            t.elapsed().as_secs_f64(),
-        ));
-        let located = |name: String, pid: usize, regions: &[Region]| {
+        let (hits, open) = self.open_pass(hay);
+        let label = format!(
+            "open pass: {} word hits, {} patterns match",
+            hits.list.len(),
+            open.len()
+        );
+        out.push((label, t.elapsed().as_secs_f64()));
+        let t = clock();
+        let gated = self.gated_pass(hay, &hits);
+        let regions = self.gate_regions(&hits, hay.len());
+        let covered: usize = zones(&regions).iter().map(|z| z.1 - z.0).sum();
+        let label = format!(
+            "gated pass over {covered} bytes ({} patterns match)",
+            gated.len()
+        );
+        out.push((label, t.elapsed().as_secs_f64()));
+        let whole = vec![(0, hay.len())];
+        let lists = open
+            .into_iter()
+            .map(|l| ("open", l.pid, l.spans.unwrap_or_else(|| whole.clone())))
+            .chain(gated.into_iter().map(|(pid, spans)| ("gated", pid, spans)));
+        for (group, pid, spans) in lists {
             let t = clock();
             let mut found = Vec::new();
-            self.locate(text, &hits, pid, regions, &mut found);
+            self.locate(text, &hits, pid, &spans, &mut found);
             let rule = &self.rules[self.pattern_rule[pid] as usize].id;
-            let label = format!("{name} pattern {pid} of {rule} ({} confirmed)", found.len());
-            (label, t.elapsed().as_secs_f64())
-        };
-        if let Some(set) = &self.open_set {
-            let t = clock();
-            let mut matched = PatternSet::new(set.pattern_len());
-            set.which_overlapping_matches(&Input::new(hay), &mut matched);
-            let label = format!("open pattern set ({} patterns match)", matched.len());
-            out.push((label, t.elapsed().as_secs_f64()));
-            for local in matched.iter() {
-                let pid = self.open_ids[local.as_usize()] as usize;
-                out.push(located("open".into(), pid, &[(0, 0, hay.len())]));
-            }
-        }
-        if let Some(set) = &self.gated_set {
-            let t = clock();
-            let regions = self.gate_regions(&hits, hay.len());
-            let zones = zones(&regions);
-            let mut matched = PatternSet::new(set.pattern_len());
-            for &(start, end) in &zones {
-                set.which_overlapping_matches(&Input::new(hay).range(start..end), &mut matched);
-            }
-            let covered: usize = zones.iter().map(|z| z.1 - z.0).sum();
+            let bytes: usize = spans.iter().map(|s| s.1 - s.0).sum();
             let label = format!(
-                "gated pattern set over {covered} bytes in {} zones ({} patterns match)",
-                zones.len(),
-                matched.len()
+                "{group} pattern {pid} of {rule} over {bytes} bytes ({} confirmed)",
+                found.len()
             );
             out.push((label, t.elapsed().as_secs_f64()));
-            for local in matched.iter() {
-                let pid = self.gated_ids[local.as_usize()] as usize;
-                let rule = self.pattern_rule[pid];
-                let first = regions.partition_point(|r| r.0 < rule);
-                let last = regions.partition_point(|r| r.0 <= rule);
-                out.push(located("gated".into(), pid, &regions[first..last]));
-            }
         }
         let t = clock();
         let mut budget = DECODE_BUDGET;
