@@ -232,9 +232,14 @@ fn printable(bytes: Vec<u8>) -> Option<String> {
     (good * 100 >= total * 97).then_some(s)
 }
 
-/// Cheap rejection before any allocation: do the first decoded bytes look like text?
+/// Cheap rejection before any allocation: do the first decoded bytes look like text? They must
+/// be valid UTF-8 (a sequence cut off at the end aside), as [`printable`] will require of all.
 fn plausible_head(head: &[u8]) -> bool {
-    head.iter().all(|&b| {
+    let utf8 = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    utf8 && head.iter().all(|&b| {
         b.is_ascii_graphic() || b == b' ' || b == b'\n' || b == b'\t' || b == b'\r' || b >= 0x80
     })
 }

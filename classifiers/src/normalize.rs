@@ -131,6 +131,19 @@ pub fn normalize(text: &str) -> Option<Normalized> {
     changed.then_some(out)
 }
 
+/// The first byte of `bytes` at or above 0x80, checking 64 bytes at a time (`is_ascii` reads a
+/// word at a time) so ASCII text costs little.
+fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    for chunk in bytes.chunks(64) {
+        if !chunk.is_ascii() {
+            return chunk.iter().position(|&b| b >= 0x80).map(|p| at + p);
+        }
+        at += chunk.len();
+    }
+    None
+}
+
 /// The parts of `text` normalization would change, each widened by `radius` bytes, merged,
 /// and normalized on its own: (start of the window in `text`, the normalized window). Only
 /// these can hold a finding the plain pass missed, so a large text with a few look-alikes is
@@ -139,7 +152,7 @@ pub fn normalized_windows(text: &str, radius: usize) -> Vec<(usize, Normalized)>
     let bytes = text.as_bytes();
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while let Some(off) = bytes[i..].iter().position(|&b| b >= 0x80) {
+    while let Some(off) = first_non_ascii(&bytes[i..]) {
         let at = i + off;
         let c = text[at..].chars().next().expect("a character starts here");
         i = at + c.len_utf8();
