@@ -216,12 +216,13 @@ impl CompiledPolicy {
             };
 
         let tenant_monitor = self.doc.mode == Mode::Monitor;
-        let mut reasons: Vec<Reason> = Vec::new();
-        let mut redactions = Vec::new();
+        // Sized up front: growing these one push at a time cost several allocations a request.
+        let mut reasons: Vec<Reason> = Vec::with_capacity(4);
+        let mut redactions = Vec::with_capacity(findings.len());
         let mut exempt = vec![false; findings.len()];
         // (rule, entity) → its reason, found by address first: a rule's findings share one
         // entity `Arc`, so most lookups compare no text.
-        let mut index: Vec<(*const RuleDoc, *const u8, usize, usize)> = Vec::new();
+        let mut index: Vec<(*const RuleDoc, *const u8, usize, usize)> = Vec::with_capacity(4);
         let mut add = |reasons: &mut Vec<Reason>,
                        rule: &RuleDoc,
                        category: Option<Category>,

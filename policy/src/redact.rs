@@ -52,10 +52,6 @@ pub struct Redacted {
     pub count: usize,
 }
 
-fn upper_entity(entity: &str) -> String {
-    entity.to_ascii_uppercase()
-}
-
 fn partial(value: &str, keep_last: usize) -> String {
     let total = value.chars().filter(|c| c.is_alphanumeric()).count();
     let mut seen = 0;
@@ -120,11 +116,11 @@ fn written_tokens(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The upper-case name of `entity` in `kinds`.
-fn kind_of<'k>(kinds: &'k [(&str, String)], entity: &str) -> Option<&'k str> {
+fn kind_of<'k>(kinds: &[(&str, &'k str)], entity: &str) -> Option<&'k str> {
     kinds
         .iter()
         .find(|(e, _)| std::ptr::eq(*e, entity) || *e == entity)
-        .map(|(_, k)| k.as_str())
+        .map(|(_, k)| *k)
 }
 
 /// Applies `plan` to `texts`. Offsets must be on character boundaries (the engine guarantees it).
@@ -198,34 +194,58 @@ pub fn apply_continuing(
     } else {
         Default::default()
     };
-    // Upper-case entity names, computed once per entity. Redactions of one rule share one
-    // `Arc`, so a pointer comparison usually finds the entry without comparing text.
-    let mut kinds: Vec<(&str, String)> = Vec::new();
+    // Upper-case entity names, computed once per entity into one buffer. Redactions of one
+    // rule share one `Arc`, so a pointer comparison usually finds the entry without comparing
+    // text.
+    let mut upper = String::new();
+    let mut ranges: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
     for s in merged.iter().flatten() {
-        if kind_of(&kinds, &s.r.entity).is_none() {
-            kinds.push((&s.r.entity, upper_entity(&s.r.entity)));
+        let entity: &str = &s.r.entity;
+        if !ranges
+            .iter()
+            .any(|(e, _)| std::ptr::eq(*e, entity) || *e == entity)
+        {
+            let start = upper.len();
+            upper.push_str(entity);
+            upper[start..].make_ascii_uppercase();
+            ranges.push((entity, start..upper.len()));
         }
     }
+    let kinds: Vec<(&str, &str)> = ranges.into_iter().map(|(e, r)| (e, &upper[r])).collect();
     // Pseudonym numbering: by first appearance, in text order then offset order.
     let spans_total: usize = merged.iter().map(Vec::len).sum();
     let mut by_value: FxHashMap<(&str, &str), usize> =
         FxHashMap::with_capacity_and_hasher(spans_total, Default::default());
-    let mut next: FxHashMap<&str, usize> = FxHashMap::default();
+    // The last number issued per kind; a handful of kinds, so a short list.
+    let mut next: Vec<(&str, usize)> = Vec::with_capacity(kinds.len());
+    fn last_issued<'a, 'n>(next: &'n mut Vec<(&'a str, usize)>, kind: &'a str) -> &'n mut usize {
+        let at = match next.iter().position(|(k, _)| *k == kind) {
+            Some(at) => at,
+            None => {
+                next.push((kind, 0));
+                next.len() - 1
+            }
+        };
+        &mut next[at].1
+    }
     for (i, (token, original)) in prior.iter().enumerate() {
         if let Some((kind, n)) = token_parts(token) {
             by_value.entry((kind, original.as_str())).or_insert(i);
-            let at = next.entry(kind).or_insert(0);
+            let at = last_issued(&mut next, kind);
             *at = (*at).max(n);
         }
     }
+    // Each pseudonym span's entry in `out.pseudonyms`, in span order (looked up once).
+    let mut issued: Vec<usize> = Vec::with_capacity(spans_total);
     for (i, spans) in merged.iter().enumerate() {
         for sp in spans.iter().filter(|s| s.r.operator == Operator::Pseudonym) {
             let value = &texts[i][sp.start..sp.end];
             let kind = kind_of(&kinds, &sp.r.entity).unwrap_or_default();
-            if by_value.contains_key(&(kind, value)) {
+            if let Some(&at) = by_value.get(&(kind, value)) {
+                issued.push(at);
                 continue;
             }
-            let n = next.entry(kind).or_insert(0);
+            let n = last_issued(&mut next, kind);
             let token = loop {
                 *n += 1;
                 let t = token(kind, *n);
@@ -235,9 +255,11 @@ pub fn apply_continuing(
                 }
             };
             by_value.insert((kind, value), out.pseudonyms.len());
+            issued.push(out.pseudonyms.len());
             out.pseudonyms.push((token, value.to_string()));
         }
     }
+    let mut issued = issued.into_iter();
     for (i, spans) in merged.iter().enumerate() {
         if spans.is_empty() {
             continue;
@@ -264,7 +286,10 @@ pub fn apply_continuing(
                     s.push_str(&key.tag(value, 8));
                     s.push(']');
                 }
-                Operator::Pseudonym => s.push_str(&out.pseudonyms[by_value[&(kind, value)]].0),
+                Operator::Pseudonym => {
+                    let at = issued.next().expect("one entry per pseudonym span");
+                    s.push_str(&out.pseudonyms[at].0);
+                }
             }
             at = sp.end;
             out.count += 1;
