@@ -489,8 +489,7 @@ mod tests {
         let [from_open_pass, from_keyword_automaton] = e.word_hits_both_ways(&text);
         assert!(from_open_pass.len() > 100);
         assert_eq!(from_open_pass, from_keyword_automaton);
-        let fast = e.scan_plain_spans(&text);
-        let reference = e.scan_plain_unoptimized(&text);
+        let [fast, reference] = e.plain_both_ways(&text);
         assert!(fast.len() > 100, "{} findings", fast.len());
         let rule = |r: u32| e.rules[r as usize].id.to_string();
         let missing: Vec<_> = reference

@@ -191,31 +191,24 @@ impl PatternEngine {
             .collect()
     }
 
-    /// The reference the passes must agree with: every pattern located across the whole text.
+    /// `(rule, start, end)` of the plain pass's candidates, as scanned and (the reference the
+    /// passes must agree with) with every pattern located across the whole text.
     #[cfg(test)]
-    pub(super) fn scan_plain_unoptimized(&self, text: &str) -> Vec<(u32, usize, usize)> {
+    pub(super) fn plain_both_ways(&self, text: &str) -> [Vec<(u32, usize, usize)>; 2] {
+        let spans = |cands: Vec<Candidate>| {
+            let mut v: Vec<_> = cands
+                .iter()
+                .map(|c| (c.rule, c.finding.start, c.finding.end))
+                .collect();
+            v.sort_unstable();
+            v
+        };
         let hits = self.keyword_hits(text.as_bytes());
-        let mut out = Vec::new();
+        let mut reference = Vec::new();
         for pid in 0..self.single.len() {
-            self.locate(text, &hits, pid, &[(0, text.len())], &mut out);
+            self.locate(text, &hits, pid, &[(0, text.len())], &mut reference);
         }
-        let mut out: Vec<_> = out
-            .iter()
-            .map(|c| (c.rule, c.finding.start, c.finding.end))
-            .collect();
-        out.sort_unstable();
-        out
-    }
-
-    #[cfg(test)]
-    pub(super) fn scan_plain_spans(&self, text: &str) -> Vec<(u32, usize, usize)> {
-        let mut out: Vec<_> = self
-            .scan_plain(text)
-            .iter()
-            .map(|c| (c.rule, c.finding.start, c.finding.end))
-            .collect();
-        out.sort_unstable();
-        out
+        [spans(self.scan_plain(text)), spans(reference)]
     }
 
     /// `(start, end, word)` of each word hit: from the open pass, and from the keyword automaton.
