@@ -9,6 +9,7 @@ mod compile;
 pub mod document;
 mod evaluate;
 pub mod identity;
+mod pseudonyms;
 pub mod redact;
 mod store;
 
@@ -16,5 +17,6 @@ pub use compile::{CompiledPolicy, PolicyError, DEFAULT_POLICY_YAML};
 pub use document::{Action, Direction, Mode, OnError, Operator, PolicyDoc, Unsanctioned};
 pub use evaluate::{model_matches, Context, Decision, LabelsOutcome, Located, Reason, Redaction};
 pub use identity::{BadCredentials, Identity, IdentityInput, SecretHash};
+pub use pseudonyms::Pseudonyms;
 pub use redact::{Redacted, TenantKey, Vault};
 pub use store::{Store, StoreError, VersionInfo};

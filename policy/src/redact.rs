@@ -9,6 +9,7 @@
 use crate::document::Operator;
 use crate::evaluate::Redaction;
 use crate::identity::hex_encode;
+pub use crate::pseudonyms::Pseudonyms;
 use dashmap::DashMap;
 use ring::hmac;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -47,7 +48,7 @@ pub struct Redacted {
     /// New text per input text; `None` where nothing changed.
     pub texts: Vec<Option<String>>,
     /// (token, original value) for every pseudonym issued.
-    pub pseudonyms: Vec<(String, String)>,
+    pub pseudonyms: Pseudonyms,
     /// How many spans were rewritten.
     pub count: usize,
 }
@@ -125,11 +126,11 @@ fn kind_of<'k>(kinds: &[(&str, &'k str)], entity: &str) -> Option<&'k str> {
 
 /// Applies `plan` to `texts`. Offsets must be on character boundaries (the engine guarantees it).
 pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
-    apply_continuing(plan, texts, key, &[])
+    apply_continuing(plan, texts, key, &Pseudonyms::default())
 }
 
-/// `<KIND_N>`, built without the formatting machinery (this runs once per pseudonym).
-fn token(kind: &str, n: usize) -> String {
+/// Writes `<KIND_N>` into `t` (cleared first), without the formatting machinery.
+fn write_token(t: &mut String, kind: &str, n: usize) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut v = n;
@@ -141,13 +142,12 @@ fn token(kind: &str, n: usize) -> String {
             break;
         }
     }
-    let mut t = String::with_capacity(kind.len() + 3 + digits.len() - at);
+    t.clear();
     t.push('<');
     t.push_str(kind);
     t.push('_');
     t.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
     t.push('>');
-    t
 }
 
 /// `<KIND_N>` → (`KIND`, N).
@@ -165,11 +165,11 @@ pub fn apply_continuing(
     plan: &[Redaction],
     texts: &[&str],
     key: &TenantKey,
-    prior: &[(String, String)],
+    prior: &Pseudonyms,
 ) -> Redacted {
     let mut out = Redacted {
         texts: vec![None; texts.len()],
-        pseudonyms: prior.to_vec(),
+        pseudonyms: prior.clone(),
         ..Redacted::default()
     };
     let merged: Vec<Vec<Span<'_>>> = texts
@@ -230,13 +230,14 @@ pub fn apply_continuing(
     }
     for (i, (token, original)) in prior.iter().enumerate() {
         if let Some((kind, n)) = token_parts(token) {
-            by_value.entry((kind, original.as_str())).or_insert(i);
+            by_value.entry((kind, original)).or_insert(i);
             let at = last_issued(&mut next, kind);
             *at = (*at).max(n);
         }
     }
     // Each pseudonym span's entry in `out.pseudonyms`, in span order (looked up once).
     let mut issued: Vec<usize> = Vec::with_capacity(spans_total);
+    let mut token = String::new();
     for (i, spans) in merged.iter().enumerate() {
         for sp in spans.iter().filter(|s| s.r.operator == Operator::Pseudonym) {
             let value = &texts[i][sp.start..sp.end];
@@ -246,17 +247,17 @@ pub fn apply_continuing(
                 continue;
             }
             let n = last_issued(&mut next, kind);
-            let token = loop {
+            loop {
                 *n += 1;
-                let t = token(kind, *n);
+                write_token(&mut token, kind, *n);
                 // A prior turn's token is taken even if the user wrote it back in this turn.
-                if existing.is_empty() || !existing.contains(t.as_str()) {
-                    break t;
+                if existing.is_empty() || !existing.contains(token.as_str()) {
+                    break;
                 }
-            };
+            }
             by_value.insert((kind, value), out.pseudonyms.len());
             issued.push(out.pseudonyms.len());
-            out.pseudonyms.push((token, value.to_string()));
+            out.pseudonyms.push(&token, value);
         }
     }
     let mut issued = issued.into_iter();
@@ -288,7 +289,8 @@ pub fn apply_continuing(
                 }
                 Operator::Pseudonym => {
                     let at = issued.next().expect("one entry per pseudonym span");
-                    s.push_str(&out.pseudonyms[at].0);
+                    let (token, _) = out.pseudonyms.get(at).expect("issued above");
+                    s.push_str(token);
                 }
             }
             at = sp.end;
@@ -303,12 +305,12 @@ pub fn apply_continuing(
 /// Pseudonym mappings kept for a while, so responses can be restored.
 #[derive(Debug, Default)]
 pub struct Vault {
-    entries: DashMap<String, (Vec<(String, String)>, Instant)>,
+    entries: DashMap<String, (Pseudonyms, Instant)>,
 }
 
 impl Vault {
     /// Stores a request's mappings under `id` for `ttl`.
-    pub fn put(&self, id: &str, mappings: Vec<(String, String)>, ttl: Duration) {
+    pub fn put(&self, id: &str, mappings: Pseudonyms, ttl: Duration) {
         if mappings.is_empty() {
             return;
         }
@@ -340,7 +342,7 @@ impl Vault {
     }
 
     /// The mappings stored under `id`, unless expired.
-    pub fn get(&self, id: &str) -> Option<Vec<(String, String)>> {
+    pub fn get(&self, id: &str) -> Option<Pseudonyms> {
         let e = self.entries.get(id)?;
         (e.1 > Instant::now()).then(|| e.0.clone())
     }
@@ -363,11 +365,11 @@ impl Vault {
 }
 
 /// Replaces every token in `text` with its original value.
-pub fn restore(text: &str, pseudonyms: &[(String, String)]) -> String {
+pub fn restore(text: &str, pseudonyms: &Pseudonyms) -> String {
     let mut s = text.to_string();
     for (token, value) in pseudonyms {
-        if s.contains(token.as_str()) {
-            s = s.replace(token.as_str(), value);
+        if s.contains(token) {
+            s = s.replace(token, value);
         }
     }
     s
@@ -441,11 +443,8 @@ mod tests {
             Some("again <EMAIL_2>, then <EMAIL_3>")
         );
         assert_eq!(
-            out.pseudonyms,
-            [
-                ("<EMAIL_2>".to_string(), "a@b.co".to_string()),
-                ("<EMAIL_3>".into(), "c@d.io".into())
-            ]
+            out.pseudonyms.iter().collect::<Vec<_>>(),
+            [("<EMAIL_2>", "a@b.co"), ("<EMAIL_3>", "c@d.io")]
         );
         let back: Vec<String> = out
             .texts
@@ -478,13 +477,13 @@ mod tests {
         let v = Vault::default();
         v.put(
             "req",
-            vec![("<EMAIL_1>".into(), "a@b.co".into())],
+            [("<EMAIL_1>", "a@b.co")].into_iter().collect(),
             Duration::from_secs(60),
         );
         assert!(v.get("req").is_some());
         v.put(
             "old",
-            vec![("<EMAIL_1>".into(), "x".into())],
+            [("<EMAIL_1>", "x")].into_iter().collect(),
             Duration::ZERO,
         );
         assert!(v.get("old").is_none());
@@ -495,7 +494,11 @@ mod tests {
     #[test]
     fn a_full_vault_evicts_the_soonest_to_expire_first() {
         let v = Vault::default();
-        let one = || vec![("<EMAIL_1>".to_string(), "a@b.co".to_string())];
+        let one = || {
+            [("<EMAIL_1>", "a@b.co")]
+                .into_iter()
+                .collect::<Pseudonyms>()
+        };
         v.put("keep", one(), Duration::from_secs(3600));
         for i in 0..Vault::MAX_ENTRIES {
             v.put(
@@ -510,6 +513,11 @@ mod tests {
 
     #[test]
     fn tokens_are_built_as_documented() {
+        let token = |kind: &str, n: usize| {
+            let mut t = String::from("left over");
+            write_token(&mut t, kind, n);
+            t
+        };
         assert_eq!(token("EMAIL", 1), "<EMAIL_1>");
         assert_eq!(token("CREDIT_CARD", 1042), "<CREDIT_CARD_1042>");
         assert_eq!(
@@ -540,11 +548,8 @@ mod tests {
             Some("cc <EMAIL_2> and <EMAIL_1>")
         );
         assert_eq!(
-            second.pseudonyms,
-            [
-                ("<EMAIL_1>".to_string(), "ann@x.io".to_string()),
-                ("<EMAIL_2>".to_string(), "bob@y.io".to_string())
-            ]
+            second.pseudonyms.iter().collect::<Vec<_>>(),
+            [("<EMAIL_1>", "ann@x.io"), ("<EMAIL_2>", "bob@y.io")]
         );
         // Restoring a reply that uses both turns' tokens gives back both values.
         assert_eq!(

@@ -66,7 +66,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse_scan_reencode", |b| {
         b.iter(|| {
             let mut parser = SseParser::default();
-            let mut guard = StreamGuard::new(Some(rp.clone()), Vec::new());
+            let mut guard = StreamGuard::new(Some(rp.clone()), Default::default());
             let mut out = Vec::with_capacity(data.len());
             for c in &chunks {
                 for piece in parser.push(c) {

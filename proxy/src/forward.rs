@@ -59,7 +59,7 @@ pub struct Outbound {
     /// Send without the client's `Content-Encoding` (the body was decoded and rewritten).
     pub drop_content_encoding: bool,
     /// (token, original) pairs to restore in the response.
-    pub pseudonyms: Vec<(String, String)>,
+    pub pseudonyms: policy::Pseudonyms,
     pub response_policy: Option<ResponsePolicy>,
     pub shape: ErrorShape,
 }

@@ -58,14 +58,14 @@ impl Shared {
     }
 
     /// The mapping a conversation has built so far (empty when new or expired).
-    pub fn conversation_mapping(&self, tenant: &str, conversation: &str) -> Vec<(String, String)> {
+    pub fn conversation_mapping(&self, tenant: &str, conversation: &str) -> policy::Pseudonyms {
         self.vault
             .get(&Self::vault_key(tenant, conversation))
             .unwrap_or_default()
     }
 
     /// Keeps `mapping` for the conversation, for `policies.pseudonym_ttl_secs`.
-    pub fn remember(&self, tenant: &str, conversation: &str, mapping: Vec<(String, String)>) {
+    pub fn remember(&self, tenant: &str, conversation: &str, mapping: policy::Pseudonyms) {
         let ttl = std::time::Duration::from_secs(self.config.policies.pseudonym_ttl_secs);
         self.vault
             .put(&Self::vault_key(tenant, conversation), mapping, ttl);
@@ -272,7 +272,7 @@ struct Go {
     body: Option<Bytes>,
     /// The rewritten body is plain, though the client's was compressed.
     drop_content_encoding: bool,
-    pseudonyms: Vec<(String, String)>,
+    pseudonyms: policy::Pseudonyms,
     response: Option<ResponsePolicy>,
 }
 

@@ -26,7 +26,7 @@ pub struct Inspection {
     /// The body to send upstream instead of the original, when values were redacted.
     pub rewritten: Option<Bytes>,
     /// (token, original) pairs to restore in the response.
-    pub pseudonyms: Vec<(String, String)>,
+    pub pseudonyms: policy::Pseudonyms,
     pub redaction_count: usize,
     /// `redact` could not rewrite this provider's body, and the fallback applied.
     pub redaction_fallback: bool,
@@ -59,7 +59,7 @@ pub struct Prepared {
     pub prompt: Prompt,
     started: Instant,
     /// Pseudonyms earlier turns of a server-side conversation issued (continued, not reset).
-    prior: Vec<(String, String)>,
+    prior: policy::Pseudonyms,
 }
 
 impl Prepared {
@@ -69,7 +69,7 @@ impl Prepared {
     }
 
     /// Continues a conversation whose earlier turns issued `prior` (token, original) pairs.
-    pub fn continuing(mut self, prior: Vec<(String, String)>) -> Self {
+    pub fn continuing(mut self, prior: policy::Pseudonyms) -> Self {
         self.prior = prior;
         self
     }
@@ -160,7 +160,7 @@ impl Inspector {
             value,
             prompt,
             started,
-            prior: Vec::new(),
+            prior: policy::Pseudonyms::default(),
         })
     }
 
@@ -235,7 +235,7 @@ impl Inspector {
         let mut decision = policy.evaluate(&ctx, &texts, &findings, &labels);
         let mut out = Inspection {
             rewritten: None,
-            pseudonyms: Vec::new(),
+            pseudonyms: policy::Pseudonyms::default(),
             redaction_count: 0,
             redaction_fallback: false,
             elapsed: Duration::ZERO,

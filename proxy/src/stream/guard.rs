@@ -214,7 +214,7 @@ fn redact_pieces(d: &Decision, pieces: &mut [String], offsets: &[usize], key: &T
 pub fn inspect_json(
     body: &[u8],
     policy: Option<&ResponsePolicy>,
-    pseudonyms: &[(String, String)],
+    pseudonyms: &policy::Pseudonyms,
     outcome: &mut ResponseOutcome,
 ) -> Result<Option<Vec<u8>>, Vec<u8>> {
     let Ok(mut v) = serde_json::from_slice::<Value>(body) else {
@@ -260,7 +260,7 @@ pub fn inspect_json(
 /// Per-stream state.
 pub struct StreamGuard {
     policy: Option<ResponsePolicy>,
-    pseudonyms: Vec<(String, String)>,
+    pseudonyms: policy::Pseudonyms,
     /// Per text field: the held-back tail, and recently released text for context.
     held: BTreeMap<String, String>,
     context: BTreeMap<String, String>,
@@ -273,7 +273,7 @@ pub struct StreamGuard {
 
 impl StreamGuard {
     /// A guard for one streamed response.
-    pub fn new(policy: Option<ResponsePolicy>, pseudonyms: Vec<(String, String)>) -> Self {
+    pub fn new(policy: Option<ResponsePolicy>, pseudonyms: policy::Pseudonyms) -> Self {
         StreamGuard {
             policy,
             pseudonyms,
@@ -684,7 +684,7 @@ mod tests {
         let out = inspect_json(
             body,
             Some(&policy(None)),
-            &[("<EMAIL_1>".into(), "ab@c.io".into())],
+            &[("<EMAIL_1>", "ab@c.io")].into_iter().collect(),
             &mut o,
         )
         .unwrap()
@@ -700,14 +700,17 @@ mod tests {
             "{\"to\":\"ab@c.io\"}"
         );
         let leak = br#"{"choices":[{"message":{"content":"use AKIAQWERTYUIOPASDFGH"}}]}"#;
-        let err = inspect_json(leak, Some(&policy(None)), &[], &mut o).unwrap_err();
+        let err = inspect_json(leak, Some(&policy(None)), &Default::default(), &mut o).unwrap_err();
         let v: Value = serde_json::from_slice(&err).unwrap();
         assert_eq!(v["error"]["type"], "policy_violation");
-        assert!(
-            inspect_json(b"{\"x\":\"nothing\"}", Some(&policy(None)), &[], &mut o)
-                .unwrap()
-                .is_none()
-        );
+        assert!(inspect_json(
+            b"{\"x\":\"nothing\"}",
+            Some(&policy(None)),
+            &Default::default(),
+            &mut o
+        )
+        .unwrap()
+        .is_none());
     }
 
     #[test]
