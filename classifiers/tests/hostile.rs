@@ -61,6 +61,19 @@ fn pathological_regex_shaped_input_completes() {
 }
 
 #[test]
+fn past_the_pass_limits_the_scan_falls_back_and_still_finds_secrets() {
+    // 300,000 keyword hits (`@`) or IPv4 addresses overflow the position-reporting passes;
+    // the keyword automaton and "which patterns match" take over.
+    for flood in ["@ ".repeat(300_000), "10.0.0.1 ".repeat(300_000)] {
+        let text = format!("{flood}\nkey AKIAQWERTYUIOPASDFGH and mail ann.lee@example.org\n");
+        let found = engine().scan(&text);
+        let values: Vec<&str> = found.iter().map(|f| &text[f.start..f.end]).collect();
+        assert!(values.contains(&"AKIAQWERTYUIOPASDFGH"), "{values:?}");
+        assert!(values.contains(&"ann.lee@example.org"), "{values:?}");
+    }
+}
+
+#[test]
 fn invalid_utf8_is_scanned_after_lossy_decoding() {
     let bytes = b"key \xff\xfe AKIAQWERTYUIOPASDFGH \xc3";
     let text = String::from_utf8_lossy(bytes);
