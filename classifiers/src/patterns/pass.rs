@@ -56,11 +56,13 @@ pub(super) struct Located {
 
 impl Pass {
     /// Compiles `patterns` (engine ids `ids`) and `words` (literals, ASCII case-insensitive,
-    /// reported by word id); `None` for an empty group.
+    /// reported by word id), and, with `fallback`, the engine [`Pass::which`] uses; `None` for
+    /// an empty group.
     pub fn new(
         patterns: &[&str],
         ids: Vec<u32>,
         words: &[String],
+        fallback: bool,
     ) -> Result<Option<Self>, EngineError> {
         if patterns.is_empty() && words.is_empty() {
             return Ok(None);
@@ -89,7 +91,7 @@ impl Pass {
             )
             .build_many(&all)
             .map_err(|e| err(e.to_string()))?;
-        let which = if patterns.is_empty() {
+        let which = if patterns.is_empty() || !fallback {
             None
         } else {
             Some(

@@ -9,7 +9,7 @@
 use super::pass::Located;
 use super::{
     PatternEngine, Role, DECODE_BUDGET, KEYWORD_WINDOW, MAX_DECODE_DEPTH, MAX_HITS,
-    MAX_MATCHES_PER_PATTERN, NORMALIZED_WINDOW, RETRY_SHORTER_THAN,
+    MAX_MATCHES_PER_PATTERN, NORMALIZED_WINDOW, RETRY_SHORTER_THAN, SMALL_TEXT,
 };
 use crate::normalize::normalized_windows;
 use crate::validators::{shannon_entropy, Validator};
@@ -119,6 +119,11 @@ impl PatternEngine {
     /// The pattern passes over `text` exactly as given.
     fn scan_plain(&self, text: &str) -> Vec<Candidate> {
         let hay = text.as_bytes();
+        if hay.len() <= SMALL_TEXT {
+            if let Some(out) = self.scan_small(text) {
+                return out;
+            }
+        }
         let (hits, open) = self.open_pass(hay);
         let mut out = Vec::new();
         let whole = [(0, hay.len())];
@@ -132,6 +137,55 @@ impl PatternEngine {
         out
     }
 
+    /// A small text in one pass of every pattern and word (`None` if that pass gives up): there,
+    /// two passes' fixed costs and the gated regions' overlap outweigh searching the whole text.
+    fn scan_small(&self, text: &str) -> Option<Vec<Candidate>> {
+        let hay = text.as_bytes();
+        let all = self.all.as_ref()?;
+        let found = all
+            .run(hay, &[(0, hay.len())], |pid| self.pattern_reach[pid])
+            .ok()?;
+        let hits = self.hits_from(hay, &found.words);
+        let mut regions = None;
+        let mut out = Vec::new();
+        for l in found.located {
+            let spans = match l.spans {
+                Some(spans) => spans,
+                None if self.rules[self.pattern_rule[l.pid] as usize]
+                    .gate()
+                    .is_some() =>
+                {
+                    let regions =
+                        regions.get_or_insert_with(|| self.gate_regions(&hits, hay.len()));
+                    self.rule_regions(regions, self.pattern_rule[l.pid])
+                }
+                None => vec![(0, hay.len())],
+            };
+            self.locate(text, &hits, l.pid, &spans, &mut out);
+        }
+        Some(out)
+    }
+
+    /// Word hits from a pass's `(word, end)` list.
+    fn hits_from(&self, hay: &[u8], words: &[(u32, usize)]) -> Hits {
+        let list = words
+            .iter()
+            .map(|&(word, end)| {
+                let start = end - self.word_len[word as usize];
+                Hit {
+                    start,
+                    end,
+                    word,
+                    word_start: starts_word(hay, start),
+                }
+            })
+            .collect();
+        Hits {
+            list,
+            saturated: false,
+        }
+    }
+
     /// The keyword and context-word hits, and where the open rules' patterns matched: one pass
     /// of the open automaton, or (if it gives up) the keyword automaton and a "which patterns
     /// match" pass.
@@ -141,26 +195,7 @@ impl PatternEngine {
             return (self.keyword_hits(hay), Vec::new());
         };
         match open.run(hay, &whole, |pid| self.pattern_reach[pid]) {
-            Ok(found) => {
-                let list = found
-                    .words
-                    .iter()
-                    .map(|&(word, end)| {
-                        let start = end - self.word_len[word as usize];
-                        Hit {
-                            start,
-                            end,
-                            word,
-                            word_start: starts_word(hay, start),
-                        }
-                    })
-                    .collect();
-                let hits = Hits {
-                    list,
-                    saturated: false,
-                };
-                (hits, found.located)
-            }
+            Ok(found) => (self.hits_from(hay, &found.words), found.located),
             Err(()) => (self.keyword_hits(hay), open.which(hay, &whole)),
         }
     }
