@@ -15,6 +15,12 @@ pub struct Pseudonyms {
 }
 
 impl Pseudonyms {
+    /// Room for `pairs` more pairs of `bytes` more text, so pushing them does not reallocate.
+    pub fn reserve(&mut self, pairs: usize, bytes: usize) {
+        self.ends.reserve(pairs);
+        self.buf.reserve(bytes);
+    }
+
     /// Appends a pair.
     pub fn push(&mut self, token: &str, value: &str) {
         self.buf.push_str(token);

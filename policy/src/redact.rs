@@ -237,6 +237,9 @@ pub fn apply_continuing(
     }
     // Each pseudonym span's entry in `out.pseudonyms`, in span order (looked up once).
     let mut issued: Vec<usize> = Vec::with_capacity(spans_total);
+    // At most one pair per span: its value plus a token of about a dozen bytes.
+    let value_bytes: usize = merged.iter().flatten().map(|s| s.end - s.start + 16).sum();
+    out.pseudonyms.reserve(spans_total, value_bytes);
     let mut token = String::new();
     for (i, spans) in merged.iter().enumerate() {
         for sp in spans.iter().filter(|s| s.r.operator == Operator::Pseudonym) {
