@@ -47,17 +47,36 @@ impl Pseudonyms {
     }
 
     /// The pairs in issue order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        (0..self.len()).filter_map(|i| self.get(i))
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            pairs: self,
+            next: 0,
+        }
+    }
+}
+
+/// The pairs of a [`Pseudonyms`] in issue order.
+pub struct Iter<'a> {
+    pairs: &'a Pseudonyms,
+    next: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let pair = self.pairs.get(self.next)?;
+        self.next += 1;
+        Some(pair)
     }
 }
 
 impl<'a> IntoIterator for &'a Pseudonyms {
     type Item = (&'a str, &'a str);
-    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;
+    type IntoIter = Iter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
 

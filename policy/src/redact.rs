@@ -9,7 +9,7 @@
 use crate::document::Operator;
 use crate::evaluate::Redaction;
 use crate::identity::hex_encode;
-pub use crate::pseudonyms::Pseudonyms;
+use crate::pseudonyms::Pseudonyms;
 use dashmap::DashMap;
 use ring::hmac;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -116,12 +116,42 @@ fn written_tokens(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The upper-case name of `entity` in `kinds`.
-fn kind_of<'k>(kinds: &[(&str, &'k str)], entity: &str) -> Option<&'k str> {
-    kinds
-        .iter()
-        .find(|(e, _)| std::ptr::eq(*e, entity) || *e == entity)
-        .map(|(_, k)| *k)
+/// Upper-case entity names (`email` → `EMAIL`), each computed once, in one buffer. Redactions
+/// of one rule share one entity `Arc`, so a pointer comparison usually finds the entry without
+/// comparing text.
+struct Kinds<'a> {
+    upper: String,
+    entries: Vec<(&'a str, std::ops::Range<usize>)>,
+}
+
+impl<'a> Kinds<'a> {
+    fn new(entities: impl Iterator<Item = &'a str>) -> Self {
+        let mut k = Kinds {
+            upper: String::new(),
+            entries: Vec::new(),
+        };
+        for entity in entities {
+            if k.find(entity).is_none() {
+                let start = k.upper.len();
+                k.upper.push_str(entity);
+                k.upper[start..].make_ascii_uppercase();
+                k.entries.push((entity, start..k.upper.len()));
+            }
+        }
+        k
+    }
+
+    fn find(&self, entity: &str) -> Option<&std::ops::Range<usize>> {
+        self.entries
+            .iter()
+            .find(|(e, _)| std::ptr::eq(*e, entity) || *e == entity)
+            .map(|(_, r)| r)
+    }
+
+    /// The upper-case name of `entity` (one of those it was built from).
+    fn of(&self, entity: &str) -> &str {
+        self.find(entity).map_or("", |r| &self.upper[r.clone()])
+    }
 }
 
 /// Applies `plan` to `texts`. Offsets must be on character boundaries (the engine guarantees it).
@@ -194,30 +224,13 @@ pub fn apply_continuing(
     } else {
         Default::default()
     };
-    // Upper-case entity names, computed once per entity into one buffer. Redactions of one
-    // rule share one `Arc`, so a pointer comparison usually finds the entry without comparing
-    // text.
-    let mut upper = String::new();
-    let mut ranges: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
-    for s in merged.iter().flatten() {
-        let entity: &str = &s.r.entity;
-        if !ranges
-            .iter()
-            .any(|(e, _)| std::ptr::eq(*e, entity) || *e == entity)
-        {
-            let start = upper.len();
-            upper.push_str(entity);
-            upper[start..].make_ascii_uppercase();
-            ranges.push((entity, start..upper.len()));
-        }
-    }
-    let kinds: Vec<(&str, &str)> = ranges.into_iter().map(|(e, r)| (e, &upper[r])).collect();
+    let kinds = Kinds::new(merged.iter().flatten().map(|s| &*s.r.entity));
     // Pseudonym numbering: by first appearance, in text order then offset order.
     let spans_total: usize = merged.iter().map(Vec::len).sum();
     let mut by_value: FxHashMap<(&str, &str), usize> =
         FxHashMap::with_capacity_and_hasher(spans_total, Default::default());
     // The last number issued per kind; a handful of kinds, so a short list.
-    let mut next: Vec<(&str, usize)> = Vec::with_capacity(kinds.len());
+    let mut next: Vec<(&str, usize)> = Vec::with_capacity(kinds.entries.len());
     fn last_issued<'a, 'n>(next: &'n mut Vec<(&'a str, usize)>, kind: &'a str) -> &'n mut usize {
         let at = match next.iter().position(|(k, _)| *k == kind) {
             Some(at) => at,
@@ -244,7 +257,7 @@ pub fn apply_continuing(
     for (i, spans) in merged.iter().enumerate() {
         for sp in spans.iter().filter(|s| s.r.operator == Operator::Pseudonym) {
             let value = &texts[i][sp.start..sp.end];
-            let kind = kind_of(&kinds, &sp.r.entity).unwrap_or_default();
+            let kind = kinds.of(&sp.r.entity);
             if let Some(&at) = by_value.get(&(kind, value)) {
                 issued.push(at);
                 continue;
@@ -275,7 +288,7 @@ pub fn apply_continuing(
         for sp in spans {
             let (r, value) = (sp.r, &text[sp.start..sp.end]);
             s.push_str(&text[at..sp.start]);
-            let kind = kind_of(&kinds, &r.entity).unwrap_or_default();
+            let kind = kinds.of(&r.entity);
             match r.operator {
                 Operator::Mask => {
                     s.push_str("[REDACTED:");

@@ -22,7 +22,7 @@ type CachePool = Pool<Cache, Box<dyn Fn() -> Cache + Send + Sync>>;
 /// back to "which patterns match", and those are located across the whole range.
 const MAX_ENDS: usize = 100_000;
 
-/// The patterns of one group (open or gated rules), compiled for the overlapping pass.
+/// The patterns of one group (open rules, gated rules, or all), compiled for the overlapping pass.
 pub(super) struct Pass {
     dfa: Arc<DFA>,
     caches: CachePool,
@@ -122,14 +122,14 @@ impl Pass {
         ranges: &[(usize, usize)],
         reach: impl Fn(usize) -> Option<usize>,
     ) -> Result<Found, ()> {
-        let ends = self.ends(hay, ranges)?;
         let patterns = self.ids.len() as u32;
-        let words = ends
-            .iter()
-            .filter(|e| e.0 >= patterns)
-            .map(|&(id, end)| (id - patterns, end))
-            .collect();
-        let mut ends: Vec<(u32, usize)> = ends.into_iter().filter(|e| e.0 < patterns).collect();
+        let (mut ends, mut words): (Vec<_>, Vec<_>) = self
+            .ends(hay, ranges)?
+            .into_iter()
+            .partition(|e| e.0 < patterns);
+        for w in &mut words {
+            w.0 -= patterns;
+        }
         ends.sort_unstable();
         let mut located = Vec::new();
         for group in ends.chunk_by(|a, b| a.0 == b.0) {
@@ -195,8 +195,13 @@ fn windows(
     ranges: &[(usize, usize)],
 ) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
+    // The range holding the current end: ends ascend, so it only moves forward.
+    let mut range = 0;
     for end in ends {
-        let floor = ranges.iter().rev().find(|r| r.0 <= end).map_or(0, |r| r.0);
+        while range + 1 < ranges.len() && ranges[range + 1].0 <= end {
+            range += 1;
+        }
+        let floor = ranges.get(range).map_or(0, |r| r.0);
         let start = end.saturating_sub(reach).max(floor);
         match out.last_mut() {
             Some(last) if start <= last.1 => last.1 = last.1.max(end),

@@ -119,51 +119,59 @@ impl PatternEngine {
     /// The pattern passes over `text` exactly as given.
     fn scan_plain(&self, text: &str) -> Vec<Candidate> {
         let hay = text.as_bytes();
-        if hay.len() <= SMALL_TEXT {
-            if let Some(out) = self.scan_small(text) {
-                return out;
+        let mut regions = None;
+        let small = (hay.len() <= SMALL_TEXT)
+            .then(|| self.small_pass(hay))
+            .flatten();
+        let (hits, listed) = match small {
+            Some(found) => found,
+            None => {
+                let (hits, mut listed) = self.open_pass(hay);
+                let (gated, gate_regions) = self.gated_pass(hay, &hits);
+                listed.extend(gated);
+                regions = gate_regions;
+                (hits, listed)
             }
-        }
-        let (hits, open) = self.open_pass(hay);
+        };
         let mut out = Vec::new();
-        let whole = [(0, hay.len())];
-        for l in open {
-            let spans = l.spans.as_deref().unwrap_or(&whole);
-            self.locate(text, &hits, l.pid, spans, &mut out);
-        }
-        for (pid, spans) in self.gated_pass(hay, &hits) {
+        for l in listed {
+            let pid = l.pid;
+            let spans = self.spans_for(l, &hits, &mut regions, hay.len());
             self.locate(text, &hits, pid, &spans, &mut out);
         }
         out
     }
 
+    /// Where to locate a listed pattern: its windows, else (its matches being unbounded in
+    /// length) its rule's gate regions for a gated rule or the whole text for an open one.
+    /// `regions` caches the gate regions of `hits`.
+    fn spans_for(
+        &self,
+        l: Located,
+        hits: &Hits,
+        regions: &mut Option<Vec<Region>>,
+        len: usize,
+    ) -> Vec<(usize, usize)> {
+        let rule = self.pattern_rule[l.pid];
+        match l.spans {
+            Some(spans) => spans,
+            None if self.rules[rule as usize].gate().is_some() => {
+                let regions = regions.get_or_insert_with(|| self.gate_regions(hits, len));
+                self.rule_regions(regions, rule)
+            }
+            None => vec![(0, len)],
+        }
+    }
+
     /// A small text in one pass of every pattern and word (`None` if that pass gives up): there,
     /// two passes' fixed costs and the gated regions' overlap outweigh searching the whole text.
-    fn scan_small(&self, text: &str) -> Option<Vec<Candidate>> {
-        let hay = text.as_bytes();
-        let all = self.all.as_ref()?;
-        let found = all
+    fn small_pass(&self, hay: &[u8]) -> Option<(Hits, Vec<Located>)> {
+        let found = self
+            .all
+            .as_ref()?
             .run(hay, &[(0, hay.len())], |pid| self.pattern_reach[pid])
             .ok()?;
-        let hits = self.hits_from(hay, &found.words);
-        let mut regions = None;
-        let mut out = Vec::new();
-        for l in found.located {
-            let spans = match l.spans {
-                Some(spans) => spans,
-                None if self.rules[self.pattern_rule[l.pid] as usize]
-                    .gate()
-                    .is_some() =>
-                {
-                    let regions =
-                        regions.get_or_insert_with(|| self.gate_regions(&hits, hay.len()));
-                    self.rule_regions(regions, self.pattern_rule[l.pid])
-                }
-                None => vec![(0, hay.len())],
-            };
-            self.locate(text, &hits, l.pid, &spans, &mut out);
-        }
-        Some(out)
+        Some((self.hits_from(hay, &found.words), found.located))
     }
 
     /// Word hits from a pass's `(word, end)` list.
@@ -200,30 +208,22 @@ impl PatternEngine {
         }
     }
 
-    /// Where the gated rules' patterns are to be located: around their gate hits only.
-    fn gated_pass(&self, hay: &[u8], hits: &Hits) -> Vec<(usize, Vec<(usize, usize)>)> {
+    /// Where the gated rules' patterns matched, searching only around their gate hits; also
+    /// those gate regions, once computed.
+    fn gated_pass(&self, hay: &[u8], hits: &Hits) -> (Vec<Located>, Option<Vec<Region>>) {
         let Some(gated) = &self.gated else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let regions = self.gate_regions(hits, hay.len());
         if regions.is_empty() {
-            return Vec::new();
+            return (Vec::new(), Some(regions));
         }
         let zones = zones(&regions);
         let located = gated
             .run(hay, &zones, |pid| self.pattern_reach[pid])
             .map(|found| found.located)
             .unwrap_or_else(|()| gated.which(hay, &zones));
-        located
-            .into_iter()
-            .map(|l| {
-                let spans = match l.spans {
-                    Some(spans) => spans,
-                    None => self.rule_regions(&regions, self.pattern_rule[l.pid]),
-                };
-                (l.pid, spans)
-            })
-            .collect()
+        (located, Some(regions))
     }
 
     /// `(rule, start, end)` of the plain pass's candidates, as scanned and (the reference the
@@ -456,7 +456,8 @@ impl PatternEngine {
         })
     }
 
-    /// Time spent per stage and per pattern on `text`, slowest first (for tuning rule packs).
+    /// Time spent per stage and per pattern on `text`, slowest first (for tuning rule packs), as
+    /// the two-pass path runs it (texts over 16 KB; smaller ones take one pass of everything).
     pub fn profile(&self, text: &str) -> Vec<(String, f64)> {
         let hay = text.as_bytes();
         let mut out = Vec::new();
@@ -470,20 +471,22 @@ impl PatternEngine {
         );
         out.push((label, t.elapsed().as_secs_f64()));
         let t = clock();
-        let gated = self.gated_pass(hay, &hits);
-        let regions = self.gate_regions(&hits, hay.len());
-        let covered: usize = zones(&regions).iter().map(|z| z.1 - z.0).sum();
+        let (gated, mut regions) = self.gated_pass(hay, &hits);
+        let covered: usize = regions
+            .as_deref()
+            .map_or(0, |r| zones(r).iter().map(|z| z.1 - z.0).sum());
         let label = format!(
             "gated pass over {covered} bytes ({} patterns match)",
             gated.len()
         );
         out.push((label, t.elapsed().as_secs_f64()));
-        let whole = vec![(0, hay.len())];
         let lists = open
             .into_iter()
-            .map(|l| ("open", l.pid, l.spans.unwrap_or_else(|| whole.clone())))
-            .chain(gated.into_iter().map(|(pid, spans)| ("gated", pid, spans)));
-        for (group, pid, spans) in lists {
+            .map(|l| ("open", l))
+            .chain(gated.into_iter().map(|l| ("gated", l)));
+        for (group, l) in lists {
+            let pid = l.pid;
+            let spans = self.spans_for(l, &hits, &mut regions, hay.len());
             let t = clock();
             let mut found = Vec::new();
             self.locate(text, &hits, pid, &spans, &mut found);
