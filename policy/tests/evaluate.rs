@@ -306,6 +306,23 @@ fn fail_open_passes_and_records_the_failure() {
 }
 
 #[test]
+fn the_default_policy_blocks_injection_at_the_models_own_threshold() {
+    let p = CompiledPolicy::default_for("acme");
+    let thresholds = BTreeMap::from([("prompt_injection".to_string(), 0.86)]);
+    let decide = |score: f64| {
+        let ctx = Context {
+            label_thresholds: Some(&thresholds),
+            ..Context::default()
+        };
+        let scores = BTreeMap::from([("prompt_injection".to_string(), score)]);
+        p.evaluate(&ctx, &["hi"], &[], &LabelsOutcome::Scored(scores))
+            .action
+    };
+    assert_eq!(decide(0.88), Action::Block, "over the model's threshold");
+    assert_eq!(decide(0.80), Action::Allow, "under it");
+}
+
+#[test]
 fn classifier_failure_is_ignored_by_policies_without_label_rules() {
     let p = policy("tenant: t\nrules:\n  - {id: b, when: {category: secret}, action: block}\n");
     let d = p.evaluate(
