@@ -3,7 +3,7 @@
 use crate::document::*;
 use crate::identity::{Cidr, SecretHash};
 use classifiers::rules::{Examples, Rule, RulePack};
-use classifiers::PatternEngine;
+use classifiers::{Category, PatternEngine};
 use regex_automata::meta::Regex;
 use std::fmt;
 use thiserror::Error;
@@ -46,6 +46,31 @@ pub struct CompiledPolicy {
     pub(crate) trusted_from: Vec<Cidr>,
     /// Whether any rule reads classifier labels (the proxy only classifies when one does).
     pub uses_labels: bool,
+    /// Per rule (in document order), the categories it matches as a bit set: one test per
+    /// finding instead of a walk of the rule's list.
+    pub(crate) categories: Vec<CategorySet>,
+}
+
+/// A set of [`Category`] values, one bit each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CategorySet(u32);
+
+impl CategorySet {
+    /// What a rule with no `category` condition matches.
+    pub(crate) const ALL: CategorySet = CategorySet(u32::MAX);
+
+    pub(crate) fn of(list: Option<&OneOrMany<Category>>) -> Self {
+        let bit = |c: &Category| 1u32 << (*c as u32);
+        match list {
+            None => Self::ALL,
+            Some(OneOrMany::One(c)) => CategorySet(bit(c)),
+            Some(OneOrMany::Many(cs)) => CategorySet(cs.iter().map(bit).fold(0, |a, b| a | b)),
+        }
+    }
+
+    pub(crate) fn contains(self, c: Category) -> bool {
+        self.0 & (1u32 << (c as u32)) != 0
+    }
 }
 
 /// The line and column (1-based) of the first occurrence of `needle` in `text`.
@@ -135,7 +160,7 @@ impl CompiledPolicy {
         let mut uses_labels = false;
         for (i, r) in doc.rules.iter().enumerate() {
             let f = |name: &str| format!("rules[{i}].{name}");
-            if r.id.is_empty() || !ids.insert(r.id.as_str()) {
+            if r.id.is_empty() || !ids.insert(&*r.id) {
                 return Err(err(
                     f("id"),
                     &r.id,
@@ -306,6 +331,11 @@ impl CompiledPolicy {
             ));
         }
         Ok(CompiledPolicy {
+            categories: doc
+                .rules
+                .iter()
+                .map(|r| CategorySet::of(r.when.category.as_ref()))
+                .collect(),
             source: text.to_string(),
             version: 0,
             custom,

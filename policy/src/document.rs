@@ -5,6 +5,7 @@
 
 use classifiers::Category;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// What to do with a request. Ordered by severity: when several rules match, the most severe
 /// wins. `coach` blocks, with a message that tells the user how to proceed.
@@ -136,7 +137,8 @@ pub struct When {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDoc {
-    pub id: String,
+    /// Shared with every reason the rule gives (no copy per decision).
+    pub id: Arc<str>,
     #[serde(default)]
     pub when: When,
     pub action: Action,
@@ -146,7 +148,7 @@ pub struct RuleDoc {
     pub keep_last: Option<usize>,
     /// Shown to the user when the rule blocks or coaches; `{entities}`, `{categories}`,
     /// `{rule}` and `{user}` are filled in.
-    pub message: Option<String>,
+    pub message: Option<Arc<str>>,
     /// `monitor` records what this rule would do without doing it.
     pub mode: Option<Mode>,
 }
@@ -251,7 +253,7 @@ pub struct IdentityDoc {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDoc {
-    pub tenant: String,
+    pub tenant: Arc<str>,
     #[serde(default)]
     pub mode: Mode,
     #[serde(default)]

@@ -10,11 +10,13 @@
 //! 5. in `monitor` mode (tenant or rule) the decision is recorded as what it *would* do, and
 //!    the traffic passes.
 
-use crate::compile::CompiledPolicy;
+use crate::compile::{CategorySet, CompiledPolicy};
 use crate::document::*;
+use crate::plan::RedactionPlan;
 use classifiers::{Category, Finding};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Who is sending what where, as far as rule conditions care.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,30 +52,19 @@ pub enum LabelsOutcome {
 /// Why a rule fired: safe to log and audit (ids, counts and scores; never values).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reason {
-    pub rule: String,
+    /// Shared with the compiled rule.
+    pub rule: Arc<str>,
     pub action: Action,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
-    /// The entity, or the label for a label rule.
-    pub entity: String,
+    /// The entity, or the label for a label rule (shared with the finding it came from).
+    pub entity: Arc<str>,
     pub count: usize,
     pub max_score: f64,
     /// Recorded only: the rule (or tenant) is in monitor mode.
     pub monitor: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
-/// One value to rewrite: where, and how.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Redaction {
-    pub segment: usize,
-    pub start: usize,
-    pub end: usize,
-    /// Shared with the finding it came from (no copy per redaction).
-    pub entity: std::sync::Arc<str>,
-    pub operator: Operator,
-    pub keep_last: usize,
+    pub message: Option<Arc<str>>,
 }
 
 /// The outcome of evaluating a policy, with every reason behind it.
@@ -85,12 +76,12 @@ pub struct Decision {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub would: Option<Action>,
     pub mode: Mode,
-    pub tenant: String,
+    pub tenant: Arc<str>,
     pub policy_version: u64,
     pub reasons: Vec<Reason>,
     /// The rewrites, when `action` is `redact`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub redactions: Vec<Redaction>,
+    #[serde(skip_serializing_if = "RedactionPlan::is_empty")]
+    pub redactions: RedactionPlan,
     /// The message for the user when the request is blocked or coached.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -153,10 +144,9 @@ impl When {
             || self.min_count.is_some()
     }
 
-    fn finding_matches(&self, f: &Finding) -> bool {
-        self.category
-            .as_ref()
-            .is_none_or(|c| c.contains(&f.category))
+    /// `categories` is the compiled form of `self.category`.
+    fn finding_matches(&self, categories: CategorySet, f: &Finding) -> bool {
+        categories.contains(f.category)
             && self
                 .entity
                 .as_ref()
@@ -218,55 +208,68 @@ impl CompiledPolicy {
         let tenant_monitor = self.doc.mode == Mode::Monitor;
         // Sized up front: growing these one push at a time cost several allocations a request.
         let mut reasons: Vec<Reason> = Vec::with_capacity(4);
-        let mut redactions = Vec::with_capacity(findings.len());
-        let mut exempt = vec![false; findings.len()];
-        // (rule, entity) → its reason, found by address first: a rule's findings share one
-        // entity `Arc`, so most lookups compare no text.
-        let mut index: Vec<(*const RuleDoc, *const u8, usize, usize)> = Vec::with_capacity(4);
-        let mut add = |reasons: &mut Vec<Reason>,
-                       rule: &RuleDoc,
-                       category: Option<Category>,
-                       entity: &str,
-                       score: f64| {
-            let monitor = tenant_monitor || rule.mode == Some(Mode::Monitor);
-            let hit = index.iter().find(|(r, e, len, at)| {
-                std::ptr::eq(*r, rule)
-                    && ((std::ptr::eq(*e, entity.as_ptr()) && *len == entity.len())
-                        || reasons[*at].entity == entity)
-            });
-            match hit.map(|h| h.3) {
-                Some(at) => {
-                    let r = &mut reasons[at];
+        let mut redactions = RedactionPlan::with_capacity(findings.len());
+        // Findings an `allow` rule exempted; allocated only when one does.
+        let mut exempt: Vec<bool> = Vec::new();
+        // One reason per (rule, entity). A rule's reasons share its id `Arc` and its findings
+        // share one entity `Arc`, so most lookups compare addresses, not text.
+        let add = |reasons: &mut Vec<Reason>,
+                   rule: &RuleDoc,
+                   category: Option<Category>,
+                   entity: &Arc<str>,
+                   score: f64| {
+            let of_rule = |r: &Reason| Arc::ptr_eq(&r.rule, &rule.id);
+            let at = match reasons
+                .iter()
+                .position(|r| of_rule(r) && Arc::ptr_eq(&r.entity, entity))
+            {
+                Some(at) => Some(at),
+                None => reasons
+                    .iter()
+                    .position(|r| of_rule(r) && r.entity == *entity),
+            };
+            match at.map(|at| &mut reasons[at]) {
+                Some(r) => {
                     r.count += 1;
                     r.max_score = r.max_score.max(score);
                 }
-                None => {
-                    index.push((rule, entity.as_ptr(), entity.len(), reasons.len()));
-                    reasons.push(Reason {
-                        rule: rule.id.clone(),
-                        action: rule.action,
-                        category,
-                        entity: entity.to_string(),
-                        count: 1,
-                        max_score: score,
-                        monitor,
-                        message: rule.message.clone(),
-                    })
-                }
+                None => reasons.push(Reason {
+                    rule: rule.id.clone(),
+                    action: rule.action,
+                    category,
+                    entity: entity.clone(),
+                    count: 1,
+                    max_score: score,
+                    monitor: tenant_monitor || rule.mode == Some(Mode::Monitor),
+                    message: rule.message.clone(),
+                }),
             }
         };
 
-        for rule in self
+        // Compiled with the document; a document changed since then is read as it is.
+        let categories = |i: usize, rule: &RuleDoc| {
+            self.categories
+                .get(i)
+                .copied()
+                .filter(|_| self.categories.len() == self.doc.rules.len())
+                .unwrap_or_else(|| CategorySet::of(rule.when.category.as_ref()))
+        };
+        for (i, rule) in self
             .doc
             .rules
             .iter()
-            .filter(|r| r.action == Action::Allow && r.when.label.is_none())
+            .enumerate()
+            .filter(|(_, r)| r.action == Action::Allow && r.when.label.is_none())
         {
             if !rule.when.context_holds(ctx) {
                 continue;
             }
+            let categories = categories(i, rule);
             for (k, l) in findings.iter().enumerate() {
-                if rule.when.finding_matches(&l.finding) {
+                if rule.when.finding_matches(categories, &l.finding) {
+                    if exempt.is_empty() {
+                        exempt = vec![false; findings.len()];
+                    }
                     exempt[k] = true;
                     add(
                         &mut reasons,
@@ -278,6 +281,7 @@ impl CompiledPolicy {
                 }
             }
         }
+        let exempted = |k: usize| exempt.get(k).copied().unwrap_or(false);
 
         let models = &self.doc.destinations.models;
         if let (false, Some(model)) = (models.is_empty(), ctx.model) {
@@ -290,20 +294,22 @@ impl CompiledPolicy {
                     count: 1,
                     max_score: 1.0,
                     monitor: tenant_monitor,
-                    message: Some(format!(
-                        "The model `{model}` is not approved for use by your organisation."
-                    )),
+                    message: Some(
+                        format!(
+                            "The model `{model}` is not approved for use by your organisation."
+                        )
+                        .into(),
+                    ),
                 });
             }
         }
         let mut classifier_error = None;
-        // Reused across rules: which findings the current rule matches.
-        let mut matched: Vec<usize> = Vec::with_capacity(findings.len());
-        for rule in self
+        for (i, rule) in self
             .doc
             .rules
             .iter()
-            .filter(|r| r.action != Action::Allow || r.when.label.is_some())
+            .enumerate()
+            .filter(|(_, r)| r.action != Action::Allow || r.when.label.is_some())
         {
             if !rule.when.context_holds(ctx) {
                 continue;
@@ -321,7 +327,7 @@ impl CompiledPolicy {
                                 let category =
                                     serde_json::from_value(serde_json::Value::String(name.clone()))
                                         .ok();
-                                add(&mut reasons, rule, category, name, score);
+                                add(&mut reasons, rule, category, &name.as_str().into(), score);
                             }
                         }
                     }
@@ -332,29 +338,28 @@ impl CompiledPolicy {
             }
             if !rule.when.reads_findings() {
                 // A context-only rule (a user, group, model or endpoint condition) fires on its own.
-                add(&mut reasons, rule, None, "request", 1.0);
+                add(&mut reasons, rule, None, &"request".into(), 1.0);
                 continue;
             }
-            matched.clear();
-            matched.extend(
-                (0..findings.len())
-                    .filter(|&k| !exempt[k] && rule.when.finding_matches(&findings[k].finding)),
-            );
-            if matched.is_empty() || matched.len() < rule.when.min_count.unwrap_or(1) {
+            let categories = categories(i, rule);
+            let matches = |&(k, l): &(usize, &Located)| {
+                !exempted(k) && rule.when.finding_matches(categories, &l.finding)
+            };
+            let min_count = rule.when.min_count.unwrap_or(1);
+            if min_count > 1 && findings.iter().enumerate().filter(matches).count() < min_count {
                 continue;
             }
-            for &k in &matched {
+            for (k, _) in findings.iter().enumerate().filter(matches) {
                 let f = &findings[k].finding;
                 add(&mut reasons, rule, Some(f.category), &f.entity, f.score);
                 if rule.action == Action::Redact && rule.mode != Some(Mode::Monitor) {
-                    redactions.push(Redaction {
-                        segment: findings[k].segment,
-                        start: f.start,
-                        end: f.end,
-                        entity: f.entity.clone(),
-                        operator: rule.redact.unwrap_or_default(),
-                        keep_last: rule.keep_last.unwrap_or(4),
-                    });
+                    redactions.push(
+                        findings[k].segment,
+                        f.start..f.end,
+                        &f.entity,
+                        rule.redact.unwrap_or_default(),
+                        rule.keep_last.unwrap_or(4),
+                    );
                 }
             }
         }
@@ -365,28 +370,29 @@ impl CompiledPolicy {
                 OnError::FailOpen => Action::Log,
             };
             reasons.push(Reason {
-                rule: format!(
-                    "on_classifier_error:{}",
-                    if action == Action::Block {
-                        "fail_closed"
-                    } else {
-                        "fail_open"
-                    }
-                ),
+                rule: if action == Action::Block {
+                    "on_classifier_error:fail_closed"
+                } else {
+                    "on_classifier_error:fail_open"
+                }
+                .into(),
                 action,
                 category: None,
                 entity: "classifier_error".into(),
                 count: 1,
                 max_score: 0.0,
                 monitor: tenant_monitor,
-                message: Some(format!(
-                    "The content classifier was unavailable ({e}); the policy fails {}.",
-                    if action == Action::Block {
-                        "closed"
-                    } else {
-                        "open"
-                    }
-                )),
+                message: Some(
+                    format!(
+                        "The content classifier was unavailable ({e}); the policy fails {}.",
+                        if action == Action::Block {
+                            "closed"
+                        } else {
+                            "open"
+                        }
+                    )
+                    .into(),
+                ),
             });
         }
 
@@ -418,7 +424,7 @@ impl CompiledPolicy {
                 .iter()
                 .filter(|r| !r.monitor && r.action == action)
                 .collect();
-            let mut entities: Vec<&str> = blocking.iter().map(|r| r.entity.as_str()).collect();
+            let mut entities: Vec<&str> = blocking.iter().map(|r| &*r.entity).collect();
             entities.dedup();
             let mut categories: Vec<&str> = blocking
                 .iter()

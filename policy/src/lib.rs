@@ -9,14 +9,16 @@ mod compile;
 pub mod document;
 mod evaluate;
 pub mod identity;
+pub mod plan;
 mod pseudonyms;
 pub mod redact;
 mod store;
 
 pub use compile::{CompiledPolicy, PolicyError, DEFAULT_POLICY_YAML};
 pub use document::{Action, Direction, Mode, OnError, Operator, PolicyDoc, Unsanctioned};
-pub use evaluate::{model_matches, Context, Decision, LabelsOutcome, Located, Reason, Redaction};
+pub use evaluate::{model_matches, Context, Decision, LabelsOutcome, Located, Reason};
 pub use identity::{BadCredentials, Identity, IdentityInput, SecretHash};
+pub use plan::{Redaction, RedactionPlan};
 pub use pseudonyms::Pseudonyms;
 pub use redact::{Redacted, TenantKey, Vault};
 pub use store::{Store, StoreError, VersionInfo};

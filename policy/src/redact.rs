@@ -1,18 +1,19 @@
 //! Redaction operators and the pseudonym vault.
 //!
-//! Redactions are applied per text from the end backwards, after overlapping and adjacent
-//! spans are merged, so every offset stays valid and no part of a value survives.
+//! Each text is rebuilt in one forward pass over its spans, sorted and with overlapping ones
+//! merged, so every offset refers to the original text and no part of a value survives.
 //! Pseudonyms are deterministic within a request: the same value gets the same token, numbered
 //! by first appearance (so a conversation replayed turn after turn keeps its tokens), and a
 //! token never equals text the user wrote.
 
 use crate::document::Operator;
-use crate::evaluate::Redaction;
 use crate::identity::hex_encode;
+use crate::plan::{Redaction, RedactionPlan};
 use crate::pseudonyms::Pseudonyms;
 use dashmap::DashMap;
 use ring::hmac;
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant};
 
 /// A tenant's secret for keyed hashes and pseudonym determinism.
@@ -73,37 +74,69 @@ fn partial(value: &str, keep_last: usize) -> String {
         .collect()
 }
 
-/// Merges overlapping spans of one text (touching ones stay apart, so each keeps its own
-/// pseudonym); the first span's entity and operator win.
-/// One merged span: its range, and the redaction (the first of the overlapping ones) that
-/// decides how it is rewritten.
+/// One merged span: its text and range, the redaction (the first of the overlapping ones) that
+/// decides how it is rewritten, its kind, and (for a pseudonym) its pair in the result.
 struct Span<'a> {
+    segment: usize,
     start: usize,
     end: usize,
     r: &'a Redaction,
+    kind: usize,
+    pair: usize,
 }
 
-fn merge(mut spans: Vec<&Redaction>) -> Vec<Span<'_>> {
-    spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-    let mut out: Vec<Span<'_>> = Vec::with_capacity(spans.len());
-    for r in spans {
-        match out.last_mut() {
-            Some(last) if r.start < last.end => last.end = last.end.max(r.end),
-            _ => out.push(Span {
-                start: r.start,
-                end: r.end,
-                r,
-            }),
+/// The plan's valid spans, sorted by text and offset, with overlapping ones merged in place
+/// (touching ones stay apart, so each keeps its own pseudonym); the first span's entity and
+/// operator win. One list for every text: a chat of fifty messages is sorted once, not
+/// filtered fifty times.
+fn merged_spans<'a>(plan: &'a RedactionPlan, texts: &[&str], kinds: &Kinds) -> Vec<Span<'a>> {
+    let mut spans: Vec<Span<'a>> = plan
+        .spans
+        .iter()
+        .filter(|r| {
+            texts.get(r.segment).is_some_and(|text| {
+                r.start < r.end
+                    && r.end <= text.len()
+                    && text.is_char_boundary(r.start)
+                    && text.is_char_boundary(r.end)
+            })
+        })
+        .map(|r| Span {
+            segment: r.segment,
+            start: r.start,
+            end: r.end,
+            r,
+            kind: kinds.of_entity(r.entity),
+            pair: 0,
+        })
+        .collect();
+    // Stable, so among equal spans the plan's first wins; plans usually come sorted already.
+    let order = |s: &Span<'_>| (s.segment, s.start, std::cmp::Reverse(s.end));
+    if !spans.is_sorted_by_key(order) {
+        spans.sort_by_key(order);
+    }
+    let mut kept: usize = 0;
+    for at in 0..spans.len() {
+        let overlaps = kept > 0 && {
+            let (last, this) = (&spans[kept - 1], &spans[at]);
+            last.segment == this.segment && this.start < last.end
+        };
+        if overlaps {
+            spans[kept - 1].end = spans[kept - 1].end.max(spans[at].end);
+        } else {
+            spans.swap(kept, at);
+            kept += 1;
         }
     }
-    out
+    spans.truncate(kept);
+    spans
 }
 
 /// Every `<UPPER_N>`-shaped token written in `text`.
 fn written_tokens(text: &str) -> impl Iterator<Item = &str> {
-    text.match_indices('<').filter_map(move |(i, _)| {
+    memchr::memchr_iter(b'<', text.as_bytes()).filter_map(move |i| {
         let rest = &text[i + 1..];
-        let end = rest.find('>')?;
+        let end = memchr::memchr(b'>', rest.as_bytes())?;
         let inner = &rest[..end];
         let (kind, n) = inner.rsplit_once('_')?;
         (!kind.is_empty()
@@ -116,46 +149,90 @@ fn written_tokens(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Upper-case entity names (`email` → `EMAIL`), each computed once, in one buffer. Redactions
-/// of one rule share one entity `Arc`, so a pointer comparison usually finds the entry without
-/// comparing text.
-struct Kinds<'a> {
+/// Pseudonym kinds (`EMAIL`, `CREDIT_CARD`), each upper-cased once into one buffer and known by
+/// its index, so numbering and lookups compare integers rather than text.
+struct Kinds {
     upper: String,
-    entries: Vec<(&'a str, std::ops::Range<usize>)>,
+    /// Per kind: where its name lies in `upper`, and the last pseudonym number issued.
+    names: Vec<(std::ops::Range<usize>, usize)>,
+    /// The plan's entity (by index) → its kind; `email` and `EMAIL` are one kind.
+    entities: Vec<usize>,
+    /// The kind of a span whose entity index is not in its plan's table.
+    unknown: usize,
 }
 
-impl<'a> Kinds<'a> {
-    fn new(entities: impl Iterator<Item = &'a str>) -> Self {
+impl Kinds {
+    const UNKNOWN: &'static str = "VALUE";
+
+    fn new(entities: &[std::sync::Arc<str>]) -> Self {
         let mut k = Kinds {
-            upper: String::new(),
-            entries: Vec::new(),
+            upper: String::with_capacity(entities.iter().map(|e| e.len()).sum::<usize>() + 5),
+            names: Vec::with_capacity(entities.len() + 1),
+            entities: Vec::with_capacity(entities.len()),
+            unknown: 0,
         };
-        for entity in entities {
-            if k.find(entity).is_none() {
-                let start = k.upper.len();
-                k.upper.push_str(entity);
-                k.upper[start..].make_ascii_uppercase();
-                k.entries.push((entity, start..k.upper.len()));
-            }
+        for e in entities {
+            let start = k.upper.len();
+            k.upper.push_str(e);
+            k.upper[start..].make_ascii_uppercase();
+            let kind = match k.find(&k.upper[start..]) {
+                Some(kind) => {
+                    k.upper.truncate(start);
+                    kind
+                }
+                _ => {
+                    k.names.push((start..k.upper.len(), 0));
+                    k.names.len() - 1
+                }
+            };
+            k.entities.push(kind);
         }
+        k.unknown = k.of_name(Self::UNKNOWN);
         k
     }
 
-    fn find(&self, entity: &str) -> Option<&std::ops::Range<usize>> {
-        self.entries
+    fn find(&self, name: &str) -> Option<usize> {
+        self.names
             .iter()
-            .find(|(e, _)| std::ptr::eq(*e, entity) || *e == entity)
-            .map(|(_, r)| r)
+            .position(|(r, _)| self.upper[r.clone()] == *name)
     }
 
-    /// The upper-case name of `entity` (one of those it was built from).
-    fn of(&self, entity: &str) -> &str {
-        self.find(entity).map_or("", |r| &self.upper[r.clone()])
+    /// The kind of the plan's entity `entity`.
+    fn of_entity(&self, entity: usize) -> usize {
+        self.entities.get(entity).copied().unwrap_or(self.unknown)
+    }
+
+    /// The kind whose name is `name` (already upper-case), added on first sight.
+    fn of_name(&mut self, name: &str) -> usize {
+        if let Some(k) = self.find(name) {
+            return k;
+        }
+        let start = self.upper.len();
+        self.upper.push_str(name);
+        self.names.push((start..self.upper.len(), 0));
+        self.names.len() - 1
+    }
+
+    fn name(&self, kind: usize) -> &str {
+        &self.upper[self.names[kind].0.clone()]
+    }
+
+    /// The next pseudonym number of `kind`, and its name.
+    fn next_number(&mut self, kind: usize) -> (&str, usize) {
+        let (name, last) = &mut self.names[kind];
+        *last += 1;
+        (&self.upper[name.clone()], *last)
+    }
+
+    /// Records that `n` was issued (by an earlier turn) for `kind`.
+    fn issued(&mut self, kind: usize, n: usize) {
+        let last = &mut self.names[kind].1;
+        *last = (*last).max(n);
     }
 }
 
 /// Applies `plan` to `texts`. Offsets must be on character boundaries (the engine guarantees it).
-pub fn apply(plan: &[Redaction], texts: &[&str], key: &TenantKey) -> Redacted {
+pub fn apply(plan: &RedactionPlan, texts: &[&str], key: &TenantKey) -> Redacted {
     apply_continuing(plan, texts, key, &Pseudonyms::default())
 }
 
@@ -176,7 +253,7 @@ fn write_token(t: &mut String, kind: &str, n: usize) {
     t.push('<');
     t.push_str(kind);
     t.push('_');
-    t.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+    t.extend(digits[at..].iter().map(|&d| char::from(d)));
     t.push('>');
 }
 
@@ -192,7 +269,7 @@ fn token_parts(token: &str) -> Option<(&str, usize)> {
 /// `<EMAIL_1>` means the same address in every turn. The result's `pseudonyms` is the whole
 /// mapping (prior first), ready to store and to restore responses with.
 pub fn apply_continuing(
-    plan: &[Redaction],
+    plan: &RedactionPlan,
     texts: &[&str],
     key: &TenantKey,
     prior: &Pseudonyms,
@@ -202,93 +279,57 @@ pub fn apply_continuing(
         pseudonyms: prior.clone(),
         ..Redacted::default()
     };
-    let merged: Vec<Vec<Span<'_>>> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            merge(
-                plan.iter()
-                    .filter(|r| r.segment == i && r.start < r.end && r.end <= text.len())
-                    .filter(|r| text.is_char_boundary(r.start) && text.is_char_boundary(r.end))
-                    .collect(),
-            )
-        })
-        .collect();
-    // Tokens the texts already contain (user-written `<EMAIL_1>`), found in one pass.
-    let existing: FxHashSet<&str> = if merged
-        .iter()
-        .flatten()
-        .any(|s| s.r.operator == Operator::Pseudonym)
-    {
-        texts.iter().flat_map(|t| written_tokens(t)).collect()
-    } else {
-        Default::default()
-    };
-    let kinds = Kinds::new(merged.iter().flatten().map(|s| &*s.r.entity));
-    // Pseudonym numbering: by first appearance, in text order then offset order.
-    let spans_total: usize = merged.iter().map(Vec::len).sum();
-    let mut by_value: FxHashMap<(&str, &str), usize> =
-        FxHashMap::with_capacity_and_hasher(spans_total, Default::default());
-    // The last number issued per kind; a handful of kinds, so a short list.
-    let mut next: Vec<(&str, usize)> = Vec::with_capacity(kinds.entries.len());
-    fn last_issued<'a, 'n>(next: &'n mut Vec<(&'a str, usize)>, kind: &'a str) -> &'n mut usize {
-        let at = match next.iter().position(|(k, _)| *k == kind) {
-            Some(at) => at,
-            None => {
-                next.push((kind, 0));
-                next.len() - 1
+    let mut kinds = Kinds::new(&plan.entities);
+    let mut spans = merged_spans(plan, texts, &kinds);
+    let pseudonymized = |s: &Span<'_>| s.r.operator == Operator::Pseudonym;
+    if spans.iter().any(pseudonymized) {
+        // Tokens the texts already contain (user-written `<EMAIL_1>`), found in one pass.
+        let existing: FxHashSet<&str> = texts.iter().flat_map(|t| written_tokens(t)).collect();
+        // Pseudonym numbering: by first appearance, in text order then offset order. Keys are
+        // (kind, value): the same digits as a phone and as an account are two pseudonyms.
+        let mut by_value: FxHashMap<(usize, &str), usize> =
+            FxHashMap::with_capacity_and_hasher(spans.len() + prior.len(), Default::default());
+        for (i, (token, original)) in prior.iter().enumerate() {
+            if let Some((name, n)) = token_parts(token) {
+                let kind = kinds.of_name(name);
+                by_value.entry((kind, original)).or_insert(i);
+                kinds.issued(kind, n);
             }
-        };
-        &mut next[at].1
-    }
-    for (i, (token, original)) in prior.iter().enumerate() {
-        if let Some((kind, n)) = token_parts(token) {
-            by_value.entry((kind, original)).or_insert(i);
-            let at = last_issued(&mut next, kind);
-            *at = (*at).max(n);
         }
-    }
-    // Each pseudonym span's entry in `out.pseudonyms`, in span order (looked up once).
-    let mut issued: Vec<usize> = Vec::with_capacity(spans_total);
-    // At most one pair per span: its value plus a token of about a dozen bytes.
-    let value_bytes: usize = merged.iter().flatten().map(|s| s.end - s.start + 16).sum();
-    out.pseudonyms.reserve(spans_total, value_bytes);
-    let mut token = String::new();
-    for (i, spans) in merged.iter().enumerate() {
-        for sp in spans.iter().filter(|s| s.r.operator == Operator::Pseudonym) {
-            let value = &texts[i][sp.start..sp.end];
-            let kind = kinds.of(&sp.r.entity);
-            if let Some(&at) = by_value.get(&(kind, value)) {
-                issued.push(at);
-                continue;
-            }
-            let n = last_issued(&mut next, kind);
-            loop {
-                *n += 1;
-                write_token(&mut token, kind, *n);
-                // A prior turn's token is taken even if the user wrote it back in this turn.
-                if existing.is_empty() || !existing.contains(token.as_str()) {
-                    break;
+        // At most one pair per span: its value plus a token of about a dozen bytes.
+        let value_bytes: usize = spans.iter().map(|s| s.end - s.start + 16).sum();
+        out.pseudonyms.reserve(spans.len(), value_bytes);
+        let mut token = String::with_capacity(32);
+        for sp in spans.iter_mut().filter(|s| pseudonymized(s)) {
+            let value = &texts[sp.segment][sp.start..sp.end];
+            let pair = match by_value.entry((sp.kind, value)) {
+                Entry::Occupied(seen) => *seen.get(),
+                Entry::Vacant(new) => {
+                    loop {
+                        let (name, n) = kinds.next_number(sp.kind);
+                        write_token(&mut token, name, n);
+                        // A prior turn's token is taken even if the user wrote it back now.
+                        if existing.is_empty() || !existing.contains(token.as_str()) {
+                            break;
+                        }
+                    }
+                    out.pseudonyms.push(&token, value);
+                    *new.insert(out.pseudonyms.len() - 1)
                 }
-            }
-            by_value.insert((kind, value), out.pseudonyms.len());
-            issued.push(out.pseudonyms.len());
-            out.pseudonyms.push(&token, value);
+            };
+            sp.pair = pair;
         }
     }
-    let mut issued = issued.into_iter();
-    for (i, spans) in merged.iter().enumerate() {
-        if spans.is_empty() {
-            continue;
-        }
-        let text = texts[i];
+    for group in spans.chunk_by(|a, b| a.segment == b.segment) {
+        let segment = group[0].segment;
+        let text = texts[segment];
         // One forward pass: copy what stays, append each replacement.
-        let mut s = String::with_capacity(text.len() + spans.len() * 8);
+        let mut s = String::with_capacity(text.len() + group.len() * 8);
         let mut at = 0;
-        for sp in spans {
+        for sp in group {
             let (r, value) = (sp.r, &text[sp.start..sp.end]);
             s.push_str(&text[at..sp.start]);
-            let kind = kinds.of(&r.entity);
+            let kind = kinds.name(sp.kind);
             match r.operator {
                 Operator::Mask => {
                     s.push_str("[REDACTED:");
@@ -304,8 +345,7 @@ pub fn apply_continuing(
                     s.push(']');
                 }
                 Operator::Pseudonym => {
-                    let at = issued.next().expect("one entry per pseudonym span");
-                    let (token, _) = out.pseudonyms.get(at).expect("issued above");
+                    let (token, _) = out.pseudonyms.get(sp.pair).expect("issued above");
                     s.push_str(token);
                 }
             }
@@ -313,7 +353,7 @@ pub fn apply_continuing(
             out.count += 1;
         }
         s.push_str(&text[at..]);
-        out.texts[i] = Some(s);
+        out.texts[segment] = Some(s);
     }
     out
 }
@@ -395,15 +435,18 @@ pub fn restore(text: &str, pseudonyms: &Pseudonyms) -> String {
 mod tests {
     use super::*;
 
-    fn r(segment: usize, start: usize, end: usize, entity: &str, operator: Operator) -> Redaction {
-        Redaction {
-            segment,
-            start,
-            end,
-            entity: entity.into(),
-            operator,
-            keep_last: 4,
+    type R<'a> = (usize, usize, usize, &'a str, Operator);
+
+    fn r(segment: usize, start: usize, end: usize, entity: &str, operator: Operator) -> R<'_> {
+        (segment, start, end, entity, operator)
+    }
+
+    fn plan<const N: usize>(spans: [R<'_>; N]) -> RedactionPlan {
+        let mut plan = RedactionPlan::default();
+        for (segment, start, end, entity, operator) in spans {
+            plan.push(segment, start..end, &entity.into(), operator, 4);
         }
+        plan
     }
 
     fn key() -> TenantKey {
@@ -414,13 +457,13 @@ mod tests {
     fn operators_rewrite_as_documented() {
         let text = "mail a@b.co card 4111 1111 1111 1111";
         let t = [text];
-        let mask = apply(&[r(0, 5, 11, "email", Operator::Mask)], &t, &key());
+        let mask = apply(&plan([r(0, 5, 11, "email", Operator::Mask)]), &t, &key());
         assert_eq!(
             mask.texts[0].as_deref(),
             Some("mail [REDACTED:EMAIL] card 4111 1111 1111 1111")
         );
         let part = apply(
-            &[r(0, 17, 36, "credit_card", Operator::Partial)],
+            &plan([r(0, 17, 36, "credit_card", Operator::Partial)]),
             &t,
             &key(),
         );
@@ -428,14 +471,14 @@ mod tests {
             part.texts[0].as_deref(),
             Some("mail a@b.co card **** **** **** 1111")
         );
-        let hash = apply(&[r(0, 5, 11, "email", Operator::Hash)], &t, &key());
+        let hash = apply(&plan([r(0, 5, 11, "email", Operator::Hash)]), &t, &key());
         let h = hash.texts[0].clone().unwrap();
         assert!(
             h.starts_with("mail [EMAIL:") && !h.contains("a@b.co"),
             "{h}"
         );
         assert_eq!(
-            apply(&[r(0, 5, 11, "email", Operator::Hash)], &t, &key()).texts,
+            apply(&plan([r(0, 5, 11, "email", Operator::Hash)]), &t, &key()).texts,
             hash.texts,
             "keyed hash is stable"
         );
@@ -444,11 +487,11 @@ mod tests {
     #[test]
     fn pseudonyms_are_stable_per_value_and_skip_user_written_tokens() {
         let texts = ["from a@b.co and <EMAIL_1>", "again a@b.co, then c@d.io"];
-        let plan = [
+        let plan = plan([
             r(0, 5, 11, "email", Operator::Pseudonym),
             r(1, 6, 12, "email", Operator::Pseudonym),
             r(1, 19, 25, "email", Operator::Pseudonym),
-        ];
+        ]);
         let out = apply(&plan, &texts, &key());
         assert_eq!(
             out.texts[0].as_deref(),
@@ -474,11 +517,11 @@ mod tests {
     fn overlapping_spans_merge_and_adjacent_ones_stay_apart() {
         let t = ["abcdefghij"];
         let out = apply(
-            &[
+            &plan([
                 r(0, 2, 5, "x", Operator::Mask),
                 r(0, 4, 7, "y", Operator::Mask),
                 r(0, 7, 8, "z", Operator::Mask),
-            ],
+            ]),
             &t,
             &key(),
         );
@@ -486,6 +529,56 @@ mod tests {
             out.texts[0].as_deref(),
             Some("ab[REDACTED:X][REDACTED:Z]ij")
         );
+    }
+
+    #[test]
+    fn spans_of_several_texts_in_any_order_merge_only_within_their_text() {
+        let t = ["abcdefghij", "0123456789", "untouched"];
+        let out = apply(
+            &plan([
+                r(1, 6, 8, "y", Operator::Mask),
+                r(0, 4, 7, "x", Operator::Mask),
+                r(1, 0, 3, "y", Operator::Mask),
+                r(0, 2, 5, "z", Operator::Mask),
+                // Out of range or in a text that does not exist: dropped, nothing panics.
+                r(2, 5, 99, "x", Operator::Mask),
+                r(7, 0, 1, "x", Operator::Mask),
+            ]),
+            &t,
+            &key(),
+        );
+        assert_eq!(
+            out.texts,
+            [
+                Some("ab[REDACTED:Z]hij".to_string()),
+                Some("[REDACTED:Y]345[REDACTED:Y]89".to_string()),
+                None
+            ]
+        );
+        assert_eq!(out.count, 3);
+    }
+
+    #[test]
+    fn entities_spelled_differently_share_one_kind_and_its_numbers() {
+        let texts = ["a@b.co then c@d.io"];
+        let out = apply(
+            &plan([
+                r(0, 0, 6, "email", Operator::Pseudonym),
+                r(0, 12, 18, "EMAIL", Operator::Pseudonym),
+            ]),
+            &texts,
+            &key(),
+        );
+        assert_eq!(out.texts[0].as_deref(), Some("<EMAIL_1> then <EMAIL_2>"));
+    }
+
+    #[test]
+    fn a_span_naming_no_entity_of_its_plan_is_still_redacted() {
+        let mut p = plan([r(0, 5, 11, "email", Operator::Pseudonym)]);
+        p.spans[0].entity = 9;
+        let out = apply(&p, &["mail a@b.co"], &key());
+        assert_eq!(out.texts[0].as_deref(), Some("mail <VALUE_1>"));
+        assert_eq!(restore("to <VALUE_1>", &out.pseudonyms), "to a@b.co");
     }
 
     #[test]
@@ -546,15 +639,19 @@ mod tests {
     fn a_conversation_keeps_its_tokens_across_turns() {
         let key = TenantKey::derive(b"k", "acme");
         let turn1 = "mail ann@x.io";
-        let first = apply(&[r(0, 5, 13, "email", Operator::Pseudonym)], &[turn1], &key);
+        let first = apply(
+            &plan([r(0, 5, 13, "email", Operator::Pseudonym)]),
+            &[turn1],
+            &key,
+        );
         assert_eq!(first.texts[0].as_deref(), Some("mail <EMAIL_1>"));
         // The next turn mentions a new address and the old one: the old keeps <EMAIL_1>.
         let turn2 = "cc bob@y.io and ann@x.io";
         let second = apply_continuing(
-            &[
+            &plan([
                 r(0, 3, 11, "email", Operator::Pseudonym),
                 r(0, 16, 24, "email", Operator::Pseudonym),
-            ],
+            ]),
             &[turn2],
             &key,
             &first.pseudonyms,

@@ -251,7 +251,7 @@ fn decisions_follow_precedence_conditions_and_lists() {
             label_thresholds: None,
         };
         let d = p.evaluate(&ctx, &[c.text], &c.findings, &c.labels);
-        let mut rules: Vec<&str> = d.reasons.iter().map(|r| r.rule.as_str()).collect();
+        let mut rules: Vec<&str> = d.reasons.iter().map(|r| &*r.rule).collect();
         rules.dedup();
         assert_eq!(d.action, c.action, "{}: {:?}", c.name, d.reasons);
         assert_eq!(rules, c.rules, "{}", c.name);
@@ -302,7 +302,7 @@ fn fail_open_passes_and_records_the_failure() {
     );
     assert_eq!(d.action, Action::Log);
     assert_eq!(d.classifier_error.as_deref(), Some("model error"));
-    assert_eq!(d.reasons[0].rule, "on_classifier_error:fail_open");
+    assert_eq!(&*d.reasons[0].rule, "on_classifier_error:fail_open");
 }
 
 #[test]

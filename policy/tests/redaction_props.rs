@@ -1,7 +1,7 @@
 //! Property tests of redaction offset arithmetic.
 
 use policy::redact::{apply, restore, TenantKey};
-use policy::{Operator, Redaction};
+use policy::{Operator, RedactionPlan};
 use proptest::prelude::*;
 
 /// Filler never contains an uppercase letter or digit; values are made only of those.
@@ -19,28 +19,20 @@ fn text_with_values() -> impl Strategy<Value = (String, Vec<(usize, usize, Strin
     })
 }
 
-fn plan(spans: &[(usize, usize, String)], op: Operator, stretch: &[bool]) -> Vec<Redaction> {
-    spans
-        .iter()
-        .enumerate()
-        .map(|(i, (s, e, _))| Redaction {
-            segment: 0,
-            start: *s,
-            // Some findings are stretched over the next value, making overlapping plans.
-            end: if stretch.get(i).copied().unwrap_or(false) {
-                spans.get(i + 1).map_or(*e, |n| n.0 + 2)
-            } else {
-                *e
-            },
-            entity: if i % 2 == 0 {
-                "email".into()
-            } else {
-                "credit_card".into()
-            },
-            operator: op,
-            keep_last: 4,
-        })
-        .collect()
+fn plan(spans: &[(usize, usize, String)], op: Operator, stretch: &[bool]) -> RedactionPlan {
+    let (email, card) = ("email".into(), "credit_card".into());
+    let mut plan = RedactionPlan::default();
+    for (i, (s, e, _)) in spans.iter().enumerate() {
+        // Some findings are stretched over the next value, making overlapping plans.
+        let end = if stretch.get(i).copied().unwrap_or(false) {
+            spans.get(i + 1).map_or(*e, |n| n.0 + 2)
+        } else {
+            *e
+        };
+        let entity = if i % 2 == 0 { &email } else { &card };
+        plan.push(0, *s..end, entity, op, 4);
+    }
+    plan
 }
 
 proptest! {

@@ -800,7 +800,7 @@ impl AiHttpApp {
         let d = &inspection.decision;
         log.inspect_us = inspection.elapsed.as_micros();
         log.model = inspection.prompt.model.clone();
-        log.rules = d.reasons.iter().map(|r| r.rule.clone()).collect();
+        log.rules = d.reasons.iter().map(|r| r.rule.to_string()).collect();
         log.rules.dedup();
         log.decision = Some(d.label());
         log.policy_version = d.policy_version;
@@ -812,10 +812,10 @@ impl AiHttpApp {
             .reasons
             .iter()
             .map(|r| crate::audit::event::ReasonRow {
-                rule: r.rule.clone(),
+                rule: r.rule.to_string(),
                 action: r.action.as_str().to_string(),
                 category: r.category.map(|c| c.as_str().to_string()),
-                entity: r.entity.clone(),
+                entity: r.entity.to_string(),
                 count: r.count,
                 max_score: r.max_score,
             })

@@ -232,7 +232,7 @@ impl Inspector {
             direction: Direction::Request,
             label_thresholds: thresholds,
         };
-        let mut decision = policy.evaluate(&ctx, &texts, &findings, &labels);
+        let decision = policy.evaluate(&ctx, &texts, &findings, &labels);
         let mut out = Inspection {
             rewritten: None,
             pseudonyms: policy::Pseudonyms::default(),
@@ -244,15 +244,16 @@ impl Inspector {
                 _ => Default::default(),
             },
             prompt: Prompt::default(),
-            decision: decision.clone(),
+            decision,
         };
+        let decision = &mut out.decision;
         if decision.action == Action::Redact {
             if providers::adapter_for(provider).body_is_signed() {
                 decision.action = policy.doc.redaction_fallback;
                 if decision.action.blocks() {
                     decision.message = Some(format!(
                         "This request contains data the policy requires to be redacted ({}), and requests to this provider cannot be modified.",
-                        decision.reasons.iter().map(|r| r.entity.as_str()).collect::<Vec<_>>().join(", ")
+                        decision.reasons.iter().map(|r| &*r.entity).collect::<Vec<_>>().join(", ")
                     ));
                 }
                 out.redaction_fallback = true;
@@ -260,9 +261,9 @@ impl Inspector {
                 let key = self.tenant_key(&identity.tenant);
                 let redacted =
                     policy::redact::apply_continuing(&decision.redactions, &texts, &key, &prior);
-                for (seg, new) in prompt.segments.iter().zip(&redacted.texts) {
+                for (seg, new) in prompt.segments.iter().zip(redacted.texts) {
                     if let (Some(new), Some(slot)) = (new, value.pointer_mut(&seg.pointer)) {
-                        *slot = Value::String(new.clone());
+                        *slot = Value::String(new);
                     }
                 }
                 out.rewritten = Some(Bytes::from(
@@ -272,7 +273,6 @@ impl Inspector {
                 out.pseudonyms = redacted.pseudonyms;
             }
         }
-        out.decision = decision;
         out.prompt = prompt;
         out.elapsed = started.elapsed();
         out

@@ -105,7 +105,7 @@ fn decide(engine: &classifiers::PatternEngine, p: &CompiledPolicy, s: &Sample) -
 }
 
 fn rules_of(d: &policy::Decision) -> Vec<String> {
-    let mut r: Vec<String> = d.reasons.iter().map(|r| r.rule.clone()).collect();
+    let mut r: Vec<String> = d.reasons.iter().map(|r| r.rule.to_string()).collect();
     r.dedup();
     r
 }

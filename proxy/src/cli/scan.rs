@@ -96,18 +96,12 @@ pub fn run(args: &ScanArgs<'_>) -> anyhow::Result<ExitCode> {
         let decision = policy.evaluate(&ctx, &[&text], &findings, &labels);
         // `redacted` never echoes a finding: the policy's rewrite, else every finding masked.
         let plan = if decision.redactions.is_empty() {
-            decision
-                .findings(&findings)
-                .iter()
-                .map(|l| policy::Redaction {
-                    segment: 0,
-                    start: l.finding.start,
-                    end: l.finding.end,
-                    entity: l.finding.entity.clone(),
-                    operator: policy::Operator::Mask,
-                    keep_last: 0,
-                })
-                .collect()
+            let mut plan = policy::RedactionPlan::default();
+            for l in decision.findings(&findings) {
+                let f = &l.finding;
+                plan.push(0, f.start..f.end, &f.entity, policy::Operator::Mask, 0);
+            }
+            plan
         } else {
             decision.redactions.clone()
         };

@@ -14,7 +14,7 @@ use classifiers::PatternEngine;
 use policy::redact::restore;
 use policy::{
     Action, CompiledPolicy, Context, Decision, Direction, LabelsOutcome, Located, Operator,
-    Redaction, TenantKey,
+    Redaction, RedactionPlan, TenantKey,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -56,7 +56,7 @@ impl ResponsePolicy {
         let mut d = self
             .policy
             .evaluate(&ctx, texts, &findings, &LabelsOutcome::NotRun);
-        for r in &mut d.redactions {
+        for r in &mut d.redactions.spans {
             if r.operator == Operator::Pseudonym {
                 r.operator = Operator::Mask;
             }
@@ -100,8 +100,8 @@ impl ResponseOutcome {
         if !d.reasons.is_empty() {
             self.action = Some(self.action.map_or(d.action, |a| a.max(d.action)));
             for r in &d.reasons {
-                if !self.rules.contains(&r.rule) {
-                    self.rules.push(r.rule.clone());
+                if !self.rules.iter().any(|x| **x == *r.rule) {
+                    self.rules.push(r.rule.to_string());
                 }
             }
         }
@@ -180,23 +180,27 @@ fn redact_pieces(d: &Decision, pieces: &mut [String], offsets: &[usize], key: &T
     }
     let mut count = 0;
     for (i, piece) in pieces.iter_mut().enumerate() {
-        let plan: Vec<Redaction> = d
-            .redactions
-            .iter()
-            .filter(|r| r.segment == i)
-            .filter_map(|r| {
-                let (s, e) = (
-                    r.start.max(offsets[i]) - offsets[i],
-                    r.end.saturating_sub(offsets[i]),
-                );
-                (s < e).then(|| Redaction {
-                    start: s,
-                    end: e,
-                    segment: 0,
-                    ..r.clone()
+        let plan = RedactionPlan {
+            entities: d.redactions.entities.clone(),
+            spans: d
+                .redactions
+                .spans
+                .iter()
+                .filter(|r| r.segment == i)
+                .filter_map(|r| {
+                    let (s, e) = (
+                        r.start.max(offsets[i]) - offsets[i],
+                        r.end.saturating_sub(offsets[i]),
+                    );
+                    (s < e).then_some(Redaction {
+                        start: s,
+                        end: e,
+                        segment: 0,
+                        ..*r
+                    })
                 })
-            })
-            .collect();
+                .collect(),
+        };
         if plan.is_empty() {
             continue;
         }
