@@ -34,7 +34,8 @@ impl fmt::Display for PolicyError {
 /// A validated, compiled policy: what the request path evaluates.
 #[derive(Debug)]
 pub struct CompiledPolicy {
-    pub doc: PolicyDoc,
+    /// Read through [`CompiledPolicy::doc`]: what was compiled from it must not go stale.
+    pub(crate) doc: PolicyDoc,
     /// The YAML it was compiled from, kept for history and diffs.
     pub source: String,
     /// Set by the store; 0 for the embedded default.
@@ -59,8 +60,25 @@ impl CategorySet {
     /// What a rule with no `category` condition matches.
     pub(crate) const ALL: CategorySet = CategorySet(u32::MAX);
 
+    /// Each category's bit, spelled out so a new category must be given one (a shift past 31
+    /// does not compile).
+    fn bit(c: Category) -> u32 {
+        match c {
+            Category::Secret => 1 << 0,
+            Category::Pii => 1 << 1,
+            Category::Pci => 1 << 2,
+            Category::Phi => 1 << 3,
+            Category::Financial => 1 << 4,
+            Category::SourceCode => 1 << 5,
+            Category::Confidential => 1 << 6,
+            Category::PromptInjection => 1 << 7,
+            Category::Jailbreak => 1 << 8,
+            Category::Harmful => 1 << 9,
+        }
+    }
+
     pub(crate) fn of(list: Option<&OneOrMany<Category>>) -> Self {
-        let bit = |c: &Category| 1u32 << (*c as u32);
+        let bit = |c: &Category| Self::bit(*c);
         match list {
             None => Self::ALL,
             Some(OneOrMany::One(c)) => CategorySet(bit(c)),
@@ -69,7 +87,7 @@ impl CategorySet {
     }
 
     pub(crate) fn contains(self, c: Category) -> bool {
-        self.0 & (1u32 << (c as u32)) != 0
+        self.0 & Self::bit(c) != 0
     }
 }
 
@@ -355,6 +373,11 @@ impl CompiledPolicy {
                 && r.when.label.is_none()
                 && r.when.direction != Some(Direction::Request)
         })
+    }
+
+    /// The document this policy was compiled from.
+    pub fn doc(&self) -> &PolicyDoc {
+        &self.doc
     }
 
     /// The tenant this policy governs.

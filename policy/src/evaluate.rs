@@ -246,14 +246,8 @@ impl CompiledPolicy {
             }
         };
 
-        // Compiled with the document; a document changed since then is read as it is.
-        let categories = |i: usize, rule: &RuleDoc| {
-            self.categories
-                .get(i)
-                .copied()
-                .filter(|_| self.categories.len() == self.doc.rules.len())
-                .unwrap_or_else(|| CategorySet::of(rule.when.category.as_ref()))
-        };
+        // Compiled with the document, which cannot change after (`doc` is private).
+        let categories = |i: usize| self.categories[i];
         for (i, rule) in self
             .doc
             .rules
@@ -264,7 +258,7 @@ impl CompiledPolicy {
             if !rule.when.context_holds(ctx) {
                 continue;
             }
-            let categories = categories(i, rule);
+            let categories = categories(i);
             for (k, l) in findings.iter().enumerate() {
                 if rule.when.finding_matches(categories, &l.finding) {
                     if exempt.is_empty() {
@@ -341,7 +335,7 @@ impl CompiledPolicy {
                 add(&mut reasons, rule, None, &"request".into(), 1.0);
                 continue;
             }
-            let categories = categories(i, rule);
+            let categories = categories(i);
             let matches = |&(k, l): &(usize, &Located)| {
                 !exempted(k) && rule.when.finding_matches(categories, &l.finding)
             };

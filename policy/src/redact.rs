@@ -149,8 +149,8 @@ fn written_tokens(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Pseudonym kinds (`EMAIL`, `CREDIT_CARD`), each upper-cased once into one buffer and known by
-/// its index, so numbering and lookups compare integers rather than text.
+/// Pseudonym kinds (`EMAIL`, `CREDIT_CARD`), each named once into one buffer and known by its
+/// index, so numbering and lookups compare integers rather than text.
 struct Kinds {
     upper: String,
     /// Per kind: where its name lies in `upper`, and the last pseudonym number issued.
@@ -173,8 +173,15 @@ impl Kinds {
         };
         for e in entities {
             let start = k.upper.len();
-            k.upper.push_str(e);
-            k.upper[start..].make_ascii_uppercase();
+            // `<KIND_N>` must read back as a token (see `written_tokens`): a custom detector's
+            // `project-name` becomes `PROJECT_NAME`, and an empty name `VALUE`.
+            k.upper.extend(e.chars().map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' => c.to_ascii_uppercase(),
+                _ => '_',
+            }));
+            if k.upper.len() == start {
+                k.upper.push_str(Self::UNKNOWN);
+            }
             let kind = match k.find(&k.upper[start..]) {
                 Some(kind) => {
                     k.upper.truncate(start);
@@ -570,6 +577,23 @@ mod tests {
             &key(),
         );
         assert_eq!(out.texts[0].as_deref(), Some("<EMAIL_1> then <EMAIL_2>"));
+    }
+
+    #[test]
+    fn any_entity_name_gives_tokens_that_user_written_copies_are_checked_against() {
+        let texts = ["ask x.y about <PROJECT_NAME_1> and <VALUE_1>"];
+        let out = apply(
+            &plan([
+                r(0, 4, 7, "project-name", Operator::Pseudonym),
+                r(0, 14, 30, "", Operator::Pseudonym),
+            ]),
+            &texts,
+            &key(),
+        );
+        assert_eq!(
+            out.texts[0].as_deref(),
+            Some("ask <PROJECT_NAME_2> about <VALUE_2> and <VALUE_1>")
+        );
     }
 
     #[test]

@@ -249,7 +249,7 @@ impl Inspector {
         let decision = &mut out.decision;
         if decision.action == Action::Redact {
             if providers::adapter_for(provider).body_is_signed() {
-                decision.action = policy.doc.redaction_fallback;
+                decision.action = policy.doc().redaction_fallback;
                 if decision.action.blocks() {
                     decision.message = Some(format!(
                         "This request contains data the policy requires to be redacted ({}), and requests to this provider cannot be modified.",

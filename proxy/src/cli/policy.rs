@@ -29,7 +29,7 @@ pub fn validate(files: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
                 "{}: ok (tenant {}, {} rules)",
                 f.display(),
                 p.tenant(),
-                p.doc.rules.len()
+                p.doc().rules.len()
             ),
             Err(e) => {
                 ok = false;
