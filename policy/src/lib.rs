@@ -13,6 +13,7 @@ pub mod plan;
 mod pseudonyms;
 pub mod redact;
 mod store;
+mod vault;
 
 pub use compile::{CompiledPolicy, PolicyError, DEFAULT_POLICY_YAML};
 pub use document::{Action, Direction, Mode, OnError, Operator, PolicyDoc, Unsanctioned};
@@ -20,5 +21,6 @@ pub use evaluate::{model_matches, Context, Decision, LabelsOutcome, Located, Rea
 pub use identity::{BadCredentials, Identity, IdentityInput, SecretHash};
 pub use plan::{Redaction, RedactionPlan};
 pub use pseudonyms::Pseudonyms;
-pub use redact::{Redacted, TenantKey, Vault};
+pub use redact::{Redacted, TenantKey};
 pub use store::{Store, StoreError, VersionInfo};
+pub use vault::Vault;

@@ -49,7 +49,7 @@ pub struct Shared {
     /// Permits for AI requests in flight (`limits.max_inflight`): load shedding, not queueing.
     pub inflight: Arc<tokio::sync::Semaphore>,
     /// Pseudonym mappings of server-side conversations, by tenant and conversation.
-    pub vault: policy::redact::Vault,
+    pub vault: policy::Vault,
 }
 
 impl Shared {
@@ -994,7 +994,7 @@ pub fn shared(
         audit: None,
         admin_tokens: crate::admin::auth::AdminTokens::new(&config.admin.tokens),
         inflight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_inflight)),
-        vault: policy::redact::Vault::default(),
+        vault: policy::Vault::default(),
         config,
     }))
 }
