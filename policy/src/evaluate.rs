@@ -246,8 +246,7 @@ impl CompiledPolicy {
             }
         };
 
-        // Compiled with the document, which cannot change after (`doc` is private).
-        let categories = |i: usize| self.categories[i];
+        // `self.categories[i]` is rule i's condition, compiled (`doc` cannot change after).
         for (i, rule) in self
             .doc
             .rules
@@ -258,9 +257,8 @@ impl CompiledPolicy {
             if !rule.when.context_holds(ctx) {
                 continue;
             }
-            let categories = categories(i);
             for (k, l) in findings.iter().enumerate() {
-                if rule.when.finding_matches(categories, &l.finding) {
+                if rule.when.finding_matches(self.categories[i], &l.finding) {
                     if exempt.is_empty() {
                         exempt = vec![false; findings.len()];
                     }
@@ -335,20 +333,19 @@ impl CompiledPolicy {
                 add(&mut reasons, rule, None, &"request".into(), 1.0);
                 continue;
             }
-            let categories = categories(i);
             let matches = |&(k, l): &(usize, &Located)| {
-                !exempted(k) && rule.when.finding_matches(categories, &l.finding)
+                !exempted(k) && rule.when.finding_matches(self.categories[i], &l.finding)
             };
             let min_count = rule.when.min_count.unwrap_or(1);
             if min_count > 1 && findings.iter().enumerate().filter(matches).count() < min_count {
                 continue;
             }
-            for (k, _) in findings.iter().enumerate().filter(matches) {
-                let f = &findings[k].finding;
+            for (_, l) in findings.iter().enumerate().filter(matches) {
+                let f = &l.finding;
                 add(&mut reasons, rule, Some(f.category), &f.entity, f.score);
                 if rule.action == Action::Redact && rule.mode != Some(Mode::Monitor) {
                     redactions.push(
-                        findings[k].segment,
+                        l.segment,
                         f.start..f.end,
                         &f.entity,
                         rule.redact.unwrap_or_default(),

@@ -40,7 +40,7 @@ impl RedactionPlan {
 
     /// The index of `entity` in the table, added on first sight. Findings of one pattern rule
     /// share one `Arc`, so the address usually answers before any text is compared.
-    pub fn entity_index(&mut self, entity: &Arc<str>) -> usize {
+    fn entity_index(&mut self, entity: &Arc<str>) -> usize {
         let found = self.entities.iter().position(|e| Arc::ptr_eq(e, entity));
         if let Some(i) = found.or_else(|| self.entities.iter().position(|e| **e == **entity)) {
             return i;
@@ -69,19 +69,9 @@ impl RedactionPlan {
         });
     }
 
-    /// The entity a span names.
-    pub fn entity_of(&self, r: &Redaction) -> &str {
-        self.entities.get(r.entity).map_or("", |e| e)
-    }
-
     /// Whether there is nothing to rewrite.
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
-    }
-
-    /// How many spans.
-    pub fn len(&self) -> usize {
-        self.spans.len()
     }
 
     /// Drops every span (and the entities with them).
@@ -108,7 +98,7 @@ mod tests {
         assert_eq!(
             plan.spans
                 .iter()
-                .map(|r| plan.entity_of(r))
+                .map(|r| &*plan.entities[r.entity])
                 .collect::<Vec<_>>(),
             ["email", "credit_card", "email"]
         );

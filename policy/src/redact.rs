@@ -130,20 +130,12 @@ fn merged_spans<'a>(plan: &'a RedactionPlan, texts: &[&str], kinds: &Kinds) -> V
     spans
 }
 
-/// Every `<UPPER_N>`-shaped token written in `text`.
+/// Every token-shaped `<KIND_N>` written in `text`.
 fn written_tokens(text: &str) -> impl Iterator<Item = &str> {
     memchr::memchr_iter(b'<', text.as_bytes()).filter_map(move |i| {
-        let rest = &text[i + 1..];
-        let end = memchr::memchr(b'>', rest.as_bytes())?;
-        let inner = &rest[..end];
-        let (kind, n) = inner.rsplit_once('_')?;
-        (!kind.is_empty()
-            && kind
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-            && !n.is_empty()
-            && n.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| &text[i..i + end + 2])
+        let end = i + 1 + memchr::memchr(b'>', &text.as_bytes()[i + 1..])?;
+        let token = &text[i..=end];
+        token_parts(token).map(|_| token)
     })
 }
 
@@ -180,26 +172,31 @@ impl Kinds {
             if k.upper.len() == start {
                 k.upper.push_str(Self::UNKNOWN);
             }
-            let kind = match k.find(&k.upper[start..]) {
-                Some(kind) => {
-                    k.upper.truncate(start);
-                    kind
-                }
-                _ => {
-                    k.names.push((start..k.upper.len(), 0));
-                    k.names.len() - 1
-                }
-            };
+            let kind = k.intern_from(start);
             k.entities.push(kind);
         }
         k.unknown = k.of_name(Self::UNKNOWN);
         k
     }
 
-    fn find(&self, name: &str) -> Option<usize> {
-        self.names
+    /// The kind named by `upper[start..]` (just written there): an earlier kind of that name
+    /// (the copy is dropped), else a new one.
+    fn intern_from(&mut self, start: usize) -> usize {
+        let name = &self.upper[start..];
+        match self
+            .names
             .iter()
             .position(|(r, _)| self.upper[r.clone()] == *name)
+        {
+            Some(kind) => {
+                self.upper.truncate(start);
+                kind
+            }
+            None => {
+                self.names.push((start..self.upper.len(), 0));
+                self.names.len() - 1
+            }
+        }
     }
 
     /// The kind of the plan's entity `entity`.
@@ -209,13 +206,9 @@ impl Kinds {
 
     /// The kind whose name is `name` (already upper-case), added on first sight.
     fn of_name(&mut self, name: &str) -> usize {
-        if let Some(k) = self.find(name) {
-            return k;
-        }
         let start = self.upper.len();
         self.upper.push_str(name);
-        self.names.push((start..self.upper.len(), 0));
-        self.names.len() - 1
+        self.intern_from(start)
     }
 
     fn name(&self, kind: usize) -> &str {
@@ -262,11 +255,16 @@ fn write_token(t: &mut String, kind: &str, n: usize) {
     t.push('>');
 }
 
-/// `<KIND_N>` → (`KIND`, N).
+/// `<KIND_N>` → (`KIND`, N), for exactly the shape issued: `KIND` of `[A-Z0-9_]`, N of digits.
 fn token_parts(token: &str) -> Option<(&str, usize)> {
     let inner = token.strip_prefix('<')?.strip_suffix('>')?;
     let (kind, n) = inner.rsplit_once('_')?;
-    Some((kind, n.parse().ok()?))
+    let kind_ok = !kind.is_empty()
+        && kind
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    let n_ok = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    Some((kind, n.parse().ok()?)).filter(|_| kind_ok && n_ok)
 }
 
 /// Like [`apply`], continuing a conversation whose earlier turns issued `prior` (token,
