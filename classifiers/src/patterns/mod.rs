@@ -28,6 +28,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind a
 use pass::Pass;
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
+use regex_syntax::hir::Hir;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -56,7 +57,8 @@ const SMALL_TEXT: usize = 16 << 10;
 /// How far a gated rule looks from its gate hit when a pattern's match length is unbounded
 /// (`\s*`, `{20,}`): such a match is found if it starts within this many bytes of the hit.
 const UNBOUNDED_REACH: usize = 4096;
-/// How long an unbounded run of whitespace counts as, for the same purpose.
+/// How long an unbounded run of whitespace counts as, for the same purpose; a gate region grows
+/// by how much longer the runs in it are (`scan.rs`, `gate_regions`).
 const WHITESPACE_REACH: usize = 32;
 
 /// Why rule packs could not be compiled.
@@ -105,6 +107,9 @@ struct CompiledRule {
     source: String,
     /// The longest match of any of its patterns (capped at [`UNBOUNDED_REACH`]).
     reach: usize,
+    /// Whether `reach` counts a pattern's unbounded run of whitespace as [`WHITESPACE_REACH`]
+    /// bytes: then its gate regions grow over longer runs.
+    spaced: bool,
 }
 
 impl CompiledRule {
@@ -213,7 +218,7 @@ impl PatternEngine {
                 let rule_idx = rules.len() as u32;
                 let gated =
                     !rule.keywords.is_empty() || rule.context.as_ref().is_some_and(|c| c.required);
-                let mut reach = 0;
+                let (mut reach, mut spaced) = (0, false);
                 for (index, pat) in rule.patterns.iter().enumerate() {
                     let regex_err = |reason: String| EngineError::Regex {
                         file: pack.source.clone(),
@@ -228,9 +233,14 @@ impl PatternEngine {
                     if re.is_match("") {
                         return Err(regex_err("pattern matches the empty string".into()));
                     }
-                    whole_group.push(group_is_whole_match(pat));
-                    reach = reach.max(max_match_len(pat).unwrap_or(UNBOUNDED_REACH));
-                    pattern_reach.push(exact_max_len(pat));
+                    let hir = syntax::parse_with(pat, &syntax_config())
+                        .map_err(|e| regex_err(e.to_string()))?;
+                    whole_group.push(group_is_whole_match(&hir));
+                    let (exact, sized) = (exact_max_len(&hir), max_match_len(&hir));
+                    // Bounded only by counting whitespace runs as `WHITESPACE_REACH` bytes.
+                    spaced |= exact.is_none() && sized.is_some();
+                    reach = reach.max(sized.unwrap_or(UNBOUNDED_REACH));
+                    pattern_reach.push(exact);
                     single.push(re);
                     patterns.push((pat, gated));
                     pattern_rule.push(rule_idx);
@@ -265,6 +275,7 @@ impl PatternEngine {
                         .collect(),
                     source: pack.source.clone(),
                     reach,
+                    spaced,
                 });
             }
         }
@@ -373,21 +384,19 @@ impl PatternEngine {
     }
 }
 
-/// The longest match `pattern` can have, exactly; `None` if unbounded or over [`UNBOUNDED_REACH`].
-fn exact_max_len(pattern: &str) -> Option<usize> {
-    regex_automata::util::syntax::parse_with(pattern, &syntax_config())
-        .ok()
-        .and_then(|hir| hir.properties().maximum_len())
+/// The longest match a pattern can have, exactly; `None` if unbounded or over
+/// [`UNBOUNDED_REACH`].
+fn exact_max_len(hir: &Hir) -> Option<usize> {
+    hir.properties()
+        .maximum_len()
         .filter(|&n| n < UNBOUNDED_REACH)
 }
 
 /// The longest match `pattern` can have for sizing gate regions; `None` if unbounded or over
-/// [`UNBOUNDED_REACH`]. A run
-/// of whitespace of unbounded length (`\s*` between a key and its value) counts as
-/// [`WHITESPACE_REACH`] bytes: longer runs are pathological, and a match cut short by its region
-/// is re-run from its start.
-fn max_match_len(pattern: &str) -> Option<usize> {
-    use regex_syntax::hir::{Class, Hir, HirKind};
+/// [`UNBOUNDED_REACH`]. A run of whitespace of unbounded length (`\s*` between a key and its
+/// value) counts as [`WHITESPACE_REACH`] bytes; regions grow over longer runs.
+fn max_match_len(hir: &Hir) -> Option<usize> {
+    use regex_syntax::hir::{Class, HirKind};
     fn whitespace_only(h: &Hir) -> bool {
         match h.kind() {
             HirKind::Class(Class::Bytes(c)) => c
@@ -420,22 +429,16 @@ fn max_match_len(pattern: &str) -> Option<usize> {
             }
         }
     }
-    regex_automata::util::syntax::parse_with(pattern, &syntax_config())
-        .ok()
-        .map(|hir| len(&hir))
-        .filter(|&n| n < UNBOUNDED_REACH)
+    Some(len(hir)).filter(|&n| n < UNBOUNDED_REACH)
 }
 
 /// Whether `pattern` is group 1 with only zero-width assertions around it (`\b(...)\b`), so
 /// the group's span is always the match's span.
-fn group_is_whole_match(pattern: &str) -> bool {
-    use regex_syntax::hir::{Hir, HirKind};
-    let Ok(hir) = regex_automata::util::syntax::parse_with(pattern, &syntax_config()) else {
-        return false;
-    };
+fn group_is_whole_match(hir: &Hir) -> bool {
+    use regex_syntax::hir::HirKind;
     let is_group_1 = |h: &Hir| matches!(h.kind(), HirKind::Capture(c) if c.index == 1);
     match hir.kind() {
-        HirKind::Capture(_) => is_group_1(&hir),
+        HirKind::Capture(_) => is_group_1(hir),
         HirKind::Concat(parts) => {
             let mut wide = parts
                 .iter()
@@ -455,6 +458,10 @@ mod tests {
         crate::builtin_engine().expect("built-in packs compile")
     }
 
+    fn parse(pattern: &str) -> Hir {
+        syntax::parse_with(pattern, &syntax_config()).expect("pattern parses")
+    }
+
     #[test]
     fn whole_match_groups_are_recognized_and_others_are_not() {
         for p in [
@@ -462,7 +469,7 @@ mod tests {
             r"(ghp_[A-Za-z0-9]{36})",
             r"\b(\d{3})(?:\b|$)",
         ] {
-            assert!(group_is_whole_match(p), "{p}");
+            assert!(group_is_whole_match(&parse(p)), "{p}");
         }
         for p in [
             r"key=(\w+)",
@@ -471,7 +478,7 @@ mod tests {
             r"(a)|(b)",
             r"\b(x)y\b",
         ] {
-            assert!(!group_is_whole_match(p), "{p}");
+            assert!(!group_is_whole_match(&parse(p)), "{p}");
         }
     }
 
@@ -565,16 +572,56 @@ mod tests {
     }
 
     #[test]
-    fn a_gated_rule_finds_a_match_longer_than_its_region() {
-        // The generic assignment rule's `\s*` counts as 32 bytes of reach; a match cut off by
-        // its region is completed from its start.
-        let text = format!("password ={}Zq8#vT2!mW5pL9xR", " ".repeat(300));
-        let f = engine().scan(&text);
-        assert!(
-            f.iter()
-                .any(|f| &text[f.start..f.end] == "Zq8#vT2!mW5pL9xR"),
-            "{f:?}"
+    fn padding_a_key_and_its_value_apart_does_not_hide_the_value() {
+        // The generic assignment rule's `\s*` counts as 32 bytes of reach; longer runs widen
+        // the rule's regions by their excess, wherever the region would have ended.
+        let value = "Zq8#vT2!mW5pL9xR";
+        let large = "The quarterly plan covers hiring and the roadmap. ".repeat(400);
+        for pad in [
+            " ".repeat(40),
+            " ".repeat(250),
+            " ".repeat(300),
+            " ".repeat(1000),
+        ]
+        .into_iter()
+        .chain(["\t\n".repeat(300), " \r\n".repeat(2000)])
+        {
+            for (before, after) in [
+                (pad.as_str(), ""),
+                ("", pad.as_str()),
+                (pad.as_str(), pad.as_str()),
+            ] {
+                for filler in ["", large.as_str()] {
+                    let text = format!("{filler}password{before}={after}{value}");
+                    let f = engine().scan(&text);
+                    assert!(
+                        f.iter().any(|f| &text[f.start..f.end] == value),
+                        "{} bytes of padding before `=`, {} after, {} of filler: {f:?}",
+                        before.len(),
+                        after.len(),
+                        filler.len()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn long_whitespace_runs_are_all_found() {
+        let runs = |t: &str| scan::long_whitespace_runs(t.as_bytes());
+        assert_eq!(runs("no long runs here"), []);
+        let t = format!(
+            "a{}b{}c{}",
+            " ".repeat(33),
+            "\t".repeat(32),
+            "\n".repeat(100)
         );
+        assert_eq!(
+            runs(&t),
+            [(1, 34), (68, 168)],
+            "a run of exactly 32 is not long"
+        );
+        assert_eq!(runs(&" ".repeat(70)), [(0, 70)]);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use super::pass::Located;
 use super::{
     PatternEngine, Role, DECODE_BUDGET, KEYWORD_WINDOW, MAX_DECODE_DEPTH, MAX_HITS,
-    MAX_MATCHES_PER_PATTERN, NORMALIZED_WINDOW, RETRY_SHORTER_THAN, SMALL_TEXT,
+    MAX_MATCHES_PER_PATTERN, NORMALIZED_WINDOW, RETRY_SHORTER_THAN, SMALL_TEXT, WHITESPACE_REACH,
 };
 use crate::normalize::normalized_windows;
 use crate::validators::{shannon_entropy, Validator};
@@ -136,30 +136,32 @@ impl PatternEngine {
         let mut out = Vec::new();
         for l in listed {
             let pid = l.pid;
-            let spans = self.spans_for(l, &hits, &mut regions, hay.len());
-            self.locate(text, &hits, pid, &spans, &mut out);
+            let (spans, cut) = self.spans_for(l, &hits, &mut regions, hay);
+            self.locate(text, &hits, pid, &spans, cut, &mut out);
         }
         out
     }
 
     /// Where to locate a listed pattern: its windows, else (its matches being unbounded in
-    /// length) its rule's gate regions for a gated rule or the whole text for an open one.
-    /// `regions` caches the gate regions of `hits`.
+    /// length) its rule's gate regions for a gated rule or the whole text for an open one; and
+    /// whether the spans are gate regions, which a match may run past (windows end at the ends
+    /// the pass saw, inside regions sized for the pattern). `regions` caches the gate regions
+    /// of `hits`.
     fn spans_for(
         &self,
         l: Located,
         hits: &Hits,
         regions: &mut Option<Vec<Region>>,
-        len: usize,
-    ) -> Vec<(usize, usize)> {
+        hay: &[u8],
+    ) -> (Vec<(usize, usize)>, bool) {
         let rule = self.pattern_rule[l.pid];
         match l.spans {
-            Some(spans) => spans,
+            Some(spans) => (spans, false),
             None if self.rules[rule as usize].gate().is_some() => {
-                let regions = regions.get_or_insert_with(|| self.gate_regions(hits, len));
-                self.rule_regions(regions, rule)
+                let regions = regions.get_or_insert_with(|| self.gate_regions(hits, hay));
+                (self.rule_regions(regions, rule), true)
             }
-            None => vec![(0, len)],
+            None => (vec![(0, hay.len())], false),
         }
     }
 
@@ -214,7 +216,7 @@ impl PatternEngine {
         let Some(gated) = &self.gated else {
             return (Vec::new(), None);
         };
-        let regions = self.gate_regions(hits, hay.len());
+        let regions = self.gate_regions(hits, hay);
         if regions.is_empty() {
             return (Vec::new(), Some(regions));
         }
@@ -241,7 +243,7 @@ impl PatternEngine {
         let hits = self.keyword_hits(text.as_bytes());
         let mut reference = Vec::new();
         for pid in 0..self.single.len() {
-            self.locate(text, &hits, pid, &[(0, text.len())], &mut reference);
+            self.locate(text, &hits, pid, &[(0, text.len())], false, &mut reference);
         }
         [spans(self.scan_plain(text)), spans(reference)]
     }
@@ -291,8 +293,12 @@ impl PatternEngine {
     }
 
     /// The regions each gated rule may match in, sorted by rule then start: around each gate
-    /// hit, the confirmation window plus the rule's longest match on either side.
-    fn gate_regions(&self, hits: &Hits, len: usize) -> Vec<Region> {
+    /// hit, the confirmation window plus the rule's longest match on either side. A `spaced`
+    /// rule's reach counts an unbounded run of whitespace as [`WHITESPACE_REACH`] bytes, so its
+    /// regions also grow by how much longer the whitespace runs in them are: padding a key and
+    /// its value apart does not hide the value.
+    fn gate_regions(&self, hits: &Hits, hay: &[u8]) -> Vec<Region> {
+        let len = hay.len();
         let mut regions: Vec<Region> = Vec::new();
         if hits.saturated {
             for (idx, rule) in self.rules.iter().enumerate() {
@@ -318,24 +324,29 @@ impl PatternEngine {
                 regions.push((rule_idx, start, end));
             }
         }
-        regions.sort_unstable();
-        regions.dedup_by(|next, kept| {
-            let joins = next.0 == kept.0 && next.1 <= kept.2;
-            if joins {
-                kept.2 = kept.2.max(next.2);
+        merge_regions(&mut regions);
+        let spaced = |r: &Region| self.rules[r.0 as usize].spaced;
+        if regions.iter().any(spaced) {
+            let runs = long_whitespace_runs(hay);
+            if !runs.is_empty() {
+                for r in regions.iter_mut().filter(|r| spaced(r)) {
+                    (r.1, r.2) = widen_over(&runs, r.1, r.2, len);
+                }
+                merge_regions(&mut regions);
             }
-            joins
-        });
+        }
         regions
     }
 
-    /// Finds pattern `pid`'s matches inside `spans` (sorted, disjoint) and confirms them.
+    /// Finds pattern `pid`'s matches inside `spans` (sorted, disjoint) and confirms them; `cut`
+    /// when a match may continue past a span's end.
     fn locate(
         &self,
         text: &str,
         hits: &Hits,
         pid: usize,
         spans: &[(usize, usize)],
+        cut: bool,
         out: &mut Vec<Candidate>,
     ) {
         let hay = text.as_bytes();
@@ -347,8 +358,9 @@ impl PatternEngine {
                 let Some(mut m) = re.search(&Input::new(hay).range(at..end)) else {
                     break;
                 };
-                if m.end() == end && end < hay.len() {
-                    // Perhaps cut short by the region's end: take the whole match from its start.
+                if cut && m.end() == end && end < hay.len() {
+                    // Perhaps cut short by the region's end (a match longer than the rule's
+                    // reach assumed): take the whole match from its start.
                     let rest = Input::new(hay).range(m.start()..).anchored(Anchored::Yes);
                     m = re.search(&rest).unwrap_or(m);
                 }
@@ -486,10 +498,10 @@ impl PatternEngine {
             .chain(gated.into_iter().map(|l| ("gated", l)));
         for (group, l) in lists {
             let pid = l.pid;
-            let spans = self.spans_for(l, &hits, &mut regions, hay.len());
+            let (spans, cut) = self.spans_for(l, &hits, &mut regions, hay);
             let t = clock();
             let mut found = Vec::new();
-            self.locate(text, &hits, pid, &spans, &mut found);
+            self.locate(text, &hits, pid, &spans, cut, &mut found);
             let rule = &self.rules[self.pattern_rule[pid] as usize].id;
             let bytes: usize = spans.iter().map(|s| s.1 - s.0).sum();
             let label = format!(
@@ -505,6 +517,91 @@ impl PatternEngine {
         out.sort_by(|a, b| b.1.total_cmp(&a.1));
         out
     }
+}
+
+/// Whether each byte is whitespace as a pattern's `\s` sees it in ASCII.
+const SPACE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).is_ascii_whitespace() || i == 0x0b;
+        i += 1;
+    }
+    t
+};
+
+fn is_space(b: u8) -> bool {
+    SPACE[b as usize]
+}
+
+/// The runs of whitespace longer than [`WHITESPACE_REACH`], in order. Such a run holds two
+/// probes `WHITESPACE_REACH / 2` bytes apart, so ordinary text costs two table lookups per
+/// probe, without branching on them.
+pub(super) fn long_whitespace_runs(hay: &[u8]) -> Vec<(usize, usize)> {
+    const STEP: usize = WHITESPACE_REACH / 2;
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut p = 0;
+    while p + STEP < hay.len() {
+        // `&`, not `&&`: both lookups every time is cheaper than an unpredictable branch.
+        if !(is_space(hay[p]) & is_space(hay[p + STEP]))
+            || !hay[p..p + STEP].iter().all(|&b| is_space(b))
+        {
+            p += STEP;
+            continue;
+        }
+        let start = hay[..p]
+            .iter()
+            .rposition(|&b| !is_space(b))
+            .map_or(0, |q| q + 1);
+        let end = hay[p..]
+            .iter()
+            .position(|&b| !is_space(b))
+            .map_or(hay.len(), |q| p + q);
+        if end - start > WHITESPACE_REACH {
+            runs.push((start, end));
+        }
+        p = end + 1;
+    }
+    runs
+}
+
+/// `start..end` widened on both sides by the excess over [`WHITESPACE_REACH`] of every long
+/// run (`runs`: sorted, disjoint) it overlaps, until that covers no further run. Each run is
+/// counted once, so the cost is the number of runs the result covers.
+fn widen_over(runs: &[(usize, usize)], start: usize, end: usize, len: usize) -> (usize, usize) {
+    let excess = |r: &(usize, usize)| r.1 - r.0 - WHITESPACE_REACH;
+    let (mut s, mut e) = (start, end);
+    // Runs `lo..hi` overlap `s..e` and are counted in `total`.
+    let mut lo = runs.partition_point(|r| r.1 <= start);
+    let mut hi = lo;
+    let mut total = 0;
+    loop {
+        let counted = (lo, hi);
+        while hi < runs.len() && runs[hi].0 < e {
+            total += excess(&runs[hi]);
+            hi += 1;
+        }
+        while lo > 0 && runs[lo - 1].1 > s {
+            lo -= 1;
+            total += excess(&runs[lo]);
+        }
+        if (lo, hi) == counted {
+            return (s, e);
+        }
+        (s, e) = (start.saturating_sub(total), (end + total).min(len));
+    }
+}
+
+/// Sorts regions and joins those of one rule that overlap or touch.
+fn merge_regions(regions: &mut Vec<Region>) {
+    regions.sort_unstable();
+    regions.dedup_by(|next, kept| {
+        let joins = next.0 == kept.0 && next.1 <= kept.2;
+        if joins {
+            kept.2 = kept.2.max(next.2);
+        }
+        joins
+    });
 }
 
 /// Whether a word starts at `at`: after a non-alphanumeric byte, or after a literal `\n`, `\r`
