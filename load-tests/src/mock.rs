@@ -7,7 +7,7 @@
 //! (between tokens), `x-mock-header-delay-ms` (before the response head), `x-mock-echo: 1`
 //! (answer with the last user text instead of generated tokens), `x-mock-reply: TEXT` (answer
 //! with TEXT), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces),
-//! `x-mock-gzip: 1` (gzip a JSON answer).
+//! `x-mock-gzip: 1` (gzip the answer: a JSON body, or a stream's events as one body).
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -253,6 +253,19 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         return Ok(resp);
     }
     let events = kind.events(&words);
+    if gzip {
+        // A compressed stream: the events gzipped as one body.
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let _ = e.write_all(events.concat().as_bytes());
+        let bytes = e.finish().unwrap_or_default();
+        return Ok(Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "text/event-stream")
+            .header("content-encoding", "gzip")
+            .body(Full::new(Bytes::from(bytes)).boxed())
+            .expect("valid response"));
+    }
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     let sent = state.events_sent.clone();
     tokio::spawn(async move {

@@ -28,6 +28,9 @@ pub struct Forwarded {
     pub response: ResponseOutcome,
     /// Token counts the provider reported in its response.
     pub usage: crate::providers::usage::Usage,
+    /// The request's pseudonyms, handed back: a caller keeps them when the answer carries an
+    /// id a later turn continues from.
+    pub pseudonyms: policy::Pseudonyms,
 }
 
 fn no_body_status(s: StatusCode) -> bool {
@@ -103,7 +106,10 @@ pub async fn forward(
         .request(method, target.url())
         .headers(headers)
         .body(body);
-    let mut out = Forwarded::default();
+    let mut out = Forwarded {
+        pseudonyms,
+        ..Forwarded::default()
+    };
     let response = match timeout(upstream.header_timeout, request.send()).await {
         Err(_) => {
             out.status = 504;
@@ -161,7 +167,7 @@ pub async fn forward(
         (true, ct) if ct.starts_with("text/event-stream") && encoding.is_none() => {
             Transform::Sse(Box::new((
                 SseParser::default(),
-                StreamGuard::new(response_policy.clone(), pseudonyms.clone()),
+                StreamGuard::new(response_policy.clone(), out.pseudonyms.clone()),
             )))
         }
         // JSON is read whole anyway, so a compressed one is decoded (bounded) and sent plain.
@@ -212,6 +218,8 @@ pub async fn forward(
                 _ => return out,
             }
         };
+        // Why a complete, compressed body could not be decoded (logged below, once).
+        let mut decode_error = None;
         let decoded = match (&encoding, complete) {
             (Some(enc), true) => match crate::encoding::decode(enc, buf, MAX_RESTORE_BODY) {
                 Ok(plain) => {
@@ -219,7 +227,7 @@ pub async fn forward(
                     Some(plain)
                 }
                 Err(e) => {
-                    tracing::warn!(request_id, error = %e, "cannot decode the response; passing it through uninspected");
+                    decode_error = Some(e.to_string());
                     None
                 }
             },
@@ -234,7 +242,7 @@ pub async fn forward(
             match inspect_json(
                 plain,
                 response_policy.as_ref(),
-                &pseudonyms,
+                &out.pseudonyms,
                 &mut out.response,
             ) {
                 Ok(Some(new)) => Bytes::from(new),
@@ -271,6 +279,7 @@ pub async fn forward(
             tracing::warn!(
                 request_id,
                 reason = why,
+                error = decode_error.as_deref().unwrap_or("-"),
                 "passing the response through uninspected"
             );
             out.response.uninspected = Some(why);

@@ -206,13 +206,7 @@ impl RequestLog {
             output_tokens: self.usage.output,
             coverage: if response {
                 self.response_uninspected
-                    .map(|why| crate::audit::event::CoverageRow {
-                        skipped: vec![crate::audit::event::SkippedRow {
-                            pointer: String::new(),
-                            why: why.to_string(),
-                        }],
-                        ..Default::default()
-                    })
+                    .map(crate::audit::event::CoverageRow::whole_body_skipped)
             } else {
                 self.coverage.clone()
             },
@@ -425,11 +419,6 @@ impl AiHttpApp {
             return ok;
         }
         let body = go.body.unwrap_or(body);
-        // Kept (only where answers carry a Responses id) to tie the provider's new id to this
-        // conversation's mapping; other requests pay no copy.
-        let mapping = (!go.pseudonyms.is_empty()
-            && crate::providers::answers_continue_by_id(&target.path_and_query))
-        .then(|| go.pseudonyms.clone());
         let outbound = Outbound {
             body,
             drop_content_encoding: go.drop_content_encoding,
@@ -449,10 +438,10 @@ impl AiHttpApp {
         });
         log.response_rules = f.response.rules;
         log.response_uninspected = f.response.uninspected;
-        if let (Some(mapping), Some(id)) = (mapping, &f.usage.response_id) {
+        if let (false, Some(id)) = (f.pseudonyms.is_empty(), &f.usage.response_id) {
             // The next turn names this response as `previous_response_id`.
             self.shared
-                .remember(&log.tenant, &format!("response:{id}"), mapping);
+                .remember(&log.tenant, &format!("response:{id}"), f.pseudonyms);
         }
         log.usage = f.usage;
         // The request record was committed before forwarding; the response record is queued
@@ -735,13 +724,9 @@ impl AiHttpApp {
                 .is_some_and(|b| matches!(b, b'{' | b'['));
         if !is_json {
             tracing::warn!(request_id = %log.id, host = %target.host, "non-JSON body to an AI destination forwarded without inspection");
-            log.coverage = Some(crate::audit::event::CoverageRow {
-                skipped: vec![crate::audit::event::SkippedRow {
-                    pointer: String::new(),
-                    why: "body is not JSON".into(),
-                }],
-                ..Default::default()
-            });
+            log.coverage = Some(crate::audit::event::CoverageRow::whole_body_skipped(
+                "body is not JSON",
+            ));
             return Ok(Go::default());
         }
         let inspector = &self.shared.inspector;

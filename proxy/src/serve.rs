@@ -261,13 +261,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     server.run(pingora_core::server::RunArgs::default());
     // Listeners have stopped; events queued without waiting (responses) must still land.
     if let Some(w) = &shared.audit {
-        let within = std::time::Duration::from_secs(30);
-        if w.flush(within) {
-            tracing::info!("audit log flushed");
-        } else {
-            anyhow::bail!(
-                "the audit log did not drain within 30 s on shutdown; events still queued may be lost"
-            );
+        match w.flush(std::time::Duration::from_secs(30)) {
+            Ok(()) => tracing::info!("audit log flushed"),
+            Err(e) => anyhow::bail!("on shutdown: {e}"),
         }
     }
     tracing::info!("PromptWall stopped");

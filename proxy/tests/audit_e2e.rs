@@ -27,34 +27,6 @@ async fn setup() -> (Proxy, TempDir, TempDir) {
     (proxy, ca, policies)
 }
 
-fn events(proxy: &Proxy, args: &[&str]) -> Vec<serde_json::Value> {
-    let mut all = vec!["audit", "query", "--format", "jsonl", "--limit", "1000"];
-    all.extend_from_slice(args);
-    let out = proxy.cli(&all);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// Polls (bounded: 10 s) until the query returns at least `n` events.
-fn events_eventually(proxy: &Proxy, args: &[&str], n: usize) -> Vec<serde_json::Value> {
-    for _ in 0..100 {
-        let got = events(proxy, args);
-        if got.len() >= n {
-            return got;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    events(proxy, args)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auditors_see_exactly_what_happened_and_no_values() {
     let (proxy, _ca, _p) = setup().await;
@@ -88,7 +60,7 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
         .unwrap();
     assert_eq!(g.status(), 200);
 
-    let acme = events(&proxy, &["--tenant", "acme", "--kind", "ai_request"]);
+    let acme = proxy.audit_events(&["--tenant", "acme", "--kind", "ai_request"]);
     let decisions: Vec<&str> = acme
         .iter()
         .map(|e| e["decision"].as_str().unwrap())
@@ -106,22 +78,23 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
     assert_eq!(acme[1]["redactions"], 1);
     assert_eq!(acme[2]["reasons"][0]["rule"], "no-keys");
     assert_eq!(acme[2]["status"], 403);
-    let globex = events(&proxy, &["--tenant", "globex", "--kind", "ai_request"]);
+    let globex = proxy.audit_events(&["--tenant", "globex", "--kind", "ai_request"]);
     assert_eq!(globex.len(), 1);
     assert_eq!(
         globex[0]["decision"], "redact",
         "globex runs the default policy (pseudonymize)"
     );
-    let blocked = events(&proxy, &["--action", "block", "--category", "secret"]);
+    let blocked = proxy.audit_events(&["--action", "block", "--category", "secret"]);
     assert_eq!(blocked.len(), 1);
-    // The redacted request has a response record too, but reasons live on the request record:
-    // a category filter counts the request once.
-    let pii = events(&proxy, &["--tenant", "acme", "--category", "pii"]);
+    // Response records are queued without holding up the client; they land shortly after.
+    let responses =
+        proxy.audit_events_eventually(&["--tenant", "acme", "--kind", "ai_response"], 2);
+    assert_eq!(responses.len(), 2, "{responses:#?}");
+    // The redacted request has a response record too (landed above), but reasons live on the
+    // request record: a category filter counts the request once.
+    let pii = proxy.audit_events(&["--tenant", "acme", "--category", "pii"]);
     assert_eq!(pii.len(), 1, "{pii:#?}");
     assert_eq!(pii[0]["kind"], "ai_request");
-    // Response records are queued without holding up the client; they land shortly after.
-    let responses = events_eventually(&proxy, &["--tenant", "acme", "--kind", "ai_response"], 2);
-    assert_eq!(responses.len(), 2, "{responses:#?}");
     assert!(responses
         .iter()
         .all(|e| e["status"] == 200 && e["upstream_ms"].is_u64()));
@@ -187,7 +160,7 @@ async fn what_was_not_scanned_is_recorded_without_content() {
     });
     let r = ann.post(URL).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let e = events(&proxy, &["--kind", "ai_request"]);
+    let e = proxy.audit_events(&["--kind", "ai_request"]);
     let cov = &e[0]["coverage"];
     assert_eq!(
         cov["scanned"],
@@ -212,7 +185,7 @@ async fn what_was_not_scanned_is_recorded_without_content() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let e = events(&proxy, &["--kind", "ai_request"]);
+    let e = proxy.audit_events(&["--kind", "ai_request"]);
     let last = e.last().unwrap();
     assert_eq!(last["coverage"]["skipped"][0]["pointer"], "", "{last}");
     assert_eq!(
@@ -293,7 +266,8 @@ async fn every_answered_request_survives_kill_9() {
     }
     assert!(!answered.is_empty());
     proxy.restart().await;
-    let logged: HashSet<String> = events(&proxy, &["--kind", "ai_request"])
+    let logged: HashSet<String> = proxy
+        .audit_events(&["--kind", "ai_request"])
         .into_iter()
         .map(|e| e["id"].as_str().unwrap().to_string())
         .collect();
@@ -342,7 +316,8 @@ async fn a_graceful_stop_commits_every_queued_response_record() {
     let log = std::fs::read_to_string(proxy.dir.0.join("proxy.log")).unwrap();
     assert!(log.contains("audit log flushed"), "{log}");
     // Read the file directly: no proxy is running now.
-    let responses: HashSet<String> = events(&proxy, &["--kind", "ai_response"])
+    let responses: HashSet<String> = proxy
+        .audit_events(&["--kind", "ai_response"])
         .into_iter()
         .map(|e| e["id"].as_str().unwrap().to_string())
         .collect();

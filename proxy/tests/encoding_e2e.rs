@@ -100,3 +100,41 @@ async fn compressed_bodies_are_inspected_and_stay_valid() {
         "none of the bad ones reached the upstream"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_stream_passes_uninspected_and_its_record_says_so() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&yaml).await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    // Pseudonyms are issued, so PromptWall asks for an uncompressed answer; this upstream
+    // compresses its stream anyway, which PromptWall cannot read as it flows.
+    let r = client
+        .post(URL)
+        .header("x-mock-echo", "1")
+        .header("x-mock-gzip", "1")
+        .json(&chat("mail ana.ruiz@globex-corp.com please", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let mut body = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&r.bytes().await.unwrap()[..]),
+        &mut body,
+    )
+    .unwrap();
+    assert!(
+        body.contains("<EMAIL_1>") && !body.contains("ana.ruiz"),
+        "the stream reaches the client as the upstream sent it, tokens unrestored: {body}"
+    );
+    let responses = proxy.audit_events_eventually(&["--kind", "ai_response"], 1);
+    assert_eq!(responses.len(), 1, "{responses:#?}");
+    assert_eq!(
+        responses[0]["coverage"]["skipped"],
+        serde_json::json!([{ "pointer": "", "why": "compressed stream" }]),
+        "{:#}",
+        responses[0]
+    );
+}

@@ -33,6 +33,17 @@ pub struct CoverageRow {
 }
 
 impl CoverageRow {
+    /// Nothing of the body was inspected, and why (the pointer `""` is the whole body).
+    pub fn whole_body_skipped(why: &str) -> Self {
+        CoverageRow {
+            skipped: vec![SkippedRow {
+                pointer: String::new(),
+                why: why.to_string(),
+            }],
+            ..Default::default()
+        }
+    }
+
     /// Pointers listed per event; the rest are counted.
     pub const MAX_POINTERS: usize = 64;
 }

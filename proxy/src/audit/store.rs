@@ -577,7 +577,7 @@ impl AuditStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::audit::event::ReasonRow;
 
@@ -604,7 +604,8 @@ mod tests {
         }
     }
 
-    fn tmp(name: &str) -> std::path::PathBuf {
+    /// A fresh database path in the temp dir (any earlier file and its WAL removed).
+    pub(crate) fn tmp(name: &str) -> std::path::PathBuf {
         let p = std::env::temp_dir().join(format!("pw-audit-{name}-{}.db", std::process::id()));
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));

@@ -23,8 +23,9 @@ enum Msg {
         RetentionPolicy,
         oneshot::Sender<Result<Vec<(String, u64)>, String>>,
     ),
-    /// Answered once everything queued before it is committed (used on shutdown).
-    Flush(oneshot::Sender<()>),
+    /// Answered once everything queued before it is committed or given up (used on shutdown),
+    /// with how many queued records were given up since the last flush.
+    Flush(oneshot::Sender<u64>),
 }
 
 /// An event in the queue; await it for its commit.
@@ -47,8 +48,9 @@ pub struct AuditWriter {
     pub queue_waits: Arc<AtomicU64>,
 }
 
-/// Consecutive failed commits after which events nobody waits for are given up (logged with
-/// their ids and counted); with the backoff below that is about 17 s of retrying.
+/// Consecutive failed commits after which events nobody waits for are given up (counted, the
+/// first ids logged, and reported by the next flush): about 17 s of backoff, plus each
+/// attempt's own wait for the database (up to its 5 s busy timeout).
 const MAX_ATTEMPTS: u32 = 12;
 
 fn backoff(attempts: u32) -> Duration {
@@ -62,6 +64,8 @@ fn writer_loop(mut store: AuditStore, mut rx: mpsc::Receiver<Msg>) {
     let mut held: Option<Msg> = None;
     let mut retry: Vec<(AuditEvent, Ack)> = Vec::new();
     let mut attempts = 0u32;
+    // Queued records (nobody waiting) given up since the last flush.
+    let mut given_up = 0u64;
     loop {
         if !retry.is_empty() {
             std::thread::sleep(backoff(attempts));
@@ -90,7 +94,7 @@ fn writer_loop(mut store: AuditStore, mut rx: mpsc::Receiver<Msg>) {
                 continue;
             }
             Some(Msg::Flush(ack)) if batch.is_empty() => {
-                let _ = ack.send(());
+                let _ = ack.send(std::mem::take(&mut given_up));
                 continue;
             }
             // Retries first; the message waits its turn.
@@ -126,6 +130,7 @@ fn writer_loop(mut store: AuditStore, mut rx: mpsc::Receiver<Msg>) {
                     if ack.is_closed() && attempts < MAX_ATTEMPTS {
                         retry.push((e, ack));
                     } else {
+                        given_up += u64::from(ack.is_closed());
                         refused.push(e.id);
                         let _ = ack.send(Err(err.to_string()));
                     }
@@ -190,18 +195,32 @@ impl AuditWriter {
         Ok(Queued(done))
     }
 
-    /// Blocks until every event queued so far is committed, or `within` passes; call it
-    /// after the listeners have stopped. Returns whether the queue drained in time.
-    pub fn flush(&self, within: Duration) -> bool {
+    /// Blocks until every event queued so far is committed or given up, or `within` passes;
+    /// call it after the listeners have stopped. `Ok` only if the queue drained in time and no
+    /// queued record was given up since the last flush.
+    pub fn flush(&self, within: Duration) -> Result<(), String> {
         let (ack, done) = oneshot::channel();
         let tx = self.tx.clone();
         let (sent_tx, sent_rx) = std::sync::mpsc::channel();
         // blocking_send may wait for room; keep the whole wait under `within`.
         std::thread::spawn(move || {
-            let ok = tx.blocking_send(Msg::Flush(ack)).is_ok() && done.blocking_recv().is_ok();
-            let _ = sent_tx.send(ok);
+            let given_up = tx
+                .blocking_send(Msg::Flush(ack))
+                .ok()
+                .and_then(|()| done.blocking_recv().ok());
+            let _ = sent_tx.send(given_up);
         });
-        sent_rx.recv_timeout(within).unwrap_or(false)
+        match sent_rx.recv_timeout(within) {
+            Ok(Some(0)) => Ok(()),
+            Ok(Some(n)) => Err(format!(
+                "{n} queued audit records could not be committed and were given up (see the errors logged)"
+            )),
+            Ok(None) => Err("the audit writer stopped".into()),
+            Err(_) => Err(format!(
+                "the audit log did not drain within {} s; events still queued may be lost",
+                within.as_secs()
+            )),
+        }
     }
 
     /// Runs `policy` on the writer thread (so the checkpoint joins the chain in order) and
@@ -243,10 +262,7 @@ mod tests {
 
     #[tokio::test]
     async fn retention_runs_in_order_with_the_writes_and_keeps_the_chain() {
-        let p = std::env::temp_dir().join(format!("pw-writer-{}.db", std::process::id()));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-        }
+        let p = crate::audit::store::tests::tmp("writer");
         let w = AuditWriter::start(&p, 8, Durability::Full).unwrap();
         for (i, (tenant, time)) in [
             ("acme", "2020-01-01T00:00:00.000Z"),
@@ -292,10 +308,7 @@ mod tests {
 
     #[tokio::test]
     async fn flush_returns_after_every_queued_event_is_committed() {
-        let p = std::env::temp_dir().join(format!("pw-writer-flush-{}.db", std::process::id()));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-        }
+        let p = crate::audit::store::tests::tmp("writer-flush");
         let w = AuditWriter::start(&p, 4, Durability::Normal).unwrap();
         let mut pending = Vec::new();
         // More events than the queue holds: enqueue waits for room but never drops.
@@ -317,7 +330,7 @@ mod tests {
         let drained = tokio::task::spawn_blocking(move || w2.flush(Duration::from_secs(10)))
             .await
             .unwrap();
-        assert!(drained);
+        assert_eq!(drained, Ok(()));
         let store = AuditStore::open(&p).unwrap();
         assert_eq!(store.verify().unwrap(), 50);
         let mut seqs = Vec::new();
@@ -329,10 +342,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_commit_refuses_waiters_and_retries_queued_records() {
-        let p = std::env::temp_dir().join(format!("pw-writer-retry-{}.db", std::process::id()));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-        }
+        let p = crate::audit::store::tests::tmp("writer-retry");
         let w = AuditWriter::start(&p, 16, Durability::Full).unwrap();
         let ev = |id: &str| AuditEvent {
             id: id.into(),
@@ -351,10 +361,12 @@ mod tests {
         lock.execute_batch("ROLLBACK").unwrap();
         drop(lock);
         let w2 = w.clone();
-        assert!(
+        assert_eq!(
             tokio::task::spawn_blocking(move || w2.flush(Duration::from_secs(30)))
                 .await
-                .unwrap()
+                .unwrap(),
+            Ok(()),
+            "the queued record was retried, not given up"
         );
         let store = AuditStore::open(&p).unwrap();
         let ids: Vec<String> = store

@@ -66,15 +66,20 @@ impl ServerConfigs {
     /// The config for connections that asked for `host` (CONNECT's host, the fallback when the
     /// client sends no SNI).
     pub fn for_host(&self, host: &str) -> Arc<ServerConfig> {
-        let host = host.to_ascii_lowercase();
-        if let Some(c) = self.by_host.get(&host) {
+        // Hosts arrive lower-cased from the CONNECT parser; copy only one that is not.
+        let lower: std::borrow::Cow<'_, str> = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            host.to_ascii_lowercase().into()
+        } else {
+            host.into()
+        };
+        if let Some(c) = self.by_host.get(&*lower) {
             return c.clone();
         }
         if self.by_host.len() >= Self::MAX_HOSTS {
             self.by_host.clear();
         }
-        let c = server_config(self.ca.clone(), &host);
-        self.by_host.insert(host, c.clone());
+        let c = server_config(self.ca.clone(), &lower);
+        self.by_host.insert(lower.into_owned(), c.clone());
         c
     }
 }

@@ -287,15 +287,6 @@ pub fn conversation(path: &str, body: Option<&Value>) -> Option<String> {
     }
 }
 
-/// Whether answers on this path carry an id a later turn names to continue (OpenAI Responses's
-/// `previous_response_id`), so the turn's pseudonyms must be kept under that id.
-pub fn answers_continue_by_id(path: &str) -> bool {
-    path.split('?')
-        .next()
-        .unwrap_or(path)
-        .ends_with("/responses")
-}
-
 /// The adapter for a catalog provider name (OpenAI-compatible servers use OpenAI's).
 pub fn adapter_for(provider: &str) -> &'static dyn Adapter {
     match provider {

@@ -178,39 +178,35 @@ fn redact_pieces(d: &Decision, pieces: &mut [String], offsets: &[usize], key: &T
     if d.action != Action::Redact {
         return 0;
     }
-    let mut count = 0;
-    for (i, piece) in pieces.iter_mut().enumerate() {
-        let plan = RedactionPlan {
-            entities: d.redactions.entities.clone(),
-            spans: d
-                .redactions
-                .spans
-                .iter()
-                .filter(|r| r.segment == i)
-                .filter_map(|r| {
-                    let (s, e) = (
-                        r.start.max(offsets[i]) - offsets[i],
-                        r.end.saturating_sub(offsets[i]),
-                    );
-                    (s < e).then_some(Redaction {
-                        start: s,
-                        end: e,
-                        segment: 0,
-                        ..*r
-                    })
+    // One plan over every piece: each span moved from its text's offsets to its piece's.
+    let plan = RedactionPlan {
+        entities: d.redactions.entities.clone(),
+        spans: d
+            .redactions
+            .spans
+            .iter()
+            .filter_map(|r| {
+                let at = *offsets.get(r.segment)?;
+                let (s, e) = (r.start.max(at) - at, r.end.saturating_sub(at));
+                (s < e).then_some(Redaction {
+                    start: s,
+                    end: e,
+                    ..*r
                 })
-                .collect(),
-        };
-        if plan.is_empty() {
-            continue;
-        }
-        let out = policy::redact::apply(&plan, &[piece.as_str()], key);
-        if let Some(Some(t)) = out.texts.into_iter().next() {
-            *piece = t;
-            count += out.count;
+            })
+            .collect(),
+    };
+    if plan.is_empty() {
+        return 0;
+    }
+    let texts: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    let out = policy::redact::apply(&plan, &texts, key);
+    for (piece, new) in pieces.iter_mut().zip(out.texts) {
+        if let Some(new) = new {
+            *piece = new;
         }
     }
-    count
+    out.count
 }
 
 /// Inspects and restores a whole JSON response body; `Err` carries the provider error body to

@@ -175,6 +175,36 @@ impl Proxy {
             .unwrap()
     }
 
+    /// Audit events matching `args` (`promptwall audit query` filters), as JSON.
+    pub fn audit_events(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let mut all = vec!["audit", "query", "--format", "jsonl", "--limit", "1000"];
+        all.extend_from_slice(args);
+        let out = self.cli(&all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Like [`Proxy::audit_events`], polling (bounded: 10 s) until at least `n` match: response
+    /// records are queued and land shortly after the client has its answer.
+    pub fn audit_events_eventually(&self, args: &[&str], n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..100 {
+            let got = self.audit_events(args);
+            if got.len() >= n {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.audit_events(args)
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.0.join("proxy.log")).unwrap_or_default()
     }
