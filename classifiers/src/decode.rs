@@ -120,14 +120,23 @@ const MIN_RUN: usize = 16;
 
 /// The next run of at least [`MIN_RUN`] [`RUN_CLASS`] bytes at or after `from` (which must not
 /// be inside a run that began before it).
-fn next_long_run(hay: &[u8], mut from: usize) -> Option<(usize, usize)> {
-    loop {
-        from = skip_blocks(hay, from);
-        match probe_runs(hay, from, from + 2 * BLOCK) {
-            Ok(run) => return run,
-            Err(next) => from = next,
+fn next_long_run(hay: &[u8], from: usize) -> Option<(usize, usize)> {
+    let class = |b: u8| RUN_CLASS[b as usize];
+    // From here, the first long run starts within about a block (or the text ends sooner).
+    let from = skip_blocks(hay, from);
+    let mut start = from;
+    for (i, &b) in hay.iter().enumerate().skip(from) {
+        if !class(b) {
+            start = i + 1;
+        } else if i + 1 - start == MIN_RUN {
+            let end = hay[i..]
+                .iter()
+                .position(|&b| !class(b))
+                .map_or(hay.len(), |n| i + n);
+            return Some((start, end));
         }
     }
+    None
 }
 
 /// Bytes per block in [`skip_blocks`].
@@ -160,36 +169,6 @@ fn skip_blocks(hay: &[u8], from: usize) -> usize {
         block += BLOCK;
     }
     block - carry
-}
-
-/// Looks for a long run starting before `limit` by probing every `MIN_RUN`th byte first (a long
-/// run must cover it, so most short words are skipped unread). `Ok(None)`: there is none up to the
-/// end of `hay`; `Err(at)`: none starts before `limit`, resume at `at`.
-fn probe_runs(hay: &[u8], mut from: usize, limit: usize) -> Result<Option<(usize, usize)>, usize> {
-    let class = |i: usize| RUN_CLASS[hay[i] as usize];
-    while from + MIN_RUN <= hay.len() {
-        if from >= limit {
-            return Err(from);
-        }
-        let probe = from + MIN_RUN - 1;
-        if !class(probe) {
-            from = probe + 1;
-            continue;
-        }
-        let mut start = probe;
-        while start > from && class(start - 1) {
-            start -= 1;
-        }
-        let mut end = probe + 1;
-        while end < hay.len() && class(end) {
-            end += 1;
-        }
-        if end - start >= MIN_RUN {
-            return Ok(Some((start, end)));
-        }
-        from = end + 1;
-    }
-    Ok(None)
 }
 
 impl Decoder {
@@ -235,14 +214,15 @@ impl Decoder {
                 end += 1;
             }
             let len = end - start;
-            if (MIN_RUN..=MAX_RUN).contains(&len) && len <= budget.saturating_mul(2) {
+            // A run is at least MIN_RUN long; padding only adds to it.
+            if len <= MAX_RUN && len <= budget.saturating_mul(2) {
                 let run = &text[start..end];
                 let decoded = decode_hex(run)
                     .map(|t| (Encoding::Hex, t))
                     .or_else(|| decode_base64(run).map(|t| (Encoding::Base64, t)));
                 push(start, end, decoded, budget);
             }
-            i = end.max(i);
+            i = end;
         }
         for (from, to) in escape_regions(hay) {
             for m in self.finder.find_iter(Input::new(hay).range(from..to)) {

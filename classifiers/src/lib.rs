@@ -12,6 +12,7 @@ pub mod normalize;
 pub mod onnx;
 pub mod patterns;
 pub mod rules;
+mod spans;
 pub mod validators;
 
 pub use finding::{Category, Finding, Severity};

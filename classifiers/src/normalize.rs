@@ -167,10 +167,7 @@ pub fn normalized_windows(text: &str, radius: usize) -> Vec<(usize, Normalized)>
         while !text.is_char_boundary(e) {
             e += 1;
         }
-        match spans.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => spans.push((s, e)),
-        }
+        crate::spans::push_joined(&mut spans, s, e);
     }
     spans
         .into_iter()

@@ -50,8 +50,8 @@ pub struct BatchStats {
 
 /// The queue in front of the workers.
 pub struct Batcher {
-    /// `None` only while dropping: closing the queue is what stops the workers.
-    tx: Option<Sender<Job>>,
+    /// Dropping it (in `drop`) closes the queue, which is what stops the workers.
+    tx: Sender<Job>,
     workers: Vec<JoinHandle<()>>,
     counters: Arc<Counters>,
     /// For `run_now`: the sessions are shared with the workers.
@@ -178,7 +178,7 @@ impl Batcher {
             );
         }
         Ok(Batcher {
-            tx: Some(tx),
+            tx,
             workers,
             counters,
             sessions,
@@ -191,7 +191,7 @@ impl Batcher {
         BatchStats {
             batches: self.counters.batches.load(Ordering::Relaxed),
             rows: self.counters.rows.load(Ordering::Relaxed),
-            queued: self.tx.as_ref().map_or(0, |tx| tx.len()) as u64,
+            queued: self.tx.len() as u64,
         }
     }
 
@@ -202,8 +202,7 @@ impl Batcher {
     ) -> Result<Receiver<Result<Vec<f32>, ClassifyError>>, ClassifyError> {
         let (rtx, rrx) = bounded(1);
         job.reply = Some(rtx);
-        let tx = self.tx.as_ref().ok_or(ClassifyError::Stopped)?;
-        tx.try_send(job).map_err(|e| match e {
+        self.tx.try_send(job).map_err(|e| match e {
             crossbeam_channel::TrySendError::Full(_) => ClassifyError::Deadline(0),
             crossbeam_channel::TrySendError::Disconnected(_) => ClassifyError::Stopped,
         })?;
@@ -225,7 +224,8 @@ impl Drop for Batcher {
     /// late), so every session is released before the process exits: the CUDA provider aborts
     /// the process if a session outlives its driver.
     fn drop(&mut self) {
-        self.tx = None;
+        // Swapped for a sender of a channel nobody reads, so the workers' queue closes.
+        drop(std::mem::replace(&mut self.tx, bounded(0).0));
         for w in self.workers.drain(..) {
             let _ = w.join();
         }

@@ -155,9 +155,6 @@ pub struct PatternEngine {
     gated: Option<Pass>,
     /// Every pattern and word in one pass, for texts up to [`SMALL_TEXT`] bytes.
     all: Option<Pass>,
-    /// Per pattern: its longest possible match, if bounded; a pattern is then located only in
-    /// windows this long before the match ends the overlapping pass reports.
-    pattern_reach: Vec<Option<usize>>,
     /// Each pattern alone, to locate its matches and pull capture group 1.
     single: Vec<Regex>,
     /// Per pattern: its capture group 1 always spans the whole match (the rest is `\b`-like
@@ -191,6 +188,8 @@ impl PatternEngine {
         let mut single = Vec::new();
         let mut whole_group = Vec::new();
         let mut pattern_rule = Vec::new();
+        // Per pattern: its longest possible match, if bounded; a pattern is then located only
+        // in windows this long before the match ends its pass reports.
         let mut pattern_reach = Vec::new();
         let mut rules: Vec<CompiledRule> = Vec::new();
         let mut word_list: Vec<String> = Vec::new();
@@ -284,8 +283,9 @@ impl PatternEngine {
                 .filter(|&i| group.is_none_or(|gated| patterns[i as usize].1 == gated))
                 .collect();
             let pats: Vec<&str> = ids.iter().map(|&i| patterns[i as usize].0).collect();
+            let reach = ids.iter().map(|&i| pattern_reach[i as usize]).collect();
             // The single small-text pass falls back to the two passes, not to an engine of its own.
-            Pass::new(&pats, ids, words, group.is_some())
+            Pass::new(&pats, ids, reach, words, group.is_some())
         };
         // The open pass carries the words too: one pass finds keywords and open matches.
         let open = pick(Some(false), &word_list)?;
@@ -309,7 +309,6 @@ impl PatternEngine {
             open,
             gated,
             all,
-            pattern_reach,
             single,
             whole_group,
             pattern_rule,

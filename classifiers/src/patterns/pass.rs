@@ -30,6 +30,8 @@ pub(super) struct Pass {
     which: Option<Regex>,
     /// Group-local pattern id → engine pattern id; local ids past these are words.
     ids: Vec<u32>,
+    /// Group-local pattern id → its longest match, `None` when unbounded (located anywhere).
+    reach: Vec<Option<usize>>,
 }
 
 /// What one pass found.
@@ -55,12 +57,13 @@ pub(super) struct Located {
 }
 
 impl Pass {
-    /// Compiles `patterns` (engine ids `ids`) and `words` (literals, ASCII case-insensitive,
-    /// reported by word id), and, with `fallback`, the engine [`Pass::which`] uses; `None` for
-    /// an empty group.
+    /// Compiles `patterns` (engine ids `ids`, longest matches `reach`) and `words` (literals,
+    /// ASCII case-insensitive, reported by word id), and, with `fallback`, the engine
+    /// [`Pass::which`] uses; `None` for an empty group.
     pub fn new(
         patterns: &[&str],
         ids: Vec<u32>,
+        reach: Vec<Option<usize>>,
         words: &[String],
         fallback: bool,
     ) -> Result<Option<Self>, EngineError> {
@@ -109,32 +112,22 @@ impl Pass {
             caches: Pool::new(Box::new(move || for_pool.create_cache())),
             which,
             ids,
+            reach,
         }))
     }
 
     /// Runs the pass over `ranges` (sorted, disjoint) of `hay` and says, per matching pattern,
     /// where to locate it: windows before its match ends, or anywhere when its matches are
-    /// unbounded in length (`reach` is `None`) or too many to list. `Err` if the lazy DFA gave
-    /// up or the matches are too many: then use [`Pass::which`] (and find words another way).
-    pub fn run(
-        &self,
-        hay: &[u8],
-        ranges: &[(usize, usize)],
-        reach: impl Fn(usize) -> Option<usize>,
-    ) -> Result<Found, ()> {
-        let patterns = self.ids.len() as u32;
-        let (mut ends, mut words): (Vec<_>, Vec<_>) = self
-            .ends(hay, ranges)?
-            .into_iter()
-            .partition(|e| e.0 < patterns);
-        for w in &mut words {
-            w.0 -= patterns;
-        }
+    /// unbounded in length or too many to list. `Err` if the lazy DFA gave up or the matches
+    /// are too many: then use [`Pass::which`] (and find words another way).
+    pub fn run(&self, hay: &[u8], ranges: &[(usize, usize)]) -> Result<Found, ()> {
+        let (mut ends, words) = self.ends(hay, ranges)?;
         ends.sort_unstable();
         let mut located = Vec::new();
         for group in ends.chunk_by(|a, b| a.0 == b.0) {
-            let pid = self.ids[group[0].0 as usize] as usize;
-            let spans = match reach(pid) {
+            let local = group[0].0 as usize;
+            let pid = self.ids[local] as usize;
+            let spans = match self.reach[local] {
                 Some(r) if group.len() <= MAX_MATCHES_PER_PATTERN => {
                     Some(windows(group.iter().map(|&(_, end)| end), r, ranges))
                 }
@@ -163,11 +156,12 @@ impl Pass {
             .collect()
     }
 
-    /// Every `(group-local pattern, match end)` in `ranges`; `Err` if the lazy DFA gives up or
-    /// there are more than [`MAX_ENDS`].
-    fn ends(&self, hay: &[u8], ranges: &[(usize, usize)]) -> Result<Vec<(u32, usize)>, ()> {
+    /// Every pattern match end and word occurrence in `ranges`, apart (words by word id);
+    /// `Err` if the lazy DFA gives up or there are more than [`MAX_ENDS`] in all.
+    fn ends(&self, hay: &[u8], ranges: &[(usize, usize)]) -> Result<Ends, ()> {
+        let patterns = self.ids.len() as u32;
         let mut cache = self.caches.get();
-        let mut out = Vec::new();
+        let (mut ends, mut words) = (Vec::new(), Vec::new());
         for &(start, end) in ranges {
             let input = Input::new(hay).range(start..end);
             let mut state = OverlappingState::start();
@@ -178,15 +172,21 @@ impl Pass {
                 let Some(m) = state.get_match() else {
                     break;
                 };
-                if out.len() == MAX_ENDS {
+                if ends.len() + words.len() == MAX_ENDS {
                     return Err(());
                 }
-                out.push((m.pattern().as_u32(), m.offset()));
+                match m.pattern().as_u32().checked_sub(patterns) {
+                    Some(word) => words.push((word, m.offset())),
+                    None => ends.push((m.pattern().as_u32(), m.offset())),
+                }
             }
         }
-        Ok(out)
+        Ok((ends, words))
     }
 }
+
+/// `(group-local pattern, match end)` and `(word id, end)` lists, each in end order.
+type Ends = (Vec<(u32, usize)>, Vec<(u32, usize)>);
 
 /// `[end - reach, end]` for each end (ascending), merged and clipped to the range holding it.
 fn windows(
@@ -203,10 +203,7 @@ fn windows(
         }
         let floor = ranges.get(range).map_or(0, |r| r.0);
         let start = end.saturating_sub(reach).max(floor);
-        match out.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => out.push((start, end)),
-        }
+        crate::spans::push_joined(&mut out, start, end);
     }
     out
 }
@@ -218,10 +215,11 @@ mod tests {
     #[test]
     fn windows_merge_and_stay_inside_their_range() {
         let ranges = [(0, 100), (200, 300)];
-        let ends = [10, 15, 50, 210, 290];
+        // 205 - 8 falls before its range: the window starts where the range does.
+        let ends = [10, 15, 50, 205, 290];
         assert_eq!(
             windows(ends.into_iter(), 8, &ranges),
-            [(2, 15), (42, 50), (202, 210), (282, 290)]
+            [(2, 15), (42, 50), (200, 205), (282, 290)]
         );
     }
 }

@@ -36,6 +36,13 @@ struct Hit {
     word_start: bool,
 }
 
+impl Hit {
+    /// Whether this occurrence can stand in `role` (a context word must start a word).
+    fn counts_as(&self, role: Role) -> bool {
+        role == Role::Keyword || self.word_start
+    }
+}
+
 /// Keyword hits of one text, ordered by end offset.
 struct Hits {
     list: Vec<Hit>,
@@ -168,11 +175,7 @@ impl PatternEngine {
     /// A small text in one pass of every pattern and word (`None` if that pass gives up): there,
     /// two passes' fixed costs and the gated regions' overlap outweigh searching the whole text.
     fn small_pass(&self, hay: &[u8]) -> Option<(Hits, Vec<Located>)> {
-        let found = self
-            .all
-            .as_ref()?
-            .run(hay, &[(0, hay.len())], |pid| self.pattern_reach[pid])
-            .ok()?;
+        let found = self.all.as_ref()?.run(hay, &[(0, hay.len())]).ok()?;
         Some((self.hits_from(hay, &found.words), found.located))
     }
 
@@ -204,7 +207,7 @@ impl PatternEngine {
         let Some(open) = &self.open else {
             return (self.keyword_hits(hay), Vec::new());
         };
-        match open.run(hay, &whole, |pid| self.pattern_reach[pid]) {
+        match open.run(hay, &whole) {
             Ok(found) => (self.hits_from(hay, &found.words), found.located),
             Err(()) => (self.keyword_hits(hay), open.which(hay, &whole)),
         }
@@ -222,7 +225,7 @@ impl PatternEngine {
         }
         let zones = zones(&regions);
         let located = gated
-            .run(hay, &zones, |pid| self.pattern_reach[pid])
+            .run(hay, &zones)
             .map(|found| found.located)
             .unwrap_or_else(|()| gated.which(hay, &zones));
         (located, Some(regions))
@@ -314,7 +317,7 @@ impl PatternEngine {
                 let Some((gate, window)) = rule.gate() else {
                     continue;
                 };
-                if gate != role || (role == Role::Context && !h.word_start) {
+                if gate != role || !h.counts_as(role) {
                     continue;
                 }
                 // A confirmed match starts at most `window` bytes after the hit starts, ends at
@@ -463,7 +466,7 @@ impl PatternEngine {
         let first = hits.partition_point(|h| h.end < lo);
         hits[first..].iter().take_while(|h| h.end <= hi).any(|h| {
             h.start >= lo
-                && (role == Role::Keyword || h.word_start)
+                && h.counts_as(role)
                 && self.word_roles[h.word as usize].contains(&(rule, role))
         })
     }
@@ -616,15 +619,12 @@ fn starts_word(hay: &[u8], at: usize) -> bool {
 
 /// The union of all rules' regions, in order: where the gated pattern pass runs.
 fn zones(regions: &[Region]) -> Vec<(usize, usize)> {
-    let mut spans: Vec<(usize, usize)> = regions.iter().map(|r| (r.1, r.2)).collect();
-    spans.sort_unstable();
-    spans.dedup_by(|next, kept| {
-        let joins = next.0 <= kept.1;
-        if joins {
-            kept.1 = kept.1.max(next.1);
-        }
-        joins
-    });
+    let mut starts: Vec<(usize, usize)> = regions.iter().map(|r| (r.1, r.2)).collect();
+    starts.sort_unstable();
+    let mut spans = Vec::with_capacity(starts.len());
+    for (s, e) in starts {
+        crate::spans::push_joined(&mut spans, s, e);
+    }
     spans
 }
 
