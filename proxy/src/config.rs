@@ -170,8 +170,16 @@ pub struct ClassifierConfig {
     pub max_wait_ms: u64,
     /// How long a request waits for labels.
     pub deadline_ms: u64,
-    /// The most 256-token windows read per request.
+    /// The most 256-token windows the encoder reads per request (windows the cache or the
+    /// first stage answers do not count).
     pub max_windows: usize,
+    /// Let the first stage settle clearly benign windows so the encoder reads only the
+    /// uncertain ones (thresholds ship with the model and lose no recall at the model's own
+    /// thresholds; turn it off for policies with a `min_score` below them).
+    pub cascade: bool,
+    /// Windows whose results are remembered, keyed by a keyed hash of tenant and text (0: no
+    /// cache). Chat clients resend the system prompt and history each turn.
+    pub cache_entries: usize,
 }
 
 impl Default for ClassifierConfig {
@@ -185,6 +193,8 @@ impl Default for ClassifierConfig {
             max_wait_ms: 2,
             deadline_ms: 250,
             max_windows: 4,
+            cascade: true,
+            cache_entries: 65_536,
         }
     }
 }

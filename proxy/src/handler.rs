@@ -745,8 +745,11 @@ impl AiHttpApp {
         let labels_task = inspector.wants_labels(&identity.tenant).then(|| {
             let shared = self.shared.clone();
             let text = prepared.classifier_text();
+            let tenant = identity.tenant.clone();
             let span = tracing::info_span!(target: "promptwall::trace", "classify");
-            tokio::task::spawn_blocking(move || span.in_scope(|| shared.inspector.classify(&text)))
+            tokio::task::spawn_blocking(move || {
+                span.in_scope(|| shared.inspector.classify(&tenant, &text))
+            })
         });
         let findings = inspector.scan(&prepared);
         let (labels, model_coverage) = match labels_task {
@@ -869,6 +872,9 @@ fn coverage_row(
             text_bytes: c.text_bytes,
             windows: c.windows,
             windows_total: c.windows_total,
+            settled: c.settled,
+            cached: c.cached,
+            unread: c.unread,
         }),
     }
 }

@@ -169,15 +169,20 @@ impl Inspector {
         self.store.load().get(tenant).uses_labels
     }
 
-    /// Runs the classifier under the deadline (blocking: call it off the async workers); with
-    /// the scores comes what the model read (its coverage).
-    pub fn classify(&self, text: &str) -> (LabelsOutcome, Option<classifiers::onnx::Coverage>) {
+    /// Runs the classifier for `tenant` under the deadline (blocking: call it off the async
+    /// workers); with the scores comes what the model read (its coverage). Cached window
+    /// results are kept per tenant.
+    pub fn classify(
+        &self,
+        tenant: &str,
+        text: &str,
+    ) -> (LabelsOutcome, Option<classifiers::onnx::Coverage>) {
         match &self.classifier {
             Err(why) => (
                 LabelsOutcome::Failed(format!("classifier unavailable: {why}")),
                 None,
             ),
-            Ok(c) => match c.classify(text, self.classifier_deadline) {
+            Ok(c) => match c.classify_in(tenant, text, self.classifier_deadline) {
                 Ok(l) => (LabelsOutcome::Scored(l.scores), Some(l.coverage)),
                 Err(e) => (LabelsOutcome::Failed(e.to_string()), None),
             },
@@ -290,7 +295,8 @@ impl Inspector {
         let prepared = self.prepare(provider, path, body)?;
         let findings = self.scan(&prepared);
         let labels = if self.wants_labels(&identity.tenant) {
-            self.classify(&prepared.classifier_text()).0
+            self.classify(&identity.tenant, &prepared.classifier_text())
+                .0
         } else {
             LabelsOutcome::NotRun
         };

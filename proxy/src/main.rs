@@ -47,13 +47,23 @@ enum Command {
         #[arg(default_value = "-")]
         input: String,
     },
-    /// Precision, recall and F1 per entity and category on a labelled JSONL set.
+    /// Precision, recall and F1 per entity and category on a labelled JSONL set; and, for
+    /// samples with `labels`, precision, recall and FPR per classifier label and source.
     Eval {
-        /// Labelled JSONL: `{"text":..,"spans":[{"start","end","entity","category"}]}`.
+        /// Labelled JSONL: `{"text":..,"spans":[{"start","end","entity","category"}],"labels":[..],"source":..}`.
         file: PathBuf,
         /// Extra rule packs, compiled with the built-in ones.
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Config whose `classifier` section loads the model.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Skip the classifier (pattern rows only).
+        #[arg(long)]
+        no_model: bool,
+        /// Threads sending texts to the classifier.
+        #[arg(long, default_value_t = 4)]
+        threads: usize,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -344,19 +354,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 state_dir: &cfg.state_dir,
             })
         }
-        Command::Eval { file, rules, json } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let samples = classifiers::eval::parse_jsonl(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let engine = classifiers::load_engine(true, rules.as_deref())?;
-            let report = classifiers::eval::evaluate(&engine, &samples);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.to_table());
-            }
-            Ok(ExitCode::SUCCESS)
+        Command::Eval {
+            file,
+            rules,
+            config,
+            no_model,
+            threads,
+            json,
+        } => {
+            let mut cfg = load_config(config.as_ref())?;
+            cfg.classifier.enabled &= !no_model;
+            cli::eval::run(&cli::eval::EvalArgs {
+                file: &file,
+                rules: rules.as_deref(),
+                config: &cfg,
+                threads,
+                json,
+            })
         }
         Command::Rules { command } => match command {
             RulesCommand::List { dir, no_builtin } => cli::rules::list(!no_builtin, dir.as_deref()),

@@ -7,8 +7,8 @@
 use opentelemetry::metrics::{Counter, Gauge, Histogram as OtelHistogram, Meter};
 use opentelemetry::KeyValue;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use std::sync::{LazyLock, OnceLock};
 
@@ -25,7 +25,13 @@ struct Otel {
 }
 
 /// Reads the classifier's batch counters when metrics are collected.
-type StatsSource = Box<dyn Fn() -> Option<classifiers::onnx::BatchStats> + Send + Sync>;
+type StatsSource = Box<dyn Fn() -> Option<ClassifierStats> + Send + Sync>;
+
+/// The classifier's batch and cascade counters, read together.
+pub type ClassifierStats = (
+    classifiers::onnx::BatchStats,
+    classifiers::onnx::CascadeStats,
+);
 
 /// Every metric the proxy exports, registered once.
 pub struct Metrics {
@@ -53,6 +59,8 @@ pub struct Metrics {
     classifier_batches: IntGauge,
     classifier_rows: IntGauge,
     classifier_queue: IntGauge,
+    classifier_windows: IntGaugeVec,
+    classifier_texts: IntGaugeVec,
     otel: OnceLock<Otel>,
     classifier_source: OnceLock<StatsSource>,
 }
@@ -149,6 +157,22 @@ impl Metrics {
                 "Windows waiting for a model worker",
             )
             .expect("valid metric"),
+            classifier_windows: IntGaugeVec::new(
+                Opts::new(
+                    "promptwall_classifier_windows",
+                    "Text windows since start by how they were settled: cached (resent text), settled (first stage, clearly benign), encoded (the encoder read it), unread (over the per-text budget)",
+                ),
+                &["outcome"],
+            )
+            .expect("valid metric"),
+            classifier_texts: IntGaugeVec::new(
+                Opts::new(
+                    "promptwall_classifier_texts",
+                    "Texts classified since start, by whether the encoder read any of their windows",
+                ),
+                &["encoder"],
+            )
+            .expect("valid metric"),
         };
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(m.requests.clone()),
@@ -164,6 +188,8 @@ impl Metrics {
             Box::new(m.classifier_batches.clone()),
             Box::new(m.classifier_rows.clone()),
             Box::new(m.classifier_queue.clone()),
+            Box::new(m.classifier_windows.clone()),
+            Box::new(m.classifier_texts.clone()),
         ];
         for c in collectors {
             m.registry.register(c).expect("metric names are unique");
@@ -174,13 +200,13 @@ impl Metrics {
     /// Where the classifier's batch counters come from (set once the model is loaded).
     pub fn set_classifier_source(
         &self,
-        f: impl Fn() -> Option<classifiers::onnx::BatchStats> + Send + Sync + 'static,
+        f: impl Fn() -> Option<ClassifierStats> + Send + Sync + 'static,
     ) {
         let _ = self.classifier_source.set(Box::new(f));
     }
 
     fn classifier_now(&self) -> Option<classifiers::onnx::BatchStats> {
-        self.classifier_source.get().and_then(|f| f())
+        self.classifier_source.get().and_then(|f| f()).map(|s| s.0)
     }
 
     /// Mirrors every later measurement into OpenTelemetry instruments from `meter`.
@@ -336,10 +362,27 @@ impl Metrics {
 
     /// The Prometheus text exposition, with the classifier's counters read now.
     pub fn render(&self) -> String {
-        if let Some(s) = self.classifier_now() {
+        if let Some((s, c)) = self.classifier_source.get().and_then(|f| f()) {
             self.classifier_batches.set(s.batches as i64);
             self.classifier_rows.set(s.rows as i64);
             self.classifier_queue.set(s.queued as i64);
+            for (outcome, n) in [
+                ("cached", c.cached),
+                ("settled", c.settled),
+                ("encoded", c.encoded),
+                ("unread", c.unread),
+            ] {
+                self.classifier_windows
+                    .with_label_values(&[outcome])
+                    .set(n as i64);
+            }
+            let texts = &self.classifier_texts;
+            texts
+                .with_label_values(&["yes"])
+                .set(c.texts_encoded as i64);
+            texts
+                .with_label_values(&["no"])
+                .set((c.texts - c.texts_encoded) as i64);
         }
         let mut out = Vec::new();
         TextEncoder::new()

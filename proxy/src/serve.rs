@@ -47,6 +47,8 @@ pub fn load_classifier(
         max_batch: c.max_batch,
         max_wait: Config::ms(c.max_wait_ms),
         max_windows: c.max_windows,
+        cascade: c.cascade,
+        cache_entries: c.cache_entries,
         ..Default::default()
     };
     match classifiers::onnx::ContentClassifier::load(cfg) {
@@ -175,8 +177,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let shared = shared;
     {
         let s = shared.clone();
-        crate::metrics::METRICS
-            .set_classifier_source(move || s.inspector.classifier().map(|c| c.batch_stats()));
+        crate::metrics::METRICS.set_classifier_source(move || {
+            s.inspector
+                .classifier()
+                .map(|c| (c.batch_stats(), c.cascade_stats()))
+        });
     }
     reload_on_sighup(config.clone(), shared.clone(), seeded);
     crate::state::write_pid_file(&config.state_dir)?;

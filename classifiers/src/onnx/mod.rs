@@ -7,16 +7,25 @@
 //! - Inference runs on a small pool of worker threads, one session (one intra-op thread) each,
 //!   never on the caller's thread; requests queue with a deadline and are batched dynamically
 //!   (max batch, max wait), padded to the longest window of the batch.
-//! - Long inputs are never silently truncated: a first stage ([`ngram`]) reads the whole text in
-//!   microseconds and the encoder reads overlapping windows of at most 256 tokens: the first, the
-//!   last, and the most suspicious ones up to a budget. The result says which windows were read.
+//! - Long inputs are never silently truncated: the text is cut into overlapping windows of about
+//!   256 tokens ([`windows`]), and every window is accounted for. A cascade keeps the encoder
+//!   for the windows that need it: a first stage ([`ngram`]) scores each window in microseconds
+//!   and settles the clearly benign ones; the encoder reads the rest, the most suspicious first,
+//!   up to a budget. A bounded, keyed [`cache`] answers windows seen before, so the system
+//!   prompt and history a chat client resends every turn cost nothing twice. The result says
+//!   which windows went which way.
 
 mod batcher;
+pub mod cache;
 pub mod ngram;
+mod stats;
+pub mod windows;
 
 pub use batcher::BatchStats;
 use batcher::{Batcher, Job};
 use ngram::NgramModel;
+pub use stats::CascadeStats;
+use stats::Counters;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -78,8 +87,14 @@ pub struct ModelConfig {
     /// Window size in bytes before tokenizing (about 256 tokens of English).
     pub window_bytes: usize,
     pub window_overlap: usize,
-    /// The most windows the encoder reads per text.
+    /// The most windows the encoder reads per text (the cache's and the first stage's answers
+    /// do not count).
     pub max_windows: usize,
+    /// Let the first stage settle clearly benign windows (when the model ships cascade
+    /// thresholds). Off, the encoder reads every window up to `max_windows`.
+    pub cascade: bool,
+    /// Windows whose results are remembered (0: no cache).
+    pub cache_entries: usize,
 }
 
 impl Default for ModelConfig {
@@ -93,19 +108,29 @@ impl Default for ModelConfig {
             window_bytes: 1000,
             window_overlap: 200,
             max_windows: 4,
+            cascade: true,
+            cache_entries: 65_536,
         }
     }
 }
 
-/// Which part of the text the encoder read.
+/// Which part of the text the encoder read, and how the rest was settled.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Coverage {
     pub text_bytes: usize,
-    /// Byte ranges read by the encoder.
+    /// Byte ranges whose encoder scores count (read now, or earlier and cached).
     pub windows: Vec<(usize, usize)>,
     /// How many windows the text has in all.
     pub windows_total: usize,
-    /// The first stage's scores over the whole text.
+    /// Windows the encoder read for this text.
+    pub encoded: usize,
+    /// Windows answered by the cache (settled or encoded before).
+    pub cached: usize,
+    /// Windows the first stage settled as clearly benign (now or before).
+    pub settled: usize,
+    /// Uncertain windows left unread because the text had more than `max_windows` of them.
+    pub unread: usize,
+    /// The first stage's highest score per label over the windows.
     pub first_stage: BTreeMap<String, f64>,
 }
 
@@ -168,6 +193,11 @@ pub struct ContentClassifier {
     tokenizer: Tokenizer,
     max_tokens: usize,
     ngram: NgramModel,
+    /// The intent labels' indexes: a window's suspicion is its highest first-stage score
+    /// among them.
+    attack: Vec<usize>,
+    cache: cache::WindowCache,
+    counters: Counters,
     batcher: Batcher,
     cfg: ModelConfig,
 }
@@ -287,6 +317,11 @@ impl ContentClassifier {
         }
         let batcher = Batcher::start(sessions, labels.len(), cfg.max_batch, cfg.max_wait)
             .map_err(|e| ModelError::Invalid(format!("cannot start inference threads: {e}")))?;
+        let attack = ["prompt_injection", "jailbreak", "harmful"]
+            .iter()
+            .filter_map(|l| labels.iter().position(|x| x == l))
+            .collect();
+        let cache = cache::WindowCache::new(cfg.cache_entries).map_err(ModelError::Invalid)?;
         Ok(ContentClassifier {
             labels,
             thresholds,
@@ -294,60 +329,12 @@ impl ContentClassifier {
             tokenizer,
             max_tokens,
             ngram,
+            attack,
+            cache,
+            counters: Counters::default(),
             batcher,
             cfg,
         })
-    }
-
-    /// Chooses the windows the encoder reads: all of them for short texts; otherwise the
-    /// first, the last, and the first stage's most suspicious, up to `max_windows`.
-    fn windows(&self, text: &str) -> (Vec<(usize, usize)>, usize) {
-        let (size, overlap) = (
-            self.cfg.window_bytes.max(64),
-            self.cfg.window_overlap.min(self.cfg.window_bytes / 2),
-        );
-        let snap = |mut i: usize| {
-            while i < text.len() && !text.is_char_boundary(i) {
-                i += 1;
-            }
-            i.min(text.len())
-        };
-        let mut all = Vec::new();
-        let mut start = 0;
-        loop {
-            let end = snap((start + size).min(text.len()));
-            all.push((start, end));
-            if end >= text.len() {
-                break;
-            }
-            start = snap(end.saturating_sub(overlap).max(start + 1));
-        }
-        let total = all.len();
-        if total <= self.cfg.max_windows {
-            return (all, total);
-        }
-        let attack: Vec<usize> = ["prompt_injection", "jailbreak", "harmful"]
-            .iter()
-            .filter_map(|l| self.labels.iter().position(|x| x == l))
-            .collect();
-        let mut ranked: Vec<(f32, usize)> = all[1..total - 1]
-            .iter()
-            .enumerate()
-            .map(|(i, (s, e))| {
-                let sc = self.ngram.score(&text[*s..*e]);
-                (attack.iter().map(|&j| sc[j]).fold(0.0, f32::max), i + 1)
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut chosen = vec![0, total - 1];
-        chosen.extend(
-            ranked
-                .iter()
-                .take(self.cfg.max_windows.saturating_sub(2))
-                .map(|r| r.1),
-        );
-        chosen.sort_unstable();
-        (chosen.into_iter().map(|i| all[i]).collect(), total)
     }
 
     fn encode(&self, window: &str) -> Result<Vec<i64>, ClassifyError> {
@@ -365,18 +352,87 @@ impl ContentClassifier {
         Ok(ids)
     }
 
-    /// Scores `text`, waiting at most `deadline` (queueing included).
+    /// Scores `text`, waiting at most `deadline` (queueing included); see [`Self::classify_in`].
     pub fn classify(&self, text: &str, deadline: Duration) -> Result<Labels, ClassifyError> {
+        self.classify_in("", text, deadline)
+    }
+
+    /// Scores `text` for `scope` (the tenant: cached results are never shared across scopes),
+    /// waiting at most `deadline`.
+    ///
+    /// Every window of the text is accounted for: the cache answers windows seen before, the
+    /// first stage settles the clearly benign ones (the cascade), and the encoder reads the
+    /// rest, the most suspicious first, up to `max_windows`; the coverage says how many went
+    /// each way. A label's score is its highest over the windows the encoder read (now or
+    /// before); a text whose windows were all settled scores 0.
+    pub fn classify_in(
+        &self,
+        scope: &str,
+        text: &str,
+        deadline: Duration,
+    ) -> Result<Labels, ClassifyError> {
         let due = Instant::now() + deadline;
-        let (windows, total) = self.windows(text);
-        let mut receivers = Vec::new();
-        for (s, e) in &windows {
-            let ids = self.encode(&text[*s..*e])?;
+        let all = windows::split(text, self.cfg.window_bytes, self.cfg.window_overlap);
+        let n = self.labels.len();
+        let mut scores = vec![0f32; n];
+        let mut first_max = vec![0f32; n];
+        let mut cov = Coverage {
+            text_bytes: text.len(),
+            windows_total: all.len(),
+            ..Coverage::default()
+        };
+        let max_into = |acc: &mut [f32], row: &[f32]| {
+            for (a, v) in acc.iter_mut().zip(row) {
+                *a = a.max(*v);
+            }
+        };
+        // (window, cache key, first-stage scores, suspicion) for the encoder.
+        let mut pending: Vec<(usize, u128, Vec<f32>, f32)> = Vec::new();
+        for (i, &(s, e)) in all.iter().enumerate() {
+            let window = &text[s..e];
+            let key = self.cache.key(scope, window);
+            if let Some(hit) = self.cache.get(key) {
+                cov.cached += 1;
+                max_into(&mut first_max, &hit.first);
+                if let Some(m) = &hit.model {
+                    max_into(&mut scores, m);
+                    cov.windows.push((s, e));
+                } else {
+                    cov.settled += 1;
+                }
+                continue;
+            }
+            let first = self.ngram.score(window);
+            max_into(&mut first_max, &first);
+            if self.cfg.cascade && self.ngram.settles(&first) {
+                cov.settled += 1;
+                self.cache.insert(
+                    key,
+                    cache::Entry {
+                        first: first.into(),
+                        model: None,
+                    },
+                );
+                continue;
+            }
+            let suspicion = self.attack.iter().map(|&j| first[j]).fold(0.0, f32::max);
+            pending.push((i, key, first, suspicion));
+        }
+        if pending.len() > self.cfg.max_windows {
+            // Over budget: the most suspicious windows first; the rest stay unread, and the
+            // coverage says so.
+            pending.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
+            cov.unread = pending.len() - self.cfg.max_windows;
+            pending.truncate(self.cfg.max_windows);
+            pending.sort_by_key(|p| p.0);
+        }
+        let mut receivers = Vec::with_capacity(pending.len());
+        for (i, ..) in &pending {
+            let (s, e) = all[*i];
+            let ids = self.encode(&text[s..e])?;
             receivers.push(self.batcher.submit(Job::new(ids, due))?);
         }
-        let mut scores: BTreeMap<String, f64> =
-            self.labels.iter().map(|l| (l.clone(), 0.0)).collect();
-        for rx in receivers {
+        for ((i, key, first, _), rx) in pending.into_iter().zip(receivers) {
             let row = match rx.recv_deadline(due) {
                 Ok(r) => r?,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
@@ -384,26 +440,39 @@ impl ContentClassifier {
                 }
                 Err(_) => return Err(ClassifyError::Stopped),
             };
-            for (l, v) in self.labels.iter().zip(row) {
-                let s = scores.get_mut(l).expect("labels known");
-                *s = s.max(f64::from(v));
-            }
+            max_into(&mut scores, &row);
+            cov.windows.push(all[i]);
+            cov.encoded += 1;
+            self.cache.insert(
+                key,
+                cache::Entry {
+                    first: first.into(),
+                    model: Some(row.into()),
+                },
+            );
         }
-        let first: Vec<f32> = self.ngram.score(text);
+        cov.windows.sort_unstable();
+        self.counters.record(&cov);
+        cov.first_stage = self
+            .labels
+            .iter()
+            .zip(first_max)
+            .map(|(l, v)| (l.clone(), f64::from(v)))
+            .collect();
         Ok(Labels {
-            scores,
-            coverage: Coverage {
-                text_bytes: text.len(),
-                windows,
-                windows_total: total,
-                first_stage: self
-                    .labels
-                    .iter()
-                    .zip(first)
-                    .map(|(l, v)| (l.clone(), f64::from(v)))
-                    .collect(),
-            },
+            scores: self
+                .labels
+                .iter()
+                .zip(scores)
+                .map(|(l, v)| (l.clone(), f64::from(v)))
+                .collect(),
+            coverage: cov,
         })
+    }
+
+    /// How the cascade and the cache have split the windows so far, for metrics.
+    pub fn cascade_stats(&self) -> CascadeStats {
+        self.counters.snapshot()
     }
 
     /// Batch counters and queue depth, for metrics.

@@ -16,6 +16,9 @@ pub struct NgramModel {
     /// `labels.len()` rows of `buckets` weights.
     weights: Vec<f32>,
     bias: Vec<f32>,
+    /// Per label, the score below which the encoder would not flag a window either (chosen in
+    /// training so the cascade loses no recall); `None` when the model ships no cascade.
+    cascade: Option<Vec<f32>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -24,6 +27,8 @@ struct Meta {
     buckets: usize,
     n: usize,
     bias: Vec<f32>,
+    #[serde(default)]
+    cascade: Option<std::collections::BTreeMap<String, f32>>,
 }
 
 impl NgramModel {
@@ -38,7 +43,15 @@ impl NgramModel {
                 weights.len()
             )));
         }
+        let cascade = meta.cascade.map(|c| {
+            // A label without a threshold never settles: the encoder reads such windows.
+            meta.labels
+                .iter()
+                .map(|l| c.get(l).copied().unwrap_or(0.0))
+                .collect()
+        });
         Ok(NgramModel {
+            cascade,
             weights: weights
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -56,6 +69,19 @@ impl NgramModel {
             include_str!("../../models/ngram.json"),
             include_bytes!("../../models/ngram.bin"),
         )
+    }
+
+    /// Whether the model ships cascade thresholds.
+    pub fn has_cascade(&self) -> bool {
+        self.cascade.is_some()
+    }
+
+    /// Whether `scores` (from [`Self::score`]) settle a window without the encoder: every
+    /// label's score is below its cascade threshold. Never, without cascade thresholds.
+    pub fn settles(&self, scores: &[f32]) -> bool {
+        self.cascade
+            .as_ref()
+            .is_some_and(|c| scores.iter().zip(c).all(|(s, t)| s < t))
     }
 
     /// Per-label probabilities for `text` (the same features as training: lower-cased bytes,
@@ -105,6 +131,28 @@ impl NgramModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_settles_only_when_every_label_is_under_its_cascade_threshold() {
+        let weights = vec![0u8; 2 * 8 * 4];
+        let with =
+            r#"{"labels":["a","b"],"buckets":8,"n":3,"bias":[0,0],"cascade":{"a":0.6,"b":0.4}}"#;
+        let m = NgramModel::from_bytes(with, &weights).unwrap();
+        assert!(m.has_cascade());
+        assert!(m.settles(&[0.5, 0.3]));
+        assert!(
+            !m.settles(&[0.5, 0.4]),
+            "at the threshold the encoder reads it"
+        );
+        assert!(!m.settles(&[0.7, 0.1]));
+        // A label the cascade does not name never settles.
+        let partial = r#"{"labels":["a","b"],"buckets":8,"n":3,"bias":[0,0],"cascade":{"a":0.6}}"#;
+        let m = NgramModel::from_bytes(partial, &weights).unwrap();
+        assert!(!m.settles(&[0.1, 0.0]));
+        let without = r#"{"labels":["a","b"],"buckets":8,"n":3,"bias":[0,0]}"#;
+        let m = NgramModel::from_bytes(without, &weights).unwrap();
+        assert!(!m.has_cascade() && !m.settles(&[0.0, 0.0]));
+    }
 
     #[test]
     fn the_first_stage_ranks_an_injection_above_a_recipe() {

@@ -65,8 +65,18 @@ pub struct ClassifierCoverage {
     pub text_bytes: usize,
     /// Byte ranges read by the encoder.
     pub windows: Vec<(usize, usize)>,
-    /// Windows the text has in all (more than `windows.len()` when the budget stopped it).
+    /// Windows the text has in all: those in `windows`, plus those settled as clearly benign
+    /// by the first stage, plus those left unread over the budget.
     pub windows_total: usize,
+    /// Windows the first stage settled (the cascade), now or on an earlier request.
+    #[serde(default)]
+    pub settled: usize,
+    /// Windows answered from the cache (text resent from an earlier request).
+    #[serde(default)]
+    pub cached: usize,
+    /// Uncertain windows the per-text budget left unread.
+    #[serde(default)]
+    pub unread: usize,
 }
 
 /// A JSON pointer safe to log: numeric and field-name-shaped segments kept, others `~`.

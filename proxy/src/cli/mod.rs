@@ -2,6 +2,7 @@
 //! output, and returns an exit code.
 
 pub mod audit;
+pub mod eval;
 pub mod policy;
 pub mod remote;
 pub mod rules;

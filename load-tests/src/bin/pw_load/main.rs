@@ -19,6 +19,7 @@ mod procs;
 mod stress;
 use mix::{Carries, Prompt};
 use procs::Proxy;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -92,9 +93,15 @@ struct Args {
     /// Worker threads per PromptWall listener (0: one per core).
     #[arg(long, default_value_t = 0)]
     proxy_threads: usize,
-    /// Also run with the content classifier (needs ORT_DYLIB_PATH and the model from setup).
+    /// Also run with the content classifier (needs ORT_DYLIB_PATH and the model from setup):
+    /// intercepted and through the gateway, with the classifier's cost against the same
+    /// gateway without it, and how the cascade and the cache split the windows.
     #[arg(long)]
     with_model: bool,
+    /// `fixed`: 64 one-message variants; `chat`: a repeated system prompt and history and a
+    /// new last user message of `--prompt-bytes` on every request.
+    #[arg(long, value_enum, default_value = "fixed")]
+    body_mode: mix::BodyMode,
 }
 
 struct Outcome {
@@ -394,11 +401,57 @@ async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Result<V
                 "intercept, full rules + classifier",
                 through(&model, &model.ca_pem)?,
                 url,
+                body.clone(),
+                args,
+                Some(&model),
+            )
+            .await,
+        );
+        let windows = |outcome: &'static str| {
+            let model = &model;
+            async move {
+                model
+                    .metric(&format!(
+                        "promptwall_classifier_windows{{outcome=\"{outcome}\"}}"
+                    ))
+                    .await
+            }
+        };
+        let outcomes = ["cached", "settled", "encoded", "unread"];
+        let mut before = Vec::new();
+        for o in outcomes {
+            before.push(windows(o).await);
+        }
+        let gw_url = format!(
+            "http://127.0.0.1:{}/openai/v1/chat/completions",
+            model.gateway
+        );
+        out.push(
+            scenario(
+                "gateway, full rules + classifier",
+                reqwest::Client::builder().no_proxy().build()?,
+                gw_url,
                 body,
                 args,
                 Some(&model),
             )
             .await,
+        );
+        let mut split = String::new();
+        let mut counts = Vec::new();
+        for (o, b) in outcomes.iter().zip(before) {
+            counts.push(windows(o).await - b);
+        }
+        let total: f64 = counts.iter().sum();
+        for (o, n) in outcomes.iter().zip(&counts) {
+            let _ = write!(split, "{o} {n:.0} ({:.1}%), ", 100.0 * n / total.max(1.0));
+        }
+        let (cached, settled, encoded) = (counts[0], counts[1], counts[2]);
+        println!(
+            "classifier windows in the gateway run (warm-up included): {}cache hit rate {:.1}%, encoder share of uncached windows {:.1}%",
+            split,
+            100.0 * cached / total.max(1.0),
+            100.0 * encoded / (encoded + settled).max(1.0)
         );
     }
     Ok(out)
@@ -621,6 +674,17 @@ fn print_table(args: &Args, outcomes: &[Outcome]) {
         println!("errors in \"{}\": {}", o.name, kinds.join(", "));
     }
     let find = |needle: &str| outcomes.iter().find(|o| o.name.contains(needle));
+    if let (Some(off), Some(on)) = (
+        find("gateway, full rules + policy"),
+        find("gateway, full rules + classifier"),
+    ) {
+        println!(
+            "\nClassifier cost through the gateway (same run, same bodies): throughput {:.2}x of classifier off, p50 {:+.2} ms, p99 {:+.2} ms",
+            rps(on) / rps(off),
+            p(on, 0.5) - p(off, 0.5),
+            p(on, 0.99) - p(off, 0.99),
+        );
+    }
     if let (Some(pw), Some(peer)) = (
         find("intercept, full rules"),
         find("mitmproxy + same regexes"),

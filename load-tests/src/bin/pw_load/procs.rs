@@ -33,6 +33,8 @@ pub struct Proxy {
     pub dir: PathBuf,
     pub proxy: u16,
     pub gateway: u16,
+    /// The admin listener (0 for the mitmproxy peer).
+    pub admin: u16,
     pub ca_pem: String,
 }
 
@@ -72,6 +74,7 @@ impl Proxy {
                     dir,
                     proxy: p,
                     gateway: g,
+                    admin: a,
                     ca_pem,
                 });
             }
@@ -88,6 +91,19 @@ impl Proxy {
             "promptwall ({name}) did not start; log in {}",
             dir.display()
         )
+    }
+
+    /// A gauge or counter from the admin listener's `/metrics` (`name` with its labels), 0
+    /// when absent.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let Ok(r) = reqwest::get(format!("http://127.0.0.1:{}/metrics", self.admin)).await else {
+            return 0.0;
+        };
+        let page = r.text().await.unwrap_or_default();
+        page.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
     }
 
     /// CPU seconds used so far and resident memory (from /proc), for the table.
@@ -165,6 +181,7 @@ impl Proxy {
                     dir,
                     proxy: port,
                     gateway: 0,
+                    admin: 0,
                 });
             }
             if let Ok(Some(status)) = child.try_wait() {

@@ -1,5 +1,8 @@
 //! Detection quality on a labelled set: precision, recall and F1 per entity and per category
-//! (overlap span matching), and the false-positive rate per category on texts without it.
+//! (overlap span matching), and the false-positive rate per category on texts without it; and,
+//! for samples that carry classifier labels, the same per label ([`labels`]).
+
+pub mod labels;
 
 use crate::PatternEngine;
 use serde::{Deserialize, Serialize};
@@ -24,6 +27,9 @@ pub struct Sample {
     pub text: String,
     #[serde(default)]
     pub spans: Vec<GoldSpan>,
+    /// The classifier labels the text should get (`[]`: benign); absent: not labelled.
+    #[serde(default)]
+    pub labels: Option<Vec<String>>,
 }
 
 /// Matched and unmatched counts for one entity or category.
