@@ -741,19 +741,16 @@ impl AiHttpApp {
                         format!("PromptWall could not parse the request: {e}"),
                     )
                 })?;
-        // The model runs on the blocking pool while the pattern scan runs here.
-        let labels_task = inspector.wants_labels(&identity.tenant).then(|| {
-            let shared = self.shared.clone();
-            let text = prepared.classifier_text();
-            let tenant = identity.tenant.clone();
-            let span = tracing::info_span!(target: "promptwall::trace", "classify");
-            tokio::task::spawn_blocking(move || {
-                span.in_scope(|| shared.inspector.classify(&tenant, &text))
-            })
-        });
+        // The cache and the first stage settle most windows right here, in microseconds; only
+        // windows left uncertain go to the model, on the blocking pool, while the pattern scan
+        // runs here.
+        let classify = inspector
+            .wants_labels(&identity.tenant)
+            .then(|| self.start_classify(&identity.tenant, &prepared));
         let findings = inspector.scan(&prepared);
-        let (labels, model_coverage) = match labels_task {
-            Some(t) => t.await.unwrap_or_else(|e| {
+        let (labels, model_coverage) = match classify {
+            Some(Classify::Done(outcome)) => outcome,
+            Some(Classify::Running(t)) => t.await.unwrap_or_else(|e| {
                 (
                     LabelsOutcome::Failed(format!("classifier task failed: {e}")),
                     None,
@@ -845,6 +842,36 @@ impl AiHttpApp {
 }
 
 /// The audit coverage record of an inspected prompt (pointers made safe to log).
+/// Labels and what the model read, or why it could not.
+type Classified = (LabelsOutcome, Option<classifiers::onnx::Coverage>);
+
+/// A classification settled on the spot, or one waiting for the model.
+enum Classify {
+    Done(Classified),
+    Running(tokio::task::JoinHandle<Classified>),
+}
+
+impl AiHttpApp {
+    /// Triage here (cache and first stage); the windows left uncertain go to the model on
+    /// the blocking pool, so the request's pattern scan runs meanwhile.
+    fn start_classify(&self, tenant: &str, prepared: &crate::inspect::Prepared) -> Classify {
+        let inspector = &self.shared.inspector;
+        let text = prepared.classifier_text();
+        let (model, triage) = match inspector.triage(tenant, &text) {
+            Ok(t) => t,
+            Err(outcome) => return Classify::Done((outcome, None)),
+        };
+        if !triage.needs_encoder() {
+            return Classify::Done(inspector.finish_classify(&model, triage, &text));
+        }
+        let shared = self.shared.clone();
+        let span = tracing::info_span!(target: "promptwall::trace", "classify");
+        Classify::Running(tokio::task::spawn_blocking(move || {
+            span.in_scope(|| shared.inspector.finish_classify(&model, triage, &text))
+        }))
+    }
+}
+
 fn coverage_row(
     prompt: &crate::providers::Prompt,
     model: Option<classifiers::onnx::Coverage>,

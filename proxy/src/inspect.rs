@@ -189,6 +189,36 @@ impl Inspector {
         }
     }
 
+    /// The cheap part of classifying for `tenant` (cache and first stage, microseconds per
+    /// window, fine on an async worker): `Err` is the outcome already, `Ok` what is left for
+    /// [`Self::finish_classify`].
+    pub fn triage(
+        &self,
+        tenant: &str,
+        text: &str,
+    ) -> Result<(Arc<ContentClassifier>, classifiers::onnx::Triage), LabelsOutcome> {
+        match &self.classifier {
+            Err(why) => Err(LabelsOutcome::Failed(format!(
+                "classifier unavailable: {why}"
+            ))),
+            Ok(c) => Ok((c.clone(), c.triage(tenant, text))),
+        }
+    }
+
+    /// Runs the encoder on what [`Self::triage`] left, under the deadline (blocking when
+    /// `triage.needs_encoder()`: call it off the async workers then).
+    pub fn finish_classify(
+        &self,
+        classifier: &ContentClassifier,
+        triage: classifiers::onnx::Triage,
+        text: &str,
+    ) -> (LabelsOutcome, Option<classifiers::onnx::Coverage>) {
+        match classifier.finish(triage, text, self.classifier_deadline) {
+            Ok(l) => (LabelsOutcome::Scored(l.scores), Some(l.coverage)),
+            Err(e) => (LabelsOutcome::Failed(e.to_string()), None),
+        }
+    }
+
     /// Pattern findings in every text.
     pub fn scan(&self, prepared: &Prepared) -> Vec<Located> {
         let engine = self.engine.load();

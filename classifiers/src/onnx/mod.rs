@@ -142,6 +142,41 @@ pub struct Labels {
     pub coverage: Coverage,
 }
 
+/// A window the first stage could not settle.
+#[derive(Debug)]
+struct Uncertain {
+    /// Its place among the text's windows.
+    order: usize,
+    range: (usize, usize),
+    key: u128,
+    first: Vec<f32>,
+    /// The highest first-stage score among the intent labels.
+    suspicion: f32,
+}
+
+/// What the cache and the first stage settled of one text, and what is left for the encoder.
+#[derive(Debug)]
+pub struct Triage {
+    scores: Vec<f32>,
+    first_max: Vec<f32>,
+    coverage: Coverage,
+    pending: Vec<Uncertain>,
+}
+
+impl Triage {
+    /// Whether any window waits for the encoder (else [`ContentClassifier::finish`] returns
+    /// at once).
+    pub fn needs_encoder(&self) -> bool {
+        !self.pending.is_empty()
+    }
+}
+
+fn max_into(acc: &mut [f32], row: &[f32]) {
+    for (a, v) in acc.iter_mut().zip(row) {
+        *a = a.max(*v);
+    }
+}
+
 /// Finds a project-local file: the working directory and the executable's ancestors.
 fn find_local(rel: &str) -> Option<PathBuf> {
     let mut roots = vec![std::env::current_dir().ok()?];
@@ -358,54 +393,52 @@ impl ContentClassifier {
     }
 
     /// Scores `text` for `scope` (the tenant: cached results are never shared across scopes),
-    /// waiting at most `deadline`.
-    ///
-    /// Every window of the text is accounted for: the cache answers windows seen before, the
-    /// first stage settles the clearly benign ones (the cascade), and the encoder reads the
-    /// rest, the most suspicious first, up to `max_windows`; the coverage says how many went
-    /// each way. A label's score is its highest over the windows the encoder read (now or
-    /// before); a text whose windows were all settled scores 0.
+    /// waiting at most `deadline`: [`Self::triage`], then [`Self::finish`].
     pub fn classify_in(
         &self,
         scope: &str,
         text: &str,
         deadline: Duration,
     ) -> Result<Labels, ClassifyError> {
-        let due = Instant::now() + deadline;
+        let t = self.triage(scope, text);
+        self.finish(t, text, deadline)
+    }
+
+    /// The cheap part of a classification, microseconds per window, fit for the caller's
+    /// thread: the cache answers windows seen before, and the first stage settles the clearly
+    /// benign ones (the cascade). What is left for the encoder, the most suspicious first up
+    /// to `max_windows`, is in the result; [`Triage::needs_encoder`] says whether there is any.
+    pub fn triage(&self, scope: &str, text: &str) -> Triage {
         let all = windows::split(text, self.cfg.window_bytes, self.cfg.window_overlap);
         let n = self.labels.len();
-        let mut scores = vec![0f32; n];
-        let mut first_max = vec![0f32; n];
-        let mut cov = Coverage {
-            text_bytes: text.len(),
-            windows_total: all.len(),
-            ..Coverage::default()
+        let mut t = Triage {
+            scores: vec![0f32; n],
+            first_max: vec![0f32; n],
+            coverage: Coverage {
+                text_bytes: text.len(),
+                windows_total: all.len(),
+                ..Coverage::default()
+            },
+            pending: Vec::new(),
         };
-        let max_into = |acc: &mut [f32], row: &[f32]| {
-            for (a, v) in acc.iter_mut().zip(row) {
-                *a = a.max(*v);
-            }
-        };
-        // (window, cache key, first-stage scores, suspicion) for the encoder.
-        let mut pending: Vec<(usize, u128, Vec<f32>, f32)> = Vec::new();
         for (i, &(s, e)) in all.iter().enumerate() {
             let window = &text[s..e];
             let key = self.cache.key(scope, window);
             if let Some(hit) = self.cache.get(key) {
-                cov.cached += 1;
-                max_into(&mut first_max, &hit.first);
+                t.coverage.cached += 1;
+                max_into(&mut t.first_max, &hit.first);
                 if let Some(m) = &hit.model {
-                    max_into(&mut scores, m);
-                    cov.windows.push((s, e));
+                    max_into(&mut t.scores, m);
+                    t.coverage.windows.push((s, e));
                 } else {
-                    cov.settled += 1;
+                    t.coverage.settled += 1;
                 }
                 continue;
             }
             let first = self.ngram.score(window);
-            max_into(&mut first_max, &first);
+            max_into(&mut t.first_max, &first);
             if self.cfg.cascade && self.ngram.settles(&first) {
-                cov.settled += 1;
+                t.coverage.settled += 1;
                 self.cache.insert(
                     key,
                     cache::Entry {
@@ -416,23 +449,51 @@ impl ContentClassifier {
                 continue;
             }
             let suspicion = self.attack.iter().map(|&j| first[j]).fold(0.0, f32::max);
-            pending.push((i, key, first, suspicion));
+            t.pending.push(Uncertain {
+                order: i,
+                range: (s, e),
+                key,
+                first,
+                suspicion,
+            });
         }
-        if pending.len() > self.cfg.max_windows {
+        if t.pending.len() > self.cfg.max_windows {
             // Over budget: the most suspicious windows first; the rest stay unread, and the
             // coverage says so.
-            pending.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
-            cov.unread = pending.len() - self.cfg.max_windows;
-            pending.truncate(self.cfg.max_windows);
-            pending.sort_by_key(|p| p.0);
+            t.pending.sort_by(|a, b| {
+                b.suspicion
+                    .total_cmp(&a.suspicion)
+                    .then(a.order.cmp(&b.order))
+            });
+            t.coverage.unread = t.pending.len() - self.cfg.max_windows;
+            t.pending.truncate(self.cfg.max_windows);
+            t.pending.sort_by_key(|p| p.order);
         }
+        t
+    }
+
+    /// Runs the encoder on what [`Self::triage`] left uncertain in `text`, waiting at most
+    /// `deadline` (queueing included; blocking: call it off async workers when
+    /// `t.needs_encoder()`), and assembles the labels.
+    pub fn finish(
+        &self,
+        t: Triage,
+        text: &str,
+        deadline: Duration,
+    ) -> Result<Labels, ClassifyError> {
+        let due = Instant::now() + deadline;
+        let Triage {
+            mut scores,
+            first_max,
+            mut coverage,
+            pending,
+        } = t;
         let mut receivers = Vec::with_capacity(pending.len());
-        for (i, ..) in &pending {
-            let (s, e) = all[*i];
-            let ids = self.encode(&text[s..e])?;
+        for u in &pending {
+            let ids = self.encode(&text[u.range.0..u.range.1])?;
             receivers.push(self.batcher.submit(Job::new(ids, due))?);
         }
-        for ((i, key, first, _), rx) in pending.into_iter().zip(receivers) {
+        for (u, rx) in pending.into_iter().zip(receivers) {
             let row = match rx.recv_deadline(due) {
                 Ok(r) => r?,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
@@ -441,32 +502,29 @@ impl ContentClassifier {
                 Err(_) => return Err(ClassifyError::Stopped),
             };
             max_into(&mut scores, &row);
-            cov.windows.push(all[i]);
-            cov.encoded += 1;
+            coverage.windows.push(u.range);
+            coverage.encoded += 1;
             self.cache.insert(
-                key,
+                u.key,
                 cache::Entry {
-                    first: first.into(),
+                    first: u.first.into(),
                     model: Some(row.into()),
                 },
             );
         }
-        cov.windows.sort_unstable();
-        self.counters.record(&cov);
-        cov.first_stage = self
-            .labels
-            .iter()
-            .zip(first_max)
-            .map(|(l, v)| (l.clone(), f64::from(v)))
-            .collect();
-        Ok(Labels {
-            scores: self
-                .labels
+        coverage.windows.sort_unstable();
+        self.counters.record(&coverage);
+        let named = |v: Vec<f32>| {
+            self.labels
                 .iter()
-                .zip(scores)
+                .zip(v)
                 .map(|(l, v)| (l.clone(), f64::from(v)))
-                .collect(),
-            coverage: cov,
+                .collect()
+        };
+        coverage.first_stage = named(first_max);
+        Ok(Labels {
+            scores: named(scores),
+            coverage,
         })
     }
 
