@@ -74,11 +74,13 @@ impl Prepared {
         self
     }
 
-    /// The texts the model will see, joined, for the classifier.
+    /// The texts the model will see, joined, for the classifier (identifiers the walk found
+    /// are left to the pattern scan).
     pub fn classifier_text(&self) -> String {
         self.prompt
             .segments
             .iter()
+            .filter(|s| s.for_classifier())
             .map(|s| s.text.as_str())
             .collect::<Vec<_>>()
             .join("\n")
@@ -296,11 +298,7 @@ impl Inspector {
                 let key = self.tenant_key(&identity.tenant);
                 let redacted =
                     policy::redact::apply_continuing(&decision.redactions, &texts, &key, &prior);
-                for (seg, new) in prompt.segments.iter().zip(redacted.texts) {
-                    if let (Some(new), Some(slot)) = (new, value.pointer_mut(&seg.pointer)) {
-                        *slot = Value::String(new);
-                    }
-                }
+                rewrite(&mut value, &prompt.segments, redacted.texts);
                 out.rewritten = Some(Bytes::from(
                     serde_json::to_vec(&value).expect("JSON values serialize"),
                 ));
@@ -334,6 +332,53 @@ impl Inspector {
     }
 }
 
+/// Writes redacted texts back into the body: values in place first, then keys, deepest first,
+/// since renaming a key changes the pointers below it.
+fn rewrite(value: &mut Value, segments: &[providers::Segment], texts: Vec<Option<String>>) {
+    let mut keys = Vec::new();
+    for (seg, new) in segments.iter().zip(texts) {
+        let Some(new) = new else { continue };
+        if seg.key {
+            keys.push((seg.pointer.as_str(), new));
+        } else if let Some(slot) = value.pointer_mut(&seg.pointer) {
+            *slot = Value::String(new);
+        }
+    }
+    keys.sort_by_key(|(p, _)| std::cmp::Reverse(p.matches('/').count()));
+    for (pointer, new) in keys {
+        rename_key(value, pointer, new);
+    }
+}
+
+/// Renames the object key at `pointer` to `new` in place, keeping the field order; a name
+/// already taken gets a numbered suffix, so no field is lost.
+fn rename_key(value: &mut Value, pointer: &str, new: String) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let old = last.replace("~1", "/").replace("~0", "~");
+    let Some(Value::Object(map)) = value.pointer_mut(parent) else {
+        return;
+    };
+    if !map.contains_key(&old) {
+        return;
+    }
+    let mut name = new.clone();
+    let mut n = 2;
+    while map.contains_key(&name) {
+        name = format!("{new}_{n}");
+        n += 1;
+    }
+    let fields = std::mem::take(map);
+    for (k, v) in fields {
+        if k == old {
+            map.insert(name.clone(), v);
+        } else {
+            map.insert(k, v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,12 +407,15 @@ mod tests {
             .inspect_json(&who("t"), "openai", "/v1/chat/completions", body)
             .unwrap();
         assert_eq!(i.decision.action, Action::Block);
-        // The one scanned segment is the tool call's arguments.
-        assert_eq!(i.prompt.segments.len(), 1);
+        // The adapter's segment is the tool call's arguments; the walk adds the other
+        // strings (model, role, function name) after it.
         assert_eq!(
             i.prompt.segments[0].pointer,
             "/messages/0/tool_calls/0/function/arguments"
         );
+        assert!(i.prompt.segments[1..]
+            .iter()
+            .all(|s| s.role == providers::Role::Unknown));
         assert!(
             i.decision.adjusted_findings.is_none(),
             "no custom detectors: no copy"
@@ -387,6 +435,30 @@ mod tests {
             "Email <EMAIL_1> about card <CREDIT_CARD_1>"
         );
         assert_eq!(i.pseudonyms.len(), 2);
+    }
+
+    #[test]
+    fn pii_in_an_unknown_field_and_in_a_key_is_pseudonymized_too() {
+        let body = br#"{"model":"m","messages":[{"role":"user","content":"hi"}],"metadata":{"owner":"ana.ruiz@globex.com","ana.ruiz@globex.com":{"level":2}}}"#;
+        let i = inspector()
+            .inspect_json(&who("t"), "openai", "/v1/chat/completions", body)
+            .unwrap();
+        assert_eq!(i.decision.action, Action::Redact);
+        let v: Value = serde_json::from_slice(i.rewritten.as_ref().unwrap()).unwrap();
+        assert_eq!(v["metadata"]["owner"], "<EMAIL_1>");
+        assert_eq!(v["metadata"]["<EMAIL_1>"]["level"], 2, "{v}");
+        assert!(!String::from_utf8_lossy(i.rewritten.as_ref().unwrap()).contains("globex"));
+    }
+
+    #[test]
+    fn renaming_keys_keeps_order_and_never_overwrites() {
+        let mut v: Value = serde_json::json!({"a": 1, "x": {"b": 2}, "B": 3});
+        rename_key(&mut v, "/x/b", "B".into());
+        rename_key(&mut v, "/a", "B".into());
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"B_2":1,"x":{"B":2},"B":3}"#
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! adapter finds every text (an exact list of pointers), rewriting those texts keeps the JSON
 //! valid and of the same shape, and the block response parses as that provider's error.
 
-use promptwall::providers::{extract, stream_error_event, ErrorKind, ErrorShape};
+use promptwall::providers::{extract, stream_error_event, ErrorKind, ErrorShape, Role};
 use serde_json::{json, Value};
 
 struct Fixture {
@@ -199,22 +199,69 @@ fn shape(v: &Value) -> Value {
     }
 }
 
+/// Every string value's pointer in `v`.
+fn strings(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::String(_) => out.push(at),
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                strings(x, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                strings(
+                    x,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
 #[test]
-fn every_text_is_found_and_nothing_else() {
+fn every_text_is_found_with_its_role_and_the_walk_covers_the_rest() {
     for f in fixtures() {
         let p = extract(f.provider, f.path, &f.body);
-        let got: Vec<&str> = p.segments.iter().map(|s| s.pointer.as_str()).collect();
-        assert_eq!(got, f.pointers, "{}", f.name);
+        // What the adapter placed (a role it knows), in order.
+        let placed: Vec<&str> = p
+            .segments
+            .iter()
+            .filter(|s| s.role != Role::Unknown || f.provider == "cohere")
+            .filter(|s| !s.key)
+            .map(|s| s.pointer.as_str())
+            .collect();
+        assert_eq!(placed, f.pointers, "{}", f.name);
         let skipped: Vec<&str> = p.skipped.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(skipped, f.skipped, "{}", f.name);
         for s in &p.segments {
-            assert_eq!(
-                f.body.pointer(&s.pointer).and_then(Value::as_str),
-                Some(s.text.as_str()),
-                "{}: {}",
-                f.name,
-                s.pointer
-            );
+            if s.key {
+                let last = s.pointer.rsplit('/').next().unwrap();
+                assert_eq!(
+                    last.replace("~1", "/").replace("~0", "~"),
+                    s.text,
+                    "{}",
+                    f.name
+                );
+            } else {
+                assert_eq!(
+                    f.body.pointer(&s.pointer).and_then(Value::as_str),
+                    Some(s.text.as_str()),
+                    "{}: {}",
+                    f.name,
+                    s.pointer
+                );
+            }
+        }
+        // No string is left out: each is a segment or inside a part recorded as skipped.
+        let mut all = Vec::new();
+        strings(&f.body, String::new(), &mut all);
+        for ptr in all {
+            let covered = p.segments.iter().any(|s| !s.key && s.pointer == ptr)
+                || p.skipped.iter().any(|(sk, _)| ptr.starts_with(sk.as_str()));
+            assert!(covered, "{}: {ptr} is neither scanned nor skipped", f.name);
         }
     }
 }
@@ -224,7 +271,7 @@ fn rewriting_every_text_keeps_valid_json_of_the_same_shape() {
     for f in fixtures() {
         let p = extract(f.provider, f.path, &f.body);
         let mut v = f.body.clone();
-        for s in &p.segments {
+        for s in p.segments.iter().filter(|s| !s.key) {
             *v.pointer_mut(&s.pointer).unwrap() =
                 Value::String(format!("[REDACTED:{}]", s.text.len()));
         }
@@ -278,4 +325,85 @@ fn adapters_recognise_their_endpoints_and_know_their_limits() {
             .unwrap()
             .starts_with("event: error")
     );
+}
+
+/// Every object's pointer in `v` (where a key can be added).
+fn objects(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                objects(x, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(m) => {
+            out.push(at.clone());
+            for (k, x) in m {
+                objects(
+                    x,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+mod secret_anywhere {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::{Arc, OnceLock};
+
+    fn inspector() -> &'static promptwall::inspect::Inspector {
+        static I: OnceLock<promptwall::inspect::Inspector> = OnceLock::new();
+        I.get_or_init(|| {
+            promptwall::inspect::Inspector::new(
+                Arc::new(classifiers::builtin_engine().unwrap()),
+                Arc::new(policy::Store::in_memory()),
+                b"prop test key".to_vec(),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// A credential placed anywhere in any provider's request (a string value, inside
+        /// one, or as a new object key) is found and the request is blocked.
+        #[test]
+        fn a_secret_at_any_path_of_any_provider_shape_is_blocked(
+            which in any::<prop::sample::Index>(),
+            place in any::<prop::sample::Index>(),
+            as_key in any::<bool>(),
+            prefix in "([a-z]{1,8} ){0,3}",
+        ) {
+            let fixtures = fixtures();
+            let f = which.get(&fixtures);
+            let secret = format!("{prefix}AKIAQWERTYUIOPASDFGH");
+            let mut body = f.body.clone();
+            let mut strs = Vec::new();
+            strings(&body, String::new(), &mut strs);
+            let mut objs = Vec::new();
+            objects(&body, String::new(), &mut objs);
+            let where_ = if as_key || strs.is_empty() {
+                let at = place.get(&objs).clone();
+                body.pointer_mut(&at).unwrap().as_object_mut().unwrap()
+                    .insert(secret.clone(), json!(1));
+                format!("key in {at:?}")
+            } else {
+                let at = place.get(&strs).clone();
+                *body.pointer_mut(&at).unwrap() = Value::String(secret.clone());
+                format!("value at {at:?}")
+            };
+            let identity = policy::Identity {
+                tenant: "t".into(),
+                user: None,
+                groups: vec![],
+                method: "default",
+            };
+            let raw = serde_json::to_vec(&body).unwrap();
+            let i = inspector().inspect_json(&identity, f.provider, f.path, &raw).unwrap();
+            prop_assert_eq!(i.decision.action, policy::Action::Block, "{}: {}", f.name, where_);
+        }
+    }
 }

@@ -26,6 +26,17 @@ pub struct Segment {
     pub role: Role,
     pub pointer: String,
     pub text: String,
+    /// The text is the object key at `pointer`, not the value there.
+    pub key: bool,
+}
+
+impl Segment {
+    /// Whether the classifier reads this segment: everything the adapter placed, and what the
+    /// walk found that reads as words (identifiers, enum values and ids carry no intent; the
+    /// pattern scan still reads them).
+    pub fn for_classifier(&self) -> bool {
+        self.role != Role::Unknown || self.text.bytes().any(|b| b.is_ascii_whitespace())
+    }
 }
 
 /// Every text of one request, and what was deliberately not scanned.
@@ -63,6 +74,7 @@ pub fn push(p: &mut Prompt, role: Role, pointer: String, text: &str) {
         role,
         pointer,
         text: text.to_string(),
+        key: false,
     });
 }
 
@@ -299,16 +311,191 @@ pub fn adapter_for(provider: &str) -> &'static dyn Adapter {
 
 /// Extracts the texts of a request to an AI destination.
 ///
-/// Known endpoints use their provider's adapter, which knows each field's role; any other JSON
-/// is walked whole, so no string reaches the model unscanned.
+/// Known endpoints use their provider's adapter, which knows each field's role; then the rest
+/// of the document is walked: every string value and object key the adapter did not take is
+/// scanned too (role `Unknown`), so a field an API adds is covered the day it ships. Any other
+/// JSON is walked whole.
 pub fn extract(provider: &str, path: &str, body: &Value) -> Prompt {
-    adapter_for(provider)
+    let mut p = adapter_for(provider)
         .extract(path, body)
-        .unwrap_or_else(|| {
-            let mut p = Prompt::from_body(body);
-            walk(body, &mut String::new(), &mut p.segments);
-            p
-        })
+        .unwrap_or_else(|| Prompt::from_body(body));
+    cover_rest(body, &mut p);
+    p
+}
+
+/// Field names of the providers' request schemas: fixed words, so the walk does not scan them
+/// as keys (their values are still scanned). Sorted for binary search.
+const SCHEMA_KEYS: &[&str] = &[
+    "additional_instructions",
+    "additional_messages",
+    "arguments",
+    "assistant_id",
+    "cache_control",
+    "candidate_count",
+    "content",
+    "contents",
+    "data",
+    "description",
+    "detail",
+    "document",
+    "file_data",
+    "file_id",
+    "filename",
+    "frequency_penalty",
+    "function",
+    "functionCall",
+    "functionResponse",
+    "function_call",
+    "generationConfig",
+    "generation_config",
+    "id",
+    "image",
+    "image_url",
+    "inlineData",
+    "inline_data",
+    "input",
+    "inputText",
+    "input_schema",
+    "instructions",
+    "items",
+    "logit_bias",
+    "maxOutputTokens",
+    "max_completion_tokens",
+    "max_output_tokens",
+    "max_tokens",
+    "media_type",
+    "message",
+    "messages",
+    "metadata",
+    "mimeType",
+    "mime_type",
+    "model",
+    "n",
+    "name",
+    "output",
+    "parallel_tool_calls",
+    "parameters",
+    "parts",
+    "presence_penalty",
+    "previous_response_id",
+    "prompt",
+    "properties",
+    "reasoning",
+    "required",
+    "response_format",
+    "role",
+    "safetySettings",
+    "seed",
+    "source",
+    "stop",
+    "stop_sequences",
+    "store",
+    "stream",
+    "stream_options",
+    "suffix",
+    "system",
+    "systemInstruction",
+    "system_instruction",
+    "temperature",
+    "text",
+    "thread",
+    "tool",
+    "toolConfig",
+    "tool_call_id",
+    "tool_calls",
+    "tool_choice",
+    "tool_use_id",
+    "tools",
+    "topK",
+    "topP",
+    "top_k",
+    "top_logprobs",
+    "top_p",
+    "type",
+    "url",
+    "user",
+    "value",
+];
+
+/// Adds every string value and object key under `body` that `p` does not hold yet. Parts the
+/// adapter recorded as skipped (images, binary documents) are entered only for their plain
+/// strings (a URL the provider fetches can carry data out); their data URLs and base64
+/// payloads stay skipped, as the coverage says.
+fn cover_rest(body: &Value, p: &mut Prompt) {
+    let taken: std::collections::HashSet<String> =
+        p.segments.iter().map(|s| s.pointer.clone()).collect();
+    let skipped: std::collections::HashSet<String> =
+        p.skipped.iter().map(|s| s.0.clone()).collect();
+    let mut rest = Walk {
+        taken: &taken,
+        skipped: &skipped,
+        out: Vec::new(),
+    };
+    rest.visit(body, &mut String::new(), false);
+    p.segments.extend(rest.out);
+}
+
+/// The generic walk: strings and keys not already taken, with their pointers.
+struct Walk<'a> {
+    taken: &'a std::collections::HashSet<String>,
+    skipped: &'a std::collections::HashSet<String>,
+    out: Vec<Segment>,
+}
+
+impl Walk<'_> {
+    fn visit(&mut self, v: &Value, pointer: &mut String, in_skipped: bool) {
+        let in_skipped = in_skipped || self.skipped.contains(pointer.as_str());
+        match v {
+            Value::String(s) => {
+                if !self.taken.contains(pointer.as_str()) && !(in_skipped && is_payload(s)) {
+                    self.out.push(Segment {
+                        role: Role::Unknown,
+                        pointer: pointer.clone(),
+                        text: s.clone(),
+                        key: false,
+                    });
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&i.to_string());
+                    self.visit(item, pointer, in_skipped);
+                    pointer.truncate(len);
+                }
+            }
+            Value::Object(map) => {
+                for (k, item) in map {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    if SCHEMA_KEYS.binary_search(&k.as_str()).is_err() {
+                        self.out.push(Segment {
+                            role: Role::Unknown,
+                            pointer: pointer.clone(),
+                            text: k.clone(),
+                            key: true,
+                        });
+                    }
+                    self.visit(item, pointer, in_skipped);
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A binary payload inside a skipped part: a `data:` URL or a long base64 run, which the
+/// coverage already records as not read (file extraction reads documents).
+fn is_payload(s: &str) -> bool {
+    s.starts_with("data:")
+        || (s.len() >= 256
+            && s.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'\n' | b'\r')
+            }))
 }
 
 /// A stream error event in the provider's shape, sent before closing a cut stream.
@@ -328,6 +515,7 @@ pub fn walk(v: &Value, pointer: &mut String, out: &mut Vec<Segment>) {
             role: Role::Unknown,
             pointer: pointer.clone(),
             text: s.clone(),
+            key: false,
         }),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -382,10 +570,87 @@ mod tests {
     }
 
     #[test]
+    fn schema_keys_are_sorted_for_binary_search() {
+        assert!(SCHEMA_KEYS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
     fn generic_walker_finds_every_string_with_escaped_pointers() {
-        let v = serde_json::json!({"a/b": ["x", {"c~": "y"}], "n": 1});
+        let v = serde_json::json!({"a/b": ["x", {"c~": "y"}], "count": 1});
         let p = extract("anthropic", "/v1/unknown", &v);
-        let ptrs: Vec<&str> = p.segments.iter().map(|s| s.pointer.as_str()).collect();
-        assert_eq!(ptrs, ["/a~1b/0", "/a~1b/1/c~0"]);
+        let ptrs: Vec<(&str, bool)> = p
+            .segments
+            .iter()
+            .map(|s| (s.pointer.as_str(), s.key))
+            .collect();
+        assert_eq!(
+            ptrs,
+            [
+                ("/a~1b", true),
+                ("/a~1b/0", false),
+                ("/a~1b/1/c~0", true),
+                ("/a~1b/1/c~0", false),
+                ("/count", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn fields_an_adapter_does_not_know_are_walked_after_it() {
+        let v = serde_json::json!({
+            "model": "gpt-4o",
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"type": "function", "function": {"name": "lookup", "description": "Looks up an order", "parameters": {"type": "object", "properties": {"order_AKIAQWERTYUIOPASDFGH": {"type": "string"}}}}}],
+            "metadata": {"note": "from the CRM"},
+            "stop": ["END"],
+            "messages_extra": {"nested": {"deep": "words here"}}
+        });
+        let p = extract("openai", "/v1/chat/completions", &v);
+        let seg = |ptr: &str, key: bool| {
+            p.segments
+                .iter()
+                .find(|s| s.pointer == ptr && s.key == key)
+                .unwrap_or_else(|| panic!("{ptr} (key: {key}) in {:#?}", p.segments))
+        };
+        assert_eq!(seg("/messages/0/content", false).role, Role::User);
+        assert_eq!(
+            seg("/tools/0/function/description", false).role,
+            Role::Unknown
+        );
+        seg(
+            "/tools/0/function/parameters/properties/order_AKIAQWERTYUIOPASDFGH",
+            true,
+        );
+        seg("/metadata/note", true);
+        seg("/metadata/note", false);
+        seg("/stop/0", false);
+        seg("/messages_extra/nested/deep", false);
+        // Each place is scanned once, and schema words are not keys to scan.
+        assert_eq!(
+            p.segments
+                .iter()
+                .filter(|s| s.pointer == "/messages/0/content")
+                .count(),
+            1
+        );
+        assert!(!p.segments.iter().any(|s| s.key && s.text == "messages"));
+        // Identifiers are not classifier text; sentences are.
+        assert!(!seg("/model", false).for_classifier());
+        assert!(seg("/tools/0/function/description", false).for_classifier());
+    }
+
+    #[test]
+    fn skipped_parts_keep_their_payload_skipped_but_their_urls_are_read() {
+        let v = serde_json::json!({
+            "model": "claude",
+            "messages": [{"role": "user", "content": [
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo".repeat(40)}},
+                {"type": "image", "source": {"type": "url", "url": "https://cdn.example/x.png?k=AKIAQWERTYUIOPASDFGH"}}
+            ]}]
+        });
+        let p = extract("anthropic", "/v1/messages", &v);
+        assert!(p.segments.iter().any(|s| s.text.contains("AKIA")));
+        assert!(!p.segments.iter().any(|s| s.text.starts_with("iVBOR")));
+        assert!(!p.skipped.is_empty());
     }
 }
