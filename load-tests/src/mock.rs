@@ -6,7 +6,8 @@
 //! Per-request controls (headers): `x-mock-tokens` (tokens in the answer), `x-mock-delay-ms`
 //! (between tokens), `x-mock-header-delay-ms` (before the response head), `x-mock-echo: 1`
 //! (answer with the last user text instead of generated tokens), `x-mock-reply: TEXT` (answer
-//! with TEXT), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces),
+//! with TEXT), `x-mock-reply-reversed: TXET` (answer with TEXT: a reply that carries a secret or
+//! a pseudonym token, since PromptWall scans request headers too), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces),
 //! `x-mock-gzip: 1` (gzip the answer: a JSON body, or a stream's events as one body).
 
 use bytes::Bytes;
@@ -146,11 +147,14 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     let header_delay = header_num(&req, "x-mock-header-delay-ms").map(Duration::from_millis);
     let echo = req.headers().contains_key("x-mock-echo");
     let gzip = req.headers().contains_key("x-mock-gzip");
-    let reply = req
-        .headers()
-        .get("x-mock-reply")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let reply = header("x-mock-reply")
+        .or_else(|| header("x-mock-reply-reversed").map(|r| r.chars().rev().collect()));
     let chunk_chars = header_num(&req, "x-mock-chunk-chars").map(|n| n.max(1) as usize);
     let method = req.method().to_string();
     let version = format!("{:?}", req.version());

@@ -55,6 +55,19 @@ pub enum OnError {
     FailClosed,
 }
 
+/// What a request whose body cannot be read at all (binary, an unknown encoding) gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Uninspectable {
+    /// Forward it, recorded as not inspected.
+    Allow,
+    /// Forward it, and record the reason as a logged decision.
+    Log,
+    /// Refuse it: nothing unread reaches the provider.
+    #[default]
+    Block,
+}
+
 /// Which way the text flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -258,6 +271,9 @@ pub struct PolicyDoc {
     pub mode: Mode,
     #[serde(default)]
     pub on_classifier_error: OnError,
+    /// What a body that cannot be read at all gets (default: block).
+    #[serde(default)]
+    pub on_uninspectable: Uninspectable,
     #[serde(default)]
     pub identity: IdentityDoc,
     #[serde(default)]

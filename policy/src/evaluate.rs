@@ -30,6 +30,9 @@ pub struct Context<'a> {
     pub direction: Direction,
     /// The model's per-label thresholds, used by label rules that set no `min_score`.
     pub label_thresholds: Option<&'a BTreeMap<String, f64>>,
+    /// Set when part of what the model would read could not be inspected at all (why); the
+    /// policy's `on_uninspectable` decides.
+    pub uninspectable: Option<&'a str>,
 }
 
 /// A finding and the text (by index) it was found in.
@@ -383,6 +386,27 @@ impl CompiledPolicy {
                         }
                     )
                     .into(),
+                ),
+            });
+        }
+
+        if let Some(why) = ctx.uninspectable {
+            let (action, rule) = match self.doc.on_uninspectable {
+                Uninspectable::Allow => (Action::Allow, "on_uninspectable:allow"),
+                Uninspectable::Log => (Action::Log, "on_uninspectable:log"),
+                Uninspectable::Block => (Action::Block, "on_uninspectable:block"),
+            };
+            reasons.push(Reason {
+                rule: rule.into(),
+                action,
+                category: None,
+                entity: "uninspectable".into(),
+                count: 1,
+                max_score: 0.0,
+                monitor: tenant_monitor,
+                message: Some(
+                    format!("PromptWall could not inspect this request ({why}), and the policy does not let unread content through.")
+                        .into(),
                 ),
             });
         }

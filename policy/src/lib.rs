@@ -16,7 +16,9 @@ mod store;
 mod vault;
 
 pub use compile::{CompiledPolicy, PolicyError, DEFAULT_POLICY_YAML};
-pub use document::{Action, Direction, Mode, OnError, Operator, PolicyDoc, Unsanctioned};
+pub use document::{
+    Action, Direction, Mode, OnError, Operator, PolicyDoc, Uninspectable, Unsanctioned,
+};
 pub use evaluate::{model_matches, Context, Decision, LabelsOutcome, Located, Reason};
 pub use identity::{BadCredentials, Identity, IdentityInput, SecretHash};
 pub use plan::{Redaction, RedactionPlan};

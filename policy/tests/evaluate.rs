@@ -249,6 +249,7 @@ fn decisions_follow_precedence_conditions_and_lists() {
             endpoint: c.endpoint,
             direction: Direction::Request,
             label_thresholds: None,
+            uninspectable: None,
         };
         let d = p.evaluate(&ctx, &[c.text], &c.findings, &c.labels);
         let mut rules: Vec<&str> = d.reasons.iter().map(|r| &*r.rule).collect();
@@ -383,4 +384,33 @@ fn invalid_documents_name_file_line_and_field() {
         assert!(e.field.starts_with(field), "{yaml}: field {} (want {field}): {e}", e.field);
         assert_eq!(e.line, line, "{yaml}: {e}");
     }
+}
+
+#[test]
+fn an_uninspectable_request_follows_on_uninspectable() {
+    let decide = |doc: &str| {
+        let ctx = Context {
+            uninspectable: Some("binary body"),
+            ..Context::default()
+        };
+        policy(doc).evaluate(&ctx, &[], &[], &LabelsOutcome::NotRun)
+    };
+    let d = decide("tenant: t\n");
+    assert_eq!(d.action, Action::Block, "block is the default");
+    assert_eq!(&*d.reasons[0].rule, "on_uninspectable:block");
+    assert!(d.message.unwrap().contains("binary body"));
+    let d = decide("tenant: t\non_uninspectable: log\n");
+    assert_eq!(
+        (d.action, &*d.reasons[0].rule),
+        (Action::Log, "on_uninspectable:log")
+    );
+    let d = decide("tenant: t\non_uninspectable: allow\n");
+    assert_eq!(d.action, Action::Allow);
+    assert_eq!(
+        &*d.reasons[0].rule, "on_uninspectable:allow",
+        "still a reason"
+    );
+    let d = decide("tenant: t\nmode: monitor\n");
+    assert_eq!((d.action, d.would), (Action::Log, Some(Action::Block)));
+    assert!(CompiledPolicy::from_yaml("p.yaml", "tenant: t\non_uninspectable: maybe\n").is_err());
 }

@@ -61,6 +61,8 @@ pub struct Outbound {
     pub body: Bytes,
     /// Send without the client's `Content-Encoding` (the body was decoded and rewritten).
     pub drop_content_encoding: bool,
+    /// Replaces the client's `Content-Type` (a body transcoded to UTF-8 and rewritten).
+    pub content_type: Option<&'static str>,
     /// (token, original) pairs to restore in the response.
     pub pseudonyms: policy::Pseudonyms,
     pub response_policy: Option<ResponsePolicy>,
@@ -78,6 +80,7 @@ pub async fn forward(
     let Outbound {
         body,
         drop_content_encoding,
+        content_type,
         pseudonyms,
         response_policy,
         shape,
@@ -91,10 +94,14 @@ pub async fn forward(
         if HOP_BY_HOP.contains(&name.as_str())
             || (restoring && name == header::ACCEPT_ENCODING)
             || (drop_content_encoding && name == header::CONTENT_ENCODING)
+            || (content_type.is_some() && name == header::CONTENT_TYPE)
         {
             continue;
         }
         headers.append(name.clone(), value.clone());
+    }
+    if let Some(ct) = content_type {
+        headers.insert(header::CONTENT_TYPE, http::HeaderValue::from_static(ct));
     }
     let is_head = method == Method::HEAD;
     let sent = Instant::now();

@@ -266,6 +266,8 @@ struct Go {
     body: Option<Bytes>,
     /// The rewritten body is plain, though the client's was compressed.
     drop_content_encoding: bool,
+    /// The rewritten body's content type, when it differs from the client's (transcoded).
+    content_type: Option<&'static str>,
     pseudonyms: policy::Pseudonyms,
     response: Option<ResponsePolicy>,
 }
@@ -422,6 +424,7 @@ impl AiHttpApp {
         let outbound = Outbound {
             body,
             drop_content_encoding: go.drop_content_encoding,
+            content_type: go.content_type,
             pseudonyms: go.pseudonyms,
             response_policy: go.response,
             shape,
@@ -676,17 +679,6 @@ impl AiHttpApp {
         body: &Bytes,
         log: &mut RequestLog,
     ) -> Result<Go, Reply> {
-        if body.is_empty() {
-            // A read of a server-side conversation (an Assistants thread's messages): its
-            // replies carry the tokens earlier turns issued, so restore them.
-            let pseudonyms = crate::providers::conversation(&target.path_and_query, None)
-                .map(|c| self.shared.conversation_mapping(&identity.tenant, &c))
-                .unwrap_or_default();
-            return Ok(Go {
-                pseudonyms,
-                ..Go::default()
-            });
-        }
         // A compressed body is inspected decoded (bounded like any body); if it is rewritten,
         // it goes upstream uncompressed.
         let encoding = session
@@ -713,34 +705,28 @@ impl AiHttpApp {
                 &decoded
             }
         };
-        let is_json = session
-            .get_header(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.to_ascii_lowercase().contains("json"))
-            .unwrap_or(false)
-            || body
-                .iter()
-                .find(|b| !b.is_ascii_whitespace())
-                .is_some_and(|b| matches!(b, b'{' | b'['));
-        if !is_json {
-            tracing::warn!(request_id = %log.id, host = %target.host, "non-JSON body to an AI destination forwarded without inspection");
-            log.coverage = Some(crate::audit::event::CoverageRow::whole_body_skipped(
-                "body is not JSON",
-            ));
-            return Ok(Go::default());
-        }
         let inspector = &self.shared.inspector;
         let path = target.path_and_query.as_str();
-        let prepared =
-            inspector
-                .prepare(provider, path, body)
-                .map_err(|InspectError::MalformedJson(e)| {
-                    Reply::new(
-                        400,
-                        ErrorKind::InvalidRequest,
-                        format!("PromptWall could not parse the request: {e}"),
-                    )
-                })?;
+        let content_type = session
+            .get_header(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let headers = session.req_header().headers.iter();
+        let envelope = crate::extract::envelope::segments(
+            path,
+            headers.map(|(k, v)| (k.as_str(), v.as_bytes())),
+        );
+        let prepared = inspector
+            .prepare_request(provider, path, content_type, body, envelope)
+            .map_err(|InspectError::MalformedJson(e)| {
+                Reply::new(
+                    400,
+                    ErrorKind::InvalidRequest,
+                    format!("PromptWall could not parse the request: {e}"),
+                )
+            })?;
+        if let Some(why) = prepared.unreadable() {
+            tracing::warn!(request_id = %log.id, host = %target.host, why, "request body to an AI destination cannot be inspected; on_uninspectable decides");
+        }
         // The cache and the first stage settle most windows right here, in microseconds; only
         // windows left uncertain go to the model, on the blocking pool, while the pattern scan
         // runs here.
@@ -764,7 +750,9 @@ impl AiHttpApp {
             LabelsOutcome::Failed(e) => format!("error: {e}"),
         };
         // A server-side conversation continues its pseudonyms (same value, same token).
-        let conversation = crate::providers::conversation(path, Some(prepared.body()));
+        // A read of a server-side conversation (no body) or a turn in one: its replies carry
+        // the tokens earlier turns issued, so restore them.
+        let conversation = crate::providers::conversation(path, prepared.json());
         let prior = conversation
             .as_deref()
             .map(|c| self.shared.conversation_mapping(&identity.tenant, c))
@@ -834,6 +822,7 @@ impl AiHttpApp {
         let response = Some(self.response_policy(provider, target, identity, &inspection));
         Ok(Go {
             drop_content_encoding: encoding.is_some() && inspection.rewritten.is_some(),
+            content_type: inspection.rewritten_content_type,
             body: inspection.rewritten,
             pseudonyms,
             response,
@@ -841,7 +830,6 @@ impl AiHttpApp {
     }
 }
 
-/// The audit coverage record of an inspected prompt (pointers made safe to log).
 /// Labels and what the model read, or why it could not.
 type Classified = (LabelsOutcome, Option<classifiers::onnx::Coverage>);
 
@@ -857,6 +845,10 @@ impl AiHttpApp {
     fn start_classify(&self, tenant: &str, prepared: &crate::inspect::Prepared) -> Classify {
         let inspector = &self.shared.inspector;
         let text = prepared.classifier_text();
+        if text.is_empty() {
+            // Nothing the model would read (a body-less request: only its URL and headers).
+            return Classify::Done((LabelsOutcome::NotRun, None));
+        }
         let (model, triage) = match inspector.triage(tenant, &text) {
             Ok(t) => t,
             Err(outcome) => return Classify::Done((outcome, None)),
@@ -872,20 +864,25 @@ impl AiHttpApp {
     }
 }
 
+/// The audit coverage record of an inspected prompt (pointers made safe to log).
 fn coverage_row(
     prompt: &crate::providers::Prompt,
     model: Option<classifiers::onnx::Coverage>,
 ) -> crate::audit::event::CoverageRow {
     use crate::audit::event::{safe_pointer, ClassifierCoverage, CoverageRow, SkippedRow};
     let max = CoverageRow::MAX_POINTERS;
+    let placed = |s: &&crate::providers::Segment| s.role != crate::providers::Role::Unknown;
+    let listed = prompt.segments.iter().filter(placed).count();
     CoverageRow {
         scanned: prompt
             .segments
             .iter()
+            .filter(placed)
             .take(max)
             .map(|s| safe_pointer(&s.pointer))
             .collect(),
-        scanned_more: prompt.segments.len().saturating_sub(max),
+        scanned_more: listed.saturating_sub(max),
+        scanned_other: prompt.segments.len() - listed,
         skipped: prompt
             .skipped
             .iter()

@@ -5,7 +5,8 @@
 //! serves the proxy and the CLI. The engine and the policy store sit behind atomic pointers:
 //! a reload swaps them, and an inspection in progress keeps the versions it started with.
 
-use crate::providers::{self, Prompt};
+use crate::extract::{self, Body};
+use crate::providers::{self, Place, Prompt, Role, Segment};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use classifiers::onnx::ContentClassifier;
@@ -30,6 +31,8 @@ pub struct Inspection {
     pub redaction_count: usize,
     /// `redact` could not rewrite this provider's body, and the fallback applied.
     pub redaction_fallback: bool,
+    /// The content type to send with `rewritten`, when the body was transcoded to UTF-8.
+    pub rewritten_content_type: Option<&'static str>,
     /// Classifier scores, when the model ran.
     pub labels: std::collections::BTreeMap<String, f64>,
     pub elapsed: Duration,
@@ -53,9 +56,10 @@ pub struct Inspector {
     pub vault: Vault,
 }
 
-/// A parsed request body and its texts, ready to scan and classify.
+/// A read request body and its texts (and those of its URL and headers), ready to scan and
+/// classify.
 pub struct Prepared {
-    value: Value,
+    body: Body,
     pub prompt: Prompt,
     started: Instant,
     /// Pseudonyms earlier turns of a server-side conversation issued (continued, not reset).
@@ -63,9 +67,20 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The parsed request body.
-    pub fn body(&self) -> &Value {
-        &self.value
+    /// The parsed request body, when it is JSON.
+    pub fn json(&self) -> Option<&Value> {
+        match &self.body {
+            Body::Json { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Why the body could not be read at all, if so.
+    pub fn unreadable(&self) -> Option<&'static str> {
+        match self.body {
+            Body::Unreadable(why) => Some(why),
+            _ => None,
+        }
     }
 
     /// Continues a conversation whose earlier turns issued `prior` (token, original) pairs.
@@ -147,19 +162,63 @@ impl Inspector {
         TenantKey::derive(&self.master_key, tenant)
     }
 
-    /// Parses a JSON body and finds its texts.
+    /// Parses a JSON body and finds its texts (tools and tests; the proxy uses
+    /// [`Self::prepare_request`]).
     pub fn prepare(
         &self,
         provider: &str,
         path: &str,
         body: &[u8],
     ) -> Result<Prepared, InspectError> {
+        self.prepare_request(provider, path, Some("application/json"), body, Vec::new())
+    }
+
+    /// Reads a request body of any kind (JSON in any Unicode encoding, a form, other text)
+    /// and finds its texts, then adds `envelope` (the query string's and headers' segments).
+    /// A body that cannot be read at all is kept as such: [`Self::decide`] applies the
+    /// tenant's `on_uninspectable`.
+    pub fn prepare_request(
+        &self,
+        provider: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        envelope: Vec<Segment>,
+    ) -> Result<Prepared, InspectError> {
         let started = Instant::now();
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| InspectError::MalformedJson(e.to_string()))?;
-        let prompt = providers::extract(provider, path, &value);
+        let body = extract::read(content_type, body)
+            .map_err(|extract::ReadError::MalformedJson(e)| InspectError::MalformedJson(e))?;
+        let mut prompt = match &body {
+            Body::Json { value, .. } => providers::extract(provider, path, value),
+            Body::Form(fields) => Prompt {
+                segments: fields
+                    .iter()
+                    .map(|(k, v)| Segment {
+                        role: Role::User,
+                        pointer: format!("form:{k}"),
+                        text: format!("{k}={v}"),
+                        place: Place::Form,
+                    })
+                    .collect(),
+                ..Prompt::default()
+            },
+            Body::Text { text, .. } => Prompt {
+                segments: vec![Segment {
+                    role: Role::User,
+                    pointer: "body".into(),
+                    text: text.clone(),
+                    place: Place::Text,
+                }],
+                ..Prompt::default()
+            },
+            Body::Empty | Body::Unreadable(_) => Prompt::default(),
+        };
+        if let Body::Unreadable(why) = body {
+            prompt.skip("body".into(), why);
+        }
+        prompt.segments.extend(envelope);
         Ok(Prepared {
-            value,
+            body,
             prompt,
             started,
             prior: policy::Pseudonyms::default(),
@@ -252,7 +311,7 @@ impl Inspector {
         labels: LabelsOutcome,
     ) -> Inspection {
         let Prepared {
-            mut value,
+            mut body,
             prompt,
             started,
             prior,
@@ -268,6 +327,10 @@ impl Inspector {
             endpoint: Some(path),
             direction: Direction::Request,
             label_thresholds: thresholds,
+            uninspectable: match body {
+                Body::Unreadable(why) => Some(why),
+                _ => None,
+            },
         };
         let decision = policy.evaluate(&ctx, &texts, &findings, &labels);
         let mut out = Inspection {
@@ -275,6 +338,7 @@ impl Inspector {
             pseudonyms: policy::Pseudonyms::default(),
             redaction_count: 0,
             redaction_fallback: false,
+            rewritten_content_type: None,
             elapsed: Duration::ZERO,
             labels: match labels {
                 LabelsOutcome::Scored(s) => s,
@@ -285,23 +349,43 @@ impl Inspector {
         };
         let decision = &mut out.decision;
         if decision.action == Action::Redact {
-            if providers::adapter_for(provider).body_is_signed() {
+            // The URL and the headers cannot be rewritten, nor can a signed body.
+            let fixed = decision.redactions.spans.iter().any(|r| {
+                matches!(
+                    prompt.segments[r.segment].place,
+                    Place::Query | Place::Header
+                )
+            });
+            if fixed || providers::adapter_for(provider).body_is_signed() {
                 decision.action = policy.doc().redaction_fallback;
                 if decision.action.blocks() {
-                    decision.message = Some(format!(
-                        "This request contains data the policy requires to be redacted ({}), and requests to this provider cannot be modified.",
-                        decision.reasons.iter().map(|r| &*r.entity).collect::<Vec<_>>().join(", ")
-                    ));
+                    let entities = decision
+                        .reasons
+                        .iter()
+                        .map(|r| &*r.entity)
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    decision.message = Some(if fixed {
+                        format!("This request carries data the policy requires to be redacted ({entities}) in its URL or headers, which cannot be modified.")
+                    } else {
+                        format!("This request contains data the policy requires to be redacted ({entities}), and requests to this provider cannot be modified.")
+                    });
                 }
                 out.redaction_fallback = true;
             } else {
                 let key = self.tenant_key(&identity.tenant);
                 let redacted =
                     policy::redact::apply_continuing(&decision.redactions, &texts, &key, &prior);
-                rewrite(&mut value, &prompt.segments, redacted.texts);
-                out.rewritten = Some(Bytes::from(
-                    serde_json::to_vec(&value).expect("JSON values serialize"),
-                ));
+                out.rewritten = Some(rewrite(&mut body, &prompt.segments, redacted.texts));
+                out.rewritten_content_type = match body {
+                    Body::Json {
+                        transcoded: true, ..
+                    } => Some("application/json"),
+                    Body::Text {
+                        transcoded: true, ..
+                    } => Some("text/plain; charset=utf-8"),
+                    _ => None,
+                };
                 out.redaction_count = redacted.count;
                 out.pseudonyms = redacted.pseudonyms;
             }
@@ -332,21 +416,55 @@ impl Inspector {
     }
 }
 
-/// Writes redacted texts back into the body: values in place first, then keys, deepest first,
-/// since renaming a key changes the pointers below it.
-fn rewrite(value: &mut Value, segments: &[providers::Segment], texts: Vec<Option<String>>) {
-    let mut keys = Vec::new();
-    for (seg, new) in segments.iter().zip(texts) {
-        let Some(new) = new else { continue };
-        if seg.key {
-            keys.push((seg.pointer.as_str(), new));
-        } else if let Some(slot) = value.pointer_mut(&seg.pointer) {
-            *slot = Value::String(new);
+/// Writes redacted texts back into the body and serializes it: JSON values in place first,
+/// then keys, deepest first (renaming a key changes the pointers below it); form fields; a
+/// text body. A transcoded body goes out as UTF-8.
+fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<String>>) -> Bytes {
+    let changed = segments
+        .iter()
+        .zip(texts)
+        .filter_map(|(seg, new)| new.map(|n| (seg, n)));
+    match body {
+        Body::Json { value, .. } => {
+            let mut keys = Vec::new();
+            for (seg, new) in changed {
+                match seg.place {
+                    Place::Key => keys.push((seg.pointer.as_str(), new)),
+                    Place::Value => {
+                        if let Some(slot) = value.pointer_mut(&seg.pointer) {
+                            *slot = Value::String(new);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            keys.sort_by_key(|(p, _)| std::cmp::Reverse(p.matches('/').count()));
+            for (pointer, new) in keys {
+                rename_key(value, pointer, new);
+            }
+            Bytes::from(serde_json::to_vec(value).expect("JSON values serialize"))
         }
-    }
-    keys.sort_by_key(|(p, _)| std::cmp::Reverse(p.matches('/').count()));
-    for (pointer, new) in keys {
-        rename_key(value, pointer, new);
+        Body::Form(fields) => {
+            let mut at = 0;
+            for (seg, new) in changed.filter(|(s, _)| s.place == Place::Form) {
+                // Form segments come first, in field order; find this one's field.
+                while at < fields.len() && seg.pointer != format!("form:{}", fields[at].0) {
+                    at += 1;
+                }
+                if let Some(field) = fields.get_mut(at) {
+                    let (k, v) = new.split_once('=').unwrap_or((new.as_str(), ""));
+                    *field = (k.to_string(), v.to_string());
+                }
+            }
+            Bytes::from(extract::form::encode(fields))
+        }
+        Body::Text { text, .. } => {
+            if let Some((_, new)) = changed.into_iter().find(|(s, _)| s.place == Place::Text) {
+                *text = new;
+            }
+            Bytes::from(text.clone().into_bytes())
+        }
+        Body::Empty | Body::Unreadable(_) => Bytes::new(),
     }
 }
 

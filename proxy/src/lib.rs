@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod encoding;
+pub mod extract;
 pub mod forward;
 pub mod handler;
 pub mod identity;

@@ -159,9 +159,14 @@ async fn what_was_not_scanned_is_recorded_without_content() {
         "metadata": {"customer AKIAQWERTYUIOPASDFGH": "x"}
     });
     let r = ann.post(URL).json(&body).send().await.unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.status(),
+        403,
+        "a key outside the provider's fields is scanned too, object keys included"
+    );
     let e = proxy.audit_events(&["--kind", "ai_request"]);
     let cov = &e[0]["coverage"];
+    assert!(cov["scanned_other"].as_u64().unwrap() >= 3, "{cov}");
     assert_eq!(
         cov["scanned"],
         serde_json::json!(["/messages/0/content/0/text"])
@@ -176,7 +181,7 @@ async fn what_was_not_scanned_is_recorded_without_content() {
         !raw.contains("AKIAQWERTYUIOPASDFGH") && !raw.contains("picture"),
         "{raw}"
     );
-    // A body that is not JSON is forwarded uninspected, and the record says so.
+    // A text body that is not JSON is scanned as text.
     let r = ann
         .post(URL)
         .header("content-type", "text/plain")
@@ -187,9 +192,30 @@ async fn what_was_not_scanned_is_recorded_without_content() {
     assert_eq!(r.status(), 200);
     let e = proxy.audit_events(&["--kind", "ai_request"]);
     let last = e.last().unwrap();
-    assert_eq!(last["coverage"]["skipped"][0]["pointer"], "", "{last}");
     assert_eq!(
-        last["coverage"]["skipped"][0]["why"], "body is not JSON",
+        last["coverage"]["scanned"],
+        serde_json::json!(["body"]),
+        "{last}"
+    );
+    // A body that cannot be read at all is refused (on_uninspectable: block by default), and
+    // the record says why.
+    let r = ann
+        .post(URL)
+        .header("content-type", "application/octet-stream")
+        .body(vec![0x89, b'P', b'N', b'G', 0, 0, 0xff, 0xfe, 0x00])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let e = proxy.audit_events(&["--kind", "ai_request"]);
+    let last = e.last().unwrap();
+    assert_eq!(last["coverage"]["skipped"][0]["pointer"], "body", "{last}");
+    assert_eq!(
+        last["coverage"]["skipped"][0]["why"], "binary or undecodable body",
+        "{last}"
+    );
+    assert_eq!(
+        last["reasons"][0]["rule"], "on_uninspectable:block",
         "{last}"
     );
 }

@@ -287,7 +287,7 @@ async fn a_responses_chain_keeps_its_pseudonyms_across_turns() {
     let turn = |body: serde_json::Value, reply: Option<&str>| {
         let mut req = gina.post(url).json(&body);
         req = match reply {
-            Some(r) => req.header("x-mock-reply", r),
+            Some(r) => req.header("x-mock-reply-reversed", reversed(r)),
             None => req.header("x-mock-echo", "1"),
         };
         req.send()
@@ -333,7 +333,7 @@ async fn a_responses_chain_keeps_its_pseudonyms_across_turns() {
     let alice = env.proxy.client_as("alice", "alice-pw");
     let r = alice
         .post(url)
-        .header("x-mock-reply", "Remember <EMAIL_2>.")
+        .header("x-mock-reply-reversed", reversed("Remember <EMAIL_2>."))
         .json(&serde_json::json!({"model": "gpt-4o-mini", "previous_response_id": id, "input": "Thanks!"}))
         .send()
         .await
@@ -365,7 +365,10 @@ async fn an_assistants_thread_keeps_its_pseudonyms_and_reads_are_restored() {
     // Listing the thread (a GET, no body) returns the provider's stored text: restored.
     let r = gina
         .get(url)
-        .header("x-mock-reply", "<EMAIL_1> wrote to <EMAIL_2>")
+        .header(
+            "x-mock-reply-reversed",
+            reversed("<EMAIL_1> wrote to <EMAIL_2>"),
+        )
         .send()
         .await
         .unwrap();

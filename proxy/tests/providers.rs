@@ -2,7 +2,7 @@
 //! adapter finds every text (an exact list of pointers), rewriting those texts keeps the JSON
 //! valid and of the same shape, and the block response parses as that provider's error.
 
-use promptwall::providers::{extract, stream_error_event, ErrorKind, ErrorShape, Role};
+use promptwall::providers::{extract, stream_error_event, ErrorKind, ErrorShape, Place, Role};
 use serde_json::{json, Value};
 
 struct Fixture {
@@ -230,14 +230,14 @@ fn every_text_is_found_with_its_role_and_the_walk_covers_the_rest() {
             .segments
             .iter()
             .filter(|s| s.role != Role::Unknown || f.provider == "cohere")
-            .filter(|s| !s.key)
+            .filter(|s| s.place == Place::Value)
             .map(|s| s.pointer.as_str())
             .collect();
         assert_eq!(placed, f.pointers, "{}", f.name);
         let skipped: Vec<&str> = p.skipped.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(skipped, f.skipped, "{}", f.name);
         for s in &p.segments {
-            if s.key {
+            if s.place == Place::Key {
                 let last = s.pointer.rsplit('/').next().unwrap();
                 assert_eq!(
                     last.replace("~1", "/").replace("~0", "~"),
@@ -259,7 +259,10 @@ fn every_text_is_found_with_its_role_and_the_walk_covers_the_rest() {
         let mut all = Vec::new();
         strings(&f.body, String::new(), &mut all);
         for ptr in all {
-            let covered = p.segments.iter().any(|s| !s.key && s.pointer == ptr)
+            let covered = p
+                .segments
+                .iter()
+                .any(|s| s.place == Place::Value && s.pointer == ptr)
                 || p.skipped.iter().any(|(sk, _)| ptr.starts_with(sk.as_str()));
             assert!(covered, "{}: {ptr} is neither scanned nor skipped", f.name);
         }
@@ -271,7 +274,7 @@ fn rewriting_every_text_keeps_valid_json_of_the_same_shape() {
     for f in fixtures() {
         let p = extract(f.provider, f.path, &f.body);
         let mut v = f.body.clone();
-        for s in p.segments.iter().filter(|s| !s.key) {
+        for s in p.segments.iter().filter(|s| s.place == Place::Value) {
             *v.pointer_mut(&s.pointer).unwrap() =
                 Value::String(format!("[REDACTED:{}]", s.text.len()));
         }

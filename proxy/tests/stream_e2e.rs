@@ -77,8 +77,8 @@ async fn a_secret_split_across_events_is_cut_with_each_providers_error_event() {
         let r = client
             .post(c.url)
             .header(
-                "x-mock-reply",
-                "Sure, the deploy key is AKIAQWERTYUIOPASDFGH and it works",
+                "x-mock-reply-reversed",
+                reversed("Sure, the deploy key is AKIAQWERTYUIOPASDFGH and it works"),
             )
             .header("x-mock-chunk-chars", "4")
             .json(&c.body)

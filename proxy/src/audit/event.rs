@@ -24,6 +24,10 @@ pub struct CoverageRow {
     /// Scanned texts beyond the listed ones.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub scanned_more: usize,
+    /// Other places scanned, counted: JSON strings and keys outside the provider's known
+    /// fields, form fields, query parameters and headers.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub scanned_other: usize,
     /// Parts not scanned, and why (images, binary documents, token ids).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedRow>,
@@ -87,9 +91,9 @@ pub fn safe_pointer(pointer: &str) -> String {
             out.push('/');
         }
         let field = seg.len() <= 40
-            && seg
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+            && seg.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' || b == b':'
+            });
         out.push_str(if field { seg } else { "~" });
     }
     out

@@ -95,6 +95,7 @@ fn decide(engine: &classifiers::PatternEngine, p: &CompiledPolicy, s: &Sample) -
         endpoint: s.endpoint.as_deref(),
         direction: Direction::Request,
         label_thresholds: None,
+        uninspectable: None,
     };
     let labels = s
         .labels

@@ -26,16 +26,37 @@ pub struct Segment {
     pub role: Role,
     pub pointer: String,
     pub text: String,
-    /// The text is the object key at `pointer`, not the value there.
-    pub key: bool,
+    /// What kind of place `pointer` names.
+    pub place: Place,
+}
+
+/// Where in the request a segment's text sits, which decides how a redaction is written back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The JSON string value at the pointer.
+    Value,
+    /// The JSON object key at the pointer.
+    Key,
+    /// A query parameter (`query:NAME`; the text is `NAME=VALUE`).
+    Query,
+    /// A request header (`header:NAME`; the text is `NAME: VALUE`).
+    Header,
+    /// A form field (`form:NAME`; the text is `NAME=VALUE`).
+    Form,
+    /// A whole text body (`body`).
+    Text,
 }
 
 impl Segment {
-    /// Whether the classifier reads this segment: everything the adapter placed, and what the
-    /// walk found that reads as words (identifiers, enum values and ids carry no intent; the
-    /// pattern scan still reads them).
+    /// Whether the classifier reads this segment: what the model reads, as the adapter placed
+    /// it, and what the walk found that reads as words (identifiers, enum values and ids carry
+    /// no intent; the pattern scan still reads them). Never the URL or the headers, which the
+    /// model does not see.
     pub fn for_classifier(&self) -> bool {
-        self.role != Role::Unknown || self.text.bytes().any(|b| b.is_ascii_whitespace())
+        match self.place {
+            Place::Query | Place::Header => false,
+            _ => self.role != Role::Unknown || self.text.bytes().any(|b| b.is_ascii_whitespace()),
+        }
     }
 }
 
@@ -74,7 +95,7 @@ pub fn push(p: &mut Prompt, role: Role, pointer: String, text: &str) {
         role,
         pointer,
         text: text.to_string(),
-        key: false,
+        place: Place::Value,
     });
 }
 
@@ -446,15 +467,15 @@ impl Walk<'_> {
     fn visit(&mut self, v: &Value, pointer: &mut String, in_skipped: bool) {
         let in_skipped = in_skipped || self.skipped.contains(pointer.as_str());
         match v {
-            Value::String(s) => {
-                if !self.taken.contains(pointer.as_str()) && !(in_skipped && is_payload(s)) {
-                    self.out.push(Segment {
-                        role: Role::Unknown,
-                        pointer: pointer.clone(),
-                        text: s.clone(),
-                        key: false,
-                    });
-                }
+            Value::String(s)
+                if !(self.taken.contains(pointer.as_str()) || in_skipped && is_payload(s)) =>
+            {
+                self.out.push(Segment {
+                    role: Role::Unknown,
+                    pointer: pointer.clone(),
+                    text: s.clone(),
+                    place: Place::Value,
+                });
             }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
@@ -475,7 +496,7 @@ impl Walk<'_> {
                             role: Role::Unknown,
                             pointer: pointer.clone(),
                             text: k.clone(),
-                            key: true,
+                            place: Place::Key,
                         });
                     }
                     self.visit(item, pointer, in_skipped);
@@ -515,7 +536,7 @@ pub fn walk(v: &Value, pointer: &mut String, out: &mut Vec<Segment>) {
             role: Role::Unknown,
             pointer: pointer.clone(),
             text: s.clone(),
-            key: false,
+            place: Place::Value,
         }),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -581,7 +602,7 @@ mod tests {
         let ptrs: Vec<(&str, bool)> = p
             .segments
             .iter()
-            .map(|s| (s.pointer.as_str(), s.key))
+            .map(|s| (s.pointer.as_str(), s.place == Place::Key))
             .collect();
         assert_eq!(
             ptrs,
@@ -609,7 +630,7 @@ mod tests {
         let seg = |ptr: &str, key: bool| {
             p.segments
                 .iter()
-                .find(|s| s.pointer == ptr && s.key == key)
+                .find(|s| s.pointer == ptr && (s.place == Place::Key) == key)
                 .unwrap_or_else(|| panic!("{ptr} (key: {key}) in {:#?}", p.segments))
         };
         assert_eq!(seg("/messages/0/content", false).role, Role::User);
@@ -633,7 +654,10 @@ mod tests {
                 .count(),
             1
         );
-        assert!(!p.segments.iter().any(|s| s.key && s.text == "messages"));
+        assert!(!p
+            .segments
+            .iter()
+            .any(|s| s.place == Place::Key && s.text == "messages"));
         // Identifiers are not classifier text; sentences are.
         assert!(!seg("/model", false).for_classifier());
         assert!(seg("/tools/0/function/description", false).for_classifier());

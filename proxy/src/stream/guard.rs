@@ -52,6 +52,7 @@ impl ResponsePolicy {
             endpoint: Some(&self.endpoint),
             direction: Direction::Response,
             label_thresholds: None,
+            uninspectable: None,
         };
         let mut d = self
             .policy

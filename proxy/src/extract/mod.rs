@@ -1,0 +1,105 @@
+//! Request bodies as texts: JSON in any Unicode encoding, forms, other text bodies, and the
+//! parts of a request around its body (query string, headers). What cannot be read at all is
+//! said so, and the tenant's `on_uninspectable` decides; nothing unread is called clean.
+
+pub mod envelope;
+pub mod form;
+pub mod text;
+
+use serde_json::Value;
+
+/// A request body, read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// No body (a `GET`, a thread read).
+    Empty,
+    /// A JSON document; `transcoded` when it was not plain UTF-8 (a BOM, UTF-16 or UTF-32),
+    /// so a rewritten body goes upstream as UTF-8.
+    Json { value: Value, transcoded: bool },
+    /// `application/x-www-form-urlencoded` fields, in order.
+    Form(Vec<(String, String)>),
+    /// Any other body that decodes as text, scanned whole.
+    Text { text: String, transcoded: bool },
+    /// A body that cannot be read (binary, an undeclared encoding): why.
+    Unreadable(&'static str),
+}
+
+/// Why a body could not be taken as what it says it is.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ReadError {
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
+}
+
+/// Reads `body` by its `content_type` (and its first bytes, when the type says nothing).
+pub fn read(content_type: Option<&str>, body: &[u8]) -> Result<Body, ReadError> {
+    if body.is_empty() {
+        return Ok(Body::Empty);
+    }
+    let ct = content_type.unwrap_or_default().to_ascii_lowercase();
+    let Some((decoded, transcoded)) = text::decode(&ct, body) else {
+        return Ok(Body::Unreadable("binary or undecodable body"));
+    };
+    let json = ct.contains("json") || decoded.trim_start().starts_with(['{', '[']);
+    if json {
+        let value =
+            serde_json::from_str(&decoded).map_err(|e| ReadError::MalformedJson(e.to_string()))?;
+        return Ok(Body::Json { value, transcoded });
+    }
+    if ct.starts_with("application/x-www-form-urlencoded") {
+        return Ok(Body::Form(form::parse(&decoded)));
+    }
+    Ok(Body::Text {
+        text: decoded.into_owned(),
+        transcoded,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_read_as_what_they_are() {
+        assert_eq!(read(None, b"").unwrap(), Body::Empty);
+        assert!(matches!(
+            read(Some("application/json"), b"{\"a\":1}").unwrap(),
+            Body::Json {
+                transcoded: false,
+                ..
+            }
+        ));
+        // JSON without a JSON content type is still JSON.
+        assert!(matches!(
+            read(Some("text/plain"), b"  [1]").unwrap(),
+            Body::Json { .. }
+        ));
+        let bom = [&[0xEF, 0xBB, 0xBF][..], b"{\"a\":\"b\"}"].concat();
+        assert!(matches!(
+            read(Some("application/json"), &bom).unwrap(),
+            Body::Json {
+                transcoded: true,
+                ..
+            }
+        ));
+        assert_eq!(
+            read(Some("application/x-www-form-urlencoded"), b"a=1&b=x+y").unwrap(),
+            Body::Form(vec![("a".into(), "1".into()), ("b".into(), "x y".into())])
+        );
+        assert_eq!(
+            read(Some("text/plain"), b"hello").unwrap(),
+            Body::Text {
+                text: "hello".into(),
+                transcoded: false
+            }
+        );
+        assert!(matches!(
+            read(Some("application/octet-stream"), &[0, 159, 146, 150, 0, 1]).unwrap(),
+            Body::Unreadable(_)
+        ));
+        assert!(matches!(
+            read(Some("application/json"), b"{\"a\":"),
+            Err(ReadError::MalformedJson(_))
+        ));
+    }
+}

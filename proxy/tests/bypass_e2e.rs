@@ -1,0 +1,252 @@
+//! No way around inspection (issue 15): a credential placed anywhere a provider receives it
+//! (an unknown JSON field or key, a body that is not plain UTF-8 JSON, the query string, a
+//! header) is found, through CONNECT and through the gateway, and the upstream never sees it.
+//! A body that cannot be read at all follows the tenant's `on_uninspectable`.
+
+mod common;
+
+use common::*;
+use load_tests::mock::MockConfig;
+
+const SECRET: &str = "AKIAQWERTYUIOPASDFGH";
+
+/// A request to build on one path: (method, path and query, headers, body).
+struct Attempt {
+    name: &'static str,
+    method: &'static str,
+    path: String,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+fn utf16le(s: &str) -> Vec<u8> {
+    [
+        &[0xFF, 0xFE][..],
+        &s.encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<_>>(),
+    ]
+    .concat()
+}
+
+fn attempts() -> Vec<Attempt> {
+    let json = |v: serde_json::Value| serde_json::to_vec(&v).unwrap();
+    let ct = |v: &str| vec![("content-type", v.to_string())];
+    let chat_path = "/v1/chat/completions".to_string();
+    vec![
+        Attempt {
+            name: "a tool description the adapter does not read",
+            method: "POST",
+            path: chat_path.clone(),
+            headers: ct("application/json"),
+            body: json(
+                serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}],
+                "tools": [{"type": "function", "function": {"name": "f", "description": format!("use key {SECRET}"), "parameters": {}}}]}),
+            ),
+        },
+        Attempt {
+            name: "an object key in metadata",
+            method: "POST",
+            path: chat_path.clone(),
+            headers: ct("application/json"),
+            body: json(
+                serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}],
+                "metadata": {SECRET: "x"}}),
+            ),
+        },
+        Attempt {
+            name: "JSON in UTF-16 with a byte-order mark",
+            method: "POST",
+            path: chat_path.clone(),
+            headers: ct("application/json"),
+            body: utf16le(
+                &serde_json::to_string(&chat(&format!("deploy with {SECRET}"), false)).unwrap(),
+            ),
+        },
+        Attempt {
+            name: "JSON behind a UTF-8 byte-order mark",
+            method: "POST",
+            path: chat_path.clone(),
+            headers: ct("application/json"),
+            body: [
+                &[0xEF, 0xBB, 0xBF][..],
+                &json(chat(&format!("deploy with {SECRET}"), false)),
+            ]
+            .concat(),
+        },
+        Attempt {
+            name: "a form-encoded body",
+            method: "POST",
+            path: chat_path.clone(),
+            headers: ct("application/x-www-form-urlencoded"),
+            body: format!("prompt=deploy+with+{SECRET}&model=x").into_bytes(),
+        },
+        Attempt {
+            name: "a text/plain body",
+            method: "POST",
+            path: chat_path.clone(),
+            headers: ct("text/plain"),
+            body: format!("deploy with {SECRET}").into_bytes(),
+        },
+        Attempt {
+            name: "the query string",
+            method: "POST",
+            path: format!("{chat_path}?note=deploy%20with%20{SECRET}"),
+            headers: ct("application/json"),
+            body: json(chat("hello", false)),
+        },
+        Attempt {
+            name: "a GET's query string",
+            method: "GET",
+            path: format!("/v1/models?q={SECRET}"),
+            headers: vec![],
+            body: vec![],
+        },
+        Attempt {
+            name: "a free-form header",
+            method: "POST",
+            path: chat_path.clone(),
+            headers: vec![
+                ("content-type", "application/json".into()),
+                ("x-note", format!("deploy with {SECRET}")),
+            ],
+            body: json(chat("hello", false)),
+        },
+        Attempt {
+            name: "a binary body (on_uninspectable: block)",
+            method: "POST",
+            path: chat_path,
+            headers: ct("application/octet-stream"),
+            body: [
+                &[0x89, b'P', b'N', b'G', 0, 0, 0, 0xff][..],
+                SECRET.as_bytes(),
+            ]
+            .concat(),
+        },
+    ]
+}
+
+async fn send(client: &reqwest::Client, base: &str, a: &Attempt) -> u16 {
+    let method = reqwest::Method::from_bytes(a.method.as_bytes()).unwrap();
+    let mut req = client.request(method, format!("{base}{}", a.path));
+    for (k, v) in &a.headers {
+        req = req.header(*k, v);
+    }
+    req.body(a.body.clone())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_anywhere_the_provider_receives_it_is_blocked_on_both_paths() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&yaml).await;
+    let connect = proxy.client(&[&proxy.ca_pem]);
+    let gateway = reqwest::Client::builder().no_proxy().build().unwrap();
+    let gw = format!("http://{}/openai", proxy.gateway);
+    for a in attempts() {
+        for (path, client, base) in [
+            ("CONNECT", &connect, "https://api.openai.com"),
+            ("gateway", &gateway, gw.as_str()),
+        ] {
+            assert_eq!(send(client, base, &a).await, 403, "{}: {path}", a.name);
+        }
+    }
+    let seen = mock.received();
+    assert!(seen.is_empty(), "the upstream saw {} requests", seen.len());
+    // The audit log names where each was found, and never the value.
+    let events = proxy.audit_events(&["--kind", "ai_request"]);
+    assert_eq!(events.len(), 2 * attempts().len());
+    for e in &events {
+        let rule = e["reasons"][0]["rule"].as_str().unwrap_or_default();
+        assert!(
+            e["decision"] == "block"
+                && (rule == "block-credentials" || rule == "on_uninspectable:block"),
+            "{e}"
+        );
+    }
+    let raw = serde_json::to_string(&events).unwrap();
+    assert!(!raw.contains(SECRET));
+    assert!(raw.contains("on_uninspectable:block"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clean_bodies_of_every_kind_pass_unchanged_and_a_tenant_may_allow_unreadable_ones() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let policies = TempDir::new("uninspectable");
+    std::fs::write(
+        policies.0.join("default.yaml"),
+        "tenant: default\non_uninspectable: log\nrules:\n  - {id: keys, when: {category: secret}, action: block}\n  - {id: pii, when: {category: pii}, action: redact, redact: pseudonym}\n",
+    )
+    .unwrap();
+    let proxy = Proxy::start(&format!(
+        "{upstream}policies:\n  dir: {}\n",
+        policies.0.display()
+    ))
+    .await;
+    let c = proxy.client(&[&proxy.ca_pem]);
+    let url = "https://api.openai.com/v1/chat/completions";
+    let clean16 = utf16le(&serde_json::to_string(&chat("hello there", false)).unwrap());
+    let r = c
+        .post(url)
+        .header("content-type", "application/json")
+        .body(clean16.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        &mock.received()[0].body[..],
+        &clean16[..],
+        "forwarded byte for byte"
+    );
+    // PII in a UTF-16 body is pseudonymized, and the rewritten body goes up as UTF-8 JSON.
+    let pii16 =
+        utf16le(&serde_json::to_string(&chat("mail ana.ruiz@globex-corp.com", false)).unwrap());
+    let r = c
+        .post(url)
+        .header("content-type", "application/json; charset=utf-16")
+        .body(pii16)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let up = &mock.received()[1];
+    let v: serde_json::Value = serde_json::from_slice(&up.body).unwrap();
+    assert_eq!(v["messages"][1]["content"], "mail <EMAIL_1>");
+    assert!(up
+        .headers
+        .iter()
+        .any(|(k, v)| k == "content-type" && v == "application/json"));
+    // A form field is rewritten in place.
+    let r = c
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("model=x&prompt=mail+ana.ruiz%40globex-corp.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        String::from_utf8_lossy(&mock.received()[2].body),
+        "model=x&prompt=mail+%3CEMAIL_1%3E"
+    );
+    // This tenant lets an unreadable body through, logged.
+    let r = c
+        .post(url)
+        .header("content-type", "application/octet-stream")
+        .body(vec![0u8, 1, 2, 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let events = proxy.audit_events(&["--kind", "ai_request"]);
+    let last = events.last().unwrap();
+    assert_eq!(last["decision"], "log", "{last}");
+    assert_eq!(last["reasons"][0]["rule"], "on_uninspectable:log");
+}
