@@ -188,8 +188,15 @@ impl Decoder {
 
     /// Decodable runs in `text`, spending at most `budget` decoded bytes (reduced as it goes).
     pub fn candidates(&self, text: &str, budget: &mut usize) -> Vec<Decoded> {
+        self.candidates_checked(text, budget).0
+    }
+
+    /// [`Self::candidates`], and whether a run was left undecoded although it reads as text
+    /// (too long, or over the budget): the caller must not call the text clean then.
+    pub fn candidates_checked(&self, text: &str, budget: &mut usize) -> (Vec<Decoded>, bool) {
         let hay = text.as_bytes();
         let mut out = Vec::new();
+        let mut skipped_text = false;
         let mut push =
             |start: usize, end: usize, decoded: Option<(Encoding, String)>, budget: &mut usize| {
                 if let Some((encoding, text)) = decoded {
@@ -215,14 +222,20 @@ impl Decoder {
             }
             let len = end - start;
             // A run is at least MIN_RUN long; padding only adds to it.
+            let run = &text[start..end];
             if len <= MAX_RUN && len <= budget.saturating_mul(2) {
-                let run = &text[start..end];
                 let decoded = decode_hex(run)
                     .map(|t| (Encoding::Hex, t))
                     .or_else(|| decode_base64(run).map(|t| (Encoding::Base64, t)));
                 push(start, end, decoded, budget);
+            } else {
+                skipped_text |= reads_as_text(run);
             }
             i = end;
+        }
+        // A budget spent before the end of the runs leaves the rest undecoded.
+        if *budget == 0 {
+            skipped_text |= next_long_run(hay, i).is_some_and(|(s, e)| reads_as_text(&text[s..e]));
         }
         for (from, to) in escape_regions(hay) {
             for m in self.finder.find_iter(Input::new(hay).range(from..to)) {
@@ -231,6 +244,7 @@ impl Decoder {
                 }
                 let run = &text[m.start()..m.end()];
                 if run.len() > MAX_RUN || run.len() > budget.saturating_mul(2) {
+                    skipped_text = true;
                     continue;
                 }
                 let decoded = match m.pattern().as_usize() {
@@ -241,8 +255,16 @@ impl Decoder {
             }
         }
         out.sort_by_key(|d| d.start);
-        out
+        (out, skipped_text)
     }
+}
+
+/// Whether a long encoded run would decode to text (judged on its first kilobyte, cut on a
+/// 4-character boundary, which suits base64 and hex alike): a binary payload (an image, an
+/// archive) is not text left unread.
+fn reads_as_text(run: &str) -> bool {
+    let head = &run[..run.len().min(1024) / 4 * 4];
+    decode_hex(head).is_some() || decode_base64(head).is_some()
 }
 
 /// Accepts decoded bytes only if they are UTF-8 text: a long-enough, mostly printable string.

@@ -16,7 +16,7 @@ mod spans;
 pub mod validators;
 
 pub use finding::{Category, Finding, Severity};
-pub use patterns::{EngineError, PatternEngine};
+pub use patterns::{EngineError, PatternEngine, Scanned};
 pub use rules::{RuleError, RulePack};
 
 /// The rule packs compiled into the binary, so `promptwall serve` works with no files at all.

@@ -44,6 +44,40 @@ fn deeply_nested_base64_stops_at_the_depth_limit() {
         s = base64::engine::general_purpose::STANDARD.encode(&s);
     }
     check_spans(&s);
+    // Stopping there is not "clean": the scan says a limit left it unread.
+    assert!(engine().scan_checked(&s).limit.is_some());
+}
+
+#[test]
+fn what_the_decoder_cannot_reach_is_reported_as_a_scan_limit() {
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    // Three layers are decoded and found; a fourth is a limit, not silence.
+    let mut three = "aws key AKIAQWERTYUIOPASDFGH".to_string();
+    for _ in 0..3 {
+        three = b64(&three);
+    }
+    let s = engine().scan_checked(&three);
+    assert_eq!(s.findings.len(), 1, "{s:?}");
+    assert!(s.limit.is_none());
+    let four = b64(&three);
+    assert!(engine().scan_checked(&four).limit.is_some());
+    // A 2 MB base64 run of text is too long to decode: a limit. Of binary bytes: not text.
+    let long_text = b64(&format!(
+        "{} AKIAQWERTYUIOPASDFGH",
+        "lorem ipsum dolor ".repeat(90_000)
+    ));
+    assert!(long_text.len() > 1 << 20);
+    assert!(engine().scan_checked(&long_text).limit.is_some());
+    let binary: Vec<u8> = (0..1_600_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let long_binary = base64::engine::general_purpose::STANDARD.encode(binary);
+    assert!(engine().scan_checked(&long_binary).limit.is_none());
+    // Plain text stays unlimited.
+    assert!(engine()
+        .scan_checked("deploy with AKIAQWERTYUIOPASDFGH today")
+        .limit
+        .is_none());
 }
 
 #[test]
@@ -123,5 +157,28 @@ proptest! {
         let f = found.iter().find(|f| &*f.entity == "aws_access_key").expect("found");
         let span: String = text[f.start..f.end].chars().filter(|c| c.is_ascii()).collect();
         prop_assert_eq!(span, secret);
+    }
+}
+
+/// A flood of rejected look-alikes (a documented example key, a low-entropy one) in front of
+/// a real key must not use up the pattern's budget: past it, the scan goes on linearly.
+#[test]
+fn a_flood_of_rejected_look_alikes_does_not_hide_a_real_key() {
+    for decoy in ["AKIAIOSFODNN7EXAMPLE", "AKIAAAAAAAAAAAAAAAAA"] {
+        assert!(
+            engine().scan(decoy).is_empty(),
+            "{decoy} is meant to be rejected"
+        );
+        for n in [9_999, 10_000, 25_000] {
+            let text = format!(
+                "{} deploy with AKIAQWERTYUIOPASDFGH",
+                format!("{decoy} ").repeat(n)
+            );
+            let found = engine().scan(&text);
+            assert!(
+                found.iter().any(|f| &*f.entity == "aws_access_key"),
+                "{n} x {decoy}: the real key was not found"
+            );
+        }
     }
 }

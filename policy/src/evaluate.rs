@@ -33,6 +33,9 @@ pub struct Context<'a> {
     /// Set when part of what the model would read could not be inspected at all (why); the
     /// policy's `on_uninspectable` decides.
     pub uninspectable: Option<&'a str>,
+    /// Set when a scan limit left part of the text unread (why); the tenant's fail mode
+    /// (`on_classifier_error`) decides, as for any failure of inspection.
+    pub scan_limit: Option<&'a str>,
 }
 
 /// A finding and the text (by index) it was found in.
@@ -390,6 +393,25 @@ impl CompiledPolicy {
             });
         }
 
+        if let Some(why) = ctx.scan_limit {
+            let (action, rule) = match self.doc.on_classifier_error {
+                OnError::FailClosed => (Action::Block, "scan_limit:fail_closed"),
+                OnError::FailOpen => (Action::Log, "scan_limit:fail_open"),
+            };
+            reasons.push(Reason {
+                rule: rule.into(),
+                action,
+                category: None,
+                entity: "scan_limit".into(),
+                count: 1,
+                max_score: 0.0,
+                monitor: tenant_monitor,
+                message: Some(
+                    format!("PromptWall could not read all of this request ({why}); the policy fails closed.")
+                        .into(),
+                ),
+            });
+        }
         if let Some(why) = ctx.uninspectable {
             let (action, rule) = match self.doc.on_uninspectable {
                 Uninspectable::Allow => (Action::Allow, "on_uninspectable:allow"),

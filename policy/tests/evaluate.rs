@@ -250,6 +250,7 @@ fn decisions_follow_precedence_conditions_and_lists() {
             direction: Direction::Request,
             label_thresholds: None,
             uninspectable: None,
+            scan_limit: None,
         };
         let d = p.evaluate(&ctx, &[c.text], &c.findings, &c.labels);
         let mut rules: Vec<&str> = d.reasons.iter().map(|r| &*r.rule).collect();
@@ -413,4 +414,26 @@ fn an_uninspectable_request_follows_on_uninspectable() {
     let d = decide("tenant: t\nmode: monitor\n");
     assert_eq!((d.action, d.would), (Action::Log, Some(Action::Block)));
     assert!(CompiledPolicy::from_yaml("p.yaml", "tenant: t\non_uninspectable: maybe\n").is_err());
+}
+
+#[test]
+fn a_scan_limit_follows_the_tenants_fail_mode() {
+    let decide = |doc: &str| {
+        let ctx = Context {
+            scan_limit: Some("an encoded run too long"),
+            ..Context::default()
+        };
+        policy(doc).evaluate(&ctx, &["x"], &[], &LabelsOutcome::NotRun)
+    };
+    let d = decide("tenant: t\non_classifier_error: fail_closed\n");
+    assert_eq!(
+        (d.action, &*d.reasons[0].rule),
+        (Action::Block, "scan_limit:fail_closed")
+    );
+    assert!(d.message.unwrap().contains("an encoded run too long"));
+    let d = decide("tenant: t\non_classifier_error: fail_open\n");
+    assert_eq!(
+        (d.action, &*d.reasons[0].rule),
+        (Action::Log, "scan_limit:fail_open")
+    );
 }

@@ -733,7 +733,7 @@ impl AiHttpApp {
         let classify = inspector
             .wants_labels(&identity.tenant)
             .then(|| self.start_classify(&identity.tenant, &prepared));
-        let findings = inspector.scan(&prepared);
+        let mut findings = inspector.scan(&prepared);
         let (labels, model_coverage) = match classify {
             Some(Classify::Done(outcome)) => outcome,
             Some(Classify::Running(t)) => t.await.unwrap_or_else(|e| {
@@ -744,6 +744,7 @@ impl AiHttpApp {
             }),
             None => (LabelsOutcome::NotRun, None),
         };
+        findings.note_model(model_coverage.as_ref());
         log.classifier = match &labels {
             LabelsOutcome::NotRun => "off".into(),
             LabelsOutcome::Scored(_) => "ok".into(),

@@ -38,6 +38,26 @@ pub struct Inspection {
     pub elapsed: Duration,
 }
 
+/// Pattern findings in every text, and the limit that left part of the request unread, if
+/// one did.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub located: Vec<Located>,
+    pub limit: Option<&'static str>,
+}
+
+impl Scan {
+    /// A classifier that left uncertain windows unread (over its per-text budget) is a limit
+    /// too.
+    pub fn note_model(&mut self, coverage: Option<&classifiers::onnx::Coverage>) {
+        if coverage.is_some_and(|c| c.unread > 0) {
+            self.limit = self.limit.or(Some(
+                "more uncertain text than the classifier's window budget",
+            ));
+        }
+    }
+}
+
 /// Why a body could not be inspected.
 #[derive(Debug, thiserror::Error)]
 pub enum InspectError {
@@ -281,35 +301,36 @@ impl Inspector {
     }
 
     /// Pattern findings in every text.
-    pub fn scan(&self, prepared: &Prepared) -> Vec<Located> {
+    pub fn scan(&self, prepared: &Prepared) -> Scan {
         let engine = self.engine.load();
-        prepared
-            .prompt
-            .segments
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| {
-                engine
-                    .scan(&s.text)
-                    .into_iter()
-                    .map(move |finding| Located {
-                        segment: i,
-                        finding,
-                    })
-            })
-            .collect()
+        let mut out = Scan::default();
+        for (i, s) in prepared.prompt.segments.iter().enumerate() {
+            let scanned = engine.scan_checked(&s.text);
+            out.limit = out.limit.or(scanned.limit);
+            out.located
+                .extend(scanned.findings.into_iter().map(|finding| Located {
+                    segment: i,
+                    finding,
+                }));
+        }
+        out
     }
 
-    /// Decides, and rewrites the body when the decision redacts.
+    /// Decides (a scan limit follows the tenant's fail mode), and rewrites the body when the
+    /// decision redacts.
     pub fn decide(
         &self,
         identity: &Identity,
         provider: &str,
         path: &str,
         prepared: Prepared,
-        findings: Vec<Located>,
+        scan: Scan,
         labels: LabelsOutcome,
     ) -> Inspection {
+        let Scan {
+            located: findings,
+            limit,
+        } = scan;
         let Prepared {
             mut body,
             prompt,
@@ -331,6 +352,7 @@ impl Inspector {
                 Body::Unreadable(why) => Some(why),
                 _ => None,
             },
+            scan_limit: limit,
         };
         let decision = policy.evaluate(&ctx, &texts, &findings, &labels);
         let mut out = Inspection {

@@ -113,6 +113,19 @@ fn attempts() -> Vec<Attempt> {
             body: json(chat("hello", false)),
         },
         Attempt {
+            name: "a flood of rejected look-alikes in front of the key",
+            method: "POST",
+            path: chat_path.clone(),
+            headers: ct("application/json"),
+            body: json(chat(
+                &format!(
+                    "{} deploy with {SECRET}",
+                    "AKIAIOSFODNN7EXAMPLE ".repeat(12_000)
+                ),
+                false,
+            )),
+        },
+        Attempt {
             name: "a binary body (on_uninspectable: block)",
             method: "POST",
             path: chat_path,
@@ -172,6 +185,54 @@ async fn a_secret_anywhere_the_provider_receives_it_is_blocked_on_both_paths() {
     let raw = serde_json::to_string(&events).unwrap();
     assert!(!raw.contains(SECRET));
     assert!(raw.contains("on_uninspectable:block"));
+}
+
+/// Text encoded more layers deep than the scan decodes is not called clean: the tenant's fail
+/// mode decides (the default policy fails open and logs it; a fail-closed tenant blocks).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_limit_follows_the_tenants_fail_mode() {
+    use base64::Engine as _;
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let policies = TempDir::new("scan-limit");
+    std::fs::write(
+        policies.0.join("strict.yaml"),
+        "tenant: strict\non_classifier_error: fail_closed\nrules:\n  - {id: keys, when: {category: secret}, action: block}\n",
+    )
+    .unwrap();
+    let hash = policy::SecretHash::create("s");
+    let proxy = Proxy::start(&format!(
+        "{upstream}policies:\n  dir: {}\nauth:\n  credentials:\n    - {{ username: s, secret_hash: \"{hash}\", tenant: strict }}\n",
+        policies.0.display()
+    ))
+    .await;
+    let mut deep = format!("deploy with {SECRET}");
+    for _ in 0..4 {
+        deep = base64::engine::general_purpose::STANDARD.encode(&deep);
+    }
+    let body = chat(&format!("decode this: {deep}"), false);
+    let url = "https://api.openai.com/v1/chat/completions";
+    let open = proxy.client(&[&proxy.ca_pem]);
+    let r = open.post(url).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the default policy fails open");
+    let r = proxy
+        .client_as("s", "s")
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a fail-closed tenant blocks");
+    let events = proxy.audit_events(&["--kind", "ai_request"]);
+    let rules: Vec<&str> = events
+        .iter()
+        .map(|e| e["reasons"][0]["rule"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        rules,
+        ["scan_limit:fail_open", "scan_limit:fail_closed"],
+        "{events:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,7 @@
 
 mod pass;
 mod scan;
+pub use scan::Scanned;
 
 use crate::decode::Decoder;
 use crate::rules::{RuleError, RulePack, Tier};
@@ -42,7 +43,10 @@ const DECODE_BUDGET: usize = 4 << 20;
 /// (say, a card number inside a longer digit run) is still found; longer ones resume after the
 /// match, keeping every pattern's pass linear.
 const RETRY_SHORTER_THAN: usize = 256;
-/// Most candidate matches one pattern may produce in one scan; bounds hostile input.
+/// Candidate matches of one pattern in one scan past which a rejected short match is no longer
+/// retried a byte later (which can cost up to a match length per byte on hostile input): the
+/// search goes on after each match instead, linear to the end of the text. Never a stop: a
+/// flood of rejected look-alikes cannot hide a real value behind it.
 const MAX_MATCHES_PER_PATTERN: usize = 10_000;
 /// Around each character normalization changed, this much normalized text is rescanned (a
 /// finding longer than this that is split by an invisible character is still found where the

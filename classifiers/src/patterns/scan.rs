@@ -53,6 +53,14 @@ struct Hits {
 /// Where one gated rule may match: `(rule, start, end)`, merged per rule.
 type Region = (u32, usize, usize);
 
+/// Findings, and the limit that left part of the text unread, if one did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scanned {
+    pub findings: Vec<Finding>,
+    /// Why part of the text was not read (see [`PatternEngine::scan_checked`]).
+    pub limit: Option<&'static str>,
+}
+
 impl PatternEngine {
     /// Finds every confirmed value in `text`, with byte offsets into `text`, ordered by start.
     ///
@@ -61,14 +69,30 @@ impl PatternEngine {
     /// scanned, up to three layers deep. A finding inside decoded content spans the whole
     /// encoded run in `text` and says which encodings it came through. Findings never overlap.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
-        let mut budget = DECODE_BUDGET;
-        self.scan_layers(text, 0, &mut budget)
-            .into_iter()
-            .map(|c| c.finding)
-            .collect()
+        self.scan_checked(text).findings
     }
 
-    fn scan_layers(&self, text: &str, depth: u8, budget: &mut usize) -> Vec<Candidate> {
+    /// [`Self::scan`], and whether a limit left part of the text unread: an encoded run that
+    /// reads as text but is too long to decode, or past the decoding budget. Callers treat
+    /// such a text as not clean (`scan_limit`), whatever was found.
+    pub fn scan_checked(&self, text: &str) -> Scanned {
+        let mut budget = DECODE_BUDGET;
+        let mut limit = None;
+        let findings = self
+            .scan_layers(text, 0, &mut budget, &mut limit)
+            .into_iter()
+            .map(|c| c.finding)
+            .collect();
+        Scanned { findings, limit }
+    }
+
+    fn scan_layers(
+        &self,
+        text: &str,
+        depth: u8,
+        budget: &mut usize,
+        limit: &mut Option<&'static str>,
+    ) -> Vec<Candidate> {
         let mut pool = self.scan_plain(text);
         // Only text near a changed character can hold a finding the plain pass missed.
         for (base, n) in normalized_windows(text, NORMALIZED_WINDOW) {
@@ -79,8 +103,12 @@ impl PatternEngine {
             }
         }
         if depth < MAX_DECODE_DEPTH && *budget > 0 {
-            for d in self.decoder.candidates(text, budget) {
-                for mut c in self.scan_layers(&d.text, depth + 1, budget) {
+            let (runs, skipped) = self.decoder.candidates_checked(text, budget);
+            if skipped {
+                *limit = Some("an encoded run too long or past the decoding budget");
+            }
+            for d in runs {
+                for mut c in self.scan_layers(&d.text, depth + 1, budget, limit) {
                     c.finding.start = d.start;
                     c.finding.end = d.end;
                     c.finding.decoded_from = Some(match c.finding.decoded_from {
@@ -89,6 +117,13 @@ impl PatternEngine {
                     });
                     pool.push(c);
                 }
+            }
+        } else if depth == MAX_DECODE_DEPTH {
+            // One layer too deep to decode: if something here would still decode to text,
+            // this text was not read to the bottom.
+            let mut probe = (*budget).min(1 << 16);
+            if !self.decoder.candidates(text, &mut probe).is_empty() {
+                *limit = Some("encoded more layers deep than are decoded");
             }
         }
         self.resolve(pool)
@@ -357,7 +392,7 @@ impl PatternEngine {
         let (mut at, mut seen) = (0, 0);
         for &(start, end) in spans {
             at = at.max(start);
-            while at < end && seen < MAX_MATCHES_PER_PATTERN {
+            while at < end {
                 let Some(mut m) = re.search(&Input::new(hay).range(at..end)) else {
                     break;
                 };
@@ -376,7 +411,9 @@ impl PatternEngine {
                             finding,
                         });
                     }
-                    None if m.len() < RETRY_SHORTER_THAN => at = m.start() + 1,
+                    None if m.len() < RETRY_SHORTER_THAN && seen < MAX_MATCHES_PER_PATTERN => {
+                        at = m.start() + 1
+                    }
                     None => at = m.end().max(m.start() + 1),
                 }
             }

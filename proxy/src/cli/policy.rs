@@ -96,6 +96,7 @@ fn decide(engine: &classifiers::PatternEngine, p: &CompiledPolicy, s: &Sample) -
         direction: Direction::Request,
         label_thresholds: None,
         uninspectable: None,
+        scan_limit: None,
     };
     let labels = s
         .labels

@@ -42,8 +42,9 @@ pub struct ResponsePolicy {
 }
 
 impl ResponsePolicy {
-    /// Scans `texts` and decides; pseudonyms cannot be restored downstream, so they mask here.
-    pub fn decide(&self, texts: &[&str], findings: Vec<Located>) -> Decision {
+    /// Decides on what a scan of `texts` found (a scan limit follows the tenant's fail mode);
+    /// pseudonyms cannot be restored downstream, so they mask here.
+    pub fn decide(&self, texts: &[&str], scan: crate::inspect::Scan) -> Decision {
         let ctx = Context {
             user: self.user.as_deref(),
             groups: &self.groups,
@@ -53,10 +54,11 @@ impl ResponsePolicy {
             direction: Direction::Response,
             label_thresholds: None,
             uninspectable: None,
+            scan_limit: scan.limit,
         };
         let mut d = self
             .policy
-            .evaluate(&ctx, texts, &findings, &LabelsOutcome::NotRun);
+            .evaluate(&ctx, texts, &scan.located, &LabelsOutcome::NotRun);
         for r in &mut d.redactions.spans {
             if r.operator == Operator::Pseudonym {
                 r.operator = Operator::Mask;
@@ -65,21 +67,22 @@ impl ResponsePolicy {
         d
     }
 
-    /// Scans every text.
-    pub fn scan(&self, texts: &[&str]) -> Vec<Located> {
+    /// Scans every text, and says whether a limit left part of one unread.
+    pub fn scan(&self, texts: &[&str]) -> crate::inspect::Scan {
+        let mut out = crate::inspect::Scan::default();
         if !self.scan {
-            return Vec::new();
+            return out;
         }
-        texts
-            .iter()
-            .enumerate()
-            .flat_map(|(i, t)| {
-                self.engine.scan(t).into_iter().map(move |finding| Located {
+        for (i, t) in texts.iter().enumerate() {
+            let s = self.engine.scan_checked(t);
+            out.limit = out.limit.or(s.limit);
+            out.located
+                .extend(s.findings.into_iter().map(|finding| Located {
                     segment: i,
                     finding,
-                })
-            })
-            .collect()
+                }));
+        }
+        out
     }
 }
 
@@ -371,13 +374,20 @@ impl StreamGuard {
                 .collect();
             let texts: Vec<&str> = joined.iter().map(String::as_str).collect();
             let offsets: Vec<usize> = ctx.iter().map(String::len).collect();
-            let findings: Vec<Located> = rp
+            // Pieces are bounded (MAX_HOLD), so the decoder's length and budget limits cannot
+            // bite here; a run encoded past the decoding depth in a stream is not reported.
+            let located: Vec<Located> = rp
                 .scan(&texts)
+                .located
                 .into_iter()
                 .filter(|l| l.finding.end > offsets[l.segment])
                 .collect();
-            if !findings.is_empty() {
-                let d = rp.decide(&texts, findings);
+            if !located.is_empty() {
+                let scan = crate::inspect::Scan {
+                    located,
+                    limit: None,
+                };
+                let d = rp.decide(&texts, scan);
                 if d.action.blocks() {
                     self.outcome.absorb(&d, 0);
                     self.cut = true;
