@@ -385,6 +385,11 @@ impl CompiledPolicy {
         &self.doc.tenant
     }
 
+    /// What a tunnel whose TLS name and `CONNECT` target disagree gets.
+    pub fn mismatch(&self) -> crate::Mismatch {
+        self.doc.destinations.mismatch
+    }
+
     /// `None` when `provider` is sanctioned (or the policy sanctions every provider); otherwise
     /// what to do with it.
     pub fn destination_verdict(&self, provider: &str) -> Option<Unsanctioned> {

@@ -217,6 +217,23 @@ pub struct Destinations {
     /// Models allowed (exact names or `prefix*`); empty means any model.
     #[serde(default)]
     pub models: Vec<String>,
+    /// A tunnel whose TLS ClientHello names an AI host although its `CONNECT` target is not
+    /// one (or that sends no name to an address of an AI host).
+    #[serde(default)]
+    pub mismatch: Mismatch,
+}
+
+/// What a CONNECT whose TLS name and target disagree gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mismatch {
+    /// Terminate TLS for the name the client gave and inspect, as for that host.
+    Intercept,
+    /// Close the tunnel.
+    #[default]
+    Block,
+    /// Tunnel it blind anyway (recorded).
+    Tunnel,
 }
 
 /// One credential of a tenant: a Basic username/password or a Bearer token, stored hashed.

@@ -17,7 +17,7 @@ mod vault;
 
 pub use compile::{CompiledPolicy, PolicyError, DEFAULT_POLICY_YAML};
 pub use document::{
-    Action, Direction, Mode, OnError, Operator, PolicyDoc, Uninspectable, Unsanctioned,
+    Action, Direction, Mismatch, Mode, OnError, Operator, PolicyDoc, Uninspectable, Unsanctioned,
 };
 pub use evaluate::{model_matches, Context, Decision, LabelsOutcome, Located, Reason};
 pub use identity::{BadCredentials, Identity, IdentityInput, SecretHash};

@@ -105,6 +105,69 @@ impl Catalog {
 }
 
 impl Catalog {
+    /// The hosts named exactly (not by a wildcard), which can be resolved to addresses.
+    pub fn exact_hosts(&self) -> impl Iterator<Item = &str> {
+        self.exact.keys().map(String::as_str)
+    }
+}
+
+/// The addresses the catalog's exact hosts resolve to (and where the config pins them), so a
+/// `CONNECT` to a bare address of an AI host is recognised. Resolved on first need and again
+/// when older than [`AiAddresses::TTL`], each time within [`AiAddresses::BUDGET`].
+#[derive(Debug, Default)]
+pub struct AiAddresses {
+    resolved: tokio::sync::Mutex<
+        Option<(
+            std::time::Instant,
+            std::collections::HashSet<std::net::IpAddr>,
+        )>,
+    >,
+}
+
+impl AiAddresses {
+    /// How long resolved addresses are trusted.
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(600);
+    /// How long one refresh may take in all.
+    pub const BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// Whether `ip` is an address of an AI host: pinned by `upstream.resolve`, or resolved.
+    pub async fn contains(
+        &self,
+        ip: std::net::IpAddr,
+        catalog: &Catalog,
+        pinned: &std::collections::BTreeMap<String, std::net::SocketAddr>,
+    ) -> bool {
+        if pinned
+            .iter()
+            .any(|(host, addr)| addr.ip() == ip && catalog.lookup(host).is_some())
+        {
+            return true;
+        }
+        let mut state = self.resolved.lock().await;
+        let fresh = state
+            .as_ref()
+            .is_some_and(|(at, _)| at.elapsed() < Self::TTL);
+        if !fresh {
+            let hosts: Vec<String> = catalog.exact_hosts().map(str::to_string).collect();
+            let lookups = hosts
+                .iter()
+                .map(|h| tokio::net::lookup_host((h.as_str(), 443)));
+            let found = tokio::time::timeout(Self::BUDGET, futures_util::future::join_all(lookups))
+                .await
+                .unwrap_or_default();
+            let set = found
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|a| a.ip())
+                .collect();
+            *state = Some((std::time::Instant::now(), set));
+        }
+        state.as_ref().is_some_and(|(_, set)| set.contains(&ip))
+    }
+}
+
+impl Catalog {
     /// A PAC file that sends exactly the catalog's hosts through `proxy` (`host:port`) and
     /// everything else direct, so employees' other traffic never touches the proxy.
     pub fn pac(&self, proxy: &str) -> String {

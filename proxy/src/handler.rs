@@ -38,6 +38,8 @@ pub struct Shared {
     /// The usage log writer (`None` when auditing is disabled in the config).
     pub audit: Option<crate::audit::AuditWriter>,
     pub catalog: Catalog,
+    /// Addresses of the catalog's hosts, for `CONNECT`s to a bare address.
+    pub ai_addrs: crate::catalog::AiAddresses,
     pub auth: Authenticator,
     pub inspector: Inspector,
     pub upstream: Upstream,
@@ -1002,6 +1004,7 @@ pub fn shared(
 ) -> Result<Arc<Shared>, crate::upstream::UpstreamError> {
     Ok(Arc::new(Shared {
         catalog: Catalog::new(&config.destinations),
+        ai_addrs: Default::default(),
         auth: Authenticator::new(&config.auth),
         upstream: Upstream::new(&config.upstream)?,
         inspector,

@@ -311,3 +311,117 @@ async fn clean_bodies_of_every_kind_pass_unchanged_and_a_tenant_may_allow_unread
     assert_eq!(last["decision"], "log", "{last}");
     assert_eq!(last["reasons"][0]["rule"], "on_uninspectable:log");
 }
+
+/// A TLS client reached through a raw `CONNECT target` whose ClientHello names `sni` (no name
+/// when `sni` is an IP address), trusting `ca_pem`. Returns the TLS stream, or the handshake
+/// error.
+async fn connect_with_sni(
+    proxy: std::net::SocketAddr,
+    target: &str,
+    sni: &str,
+    ca_pem: &str,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(proxy).await?;
+    tcp.write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
+        .await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        if tcp.read(&mut b).await? == 0 {
+            break;
+        }
+        head.push(b[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from(sni.to_string()).unwrap();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+}
+
+use std::sync::Arc;
+
+/// One HTTP/1.1 request over an established TLS stream; the status code.
+async fn post_over(
+    tls: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    host: &str,
+    body: &str,
+) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let req = format!("POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+    tls.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A CONNECT to an address outside the catalog whose TLS ClientHello names an AI host is not
+/// tunnelled blind: blocked by default (and recorded), or intercepted and inspected as that
+/// host when the tenant says so. No name at all, to an address of an AI host, is blocked too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_name_that_disagrees_with_the_connect_target_is_not_tunnelled_blind() {
+    let (mock, pem) = tls_mock(&["api.openai.com", "127.0.0.1"], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let target = mock.addr.to_string();
+    let proxy = Proxy::start(&upstream).await;
+    // Blocked: the handshake never completes and the mock sees no connection's request.
+    let r = connect_with_sni(proxy.proxy, &target, "api.openai.com", &pem).await;
+    assert!(r.is_err(), "the disguised tunnel was closed");
+    // No name, to the AI host's (pinned) address: blocked too.
+    let r = connect_with_sni(proxy.proxy, &target, "127.0.0.1", &pem).await;
+    assert!(r.is_err(), "a nameless hello to an AI address was closed");
+    assert!(mock.received().is_empty());
+    let events = proxy.audit_events(&["--kind", "blocked_destination"]);
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert_eq!(events[0]["sni"], "api.openai.com");
+    assert_eq!(
+        events[0]["reasons"][0]["rule"],
+        "destinations.mismatch:block"
+    );
+    assert_eq!(events[1]["reasons"][0]["entity"], "no_sni_to_ai_address");
+
+    // A tenant that intercepts instead: the client gets a PromptWall certificate for the name
+    // it asked for, and its requests are inspected like any other.
+    let policies = TempDir::new("mismatch");
+    std::fs::write(
+        policies.0.join("default.yaml"),
+        "tenant: default\ndestinations: {mismatch: intercept}\nrules:\n  - {id: keys, when: {category: secret}, action: block}\n",
+    )
+    .unwrap();
+    let proxy = Proxy::start(&format!(
+        "{upstream}policies:\n  dir: {}\n",
+        policies.0.display()
+    ))
+    .await;
+    let mut tls = connect_with_sni(proxy.proxy, &target, "api.openai.com", &proxy.ca_pem)
+        .await
+        .expect("intercepted with the PromptWall CA");
+    let secret = serde_json::to_string(&chat(&format!("deploy {SECRET}"), false)).unwrap();
+    assert_eq!(post_over(&mut tls, "api.openai.com", &secret).await, 403);
+    let mut tls = connect_with_sni(proxy.proxy, &target, "api.openai.com", &proxy.ca_pem)
+        .await
+        .unwrap();
+    let clean = serde_json::to_string(&chat("hello", false)).unwrap();
+    assert_eq!(post_over(&mut tls, "api.openai.com", &clean).await, 200);
+    assert_eq!(mock.received().len(), 1, "only the clean request went up");
+}

@@ -116,6 +116,10 @@ pub struct AuditEvent {
     pub client_addr: Option<String>,
     pub provider: Option<String>,
     pub host: String,
+    /// The name a tunnelled client's TLS ClientHello asked for, when it disagreed with the
+    /// `CONNECT` target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
     pub endpoint: Option<String>,
     pub model: Option<String>,
     pub stream: bool,

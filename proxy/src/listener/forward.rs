@@ -8,6 +8,7 @@
 
 use crate::handler::{AiHttpApp, Shared};
 use crate::identity::AuthFailure;
+use crate::listener::first_flight::{self, FirstFlight};
 use crate::listener::tunnel;
 use crate::route::{parse_authority, ConnectInfo};
 use async_trait::async_trait;
@@ -104,13 +105,18 @@ impl FrontDoor {
     async fn audit_connect(
         &self,
         kind: &str,
-        identity: &policy::Identity,
+        who: Who<'_>,
         host: &str,
         port: u16,
         provider: Option<&str>,
-        peer: Option<std::net::IpAddr>,
+        mismatch: Option<(Option<String>, crate::audit::event::ReasonRow)>,
     ) {
+        let Who(identity, peer) = who;
         crate::metrics::METRICS.connection(kind);
+        let (sni, reasons) = match mismatch {
+            Some((sni, reason)) => (sni, vec![reason]),
+            None => (None, Vec::new()),
+        };
         let Some(w) = &self.shared.audit else { return };
         let event = crate::audit::AuditEvent {
             id: format!("connect-{}", crate::audit::event::now()),
@@ -128,6 +134,8 @@ impl FrontDoor {
                 "tunnel".into()
             },
             classifier: "off".into(),
+            sni,
+            reasons,
             ..Default::default()
         };
         if let Err(e) = w.record(event).await {
@@ -205,11 +213,11 @@ impl FrontDoor {
                 tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, provider = %provider.as_deref().unwrap_or("-"), mode = %"blocked_unsanctioned", "connect");
                 self.audit_connect(
                     "blocked_destination",
-                    &identity,
+                    Who(&identity, peer),
                     &host,
                     port,
                     provider.as_deref(),
-                    peer,
+                    None,
                 )
                 .await;
                 let msg = format!(
@@ -223,17 +231,9 @@ impl FrontDoor {
         };
         match provider {
             None => {
-                tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, mode = %"tunnel", "connect");
-                self.audit_connect(
-                    "tunnel",
-                    &identity,
-                    &host,
-                    port,
-                    shared.catalog.lookup(&host),
-                    peer,
-                )
-                .await;
-                tunnel::run(shared, stream, &host, port).await;
+                let deliberate = verdict.is_some();
+                self.tunnel(stream, host, port, identity, peer, deliberate, shutdown)
+                    .await;
             }
             Some(provider) => {
                 tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, provider = %provider, mode = %"intercept", "connect");
@@ -249,25 +249,159 @@ impl FrontDoor {
                     provider,
                     identity,
                 };
-                self.intercept(stream, info, shutdown).await;
+                let Ok(l4) = stream.into_any().downcast::<L4Stream>() else {
+                    return;
+                };
+                self.intercept(*l4, info, shutdown).await;
             }
         }
     }
 
-    async fn intercept(&self, stream: Stream, info: ConnectInfo, shutdown: &ShutdownWatch) {
+    /// A `CONNECT` to a host outside the catalog: connect, answer, then read the client's
+    /// first flight before any byte moves. A TLS ClientHello naming an AI host (or none, to an
+    /// address of one) disagrees with the target: the tenant's `destinations.mismatch` decides
+    /// (block by default), and the log records it. Anything else is tunnelled blind.
+    /// `deliberate`: the target is an AI host the policy tunnels (unsanctioned, `tunnel`).
+    #[allow(clippy::too_many_arguments)]
+    async fn tunnel(
+        &self,
+        mut stream: Stream,
+        host: String,
+        port: u16,
+        identity: policy::Identity,
+        peer: Option<std::net::IpAddr>,
+        deliberate: bool,
+        shutdown: &ShutdownWatch,
+    ) {
+        let shared = &self.shared;
+        let Some(upstream) = tunnel::open(shared, &mut stream, &host, port).await else {
+            return;
+        };
         let Ok(l4) = stream.into_any().downcast::<L4Stream>() else {
             return;
         };
+        let mut l4 = *l4;
+        let wait = crate::config::Config::ms(shared.config.limits.client_read_timeout_ms);
+        let (flight, bytes) = first_flight::read(&mut l4, &upstream, wait).await;
+        l4.rewind(&bytes);
+        let named = match &flight {
+            FirstFlight::Tls { sni: Some(sni) }
+                if !deliberate && !sni.eq_ignore_ascii_case(&host) =>
+            {
+                shared
+                    .catalog
+                    .lookup(sni)
+                    .map(|p| (sni.clone(), p.to_string()))
+            }
+            _ => None,
+        };
+        let bare_ai_address = matches!(flight, FirstFlight::Tls { sni: None })
+            && !deliberate
+            && match host.parse::<std::net::IpAddr>() {
+                Ok(ip) => {
+                    shared
+                        .ai_addrs
+                        .contains(ip, &shared.catalog, &shared.config.upstream.resolve)
+                        .await
+                }
+                Err(_) => false,
+            };
+        if named.is_none() && !bare_ai_address {
+            if flight == FirstFlight::Gone {
+                return;
+            }
+            tracing::info!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, mode = %"tunnel", "connect");
+            self.audit_connect(
+                "tunnel",
+                Who(&identity, peer),
+                &host,
+                port,
+                shared.catalog.lookup(&host),
+                None,
+            )
+            .await;
+            tunnel::run(shared, l4, upstream, &host, port).await;
+            return;
+        }
+        let mismatch = shared.inspector.store().get(&identity.tenant).mismatch();
+        let sni = named.as_ref().map(|(s, _)| s.clone());
+        let provider = named.as_ref().map(|(_, p)| p.clone());
+        tracing::warn!(target: "promptwall::connect", tenant = %identity.tenant, user = %identity.user.as_deref().unwrap_or("-"), host = %host, port, sni = %sni.as_deref().unwrap_or("-"), action = ?mismatch, "the TLS name and the CONNECT target disagree");
+        let reason = crate::audit::event::ReasonRow {
+            rule: format!("destinations.mismatch:{}", mismatch_name(mismatch)),
+            action: match mismatch {
+                policy::Mismatch::Block => "block",
+                policy::Mismatch::Intercept => "allow",
+                policy::Mismatch::Tunnel => "log",
+            }
+            .into(),
+            category: None,
+            entity: if sni.is_some() {
+                "sni_mismatch"
+            } else {
+                "no_sni_to_ai_address"
+            }
+            .into(),
+            count: 1,
+            max_score: 0.0,
+        };
+        match mismatch {
+            policy::Mismatch::Block => {
+                self.audit_connect(
+                    "blocked_destination",
+                    Who(&identity, peer),
+                    &host,
+                    port,
+                    provider.as_deref(),
+                    Some((sni, reason)),
+                )
+                .await;
+            }
+            policy::Mismatch::Tunnel => {
+                self.audit_connect(
+                    "tunnel",
+                    Who(&identity, peer),
+                    &host,
+                    port,
+                    provider.as_deref(),
+                    Some((sni, reason)),
+                )
+                .await;
+                tunnel::run(shared, l4, upstream, &host, port).await;
+            }
+            policy::Mismatch::Intercept => {
+                let Some((sni, provider)) = named else {
+                    // No name to mint a certificate for: nothing to intercept as.
+                    self.audit_connect(
+                        "blocked_destination",
+                        Who(&identity, peer),
+                        &host,
+                        port,
+                        None,
+                        Some((None, reason)),
+                    )
+                    .await;
+                    return;
+                };
+                drop(upstream);
+                let info = ConnectInfo {
+                    host: sni,
+                    port,
+                    provider,
+                    identity,
+                };
+                self.intercept(l4, info, shutdown).await;
+            }
+        }
+    }
+
+    async fn intercept(&self, l4: L4Stream, info: ConnectInfo, shutdown: &ShutdownWatch) {
         let host = info.host.clone();
         let acceptor = Acceptor::from_server_config(self.shared.tls_configs.for_host(&host));
         let carry = CarryConnectInfo(Arc::new(info));
         let read_timeout =
             crate::config::Config::ms(self.shared.config.limits.client_read_timeout_ms);
-        let tls = match timeout(
-            read_timeout,
-            handshake_with_callback(&acceptor, *l4, &carry),
-        )
-        .await
+        let tls = match timeout(read_timeout, handshake_with_callback(&acceptor, l4, &carry)).await
         {
             Ok(Ok(tls)) => tls,
             Ok(Err(e)) => {
@@ -282,3 +416,15 @@ impl FrontDoor {
         self.intercepted.process_new(Box::new(tls), shutdown).await;
     }
 }
+
+fn mismatch_name(m: policy::Mismatch) -> &'static str {
+    match m {
+        policy::Mismatch::Block => "block",
+        policy::Mismatch::Intercept => "intercept",
+        policy::Mismatch::Tunnel => "tunnel",
+    }
+}
+
+/// Who made a `CONNECT` and from where, for its audit record.
+#[derive(Clone, Copy)]
+struct Who<'a>(&'a policy::Identity, Option<std::net::IpAddr>);

@@ -12,29 +12,34 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-/// Connects to `host:port`, answers the CONNECT, and copies bytes both ways until both sides
-/// finish or the tunnel is idle for the configured time.
-pub async fn run(shared: &Shared, mut client: Stream, host: &str, port: u16) {
+/// Connects to `host:port` and answers the CONNECT: `200` and the upstream connection, or a
+/// `502`/`504` to the client and `None`.
+pub async fn open(
+    shared: &Shared,
+    client: &mut Stream,
+    host: &str,
+    port: u16,
+) -> Option<TcpStream> {
     let connect_timeout = Config::ms(shared.config.upstream.connect_timeout_ms);
     let upstream = match timeout(connect_timeout, connect(shared, host, port)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             reply(
-                &mut client,
+                client,
                 "502 Bad Gateway",
                 &format!("PromptWall: cannot reach {host}:{port}: {e}\n"),
             )
             .await;
-            return;
+            return None;
         }
         Err(_) => {
             reply(
-                &mut client,
+                client,
                 "504 Gateway Timeout",
                 &format!("PromptWall: connecting to {host}:{port} timed out\n"),
             )
             .await;
-            return;
+            return None;
         }
     };
     let _ = upstream.set_nodelay(true);
@@ -44,8 +49,17 @@ pub async fn run(shared: &Shared, mut client: Stream, host: &str, port: u16) {
         .is_err()
         || client.flush().await.is_err()
     {
-        return;
+        return None;
     }
+    Some(upstream)
+}
+
+/// Copies bytes both ways until both sides finish or the tunnel is idle for the configured
+/// time.
+pub async fn run<C>(shared: &Shared, client: C, upstream: TcpStream, host: &str, port: u16)
+where
+    C: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let idle = Config::ms(shared.config.upstream.idle_timeout_ms);
     let (up, down) = splice(client, upstream, idle).await;
     tracing::debug!(
