@@ -64,10 +64,97 @@ pub fn decode(header: &str, body: &[u8], cap: usize) -> Result<Vec<u8>, DecodeEr
     Ok(data)
 }
 
+/// Decodes a compressed stream (an SSE answer) chunk by chunk, so it can be inspected as it
+/// flows: one `gzip`, `deflate` or `br` layer (`None` for anything else).
+pub struct StreamDecoder {
+    inner: Box<dyn std::io::Write + Send>,
+    out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    name: &'static str,
+}
+
+/// A writer into a shared buffer, so the decoder's output can be taken after each write.
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl StreamDecoder {
+    /// A decoder for a `Content-Encoding` value, if it is one stream-decodable layer.
+    pub fn new(header: &str) -> Option<Self> {
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Shared(out.clone());
+        let (inner, name): (Box<dyn std::io::Write + Send>, _) =
+            match header.trim().to_ascii_lowercase().as_str() {
+                "gzip" | "x-gzip" => (Box::new(flate2::write::MultiGzDecoder::new(sink)), "gzip"),
+                "deflate" => (Box::new(flate2::write::ZlibDecoder::new(sink)), "deflate"),
+                "br" => (
+                    Box::new(brotli_decompressor::DecompressorWriter::new(sink, 4096)),
+                    "br",
+                ),
+                _ => return None,
+            };
+        Some(StreamDecoder { inner, out, name })
+    }
+
+    /// Feeds compressed bytes; returns what they decoded to so far.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        self.inner
+            .write_all(chunk)
+            .and_then(|()| self.inner.flush())
+            .map_err(|_| DecodeError::Corrupt(self.name))?;
+        let mut out = self
+            .out
+            .lock()
+            .map_err(|_| DecodeError::Corrupt(self.name))?;
+        Ok(std::mem::take(&mut *out))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_compressed_stream_decodes_piece_by_piece() {
+        let text: Vec<u8> = (0..200)
+            .flat_map(|i| format!("data: {{\"n\":{i}}}\n\n").into_bytes())
+            .collect();
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&text).unwrap();
+        let mut b = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut b, 4096, 5, 22);
+            w.write_all(&text).unwrap();
+        }
+        for (enc, body) in [
+            ("gzip", gzip(&text)),
+            ("deflate", z.finish().unwrap()),
+            ("br", b),
+        ] {
+            let mut d = StreamDecoder::new(enc).unwrap();
+            let mut got = Vec::new();
+            for piece in body.chunks(7) {
+                got.extend(d.push(piece).unwrap());
+            }
+            assert_eq!(got, text, "{enc}");
+        }
+        assert!(StreamDecoder::new("zstd").is_none() && StreamDecoder::new("gzip, br").is_none());
+        assert!(StreamDecoder::new("gzip")
+            .unwrap()
+            .push(b"not gzip at all")
+            .is_err());
+    }
 
     fn gzip(b: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -1,6 +1,7 @@
 //! Forwarding: the request goes upstream (original or rewritten body), and the response
 //! streams back chunk by chunk, through the restorers when pseudonyms were issued.
 
+use crate::encoding::StreamDecoder;
 use crate::providers::{ErrorKind, ErrorShape};
 use crate::reply::{self, Reply};
 use crate::route::Target;
@@ -52,7 +53,9 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 /// How the response body is passed on.
 enum Transform {
     None,
-    Sse(Box<(SseParser, StreamGuard)>),
+    /// An SSE answer, decompressed on the fly when it comes compressed.
+    Sse(Box<(SseParser, StreamGuard, Option<StreamDecoder>)>),
+    /// A JSON (or other text) answer, read whole.
     Json(BytesMut),
 }
 
@@ -170,18 +173,31 @@ pub async fn forward(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .filter(|e| !e.eq_ignore_ascii_case("identity"));
+    let stream_decoder = encoding.as_deref().and_then(StreamDecoder::new);
+    let decompressing = stream_decoder.is_some();
     let mut transform = match (restoring, content_type.as_str()) {
-        (true, ct) if ct.starts_with("text/event-stream") && encoding.is_none() => {
+        (true, ct)
+            if ct.starts_with("text/event-stream") && (encoding.is_none() || decompressing) =>
+        {
             Transform::Sse(Box::new((
                 SseParser::default(),
                 StreamGuard::new(response_policy.clone(), out.pseudonyms.clone()),
+                stream_decoder,
             )))
         }
-        // JSON is read whole anyway, so a compressed one is decoded (bounded) and sent plain.
-        (true, ct) if ct.contains("json") => Transform::Json(BytesMut::new()),
+        // JSON and other text is read whole, so a compressed one is decoded (bounded) and
+        // sent plain; what does not parse as JSON is scanned as text.
+        (true, ct) if ct.contains("json") || ct.starts_with("text/") || ct.contains("xml") => {
+            Transform::Json(BytesMut::new())
+        }
         (true, _) if encoding.is_some() => {
-            tracing::warn!(request_id, "compressed stream PromptWall asked to be uncompressed; passing it through uninspected");
-            out.response.uninspected = Some("compressed stream");
+            let why = "compressed stream in an encoding PromptWall cannot decode as it flows";
+            if let Some(refusal) = refuse_uninspected(response_policy.as_ref(), why) {
+                out.response.uninspected = Some(why);
+                return refused(session, out, refusal, request_id).await;
+            }
+            tracing::warn!(request_id, why, "passing the response through uninspected");
+            out.response.uninspected = Some(why);
             Transform::None
         }
         _ => Transform::None,
@@ -208,6 +224,10 @@ pub async fn forward(
         let _ = head.append_header(name.clone(), value.clone());
     }
     let _ = head.insert_header("x-promptwall-request-id", request_id);
+    if decompressing && matches!(transform, Transform::Sse(_)) {
+        // The stream goes on decoded.
+        let _ = head.remove_header(&header::CONTENT_ENCODING);
+    }
     let bodyless = is_head || no_body_status(response.status());
     let mut response = response;
     if let Transform::Json(buf) = &mut transform {
@@ -283,6 +303,17 @@ pub async fn forward(
             } else {
                 "response larger than the inspection limit"
             };
+            // Undecodable: the tenant's on_uninspectable; too large: a limit, so the tenant's
+            // fail mode. Either may refuse the answer rather than pass it unread.
+            let refusal = if complete {
+                refuse_uninspected(response_policy.as_ref(), why)
+            } else {
+                refuse_over_limit(response_policy.as_ref(), why)
+            };
+            if let Some(refusal) = refusal {
+                out.response.uninspected = Some(why);
+                return refused(session, out, refusal, request_id).await;
+            }
             tracing::warn!(
                 request_id,
                 reason = why,
@@ -324,9 +355,23 @@ pub async fn forward(
             Ok(Ok(Some(chunk))) => {
                 let bytes = match &mut transform {
                     Transform::Sse(state) => {
-                        let (parser, guard) = &mut **state;
-                        let mut buf = Vec::with_capacity(chunk.len() + 64);
-                        for piece in parser.push(&chunk) {
+                        let (parser, guard, decoder) = &mut **state;
+                        let plain = match decoder {
+                            None => chunk,
+                            Some(d) => match d.push(&chunk) {
+                                Ok(p) => Bytes::from(p),
+                                Err(e) => {
+                                    // Nothing undecoded is passed on: end the stream here.
+                                    tracing::warn!(request_id, error = %e, "compressed stream failed to decode; ending it");
+                                    out.response = guard.outcome.clone();
+                                    out.response.uninspected =
+                                        Some("compressed stream that failed to decode");
+                                    return out;
+                                }
+                            },
+                        };
+                        let mut buf = Vec::with_capacity(plain.len() + 64);
+                        for piece in parser.push(&plain) {
                             match piece {
                                 Piece::Event(e) => {
                                     out.usage.observe(e.data.as_bytes());
@@ -362,7 +407,7 @@ pub async fn forward(
                 std::mem::replace(&mut tap, crate::providers::usage::Tap::Off)
                     .finish(&mut out.usage);
                 if let Transform::Sse(state) = &mut transform {
-                    let (parser, guard) = &mut **state;
+                    let (parser, guard, _) = &mut **state;
                     let mut tail = guard.flush();
                     if let Some(rest) = parser.finish() {
                         if !guard.is_cut() {
@@ -392,4 +437,54 @@ pub async fn forward(
             }
         }
     }
+}
+
+/// The error a tenant's `on_uninspectable: block` sends instead of an answer PromptWall could
+/// not read (provider-shaped), or `None` when the tenant lets it pass.
+fn refuse_uninspected(policy: Option<&ResponsePolicy>, why: &str) -> Option<Vec<u8>> {
+    let rp = policy?;
+    (rp.policy.doc().on_uninspectable == policy::Uninspectable::Block).then(|| {
+        rp.shape.body(
+            403,
+            ErrorKind::PolicyViolation,
+            &format!("PromptWall could not inspect the response ({why}), and the policy does not let unread content through."),
+        )
+    })
+}
+
+/// The error a fail-closed tenant sends instead of an answer too large to inspect.
+fn refuse_over_limit(policy: Option<&ResponsePolicy>, why: &str) -> Option<Vec<u8>> {
+    let rp = policy?;
+    (rp.policy.doc().on_classifier_error == policy::OnError::FailClosed).then(|| {
+        rp.shape.body(
+            403,
+            ErrorKind::PolicyViolation,
+            &format!("PromptWall could not inspect all of the response ({why}); the policy fails closed."),
+        )
+    })
+}
+
+/// Sends a refusal in place of the upstream's answer.
+async fn refused(
+    session: &mut ServerSession,
+    mut out: Forwarded,
+    body: Vec<u8>,
+    request_id: &str,
+) -> Forwarded {
+    out.status = 403;
+    out.response.action = Some(policy::Action::Block);
+    let Ok(mut h) = ResponseHeader::build(403, Some(4)) else {
+        return out;
+    };
+    let _ = h.insert_header(header::CONTENT_TYPE, "application/json");
+    let _ = h.insert_header(header::CONTENT_LENGTH, body.len().to_string());
+    let _ = h.insert_header("x-promptwall-request-id", request_id);
+    let _ = h.insert_header("x-promptwall-decision", "block-response");
+    if session.write_response_header(Box::new(h)).await.is_ok() {
+        out.reusable = session
+            .write_response_body(Bytes::from(body), true)
+            .await
+            .is_ok();
+    }
+    out
 }

@@ -127,6 +127,12 @@ fn is_text_field(pointer: &str) -> bool {
             | "refusal"
             | "output"
             | "data"
+            // Tool names, reasoning summaries and transcripts are model output too.
+            | "name"
+            | "summary"
+            | "reasoning"
+            | "transcript"
+            | "result"
     )
 }
 
@@ -213,19 +219,47 @@ fn redact_pieces(d: &Decision, pieces: &mut [String], offsets: &[usize], key: &T
     out.count
 }
 
-/// Inspects and restores a whole JSON response body; `Err` carries the provider error body to
-/// send instead (the response was blocked).
+/// Inspects and restores a whole answer: a JSON document field by field (after a BOM or in
+/// UTF-16/32 too), or any other text whole. `Ok(Some(body))` when it changed, `Err(body)` with
+/// the provider-shaped error when the policy blocks it. Bytes that are not text pass as they
+/// are.
 pub fn inspect_json(
     body: &[u8],
     policy: Option<&ResponsePolicy>,
     pseudonyms: &policy::Pseudonyms,
     outcome: &mut ResponseOutcome,
 ) -> Result<Option<Vec<u8>>, Vec<u8>> {
-    let Ok(mut v) = serde_json::from_slice::<Value>(body) else {
-        return Ok(None);
-    };
-    let mut fields = Vec::new();
-    strings_mut(&mut v, &mut String::new(), &mut fields);
+    let text = crate::extract::text::decode("", body);
+    let parsed = serde_json::from_slice::<Value>(body).ok().or_else(|| {
+        let (t, _) = text.as_ref()?;
+        serde_json::from_str(t).ok()
+    });
+    match parsed {
+        Some(mut v) => {
+            let mut fields = Vec::new();
+            strings_mut(&mut v, &mut String::new(), &mut fields);
+            let changed = inspect_fields(&mut fields, policy, pseudonyms, outcome)?;
+            Ok(changed.then(|| serde_json::to_vec(&v).expect("JSON values serialize")))
+        }
+        None => {
+            let Some((t, _)) = text else {
+                return Ok(None);
+            };
+            let mut raw = t.into_owned();
+            let mut fields = vec![(String::from("body"), &mut raw)];
+            let changed = inspect_fields(&mut fields, policy, pseudonyms, outcome)?;
+            Ok(changed.then(|| raw.into_bytes()))
+        }
+    }
+}
+
+/// Scans, decides, redacts and restores `fields` in place; whether any changed.
+fn inspect_fields(
+    fields: &mut [(String, &mut String)],
+    policy: Option<&ResponsePolicy>,
+    pseudonyms: &policy::Pseudonyms,
+    outcome: &mut ResponseOutcome,
+) -> Result<bool, Vec<u8>> {
     let mut changed = false;
     if let Some(rp) = policy.filter(|p| p.scan) {
         let texts: Vec<&str> = fields.iter().map(|(_, s)| s.as_str()).collect();
@@ -258,7 +292,7 @@ pub fn inspect_json(
             changed = true;
         }
     }
-    Ok(changed.then(|| serde_json::to_vec(&v).expect("JSON values serialize")))
+    Ok(changed)
 }
 
 /// Per-stream state.
@@ -716,6 +750,51 @@ mod tests {
         assert_eq!(v["error"]["type"], "policy_violation");
         assert!(inspect_json(
             b"{\"x\":\"nothing\"}",
+            Some(&policy(None)),
+            &Default::default(),
+            &mut o
+        )
+        .unwrap()
+        .is_none());
+    }
+
+    #[test]
+    fn answers_that_are_not_plain_json_are_still_inspected() {
+        let mut o = ResponseOutcome::default();
+        let leak = r#"{"choices":[{"message":{"content":"use AKIAQWERTYUIOPASDFGH"}}]}"#;
+        // A byte-order mark, trailing bytes, UTF-16, and plain text: each is read.
+        let bom = [&[0xEF, 0xBB, 0xBF][..], leak.as_bytes()].concat();
+        let trailing = format!("{leak}\n\ngarbage");
+        let utf16: Vec<u8> = [
+            &[0xFF, 0xFE][..],
+            &leak
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<_>>(),
+        ]
+        .concat();
+        for body in [
+            bom,
+            trailing.into_bytes(),
+            utf16,
+            b"plain: AKIAQWERTYUIOPASDFGH".to_vec(),
+        ] {
+            assert!(
+                inspect_json(&body, Some(&policy(None)), &Default::default(), &mut o).is_err(),
+                "{}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        // Pseudonyms come back in a text answer too.
+        let mut p = policy::Pseudonyms::default();
+        p.push("<EMAIL_1>", "ab@c.io");
+        let out = inspect_json(b"Sent to <EMAIL_1>.", None, &p, &mut o)
+            .unwrap()
+            .unwrap();
+        assert_eq!(out, b"Sent to ab@c.io.");
+        // Bytes that are not text pass as they are.
+        assert!(inspect_json(
+            &[0u8, 159, 146, 150],
             Some(&policy(None)),
             &Default::default(),
             &mut o
