@@ -127,18 +127,26 @@ async fn a_compressed_stream_is_decoded_as_it_flows_inspected_and_restored() {
         body.contains("ana.ruiz@globex-corp.com") && !body.contains("<EMAIL_1>"),
         "the pseudonym was restored in the decoded stream: {body}"
     );
-    // A secret in a compressed stream is cut like in a plain one.
-    let r = client
-        .post(URL)
-        .header(
-            "x-mock-reply-reversed",
-            reversed("the deploy key is AKIAQWERTYUIOPASDFGH ok"),
-        )
-        .header("x-mock-gzip", "1")
-        .json(&chat("hello", true))
-        .send()
-        .await
-        .unwrap();
-    let body = r.text().await.unwrap();
-    assert!(!body.contains("AKIA") && body.contains("error"), "{body}");
+    // A secret in a compressed stream is cut like in a plain one, through CONNECT and the
+    // gateway alike.
+    let gateway = reqwest::Client::builder().no_proxy().build().unwrap();
+    let gw = format!("http://{}/openai/v1/chat/completions", proxy.gateway);
+    for (client, url) in [(&client, URL), (&gateway, gw.as_str())] {
+        let r = client
+            .post(url)
+            .header(
+                "x-mock-reply-reversed",
+                reversed("the deploy key is AKIAQWERTYUIOPASDFGH ok"),
+            )
+            .header("x-mock-gzip", "1")
+            .json(&chat("hello", true))
+            .send()
+            .await
+            .unwrap();
+        let body = r.text().await.unwrap();
+        assert!(
+            !body.contains("AKIA") && body.contains("error"),
+            "{url}: {body}"
+        );
+    }
 }
