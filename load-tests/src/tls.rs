@@ -7,6 +7,8 @@ use std::sync::Arc;
 /// A self-signed certificate for `names`, its PEM (for clients to trust) and a server config.
 pub struct SelfSigned {
     pub cert_pem: String,
+    /// The private key (PKCS#8 PEM), for servers configured by file (the nginx peer).
+    pub key_pem: String,
     pub server_config: Arc<rustls::ServerConfig>,
 }
 
@@ -36,6 +38,7 @@ pub fn self_signed(names: &[&str]) -> anyhow::Result<SelfSigned> {
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(SelfSigned {
         cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
         server_config: Arc::new(cfg),
     })
 }

@@ -130,17 +130,18 @@ impl AiAddresses {
     /// How long one refresh may take in all.
     pub const BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 
-    /// Whether `ip` is an address of an AI host: pinned by `upstream.resolve`, or resolved.
+    /// Whether `ip:port` is an address of an AI host: pinned by `upstream.resolve` (address
+    /// and port), or resolved (address).
     pub async fn contains(
         &self,
         ip: std::net::IpAddr,
+        port: u16,
         catalog: &Catalog,
         pinned: &std::collections::BTreeMap<String, std::net::SocketAddr>,
     ) -> bool {
-        if pinned
-            .iter()
-            .any(|(host, addr)| addr.ip() == ip && catalog.lookup(host).is_some())
-        {
+        if pinned.iter().any(|(host, addr)| {
+            addr.ip() == ip && addr.port() == port && catalog.lookup(host).is_some()
+        }) {
             return true;
         }
         let mut state = self.resolved.lock().await;

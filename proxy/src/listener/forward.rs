@@ -301,7 +301,7 @@ impl FrontDoor {
                 Ok(ip) => {
                     shared
                         .ai_addrs
-                        .contains(ip, &shared.catalog, &shared.config.upstream.resolve)
+                        .contains(ip, port, &shared.catalog, &shared.config.upstream.resolve)
                         .await
                 }
                 Err(_) => false,

@@ -98,6 +98,10 @@ struct Args {
     /// gateway without it, and how the cascade and the cache split the windows.
     #[arg(long)]
     with_model: bool,
+    /// `nginx` to run as the pass-through peer (a TLS reverse proxy to the same mock, no
+    /// inspection); default: `nginx` on PATH or /usr/sbin/nginx, skipped when absent.
+    #[arg(long)]
+    nginx: Option<PathBuf>,
     /// `fixed`: 64 one-message variants; `chat`: a repeated system prompt and history and a
     /// new last user message of `--prompt-bytes` on every request.
     #[arg(long, value_enum, default_value = "fixed")]
@@ -133,14 +137,22 @@ async fn main() -> anyhow::Result<()> {
     let ss = load_tests::tls::self_signed(&["api.openai.com", "127.0.0.1"])?;
     let mock = MockServer::start(
         "127.0.0.1:0".parse()?,
-        Some(ss.server_config),
+        Some(ss.server_config.clone()),
         MockConfig::default(),
     )
     .await?;
     if args.stress {
         return stress::run(&args, &mock, &ss.cert_pem).await;
     }
-    let outcomes = run(&args, &mock, &ss.cert_pem).await?;
+    // The blind tunnel's far end: the same mock program and certificate on another address,
+    // which no AI host resolves to (PromptWall blocks a nameless tunnel to an AI host's address).
+    let plain_site = MockServer::start(
+        "127.0.0.1:0".parse()?,
+        Some(ss.server_config.clone()),
+        MockConfig::default(),
+    )
+    .await?;
+    let outcomes = run(&args, &mock, &plain_site, &ss.cert_pem).await?;
     print_table(&args, &outcomes);
     let streams = if args.streams > 0 {
         let s = run_streams(&args, &mock, &ss.cert_pem).await?;
@@ -264,7 +276,12 @@ fn print_stream_table(args: &Args, outcomes: &[(&'static str, StreamOutcome)]) {
     }
 }
 
-async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Result<Vec<Outcome>> {
+async fn run(
+    args: &Args,
+    mock: &MockServer,
+    plain_site: &MockServer,
+    mock_pem: &str,
+) -> anyhow::Result<Vec<Outcome>> {
     let root = |pem: &str| reqwest::Certificate::from_pem(pem.as_bytes());
     let body = Arc::new(mix::prompts(args));
     let url = "https://api.openai.com/v1/chat/completions".to_string();
@@ -317,7 +334,10 @@ async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Result<V
             .build()?)
     };
     // A blind tunnel: CONNECT to an address outside the AI catalog, TLS end to end with the mock.
-    let tunnel_url = format!("https://127.0.0.1:{}/v1/chat/completions", mock.addr.port());
+    let tunnel_url = format!(
+        "https://127.0.0.1:{}/v1/chat/completions",
+        plain_site.addr.port()
+    );
     out.push(
         scenario(
             "PromptWall blind tunnel",
@@ -368,6 +388,31 @@ async fn run(args: &Args, mock: &MockServer, mock_pem: &str) -> anyhow::Result<V
         .await,
     );
     drop((bare, full));
+    let nginx = args.nginx.clone().or_else(|| {
+        ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+    });
+    if let Some(path) = nginx {
+        let peer = Proxy::nginx(&path, mock, mock_pem).await?;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(root(&peer.ca_pem)?)
+            .build()?;
+        out.push(
+            scenario(
+                "nginx TLS pass-through (peer)",
+                client,
+                format!("https://127.0.0.1:{}/v1/chat/completions", peer.gateway),
+                body.clone(),
+                args,
+                Some(&peer),
+            )
+            .await,
+        );
+    }
     if let Some(path) = &args.mitmdump {
         for (name, regexes) in [
             ("mitmproxy, no addon work (peer)", false),
@@ -674,6 +719,17 @@ fn print_table(args: &Args, outcomes: &[Outcome]) {
         println!("errors in \"{}\": {}", o.name, kinds.join(", "));
     }
     let find = |needle: &str| outcomes.iter().find(|o| o.name.contains(needle));
+    if let Some(nginx) = find("nginx") {
+        println!("\nAgainst the nginx TLS pass-through (same run, same client, same mock):");
+        for o in outcomes.iter().filter(|o| !o.name.contains("nginx")) {
+            println!(
+                "- {}: throughput {:.3}x, p99 {:+.2} ms",
+                o.name,
+                rps(o) / rps(nginx),
+                p(o, 0.99) - p(nginx, 0.99)
+            );
+        }
+    }
     if let (Some(off), Some(on)) = (
         find("gateway, full rules + policy"),
         find("gateway, full rules + classifier"),

@@ -123,6 +123,16 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
+        // A graceful stop first: nginx's workers outlive a killed master.
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..40 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -191,5 +201,73 @@ impl Proxy {
         }
         let _ = child.kill();
         bail!("mitmdump did not start; log in {}", dir.display())
+    }
+}
+
+impl Proxy {
+    /// The pass-through a platform team would otherwise run: nginx (Debian's package) as a TLS
+    /// reverse proxy to the same mock, no inspection, upstream keep-alive on. Its `gateway` port
+    /// takes HTTPS; `ca_pem` is its certificate.
+    pub async fn nginx(
+        nginx: &std::path::Path,
+        mock: &MockServer,
+        mock_pem: &str,
+    ) -> anyhow::Result<Proxy> {
+        let dir = std::env::temp_dir().join(format!("pw-load-{}-nginx", std::process::id()));
+        std::fs::create_dir_all(dir.join("tmp"))?;
+        // Workers may run as an unprivileged user: let them spool large bodies here.
+        std::fs::set_permissions(
+            dir.join("tmp"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )?;
+        let ss = load_tests::tls::self_signed(&["127.0.0.1", "localhost"])?;
+        std::fs::write(dir.join("cert.pem"), &ss.cert_pem)?;
+        std::fs::write(dir.join("key.pem"), &ss.key_pem)?;
+        std::fs::write(dir.join("mock.pem"), mock_pem)?;
+        let port = free_port()?;
+        let d = dir.display();
+        let conf = format!(
+            "worker_processes auto;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 8192; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/tmp/body;\n  proxy_temp_path {d}/tmp/proxy;\n\
+               fastcgi_temp_path {d}/tmp/fcgi;\n  uwsgi_temp_path {d}/tmp/uwsgi;\n  scgi_temp_path {d}/tmp/scgi;\n\
+               upstream mock {{ server {mock}; keepalive 128; }}\n\
+               server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {d}/cert.pem;\n    ssl_certificate_key {d}/key.pem;\n\
+                 client_max_body_size 64m;\n\
+                 location / {{\n      proxy_pass https://mock;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n\
+                   proxy_set_header Host api.openai.com;\n      proxy_ssl_server_name on;\n      proxy_ssl_name api.openai.com;\n\
+                   proxy_ssl_verify on;\n      proxy_ssl_trusted_certificate {d}/mock.pem;\n      proxy_ssl_session_reuse on;\n\
+                   proxy_buffering off;\n    }}\n  }}\n}}\n",
+            mock = mock.addr
+        );
+        std::fs::write(dir.join("nginx.conf"), conf)?;
+        let mut child = std::process::Command::new(nginx)
+            .arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("nginx.err"))?)
+            .spawn()
+            .with_context(|| format!("starting {}", nginx.display()))?;
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(Proxy {
+                    child,
+                    dir,
+                    proxy: 0,
+                    gateway: port,
+                    admin: 0,
+                    ca_pem: ss.cert_pem,
+                });
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!("nginx exited with {status}; log in {}", dir.display());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        bail!("nginx did not start; log in {}", dir.display())
     }
 }
