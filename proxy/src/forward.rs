@@ -66,6 +66,8 @@ pub struct Outbound {
     pub drop_content_encoding: bool,
     /// Replaces the client's `Content-Type` (a body transcoded to UTF-8 and rewritten).
     pub content_type: Option<&'static str>,
+    /// Header values that replace the client's (redacted), by lower-case name.
+    pub headers: Vec<(String, String)>,
     /// (token, original) pairs to restore in the response.
     pub pseudonyms: policy::Pseudonyms,
     pub response_policy: Option<ResponsePolicy>,
@@ -84,6 +86,7 @@ pub async fn forward(
         body,
         drop_content_encoding,
         content_type,
+        headers: redacted_headers,
         pseudonyms,
         response_policy,
         shape,
@@ -105,6 +108,20 @@ pub async fn forward(
     }
     if let Some(ct) = content_type {
         headers.insert(header::CONTENT_TYPE, http::HeaderValue::from_static(ct));
+    }
+    for (name, value) in redacted_headers {
+        let Ok(n) = http::HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        // A redacted value that cannot be a header value drops the header: never the original.
+        match http::HeaderValue::from_str(&value) {
+            Ok(v) => {
+                headers.insert(n, v);
+            }
+            Err(_) => {
+                headers.remove(n);
+            }
+        }
     }
     let is_head = method == Method::HEAD;
     let sent = Instant::now();

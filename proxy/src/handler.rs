@@ -270,6 +270,10 @@ struct Go {
     drop_content_encoding: bool,
     /// The rewritten body's content type, when it differs from the client's (transcoded).
     content_type: Option<&'static str>,
+    /// A redacted query string (the whole path and query).
+    path_and_query: Option<String>,
+    /// Redacted header values.
+    headers: Vec<(String, String)>,
     pseudonyms: policy::Pseudonyms,
     response: Option<ResponsePolicy>,
 }
@@ -423,10 +427,15 @@ impl AiHttpApp {
             return ok;
         }
         let body = go.body.unwrap_or(body);
+        let mut target = target;
+        if let Some(p) = go.path_and_query {
+            target.path_and_query = p;
+        }
         let outbound = Outbound {
             body,
             drop_content_encoding: go.drop_content_encoding,
             content_type: go.content_type,
+            headers: go.headers,
             pseudonyms: go.pseudonyms,
             response_policy: go.response,
             shape,
@@ -826,6 +835,8 @@ impl AiHttpApp {
         Ok(Go {
             drop_content_encoding: encoding.is_some() && inspection.rewritten.is_some(),
             content_type: inspection.rewritten_content_type,
+            path_and_query: inspection.rewritten_path.clone(),
+            headers: inspection.rewritten_headers.clone(),
             body: inspection.rewritten,
             pseudonyms,
             response,

@@ -33,6 +33,10 @@ pub struct Inspection {
     pub redaction_fallback: bool,
     /// The content type to send with `rewritten`, when the body was transcoded to UTF-8.
     pub rewritten_content_type: Option<&'static str>,
+    /// The path and query to send instead of the original, when a query value was redacted.
+    pub rewritten_path: Option<String>,
+    /// Header values to send instead of the originals (lower-case name, value), when redacted.
+    pub rewritten_headers: Vec<(String, String)>,
     /// Classifier scores, when the model ran.
     pub labels: std::collections::BTreeMap<String, f64>,
     pub elapsed: Duration,
@@ -361,6 +365,8 @@ impl Inspector {
             redaction_count: 0,
             redaction_fallback: false,
             rewritten_content_type: None,
+            rewritten_path: None,
+            rewritten_headers: Vec::new(),
             elapsed: Duration::ZERO,
             labels: match labels {
                 LabelsOutcome::Scored(s) => s,
@@ -371,14 +377,8 @@ impl Inspector {
         };
         let decision = &mut out.decision;
         if decision.action == Action::Redact {
-            // The URL and the headers cannot be rewritten, nor can a signed body.
-            let fixed = decision.redactions.spans.iter().any(|r| {
-                matches!(
-                    prompt.segments[r.segment].place,
-                    Place::Query | Place::Header
-                )
-            });
-            if fixed || providers::adapter_for(provider).body_is_signed() {
+            // A signed body cannot be rewritten (nor its signed URL and headers).
+            if providers::adapter_for(provider).body_is_signed() {
                 decision.action = policy.doc().redaction_fallback;
                 if decision.action.blocks() {
                     let entities = decision
@@ -387,17 +387,15 @@ impl Inspector {
                         .map(|r| &*r.entity)
                         .collect::<Vec<_>>()
                         .join(", ");
-                    decision.message = Some(if fixed {
-                        format!("This request carries data the policy requires to be redacted ({entities}) in its URL or headers, which cannot be modified.")
-                    } else {
-                        format!("This request contains data the policy requires to be redacted ({entities}), and requests to this provider cannot be modified.")
-                    });
+                    decision.message = Some(format!("This request contains data the policy requires to be redacted ({entities}), and requests to this provider cannot be modified."));
                 }
                 out.redaction_fallback = true;
             } else {
                 let key = self.tenant_key(&identity.tenant);
                 let redacted =
                     policy::redact::apply_continuing(&decision.redactions, &texts, &key, &prior);
+                (out.rewritten_path, out.rewritten_headers) =
+                    rewrite_envelope(path, &prompt.segments, &redacted.texts);
                 out.rewritten = Some(rewrite(&mut body, &prompt.segments, redacted.texts));
                 out.rewritten_content_type = match body {
                     Body::Json {
@@ -488,6 +486,44 @@ fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<String>>) ->
         }
         Body::Empty | Body::Unreadable(_) => Bytes::new(),
     }
+}
+
+/// The query string and header values after redaction: a new path and query when a query
+/// value changed (every parameter re-encoded, in order), and each changed header's new value.
+fn rewrite_envelope(
+    path_and_query: &str,
+    segments: &[Segment],
+    texts: &[Option<String>],
+) -> (Option<String>, Vec<(String, String)>) {
+    let changed = |place| {
+        segments
+            .iter()
+            .zip(texts)
+            .any(|(s, t)| s.place == place && t.is_some())
+    };
+    let path = changed(Place::Query).then(|| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (seg, new) in segments.iter().zip(texts) {
+            if seg.place == Place::Query {
+                let text = new.as_deref().unwrap_or(&seg.text);
+                let (k, v) = text.split_once('=').unwrap_or((text, ""));
+                q.append_pair(k, v);
+            }
+        }
+        let base = path_and_query.split('?').next().unwrap_or(path_and_query);
+        format!("{base}?{}", q.finish())
+    });
+    let headers = segments
+        .iter()
+        .zip(texts)
+        .filter(|(s, _)| s.place == Place::Header)
+        .filter_map(|(seg, new)| {
+            let name = seg.pointer.strip_prefix("header:")?;
+            let value = new.as_deref()?.split_once(": ").map_or("", |(_, v)| v);
+            Some((name.to_string(), value.to_string()))
+        })
+        .collect();
+    (path, headers)
 }
 
 /// Renames the object key at `pointer` to `new` in place, keeping the field order; a name

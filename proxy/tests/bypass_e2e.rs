@@ -297,6 +297,28 @@ async fn clean_bodies_of_every_kind_pass_unchanged_and_a_tenant_may_allow_unread
         String::from_utf8_lossy(&mock.received()[2].body),
         "model=x&prompt=mail+%3CEMAIL_1%3E"
     );
+    // Personal data in the query string and in a header is pseudonymized there too.
+    let r = c
+        .post(format!("{url}?note=for%20ana.ruiz%40globex-corp.com&n=2"))
+        .header("x-requested-for", "bo.lee@globex-corp.com")
+        .json(&chat("hello", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let up = &mock.received()[3];
+    assert!(
+        up.path.ends_with("?note=for+%3CEMAIL_1%3E&n=2"),
+        "{}",
+        up.path
+    );
+    assert!(
+        up.headers
+            .iter()
+            .any(|(k, v)| k == "x-requested-for" && v == "<EMAIL_2>"),
+        "{:?}",
+        up.headers
+    );
     // This tenant lets an unreadable body through, logged.
     let r = c
         .post(url)
