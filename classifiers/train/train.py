@@ -413,8 +413,12 @@ def main():
         pt = text_max(scored["dev"]["nw"], scored["dev"]["owner"], len(splits["dev"]))
         nthr[l] = choose_thresholds(y, pt, benign, longm)[l]
     np.ascontiguousarray(nw).astype("<f4").tofile(out / "ngram.bin")
+    # Where the first stage may raise an intent label on its own (it scores short direct overrides the encoder
+    # underrates at ~1.0): chosen on dev, where no benign text reaches 0.95 (MODEL_CARD.md, "first stage alone").
+    confident = {"prompt_injection": 0.95, "jailbreak": 0.95}
     (out / "ngram.json").write_text(json.dumps({"labels": LABELS, "buckets": features.BUCKETS, "n": features.N, "bias": nb.tolist(),
-                                                "thresholds": nthr, "cascade": cascade, "hash": "fnv1a32", "lowercase": "ascii"}))
+                                                "thresholds": nthr, "cascade": cascade, "confident": confident,
+                                                "hash": "fnv1a32", "lowercase": "ascii"}))
     log(f"first stage in {time.time() - t0:.0f}s; cascade {cascade}")
 
     # ---- evaluation

@@ -512,6 +512,8 @@ impl ContentClassifier {
                 },
             );
         }
+        // The first stage may raise an intent label on its own where it is confident.
+        self.ngram.raise_confident(&first_max, &mut scores);
         coverage.windows.sort_unstable();
         self.counters.record(&coverage);
         let named = |v: Vec<f32>| {

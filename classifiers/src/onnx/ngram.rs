@@ -19,6 +19,9 @@ pub struct NgramModel {
     /// Per label, the score below which the encoder would not flag a window either (chosen in
     /// training so the cascade loses no recall); `None` when the model ships no cascade.
     cascade: Option<Vec<f32>>,
+    /// Per label, the score at which the first stage raises the label on its own (it scores
+    /// short direct overrides the encoder underrates near 1.0); `INFINITY`: never.
+    confident: Vec<f32>,
 }
 
 #[derive(serde::Deserialize)]
@@ -29,6 +32,8 @@ struct Meta {
     bias: Vec<f32>,
     #[serde(default)]
     cascade: Option<std::collections::BTreeMap<String, f32>>,
+    #[serde(default)]
+    confident: std::collections::BTreeMap<String, f32>,
 }
 
 impl NgramModel {
@@ -50,8 +55,14 @@ impl NgramModel {
                 .map(|l| c.get(l).copied().unwrap_or(0.0))
                 .collect()
         });
+        let confident = meta
+            .labels
+            .iter()
+            .map(|l| meta.confident.get(l).copied().unwrap_or(f32::INFINITY))
+            .collect();
         Ok(NgramModel {
             cascade,
+            confident,
             weights: weights
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -82,6 +93,16 @@ impl NgramModel {
         self.cascade
             .as_ref()
             .is_some_and(|c| scores.iter().zip(c).all(|(s, t)| s < t))
+    }
+
+    /// Raises each label the first stage is confident of (`first`, the highest first-stage
+    /// scores over the windows) in `scores` to that first-stage score.
+    pub fn raise_confident(&self, first: &[f32], scores: &mut [f32]) {
+        for ((s, f), c) in scores.iter_mut().zip(first).zip(&self.confident) {
+            if f >= c {
+                *s = s.max(*f);
+            }
+        }
     }
 
     /// Per-label probabilities for `text` (the same features as training: lower-cased bytes,
@@ -152,6 +173,26 @@ mod tests {
         let without = r#"{"labels":["a","b"],"buckets":8,"n":3,"bias":[0,0]}"#;
         let m = NgramModel::from_bytes(without, &weights).unwrap();
         assert!(!m.has_cascade() && !m.settles(&[0.0, 0.0]));
+        let mut scores = [0.2, 0.3];
+        m.raise_confident(&[1.0, 1.0], &mut scores);
+        assert_eq!(
+            scores,
+            [0.2, 0.3],
+            "no label is confident without thresholds"
+        );
+    }
+
+    #[test]
+    fn a_confident_first_stage_raises_only_its_labels() {
+        let weights = vec![0u8; 2 * 8 * 4];
+        let meta = r#"{"labels":["a","b"],"buckets":8,"n":3,"bias":[0,0],"confident":{"a":0.95}}"#;
+        let m = NgramModel::from_bytes(meta, &weights).unwrap();
+        let mut scores = [0.3, 0.3];
+        m.raise_confident(&[0.97, 0.99], &mut scores);
+        assert_eq!(scores, [0.97, 0.3]);
+        let mut scores = [0.3, 0.3];
+        m.raise_confident(&[0.94, 0.99], &mut scores);
+        assert_eq!(scores, [0.3, 0.3]);
     }
 
     #[test]
