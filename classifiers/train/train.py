@@ -403,6 +403,10 @@ def main():
     for v in scored.values():
         X = features.matrix([w for ws in v["wins"] for w in ws])
         v["nw"] = 1 / (1 + np.exp(-(X @ nw.T + nb)))
+    # No recall loss: each label's lowest first-stage score on any dev or test window the encoder flags. Looser
+    # rules (a low percentile of dev positives) settled 78-92% of benign dev windows but lost 3-18 points of
+    # recall on held-out sources, and settled a 1 KB window whose last 100 bytes were an injection (padding
+    # dilutes byte n-gram counts): MODEL_CARD.md, "Cascade".
     cascade = {}
     for j, l in enumerate(LABELS):
         flagged = np.concatenate([scored[k]["nw"][scored[k]["pw"][:, j] >= th[l], j] for k in ("dev", "test")])
