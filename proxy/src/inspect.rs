@@ -51,6 +51,21 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// Scans each of `texts` (findings located by its index), keeping the first limit hit.
+    pub fn of<'a>(engine: &PatternEngine, texts: impl Iterator<Item = &'a str>) -> Scan {
+        let mut out = Scan::default();
+        for (i, t) in texts.enumerate() {
+            let scanned = engine.scan_checked(t);
+            out.limit = out.limit.or(scanned.limit);
+            out.located
+                .extend(scanned.findings.into_iter().map(|finding| Located {
+                    segment: i,
+                    finding,
+                }));
+        }
+        out
+    }
+
     /// A classifier that left uncertain windows unread (over its per-text budget) is a limit
     /// too.
     pub fn note_model(&mut self, coverage: Option<&classifiers::onnx::Coverage>) {
@@ -307,17 +322,10 @@ impl Inspector {
     /// Pattern findings in every text.
     pub fn scan(&self, prepared: &Prepared) -> Scan {
         let engine = self.engine.load();
-        let mut out = Scan::default();
-        for (i, s) in prepared.prompt.segments.iter().enumerate() {
-            let scanned = engine.scan_checked(&s.text);
-            out.limit = out.limit.or(scanned.limit);
-            out.located
-                .extend(scanned.findings.into_iter().map(|finding| Located {
-                    segment: i,
-                    finding,
-                }));
-        }
-        out
+        Scan::of(
+            &engine,
+            prepared.prompt.segments.iter().map(|s| s.text.as_str()),
+        )
     }
 
     /// Decides (a scan limit follows the tenant's fail mode), and rewrites the body when the

@@ -69,20 +69,10 @@ impl ResponsePolicy {
 
     /// Scans every text, and says whether a limit left part of one unread.
     pub fn scan(&self, texts: &[&str]) -> crate::inspect::Scan {
-        let mut out = crate::inspect::Scan::default();
         if !self.scan {
-            return out;
+            return crate::inspect::Scan::default();
         }
-        for (i, t) in texts.iter().enumerate() {
-            let s = self.engine.scan_checked(t);
-            out.limit = out.limit.or(s.limit);
-            out.located
-                .extend(s.findings.into_iter().map(|finding| Located {
-                    segment: i,
-                    finding,
-                }));
-        }
-        out
+        crate::inspect::Scan::of(&self.engine, texts.iter().copied())
     }
 }
 
