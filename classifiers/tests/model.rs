@@ -118,6 +118,10 @@ fn an_expired_deadline_is_an_error_not_a_hang() {
         model().classify_in("deadline", text, Duration::ZERO),
         Err(ClassifyError::Deadline(0))
     );
+    assert!(
+        model().cascade_stats().failed >= 1,
+        "a failed classification is counted"
+    );
 }
 
 #[test]

@@ -168,7 +168,7 @@ impl Metrics {
             classifier_texts: IntGaugeVec::new(
                 Opts::new(
                     "promptwall_classifier_texts",
-                    "Texts classified since start, by whether the encoder read any of their windows",
+                    "Texts classified since start, by whether the encoder read any of their windows (failed: deadline or model error, decided by on_classifier_error)",
                 ),
                 &["encoder"],
             )

@@ -165,6 +165,7 @@ pub fn evaluate(model: &ContentClassifier, samples: &[Sample], threads: usize) -
         settled: after.settled - before.settled,
         encoded: after.encoded - before.encoded,
         unread: after.unread - before.unread,
+        failed: after.failed - before.failed,
     };
     report
 }

@@ -488,29 +488,12 @@ impl ContentClassifier {
             mut coverage,
             pending,
         } = t;
-        let mut receivers = Vec::with_capacity(pending.len());
-        for u in &pending {
-            let ids = self.encode(&text[u.range.0..u.range.1])?;
-            receivers.push(self.batcher.submit(Job::new(ids, due))?);
-        }
-        for (u, rx) in pending.into_iter().zip(receivers) {
-            let row = match rx.recv_deadline(due) {
-                Ok(r) => r?,
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    return Err(ClassifyError::Deadline(deadline.as_millis()))
-                }
-                Err(_) => return Err(ClassifyError::Stopped),
-            };
-            max_into(&mut scores, &row);
-            coverage.windows.push(u.range);
-            coverage.encoded += 1;
-            self.cache.insert(
-                u.key,
-                cache::Entry {
-                    first: u.first.into(),
-                    model: Some(row.into()),
-                },
-            );
+        if let Err(e) = self.read_uncertain(pending, text, due, &mut scores, &mut coverage) {
+            self.counters.failed();
+            return Err(match e {
+                ClassifyError::Deadline(_) => ClassifyError::Deadline(deadline.as_millis()),
+                other => other,
+            });
         }
         // The first stage may raise an intent label on its own where it is confident.
         self.ngram.raise_confident(&first_max, &mut scores);
@@ -528,6 +511,42 @@ impl ContentClassifier {
             scores: named(scores),
             coverage,
         })
+    }
+
+    /// Sends the uncertain windows to the encoder and folds their scores in, caching each.
+    fn read_uncertain(
+        &self,
+        pending: Vec<Uncertain>,
+        text: &str,
+        due: Instant,
+        scores: &mut [f32],
+        coverage: &mut Coverage,
+    ) -> Result<(), ClassifyError> {
+        let mut receivers = Vec::with_capacity(pending.len());
+        for u in &pending {
+            let ids = self.encode(&text[u.range.0..u.range.1])?;
+            receivers.push(self.batcher.submit(Job::new(ids, due))?);
+        }
+        for (u, rx) in pending.into_iter().zip(receivers) {
+            let row = match rx.recv_deadline(due) {
+                Ok(r) => r?,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    return Err(ClassifyError::Deadline(0))
+                }
+                Err(_) => return Err(ClassifyError::Stopped),
+            };
+            max_into(scores, &row);
+            coverage.windows.push(u.range);
+            coverage.encoded += 1;
+            self.cache.insert(
+                u.key,
+                cache::Entry {
+                    first: u.first.into(),
+                    model: Some(row.into()),
+                },
+            );
+        }
+        Ok(())
     }
 
     /// How the cascade and the cache have split the windows so far, for metrics.

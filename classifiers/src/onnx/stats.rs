@@ -13,6 +13,7 @@ pub(super) struct Counters {
     settled: AtomicU64,
     encoded: AtomicU64,
     unread: AtomicU64,
+    failed: AtomicU64,
 }
 
 /// A snapshot of the cascade's totals since the classifier loaded.
@@ -32,6 +33,9 @@ pub struct CascadeStats {
     pub encoded: u64,
     /// Uncertain windows left unread over the per-text budget.
     pub unread: u64,
+    /// Texts whose classification failed (deadline, model error): not counted above; the
+    /// tenant's `on_classifier_error` decided them.
+    pub failed: u64,
 }
 
 impl CascadeStats {
@@ -69,6 +73,11 @@ impl Counters {
         add(&self.unread, c.unread);
     }
 
+    /// Counts a classification that failed.
+    pub(super) fn failed(&self) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(super) fn snapshot(&self) -> CascadeStats {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         CascadeStats {
@@ -79,6 +88,7 @@ impl Counters {
             settled: get(&self.settled),
             encoded: get(&self.encoded),
             unread: get(&self.unread),
+            failed: get(&self.failed),
         }
     }
 }
