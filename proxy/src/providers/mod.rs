@@ -450,16 +450,19 @@ fn cover_rest(body: &Value, p: &mut Prompt) {
     let mut rest = Walk {
         taken: &taken,
         skipped: &skipped,
+        keys: true,
         out: Vec::new(),
     };
     rest.visit(body, &mut String::new(), false);
     p.segments.extend(rest.out);
 }
 
-/// The generic walk: strings and keys not already taken, with their pointers.
+/// The generic walk: strings (and, with `keys`, object keys) not already taken, with their
+/// pointers.
 struct Walk<'a> {
     taken: &'a std::collections::HashSet<String>,
     skipped: &'a std::collections::HashSet<String>,
+    keys: bool,
     out: Vec<Segment>,
 }
 
@@ -491,7 +494,7 @@ impl Walk<'_> {
                     let len = pointer.len();
                     pointer.push('/');
                     pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                    if SCHEMA_KEYS.binary_search(&k.as_str()).is_err() {
+                    if self.keys && SCHEMA_KEYS.binary_search(&k.as_str()).is_err() {
                         self.out.push(Segment {
                             role: Role::Unknown,
                             pointer: pointer.clone(),
@@ -531,33 +534,15 @@ pub fn stream_error_event(shape: ErrorShape, message: &str) -> Vec<u8> {
 
 /// Collects every string value under `v`, with its JSON pointer.
 pub fn walk(v: &Value, pointer: &mut String, out: &mut Vec<Segment>) {
-    match v {
-        Value::String(s) => out.push(Segment {
-            role: Role::Unknown,
-            pointer: pointer.clone(),
-            text: s.clone(),
-            place: Place::Value,
-        }),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                walk(item, pointer, out);
-                pointer.truncate(len);
-            }
-        }
-        Value::Object(map) => {
-            for (k, item) in map {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                walk(item, pointer, out);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    let none = std::collections::HashSet::new();
+    let mut all = Walk {
+        taken: &none,
+        skipped: &none,
+        keys: false,
+        out: std::mem::take(out),
+    };
+    all.visit(v, pointer, false);
+    *out = all.out;
 }
 
 #[cfg(test)]
