@@ -194,19 +194,7 @@ async fn resent_history_comes_from_the_cache_and_an_attack_split_across_messages
         2,
         "only the two clean turns went upstream"
     );
-    let out = proxy.cli(&[
-        "audit",
-        "query",
-        "--format",
-        "jsonl",
-        "--kind",
-        "ai_request",
-    ]);
-    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = proxy.audit_events(&["--kind", "ai_request"]);
     let blocked = events
         .iter()
         .find(|e| e["decision"] == "block")

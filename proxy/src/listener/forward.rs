@@ -346,9 +346,15 @@ impl FrontDoor {
             max_score: 0.0,
         };
         match mismatch {
-            policy::Mismatch::Block => {
+            policy::Mismatch::Block | policy::Mismatch::Tunnel => {
+                let tunnelled = mismatch == policy::Mismatch::Tunnel;
+                let kind = if tunnelled {
+                    "tunnel"
+                } else {
+                    "blocked_destination"
+                };
                 self.audit_connect(
-                    "blocked_destination",
+                    kind,
                     Who(&identity, peer),
                     &host,
                     port,
@@ -356,18 +362,9 @@ impl FrontDoor {
                     Some((sni, reason)),
                 )
                 .await;
-            }
-            policy::Mismatch::Tunnel => {
-                self.audit_connect(
-                    "tunnel",
-                    Who(&identity, peer),
-                    &host,
-                    port,
-                    provider.as_deref(),
-                    Some((sni, reason)),
-                )
-                .await;
-                tunnel::run(shared, l4, upstream, &host, port).await;
+                if tunnelled {
+                    tunnel::run(shared, l4, upstream, &host, port).await;
+                }
             }
             policy::Mismatch::Intercept => {
                 let Some((sni, provider)) = named else {
