@@ -463,6 +463,12 @@ fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<String>>) ->
                             *slot = Value::String(new);
                         }
                     }
+                    Place::Base64 => {
+                        if let Some(slot) = value.pointer_mut(&seg.pointer) {
+                            let encoded = providers::encode_file(slot.as_str().unwrap_or(""), &new);
+                            *slot = Value::String(encoded);
+                        }
+                    }
                     _ => {}
                 }
             }

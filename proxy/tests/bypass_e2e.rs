@@ -19,6 +19,11 @@ struct Attempt {
     body: Vec<u8>,
 }
 
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
 fn utf16le(s: &str) -> Vec<u8> {
     [
         &[0xFF, 0xFE][..],
@@ -52,6 +57,18 @@ fn attempts() -> Vec<Attempt> {
             body: json(
                 serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}],
                 "metadata": {SECRET: "x"}}),
+            ),
+        },
+        Attempt {
+            name: "a text file attached inline as base64",
+            method: "POST",
+            path: chat_path.clone(),
+            headers: ct("application/json"),
+            body: json(
+                serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": [
+                    {"type": "text", "text": "summarise"},
+                    {"type": "file", "file": {"filename": "env.txt", "file_data": format!("data:text/plain;base64,{}", b64(&format!("AWS_KEY={SECRET}\n")))}}
+                ]}]}),
             ),
         },
         Attempt {
@@ -233,6 +250,22 @@ async fn a_scan_limit_follows_the_tenants_fail_mode() {
         ["scan_limit:fail_open", "scan_limit:fail_closed"],
         "{events:#?}"
     );
+    // The same limit in a streamed answer: the fail-closed tenant's stream is cut before the
+    // unread run is released.
+    let r = proxy
+        .client_as("s", "s")
+        .post(url)
+        .header(
+            "x-mock-reply-reversed",
+            reversed(&format!("here it is: {deep}")),
+        )
+        .json(&chat("hello", true))
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.contains("promptwall_policy_block"), "{text}");
+    assert!(!text.contains(&deep[..24]), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,6 +351,17 @@ async fn clean_bodies_of_every_kind_pass_unchanged_and_a_tenant_may_allow_unread
             .any(|(k, v)| k == "x-requested-for" && v == "<EMAIL_2>"),
         "{:?}",
         up.headers
+    );
+    // PII inside an inline text file is pseudonymized in the file, which goes up re-encoded.
+    let file = serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": [
+        {"type": "file", "file": {"filename": "cc.txt", "file_data": format!("data:text/plain;base64,{}", b64("cc ana.ruiz@globex-corp.com\n"))}}
+    ]}]});
+    let r = c.post(url).json(&file).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let up: serde_json::Value = serde_json::from_slice(&mock.received()[4].body).unwrap();
+    assert_eq!(
+        up["messages"][0]["content"][0]["file"]["file_data"],
+        format!("data:text/plain;base64,{}", b64("cc <EMAIL_1>\n"))
     );
     // This tenant lets an unreadable body through, logged.
     let r = c

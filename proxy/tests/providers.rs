@@ -121,7 +121,7 @@ fn fixtures() -> Vec<Fixture> {
                     {"role": "assistant", "content": "The term is two years."}
                 ]
             }),
-            pointers: &["/system/0/text", "/messages/0/content/0/source/data", "/messages/0/content/2/text", "/messages/1/content/0/input/query", "/messages/2/content/0/content/0/text", "/messages/3/content"],
+            pointers: &["/system/0/text", "/messages/0/content/0/title", "/messages/0/content/0/source/data", "/messages/0/content/2/text", "/messages/1/content/0/input/query", "/messages/2/content/0/content/0/text", "/messages/3/content"],
             skipped: &["/messages/0/content/1"],
         },
         Fixture {
@@ -145,7 +145,7 @@ fn fixtures() -> Vec<Fixture> {
                 ]
             }),
             pointers: &["/systemInstruction/parts/0/text", "/contents/0/parts/0/text", "/contents/1/parts/0/functionCall/args/city", "/contents/2/parts/0/functionResponse/response/forecast"],
-            skipped: &["/contents/0/parts/1"],
+            skipped: &["/contents/0/parts/1/inlineData/data"],
         },
         Fixture {
             name: "vertex streamGenerateContent",
@@ -177,6 +177,126 @@ fn fixtures() -> Vec<Fixture> {
             body: json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}),
             pointers: &["/messages/0/content/0/text"],
             skipped: &[],
+        },
+        Fixture {
+            name: "openai chat with tool descriptions, a predicted output, a refusal and text and pdf files",
+            provider: "openai",
+            path: "/v1/chat/completions",
+            body: json!({
+                "model": "gpt-4o",
+                "messages": [
+                    {"role": "user", "content": [
+                        {"type": "text", "text": "Summarise both files."},
+                        {"type": "file", "file": {"filename": "notes.txt", "file_data": "data:text/plain;base64,UXVhcnRlcmx5IG5vdGVzOiBzaGlwIHYyIG9uIEZyaWRheS4K"}},
+                        {"type": "file", "file": {"filename": "deck.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjcgYmluYXJ5AAEC"}}
+                    ]},
+                    {"role": "assistant", "content": null, "refusal": "I can't open the deck."}
+                ],
+                "prediction": {"type": "content", "content": "The notes say"},
+                "tools": [{"type": "function", "function": {"name": "search", "description": "Searches the wiki.", "parameters": {"type": "object", "properties": {"q": {"type": "string", "description": "What to look for"}}}}}],
+                "functions": [{"name": "legacy", "description": "An old-style function."}]
+            }),
+            pointers: &["/messages/0/content/0/text", "/messages/0/content/1/file/file_data", "/messages/1/refusal", "/prediction/content", "/tools/0/function/description", "/tools/0/function/parameters/properties/q/description", "/functions/0/description"],
+            skipped: &["/messages/0/content/2/file/file_data"],
+        },
+        Fixture {
+            name: "openai responses with prompt variables, array tool outputs, input files, reasoning and tools",
+            provider: "openai",
+            path: "/v1/responses",
+            body: json!({
+                "model": "gpt-5",
+                "prompt": {"id": "pmpt_1", "version": "2", "variables": {
+                    "customer": "Ada Lovelace",
+                    "brief": {"type": "input_text", "text": "Renewal is due."},
+                    "sheet": {"type": "input_file", "filename": "t.csv", "file_data": "data:text/csv;base64,bmFtZSx0ZWFtCkFkYSxwbGF0Zm9ybQo="}
+                }},
+                "input": [
+                    {"role": "user", "content": [{"type": "input_file", "filename": "runbook.txt", "file_data": "UnVuYm9vazogcmVzdGFydCB0aGUgYXBpIHBvZHMuCg=="}]},
+                    {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Checking the runbook."}]},
+                    {"type": "function_call_output", "call_id": "c1", "output": [
+                        {"type": "input_text", "text": "Found 3 pods."},
+                        {"type": "input_image", "image_url": "https://x/y.png"}
+                    ]},
+                    {"type": "custom_tool_call", "call_id": "c2", "name": "sh", "input": "kubectl get pods"}
+                ],
+                "tools": [{"type": "function", "name": "restart", "description": "Restarts a pod.", "parameters": {"type": "object"}}]
+            }),
+            pointers: &["/prompt/variables/customer", "/prompt/variables/brief/text", "/prompt/variables/sheet/file_data", "/input/0/content/0/file_data", "/input/1/summary/0/text", "/input/2/output/0/text", "/input/3/input", "/tools/0/description"],
+            skipped: &["/input/2/output/1"],
+        },
+        Fixture {
+            name: "anthropic documents with title and context, a base64 text file, search results, tools and mcp servers",
+            provider: "anthropic",
+            path: "/v1/messages",
+            body: json!({
+                "model": "claude-sonnet-4-5", "max_tokens": 512,
+                "messages": [{"role": "user", "content": [
+                    {"type": "document", "title": "Q3 plan", "context": "Internal only", "source": {"type": "base64", "media_type": "text/plain", "data": "UXVhcnRlcmx5IG5vdGVzOiBzaGlwIHYyIG9uIEZyaWRheS4K"}},
+                    {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0xLjcgYmluYXJ5AAEC"}},
+                    {"type": "search_result", "source": "https://wiki/x", "title": "Pods", "content": [{"type": "text", "text": "Restart with care."}]},
+                    {"type": "text", "text": "What changed?"}
+                ]}],
+                "tools": [{"name": "get_doc", "description": "Fetches a document.", "input_schema": {"type": "object", "properties": {"id": {"type": "string", "description": "Document id"}}}}],
+                "mcp_servers": [{"type": "url", "name": "wiki", "url": "https://mcp.example/sse", "authorization_token": "opaque"}]
+            }),
+            pointers: &["/messages/0/content/0/title", "/messages/0/content/0/context", "/messages/0/content/0/source/data", "/messages/0/content/2/title", "/messages/0/content/2/source", "/messages/0/content/2/content/0/text", "/messages/0/content/3/text", "/tools/0/description", "/tools/0/input_schema/properties/id/description", "/mcp_servers/0/name", "/mcp_servers/0/url"],
+            skipped: &["/messages/0/content/1/source/data"],
+        },
+        Fixture {
+            name: "gemini in snake_case with a text file, code execution and function declarations",
+            provider: "gemini",
+            path: "/v1beta/models/gemini-2.5-pro:generateContent",
+            body: json!({
+                "system_instruction": {"parts": [{"text": "Be brief."}]},
+                "contents": [
+                    {"role": "user", "parts": [
+                        {"text": "Read the sheet."},
+                        {"inline_data": {"mime_type": "text/csv", "data": "bmFtZSx0ZWFtCkFkYSxwbGF0Zm9ybQo="}},
+                        {"inline_data": {"mime_type": "image/png", "data": "iVBORw0KGgo="}}
+                    ]},
+                    {"role": "model", "parts": [
+                        {"function_call": {"name": "lookup", "args": {"who": "Ada"}}},
+                        {"executable_code": {"language": "PYTHON", "code": "print(1)"}}
+                    ]},
+                    {"role": "user", "parts": [
+                        {"function_response": {"name": "lookup", "response": {"team": "platform"}}},
+                        {"code_execution_result": {"outcome": "OUTCOME_OK", "output": "1"}}
+                    ]}
+                ],
+                "tools": [{"function_declarations": [{"name": "lookup", "description": "Finds a person.", "parameters": {"type": "OBJECT", "properties": {"who": {"type": "STRING", "description": "Their name"}}}}]}]
+            }),
+            pointers: &["/system_instruction/parts/0/text", "/contents/0/parts/0/text", "/contents/0/parts/1/inline_data/data", "/contents/1/parts/0/function_call/args/who", "/contents/1/parts/1/executable_code/code", "/contents/2/parts/0/function_response/response/team", "/contents/2/parts/1/code_execution_result/output", "/tools/0/function_declarations/0/description", "/tools/0/function_declarations/0/parameters/properties/who/description"],
+            skipped: &["/contents/0/parts/2/inline_data/data"],
+        },
+        Fixture {
+            name: "gemini countTokens wrapping a whole request",
+            provider: "gemini",
+            path: "/v1beta/models/gemini-2.5-flash:countTokens",
+            body: json!({"generateContentRequest": {
+                "model": "models/gemini-2.5-flash",
+                "systemInstruction": {"parts": [{"text": "Count these."}]},
+                "contents": [{"role": "user", "parts": [{"text": "How many tokens is this?"}]}]
+            }}),
+            pointers: &["/generateContentRequest/systemInstruction/parts/0/text", "/generateContentRequest/contents/0/parts/0/text"],
+            skipped: &[],
+        },
+        Fixture {
+            name: "bedrock converse with a text document, reasoning and tool specs",
+            provider: "bedrock",
+            path: "/model/anthropic.claude-3-5-sonnet/converse",
+            body: json!({
+                "messages": [
+                    {"role": "user", "content": [
+                        {"text": "Check the runbook."},
+                        {"document": {"format": "txt", "name": "runbook", "source": {"bytes": "UnVuYm9vazogcmVzdGFydCB0aGUgYXBpIHBvZHMuCg=="}}},
+                        {"document": {"format": "pdf", "name": "deck", "source": {"bytes": "JVBERi0xLjcgYmluYXJ5AAEC"}}}
+                    ]},
+                    {"role": "assistant", "content": [{"reasoningContent": {"reasoningText": {"text": "The runbook says restart.", "signature": "sig"}}}]}
+                ],
+                "toolConfig": {"tools": [{"toolSpec": {"name": "restart", "description": "Restarts pods.", "inputSchema": {"json": {"type": "object"}}}}]}
+            }),
+            pointers: &["/messages/0/content/0/text", "/messages/0/content/1/document/source/bytes", "/messages/1/content/0/reasoningContent/reasoningText/text", "/toolConfig/tools/0/toolSpec/description"],
+            skipped: &["/messages/0/content/2"],
         },
         Fixture {
             name: "unknown json to an ai host is walked whole",
@@ -230,7 +350,7 @@ fn every_text_is_found_with_its_role_and_the_walk_covers_the_rest() {
             .segments
             .iter()
             .filter(|s| s.role != Role::Unknown || f.provider == "cohere")
-            .filter(|s| s.place == Place::Value)
+            .filter(|s| matches!(s.place, Place::Value | Place::Base64))
             .map(|s| s.pointer.as_str())
             .collect();
         assert_eq!(placed, f.pointers, "{}", f.name);
@@ -244,6 +364,15 @@ fn every_text_is_found_with_its_role_and_the_walk_covers_the_rest() {
                     s.text,
                     "{}",
                     f.name
+                );
+            } else if s.place == Place::Base64 {
+                let raw = f.body.pointer(&s.pointer).and_then(Value::as_str).unwrap();
+                assert_eq!(
+                    promptwall::providers::encode_file(raw, &s.text),
+                    raw,
+                    "{}: {} decodes to its text",
+                    f.name,
+                    s.pointer
                 );
             } else {
                 assert_eq!(
@@ -262,7 +391,7 @@ fn every_text_is_found_with_its_role_and_the_walk_covers_the_rest() {
             let covered = p
                 .segments
                 .iter()
-                .any(|s| s.place == Place::Value && s.pointer == ptr)
+                .any(|s| matches!(s.place, Place::Value | Place::Base64) && s.pointer == ptr)
                 || p.skipped.iter().any(|(sk, _)| ptr.starts_with(sk.as_str()));
             assert!(covered, "{}: {ptr} is neither scanned nor skipped", f.name);
         }

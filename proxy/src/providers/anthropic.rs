@@ -1,6 +1,6 @@
 //! Anthropic Messages (also the body of Bedrock InvokeModel for Claude models).
 
-use super::{push, walk_into, Prompt, Role};
+use super::{definitions_into, push, push_file, walk_into, Prompt, Role};
 use serde_json::Value;
 
 /// Extracts `/v1/messages` (and `count_tokens`); `None` for other endpoints.
@@ -40,6 +40,20 @@ pub fn messages_body(body: &Value) -> Prompt {
             }
         }
     }
+    if let Some(tools) = body.get("tools") {
+        definitions_into(&mut p, tools, "/tools");
+    }
+    // Remote MCP servers the provider connects to: their names and URLs are read; the rest
+    // (tokens included) is left to the walk, which scans it too.
+    if let Some(servers) = body.get("mcp_servers").and_then(Value::as_array) {
+        for (i, s) in servers.iter().enumerate() {
+            for key in ["name", "url"] {
+                if let Some(v) = s.get(key).and_then(Value::as_str) {
+                    push(&mut p, Role::System, format!("/mcp_servers/{i}/{key}"), v);
+                }
+            }
+        }
+    }
     p
 }
 
@@ -64,19 +78,44 @@ fn blocks_into(p: &mut Prompt, blocks: &[Value], base: &str, role: Role) {
                 }
                 _ => {}
             },
-            Some("document") => match b.pointer("/source/type").and_then(Value::as_str) {
-                Some("text") => {
-                    if let Some(d) = b.pointer("/source/data").and_then(Value::as_str) {
-                        push(p, role, format!("{at}/source/data"), d);
+            Some("document") => {
+                for key in ["title", "context"] {
+                    if let Some(t) = b.get(key).and_then(Value::as_str) {
+                        push(p, role, format!("{at}/{key}"), t);
                     }
                 }
-                Some("content") => {
-                    if let Some(inner) = b.pointer("/source/content").and_then(Value::as_array) {
-                        blocks_into(p, inner, &format!("{at}/source/content"), role);
+                match b.pointer("/source/type").and_then(Value::as_str) {
+                    Some("text") => {
+                        if let Some(d) = b.pointer("/source/data").and_then(Value::as_str) {
+                            push(p, role, format!("{at}/source/data"), d);
+                        }
+                    }
+                    Some("content") => {
+                        if let Some(inner) = b.pointer("/source/content").and_then(Value::as_array)
+                        {
+                            blocks_into(p, inner, &format!("{at}/source/content"), role);
+                        }
+                    }
+                    Some("base64") => {
+                        let media = b.pointer("/source/media_type").and_then(Value::as_str);
+                        if let Some(data) = b.pointer("/source/data").and_then(Value::as_str) {
+                            push_file(p, role, format!("{at}/source/data"), data, media);
+                        }
+                    }
+                    _ => p.skip(format!("{at}/source"), "document by URL or file id"),
+                }
+            }
+            Some("search_result") => {
+                for key in ["title", "source"] {
+                    if let Some(t) = b.get(key).and_then(Value::as_str) {
+                        push(p, Role::Tool, format!("{at}/{key}"), t);
                     }
                 }
-                _ => p.skip(format!("{at}/source"), "binary document (base64 or URL)"),
-            },
+                if let Some(inner) = b.get("content").and_then(Value::as_array) {
+                    blocks_into(p, inner, &format!("{at}/content"), Role::Tool);
+                }
+            }
+            Some("redacted_thinking") => p.skip(format!("{at}/data"), "encrypted thinking"),
             Some("image") => p.skip(at, "image"),
             Some("thinking") => {
                 if let Some(t) = b.get("thinking").and_then(Value::as_str) {

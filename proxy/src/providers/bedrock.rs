@@ -3,7 +3,7 @@
 //! Requests are SigV4-signed over the body, so PromptWall cannot rewrite them: it can allow,
 //! block or log, and `redact` falls back to the tenant's `redaction_fallback`.
 
-use super::{anthropic, push, walk_into, Prompt, Role};
+use super::{anthropic, definitions_into, push, push_file, walk_into, Prompt, Role};
 use serde_json::Value;
 
 /// Extracts a Bedrock runtime request.
@@ -75,11 +75,45 @@ fn converse(body: &Value) -> Prompt {
                             );
                         }
                     }
-                } else if b.get("image").is_some() || b.get("document").is_some() {
+                } else if let Some(doc) = b.get("document") {
+                    let text_format = doc
+                        .get("format")
+                        .and_then(Value::as_str)
+                        .filter(|f| matches!(*f, "txt" | "csv" | "md" | "html"));
+                    match (
+                        text_format,
+                        doc.pointer("/source/bytes").and_then(Value::as_str),
+                    ) {
+                        (Some(_), Some(bytes)) => push_file(
+                            &mut p,
+                            role,
+                            format!("{at}/document/source/bytes"),
+                            bytes,
+                            Some("text/plain"),
+                        ),
+                        _ => p.skip(at, "binary document"),
+                    }
+                } else if let Some(t) = b
+                    .pointer("/reasoningContent/reasoningText/text")
+                    .and_then(Value::as_str)
+                {
+                    push(
+                        &mut p,
+                        Role::Assistant,
+                        format!("{at}/reasoningContent/reasoningText/text"),
+                        t,
+                    );
+                } else if let Some(t) = b.pointer("/guardContent/text/text").and_then(Value::as_str)
+                {
+                    push(&mut p, role, format!("{at}/guardContent/text/text"), t);
+                } else if b.get("image").is_some() || b.get("video").is_some() {
                     p.skip(at, "binary content block");
                 }
             }
         }
+    }
+    if let Some(tools) = body.pointer("/toolConfig/tools") {
+        definitions_into(&mut p, tools, "/toolConfig/tools");
     }
     p
 }

@@ -1,6 +1,6 @@
 //! Google Gemini and Vertex AI: `generateContent` and `streamGenerateContent`.
 
-use super::{push, walk_into, Prompt, Role};
+use super::{definitions_into, push, push_file, walk_into, Prompt, Role};
 use serde_json::Value;
 
 /// Extracts a `:generateContent`, `:streamGenerateContent` or `:countTokens` body.
@@ -21,12 +21,23 @@ pub fn extract(path: &str, body: &Value) -> Option<Prompt> {
             .and_then(|m| m.split(':').next())
             .map(str::to_string);
     }
+    request_into(&mut p, body, "");
+    // countTokens may wrap a whole request: {"generateContentRequest": {...}}.
+    for key in ["generateContentRequest", "generate_content_request"] {
+        if let Some(inner) = body.get(key) {
+            request_into(&mut p, inner, &format!("/{key}"));
+        }
+    }
+    Some(p)
+}
+
+fn request_into(p: &mut Prompt, body: &Value, base: &str) {
     for key in ["systemInstruction", "system_instruction"] {
         if let Some(parts) = body
             .pointer(&format!("/{key}/parts"))
             .and_then(Value::as_array)
         {
-            parts_into(&mut p, parts, &format!("/{key}/parts"), Role::System);
+            parts_into(p, parts, &format!("{base}/{key}/parts"), Role::System);
         }
     }
     if let Some(contents) = body.get("contents").and_then(Value::as_array) {
@@ -37,29 +48,54 @@ pub fn extract(path: &str, body: &Value) -> Option<Prompt> {
                 _ => Role::User,
             };
             if let Some(parts) = c.get("parts").and_then(Value::as_array) {
-                parts_into(&mut p, parts, &format!("/contents/{i}/parts"), role);
+                parts_into(p, parts, &format!("{base}/contents/{i}/parts"), role);
             }
         }
     }
-    Some(p)
+    if let Some(tools) = body.get("tools") {
+        definitions_into(p, tools, &format!("{base}/tools"));
+    }
 }
 
 fn parts_into(p: &mut Prompt, parts: &[Value], base: &str, role: Role) {
     for (j, part) in parts.iter().enumerate() {
         let at = format!("{base}/{j}");
+        let either = |camel: &'static str, snake: &'static str| {
+            part.get(camel)
+                .map(|v| (v, camel))
+                .or_else(|| part.get(snake).map(|v| (v, snake)))
+        };
         if let Some(t) = part.get("text").and_then(Value::as_str) {
             push(p, role, format!("{at}/text"), t);
-        } else if let Some(args) = part.pointer("/functionCall/args") {
-            walk_into(p, args, &format!("{at}/functionCall/args"), Role::Assistant);
-        } else if let Some(resp) = part.pointer("/functionResponse/response") {
-            walk_into(
-                p,
-                resp,
-                &format!("{at}/functionResponse/response"),
-                Role::Tool,
-            );
-        } else if part.get("inlineData").is_some() || part.get("fileData").is_some() {
-            p.skip(at, "binary part (inline or file data)");
+        } else if let Some((call, key)) = either("functionCall", "function_call") {
+            if let Some(args) = call.get("args") {
+                walk_into(p, args, &format!("{at}/{key}/args"), Role::Assistant);
+            }
+        } else if let Some((resp, key)) = either("functionResponse", "function_response") {
+            if let Some(r) = resp.get("response") {
+                walk_into(p, r, &format!("{at}/{key}/response"), Role::Tool);
+            }
+        } else if let Some((code, key)) = either("executableCode", "executable_code") {
+            if let Some(c) = code.get("code").and_then(Value::as_str) {
+                push(p, Role::Assistant, format!("{at}/{key}/code"), c);
+            }
+        } else if let Some((out, key)) = either("codeExecutionResult", "code_execution_result") {
+            if let Some(o) = out.get("output").and_then(Value::as_str) {
+                push(p, Role::Tool, format!("{at}/{key}/output"), o);
+            }
+        } else if let Some((inline, key)) = either("inlineData", "inline_data") {
+            let media = inline
+                .get("mimeType")
+                .or_else(|| inline.get("mime_type"))
+                .and_then(Value::as_str);
+            match inline.get("data").and_then(Value::as_str) {
+                Some(data) if media.is_some() => {
+                    push_file(p, role, format!("{at}/{key}/data"), data, media)
+                }
+                _ => p.skip(at, "inline data without a media type"),
+            }
+        } else if part.get("fileData").is_some() || part.get("file_data").is_some() {
+            p.skip(at, "file by URI");
         }
     }
 }

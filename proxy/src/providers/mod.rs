@@ -45,6 +45,9 @@ pub enum Place {
     Form,
     /// A whole text body (`body`).
     Text,
+    /// A base64 file payload at the pointer (bare, or a `data:` URL); the text is its decoded
+    /// contents, and a redaction is encoded back the same way.
+    Base64,
 }
 
 impl Segment {
@@ -97,6 +100,131 @@ pub fn push(p: &mut Prompt, role: Role, pointer: String, text: &str) {
         text: text.to_string(),
         place: Place::Value,
     });
+}
+
+/// Adds an inline file: a text file (by its media type, or by decoding to UTF-8 text when no
+/// type is given) is decoded and scanned like any other text; anything else is recorded as
+/// skipped, for file extraction to read.
+pub fn push_file(p: &mut Prompt, role: Role, pointer: String, data: &str, media: Option<&str>) {
+    let media = match data.strip_prefix("data:").and_then(|r| r.split_once(',')) {
+        Some((head, _)) if head.ends_with(";base64") => Some(head.trim_end_matches(";base64")),
+        _ => media,
+    };
+    let decoded = media
+        .is_none_or(is_text_media)
+        .then(|| decode_file(data))
+        .flatten();
+    match decoded {
+        Some(text) => p.segments.push(Segment {
+            role,
+            pointer,
+            text,
+            place: Place::Base64,
+        }),
+        None => p.skip(pointer, "binary file (read by file extraction)"),
+    }
+}
+
+/// Whether a media type names text that can be scanned as it is.
+fn is_text_media(media: &str) -> bool {
+    let m = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    m.starts_with("text/")
+        || matches!(
+            m.as_str(),
+            "application/json"
+                | "application/xml"
+                | "application/yaml"
+                | "application/x-yaml"
+                | "application/javascript"
+                | "application/x-sh"
+                | "application/sql"
+                | "application/x-ndjson"
+                | "application/csv"
+        )
+        || m.ends_with("+json")
+        || m.ends_with("+xml")
+}
+
+/// The text of a base64 file payload (bare, or a `data:` URL): `None` unless it decodes to
+/// UTF-8 text without NUL bytes.
+pub fn decode_file(data: &str) -> Option<String> {
+    let bytes = match data.strip_prefix("data:").and_then(|r| r.split_once(',')) {
+        Some((head, payload)) if head.ends_with(";base64") => decode_base64(payload)?,
+        // A data URL without `;base64` carries percent-encoded text.
+        Some((_, payload)) => percent_encoding::percent_decode_str(payload).collect(),
+        None => decode_base64(data)?,
+    };
+    String::from_utf8(bytes).ok().filter(|t| !t.contains('\0'))
+}
+
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let compact: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&compact))
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&compact))
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&compact))
+        .ok()
+}
+
+/// Encodes a redacted file text back into the form `original` had (a `data:` URL keeps its
+/// header).
+pub fn encode_file(original: &str, text: &str) -> String {
+    use base64::Engine as _;
+    let encoded = || base64::engine::general_purpose::STANDARD.encode(text);
+    match original
+        .strip_prefix("data:")
+        .and_then(|r| r.split_once(','))
+    {
+        Some((head, _)) if head.ends_with(";base64") => format!("data:{head},{}", encoded()),
+        Some((head, _)) => format!(
+            "data:{head},{}",
+            percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC)
+        ),
+        None => encoded(),
+    }
+}
+
+/// Adds the words of tool and function definitions (`description` and `title`, at any depth
+/// of the definition and its parameter schema) as system text: the model reads them as
+/// instructions, which makes them a place for injections. Names, types and enums are left to
+/// the walk.
+pub fn definitions_into(p: &mut Prompt, v: &Value, base: &str) {
+    fn visit(p: &mut Prompt, v: &Value, at: &mut String) {
+        match v {
+            Value::Object(map) => {
+                for (k, item) in map {
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    match item {
+                        Value::String(s) if k == "description" || k == "title" => {
+                            push(p, Role::System, at.clone(), s)
+                        }
+                        _ => visit(p, item, at),
+                    }
+                    at.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(&i.to_string());
+                    visit(p, item, at);
+                    at.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    visit(p, v, &mut base.to_string());
 }
 
 /// Adds every string under `v` (tool inputs and outputs are arbitrary JSON).
@@ -514,12 +642,17 @@ impl Walk<'_> {
 /// A binary payload inside a skipped part: a `data:` URL or a long base64 run, which the
 /// coverage already records as not read (file extraction reads documents).
 fn is_payload(s: &str) -> bool {
-    s.starts_with("data:")
-        || (s.len() >= 256
-            && s.bytes().all(|b| {
-                b.is_ascii_alphanumeric()
-                    || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'\n' | b'\r')
-            }))
+    let base64_run = |t: &str| {
+        t.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'\n' | b'\r')
+        })
+    };
+    match s.strip_prefix("data:").and_then(|r| r.split_once(',')) {
+        // Only a base64 data URL is a payload; a percent-encoded one is text, and is read.
+        Some((head, payload)) => head.ends_with(";base64") && base64_run(payload),
+        None => s.len() >= 256 && base64_run(s),
+    }
 }
 
 /// A stream error event in the provider's shape, sent before closing a cut stream.
@@ -576,6 +709,22 @@ mod tests {
     }
 
     #[test]
+    fn inline_files_decode_and_encode_back_in_their_own_form() {
+        for (raw, text) in [
+            ("aGVsbG8gd29ybGQ=", "hello world"),
+            ("data:text/plain;base64,aGVsbG8gd29ybGQ=", "hello world"),
+            ("data:text/plain,hello%20world", "hello world"),
+        ] {
+            assert_eq!(decode_file(raw).as_deref(), Some(text), "{raw}");
+            assert_eq!(encode_file(raw, text), raw);
+        }
+        assert_eq!(decode_file("AAEC"), None, "binary is not text");
+        // A percent-encoded data URL is text to scan, even in a skipped part.
+        assert!(!is_payload("data:image/png,AKIAQWERTYUIOPASDFGH"));
+        assert!(is_payload("data:image/png;base64,iVBORw0KGgo="));
+    }
+
+    #[test]
     fn schema_keys_are_sorted_for_binary_search() {
         assert!(SCHEMA_KEYS.windows(2).all(|w| w[0] < w[1]));
     }
@@ -621,7 +770,7 @@ mod tests {
         assert_eq!(seg("/messages/0/content", false).role, Role::User);
         assert_eq!(
             seg("/tools/0/function/description", false).role,
-            Role::Unknown
+            Role::System
         );
         seg(
             "/tools/0/function/parameters/properties/order_AKIAQWERTYUIOPASDFGH",

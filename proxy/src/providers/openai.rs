@@ -1,7 +1,7 @@
 //! OpenAI (and every OpenAI-compatible server, and Azure OpenAI's deployment paths): Chat
 //! Completions, the Responses API, legacy Completions, Embeddings and the Assistants API.
 
-use super::{push, walk_into, Prompt, Role};
+use super::{definitions_into, push, push_file, walk_into, Prompt, Role};
 use serde_json::Value;
 
 /// Extracts a known OpenAI endpoint's texts; `None` for other endpoints.
@@ -10,6 +10,17 @@ pub fn extract(path: &str, body: &Value) -> Option<Prompt> {
     let mut p = Prompt::from_body(body);
     if path.ends_with("/chat/completions") {
         chat_messages(&mut p, body.get("messages"), "/messages");
+        content(
+            &mut p,
+            body.pointer("/prediction/content"),
+            "/prediction/content",
+            Role::Assistant,
+        );
+        for key in ["tools", "functions"] {
+            if let Some(tools) = body.get(key) {
+                definitions_into(&mut p, tools, &format!("/{key}"));
+            }
+        }
     } else if path.ends_with("/responses") {
         responses(&mut p, body);
     } else if path.ends_with("/completions") {
@@ -102,29 +113,41 @@ fn strings_or_list(p: &mut Prompt, v: Option<&Value>, pointer: &str, role: Role)
     }
 }
 
-/// Message content: a string, or parts with `text` (images and audio are recorded as skipped).
+/// Message content: a string, or a list of parts.
 fn content(p: &mut Prompt, v: Option<&Value>, pointer: &str, role: Role) {
     match v {
         Some(Value::String(s)) => push(p, role, pointer.to_string(), s),
         Some(Value::Array(parts)) => {
             for (j, part) in parts.iter().enumerate() {
-                if let Some(t) = part.get("text").and_then(Value::as_str) {
-                    push(p, role, format!("{pointer}/{j}/text"), t);
-                } else if let Some(t) = part.pointer("/text/value").and_then(Value::as_str) {
-                    push(p, role, format!("{pointer}/{j}/text/value"), t);
-                } else if part
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .is_some_and(|t| t != "text" && t != "input_text")
-                {
-                    p.skip(
-                        format!("{pointer}/{j}"),
-                        "binary part (image, audio or file)",
-                    );
-                }
+                content_part(p, part, &format!("{pointer}/{j}"), role);
             }
         }
         _ => {}
+    }
+}
+
+/// One content part: text (`text`, `text.value`, `refusal`); a file, whose text is decoded
+/// when it is a text file; images, audio and other files are recorded as skipped.
+fn content_part(p: &mut Prompt, part: &Value, at: &str, role: Role) {
+    let kind = part.get("type").and_then(Value::as_str);
+    if let Some(t) = part.get("text").and_then(Value::as_str) {
+        push(p, role, format!("{at}/text"), t);
+    } else if let Some(t) = part.pointer("/text/value").and_then(Value::as_str) {
+        push(p, role, format!("{at}/text/value"), t);
+    } else if let Some(t) = part.get("refusal").and_then(Value::as_str) {
+        push(p, role, format!("{at}/refusal"), t);
+    } else if kind == Some("file") {
+        // Chat Completions: {"type": "file", "file": {"file_data" | "file_id", "filename"}}.
+        if let Some(data) = part.pointer("/file/file_data").and_then(Value::as_str) {
+            push_file(p, role, format!("{at}/file/file_data"), data, None);
+        }
+    } else if kind == Some("input_file") {
+        // Responses: {"type": "input_file", "file_data" | "file_url" | "file_id", "filename"}.
+        if let Some(data) = part.get("file_data").and_then(Value::as_str) {
+            push_file(p, role, format!("{at}/file_data"), data, None);
+        }
+    } else if kind.is_some_and(|t| !matches!(t, "text" | "input_text" | "output_text")) {
+        p.skip(at.to_string(), "binary part (image, audio or file)");
     }
 }
 
@@ -137,6 +160,12 @@ fn chat_messages(p: &mut Prompt, messages: Option<&Value>, base: &str) {
         let at = format!("{base}/{i}");
         content(p, m.get("content"), &format!("{at}/content"), role);
         push_str(p, m.get("name"), &format!("{at}/name"), role);
+        push_str(
+            p,
+            m.get("refusal"),
+            &format!("{at}/refusal"),
+            Role::Assistant,
+        );
         if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
             for (k, call) in calls.iter().enumerate() {
                 push_str(
@@ -157,32 +186,70 @@ fn chat_messages(p: &mut Prompt, messages: Option<&Value>, base: &str) {
 }
 
 fn responses(p: &mut Prompt, body: &Value) {
-    push_str(p, body.get("instructions"), "/instructions", Role::System);
-    match body.get("input") {
-        Some(Value::String(s)) => push(p, Role::User, "/input".into(), s),
-        Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                let at = format!("/input/{i}");
-                match item.get("type").and_then(Value::as_str) {
-                    Some("function_call") => push_str(
-                        p,
-                        item.get("arguments"),
-                        &format!("{at}/arguments"),
-                        Role::Assistant,
-                    ),
-                    Some("function_call_output") | Some("custom_tool_call_output") => {
-                        push_str(p, item.get("output"), &format!("{at}/output"), Role::Tool)
-                    }
-                    Some("message") | None => content(
-                        p,
-                        item.get("content"),
-                        &format!("{at}/content"),
-                        role_of(item),
-                    ),
-                    Some(_) => walk_into(p, item, &at, Role::Unknown),
-                }
+    match body.get("instructions") {
+        Some(Value::String(s)) => push(p, Role::System, "/instructions".into(), s),
+        Some(Value::Array(items)) => response_items(p, items, "/instructions"),
+        _ => {}
+    }
+    // A stored prompt template's variables: strings, or input parts (text, image, file).
+    if let Some(vars) = body.pointer("/prompt/variables").and_then(Value::as_object) {
+        for (name, v) in vars {
+            let at = format!(
+                "/prompt/variables/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            );
+            match v {
+                Value::String(s) => push(p, Role::User, at, s),
+                part => content_part(p, part, &at, Role::User),
             }
         }
+    }
+    match body.get("input") {
+        Some(Value::String(s)) => push(p, Role::User, "/input".into(), s),
+        Some(Value::Array(items)) => response_items(p, items, "/input"),
         _ => {}
+    }
+    if let Some(tools) = body.get("tools") {
+        definitions_into(p, tools, "/tools");
+    }
+}
+
+/// Responses API input items: messages, tool calls and their outputs, reasoning.
+fn response_items(p: &mut Prompt, items: &[Value], base: &str) {
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{base}/{i}");
+        match item.get("type").and_then(Value::as_str) {
+            Some("function_call") | Some("mcp_call") => {
+                push_str(
+                    p,
+                    item.get("arguments"),
+                    &format!("{at}/arguments"),
+                    Role::Assistant,
+                );
+                push_str(p, item.get("output"), &format!("{at}/output"), Role::Tool);
+            }
+            Some("custom_tool_call") => push_str(
+                p,
+                item.get("input"),
+                &format!("{at}/input"),
+                Role::Assistant,
+            ),
+            Some("function_call_output") | Some("custom_tool_call_output") => {
+                // A string, or a list of input parts (text, image, file).
+                content(p, item.get("output"), &format!("{at}/output"), Role::Tool)
+            }
+            Some("reasoning") => {
+                for key in ["summary", "content"] {
+                    content(p, item.get(key), &format!("{at}/{key}"), Role::Assistant);
+                }
+            }
+            Some("message") | None => content(
+                p,
+                item.get("content"),
+                &format!("{at}/content"),
+                role_of(item),
+            ),
+            Some(_) => walk_into(p, item, &at, Role::Unknown),
+        }
     }
 }

@@ -399,18 +399,17 @@ impl StreamGuard {
             let texts: Vec<&str> = joined.iter().map(String::as_str).collect();
             let offsets: Vec<usize> = ctx.iter().map(String::len).collect();
             // Pieces are bounded (MAX_HOLD), so the decoder's length and budget limits cannot
-            // bite here; a run encoded past the decoding depth in a stream is not reported.
-            let located: Vec<Located> = rp
-                .scan(&texts)
+            // bite here; a run encoded past the decoding depth is a scan limit, which follows
+            // the tenant's fail mode like any other.
+            let scan = rp.scan(&texts);
+            let limit = scan.limit;
+            let located: Vec<Located> = scan
                 .located
                 .into_iter()
                 .filter(|l| l.finding.end > offsets[l.segment])
                 .collect();
-            if !located.is_empty() {
-                let scan = crate::inspect::Scan {
-                    located,
-                    limit: None,
-                };
+            if !located.is_empty() || limit.is_some() {
+                let scan = crate::inspect::Scan { located, limit };
                 let d = rp.decide(&texts, scan);
                 if d.action.blocks() {
                     self.outcome.absorb(&d, 0);
