@@ -5,7 +5,7 @@
 //! cargo run --release -p promptwall --example audit_bench -- [ROWS] [DIR]
 //! ```
 //! `ROWS` (default 10,000,000) is the size of the query database; it is built once in `DIR`
-//! (default the system temp dir) and reused by later runs.
+//! (default the system temp dir) and reused by later runs; `0` measures the writes only.
 
 use promptwall::audit::event::ReasonRow;
 use promptwall::audit::{AuditEvent, AuditStore, AuditWriter, Filter};
@@ -80,6 +80,22 @@ fn event(i: usize) -> AuditEvent {
     }
 }
 
+/// The event the proxy would write at position `i` of a live run: the same fields, stamped
+/// with the time it is written (a millisecond apart), as the proxy stamps each record with
+/// the clock; the query database instead spreads its rows over 90 days.
+fn live_event(i: usize) -> AuditEvent {
+    let mut e = event(i);
+    let ms = i % 1000;
+    let s = i / 1000;
+    e.time = format!(
+        "2026-12-06T{:02}:{:02}:{:02}.{ms:03}Z",
+        s / 3600 % 24,
+        s / 60 % 60,
+        s % 60
+    );
+    e
+}
+
 fn fresh(path: &std::path::Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -144,7 +160,7 @@ fn writer_throughput(path: &std::path::Path, n: usize, producers: usize) -> f64 
             tasks.push(tokio::spawn(async move {
                 let mut i = p;
                 while i < n {
-                    w.record(event(i)).await.unwrap();
+                    w.record(live_event(i)).await.unwrap();
                     i += producers;
                 }
             }));
@@ -170,7 +186,7 @@ fn main() {
 
     // Writes: the same 50,000 events both ways.
     let n = 50_000;
-    let events: Vec<AuditEvent> = (0..n).map(event).collect();
+    let events: Vec<AuditEvent> = (0..n).map(live_event).collect();
     let wpath = dir.join("pw-audit-bench-write.db");
     let raw_each = raw_insert(&wpath, &events, 1);
     let raw_batched = raw_insert(&wpath, &events, 512);
@@ -182,6 +198,9 @@ fn main() {
     println!("  AuditWriter, 64 concurrent requests        {w64:>10.0} events/s (chained, acked after commit)");
     println!("  AuditWriter, 512 concurrent requests       {w512:>10.0} events/s");
     fresh(&wpath);
+    if rows == 0 {
+        return;
+    }
 
     // Queries on a large log (built once).
     let qpath = dir.join(format!("pw-audit-bench-{rows}.db"));

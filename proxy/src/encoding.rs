@@ -64,6 +64,11 @@ pub fn decode(header: &str, body: &[u8], cap: usize) -> Result<Vec<u8>, DecodeEr
     Ok(data)
 }
 
+/// The most one compressed chunk of a stream may decode to. A real SSE chunk of at most a few
+/// tens of KiB decodes to well under this; a compression bomb (a few bytes that declare megabytes
+/// of one repeated symbol) stops here instead of filling memory.
+pub const MAX_PUSH_OUTPUT: usize = 4 << 20;
+
 /// Decodes a compressed stream (an SSE answer) chunk by chunk, so it can be inspected as it
 /// flows: one `gzip`, `deflate` or `br` layer (`None` for anything else).
 pub struct StreamDecoder {
@@ -72,15 +77,23 @@ pub struct StreamDecoder {
     name: &'static str,
 }
 
-/// A writer into a shared buffer, so the decoder's output can be taken after each write.
+/// A writer into a shared buffer, so the decoder's output can be taken after each write. It
+/// refuses to hold more than [`MAX_PUSH_OUTPUT`] between takes.
 struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for Shared {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0
+        let mut out = self
+            .0
             .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(b);
+            .map_err(|_| std::io::Error::other("poisoned"))?;
+        if out.len() + b.len() > MAX_PUSH_OUTPUT {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::OutOfMemory,
+                "decoded chunk too large",
+            ));
+        }
+        out.extend_from_slice(b);
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -106,17 +119,25 @@ impl StreamDecoder {
         Some(StreamDecoder { inner, out, name })
     }
 
-    /// Feeds compressed bytes; returns what they decoded to so far.
+    /// Feeds compressed bytes; returns what they decoded to so far. A chunk that decodes to
+    /// more than [`MAX_PUSH_OUTPUT`] is `TooLarge`, and the stream cannot go on.
     pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<u8>, DecodeError> {
-        self.inner
+        let written = self
+            .inner
             .write_all(chunk)
-            .and_then(|()| self.inner.flush())
-            .map_err(|_| DecodeError::Corrupt(self.name))?;
+            .and_then(|()| self.inner.flush());
         let mut out = self
             .out
             .lock()
             .map_err(|_| DecodeError::Corrupt(self.name))?;
-        Ok(std::mem::take(&mut *out))
+        match written {
+            Ok(()) => Ok(std::mem::take(&mut *out)),
+            Err(e) if e.kind() == std::io::ErrorKind::OutOfMemory => {
+                out.clear();
+                Err(DecodeError::TooLarge(MAX_PUSH_OUTPUT))
+            }
+            Err(_) => Err(DecodeError::Corrupt(self.name)),
+        }
     }
 }
 
@@ -154,6 +175,14 @@ mod tests {
             .unwrap()
             .push(b"not gzip at all")
             .is_err());
+    }
+
+    #[test]
+    fn a_compression_bomb_in_a_stream_stops_at_the_cap() {
+        let bomb = gzip(&vec![b'a'; 64 << 20]);
+        assert!(bomb.len() < 128 << 10, "{} bytes", bomb.len());
+        let mut d = StreamDecoder::new("gzip").unwrap();
+        assert_eq!(d.push(&bomb), Err(DecodeError::TooLarge(MAX_PUSH_OUTPUT)));
     }
 
     fn gzip(b: &[u8]) -> Vec<u8> {

@@ -7,6 +7,11 @@ use promptwall::config::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc malloc: a request allocates and frees many small buffers across
+/// worker threads, where glibc's arenas showed ~10% of the proxy's CPU in `perf`.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "promptwall", version, about = "The GenAI-usage security proxy")]
 struct Cli {
@@ -306,8 +311,12 @@ fn main() -> ExitCode {
         promptwall::telemetry::init_logging();
     }
     match run(cli) {
-        Ok(code) => code,
+        Ok(code) => {
+            promptwall::telemetry::flush_logs();
+            code
+        }
         Err(e) => {
+            promptwall::telemetry::flush_logs();
             eprintln!("promptwall: error: {e:#}");
             ExitCode::from(2)
         }

@@ -40,8 +40,18 @@ pub fn init(otlp: Option<&OtlpConfig>) -> Result<(), TelemetryError> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,pingora_core=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Lines are formatted on the request's thread but written by a logging thread, so a
+    // worker never waits on a write(2) to a file or a pipe. Lossless: when the logging thread
+    // falls behind, callers wait for room instead of dropping lines.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("promptwall-log")
+        .finish(std::io::stderr());
+    if let Ok(mut g) = LOG_GUARD.lock() {
+        *g = Some(guard);
+    }
     let fmt = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(ansi);
     let fmt = if std::env::var("PROMPTWALL_LOG_FORMAT").as_deref() == Ok("json") {
         fmt.json().with_filter(filter).boxed()
@@ -136,6 +146,18 @@ pub fn shutdown() {
     if let Some((t, m)) = PROVIDERS.get() {
         let _ = t.shutdown();
         let _ = m.shutdown();
+    }
+    flush_logs();
+}
+
+/// The logging thread's guard: dropping it writes every line still queued.
+static LOG_GUARD: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> =
+    std::sync::Mutex::new(None);
+
+/// Writes every queued log line before the process exits (later lines go nowhere).
+pub fn flush_logs() {
+    if let Ok(mut g) = LOG_GUARD.lock() {
+        g.take();
     }
 }
 
