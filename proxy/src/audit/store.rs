@@ -250,7 +250,7 @@ pub enum Durability {
 }
 
 impl Durability {
-    fn pragma(self) -> &'static str {
+    pub(super) fn pragma(self) -> &'static str {
         match self {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",

@@ -67,7 +67,11 @@ fn backoff(attempts: u32) -> Duration {
 /// The writer thread: batches events into transactions, in queue order. A batch that fails
 /// refuses the callers that wait for it (their requests are not forwarded); events nobody waits
 /// for (response records) are retried with backoff before being given up.
-fn writer_loop(mut store: AuditStore, mut rx: mpsc::Receiver<Msg>) {
+fn writer_loop(
+    mut store: AuditStore,
+    mut rx: mpsc::Receiver<Msg>,
+    dirty: std::sync::mpsc::SyncSender<()>,
+) {
     let mut held: Option<Msg> = None;
     let mut retry: Vec<(AuditEvent, Ack)> = Vec::new();
     let mut attempts = 0u32;
@@ -141,6 +145,8 @@ fn writer_loop(mut store: AuditStore, mut rx: mpsc::Receiver<Msg>) {
         match written {
             Ok(()) => {
                 attempts = 0;
+                // Full means a checkpoint is already due.
+                let _ = dirty.try_send(());
                 for (e, ack) in events.iter().zip(acks) {
                     let _ = ack.send(Ok(e.seq));
                 }
@@ -167,14 +173,85 @@ fn writer_loop(mut store: AuditStore, mut rx: mpsc::Receiver<Msg>) {
     }
 }
 
+/// How often the checkpointer copies committed WAL pages into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(1_000);
+/// A WAL larger than this is truncated once it is copied in (a brief wait for the writer),
+/// since under constant load a passive checkpoint never finds it idle enough to start over.
+const WAL_RESTART_BYTES: u64 = 64 << 20;
+
+/// Copies committed WAL pages into the database on its own connection: passive checkpoints
+/// never block the writer, so commit latency stays flat.
+struct Checkpointer {
+    conn: rusqlite::Connection,
+    wal: std::path::PathBuf,
+}
+
+impl Checkpointer {
+    fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = rusqlite::Connection::open(path).map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        conn.pragma_update(None, "synchronous", durability.pragma())
+            .map_err(err)?;
+        Ok(Checkpointer {
+            conn,
+            wal: std::path::PathBuf::from(format!("{}-wal", path.display())),
+        })
+    }
+
+    fn checkpoint(&self, mode: &str) {
+        let r = self
+            .conn
+            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+                r.get::<_, i64>(0)
+            });
+        if let Err(e) = r {
+            tracing::warn!(error = %e, mode, "audit checkpoint failed; it is retried");
+        }
+    }
+
+    /// Runs until the writer stops (its end of `dirty` closes), then checkpoints once more.
+    fn run(self, dirty: std::sync::mpsc::Receiver<()>) {
+        use std::sync::mpsc::RecvTimeoutError;
+        loop {
+            match dirty.recv_timeout(Duration::from_secs(5)) {
+                Ok(()) => {}
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            self.checkpoint("PASSIVE");
+            if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES) {
+                self.checkpoint("TRUNCATE");
+            }
+            std::thread::sleep(CHECKPOINT_EVERY);
+        }
+        self.checkpoint("PASSIVE");
+    }
+}
+
 impl AuditWriter {
     /// Opens the database and starts the writer thread.
     pub fn start(path: &Path, queue: usize, durability: Durability) -> Result<Self, StoreError> {
         let store = AuditStore::open_with(path, durability)?;
+        // Checkpoints move to their own thread and connection, so no commit (and no request
+        // waiting on one) pays for copying the WAL into the database.
+        store
+            .conn
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(store.err())?;
+        let (dirty_tx, dirty_rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let checkpoints = Checkpointer::open(path, durability)?;
+        std::thread::Builder::new()
+            .name("promptwall-ckpt".into())
+            .spawn(move || checkpoints.run(dirty_rx))
+            .expect("spawning the audit checkpointer");
         let (tx, rx) = mpsc::channel::<Msg>(queue.max(1));
         std::thread::Builder::new()
             .name("promptwall-audit".into())
-            .spawn(move || writer_loop(store, rx))
+            .spawn(move || writer_loop(store, rx, dirty_tx))
             .expect("spawning the audit writer");
         Ok(AuditWriter {
             tx,
