@@ -27,7 +27,7 @@ fn pw_load_smoke_mode_completes_without_errors() {
         "PromptWall blind tunnel",
         "intercept, no rules",
         "intercept, full rules + policy",
-        "gateway, full rules + policy",
+        "gateway (TLS), full rules + policy",
     ] {
         assert!(
             stdout.contains(&format!("| {scenario} | 20 | 0 | 0 |")),

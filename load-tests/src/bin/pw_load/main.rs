@@ -315,12 +315,13 @@ async fn run(
         mock_pem,
     )
     .await?;
-    let full = Proxy::start(
+    let full = Proxy::start_as(
         args,
         "full",
         "classifier:\n  enabled: false\n",
         mock,
         mock_pem,
+        true,
     )
     .await?;
     let through = |p: &Proxy, pem: &str| -> anyhow::Result<reqwest::Client> {
@@ -371,14 +372,20 @@ async fn run(
         )
         .await,
     );
-    let gateway = reqwest::Client::builder().no_proxy().build()?;
+    // Over TLS, as the nginx peer is: the same client, handshake and body.
+    let gateway = reqwest::Client::builder()
+        .no_proxy()
+        .resolve("localhost", ([127, 0, 0, 1], full.gateway).into())
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(root(&full.ca_pem)?)
+        .build()?;
     let gw_url = format!(
-        "http://127.0.0.1:{}/openai/v1/chat/completions",
+        "https://localhost:{}/openai/v1/chat/completions",
         full.gateway
     );
     out.push(
         scenario(
-            "gateway, full rules + policy",
+            "gateway (TLS), full rules + policy",
             gateway,
             gw_url,
             body.clone(),
@@ -433,12 +440,13 @@ async fn run(
         }
     }
     if args.with_model {
-        let model = Proxy::start(
+        let model = Proxy::start_as(
             args,
             "model",
             "classifier:\n  enabled: true\n",
             mock,
             mock_pem,
+            true,
         )
         .await?;
         out.push(
@@ -468,13 +476,18 @@ async fn run(
             before.push(windows(o).await);
         }
         let gw_url = format!(
-            "http://127.0.0.1:{}/openai/v1/chat/completions",
+            "https://localhost:{}/openai/v1/chat/completions",
             model.gateway
         );
         out.push(
             scenario(
-                "gateway, full rules + classifier",
-                reqwest::Client::builder().no_proxy().build()?,
+                "gateway (TLS), full rules + classifier",
+                reqwest::Client::builder()
+                    .no_proxy()
+                    .resolve("localhost", ([127, 0, 0, 1], model.gateway).into())
+                    .tls_built_in_root_certs(false)
+                    .add_root_certificate(root(&model.ca_pem)?)
+                    .build()?,
                 gw_url,
                 body,
                 args,
@@ -731,8 +744,8 @@ fn print_table(args: &Args, outcomes: &[Outcome]) {
         }
     }
     if let (Some(off), Some(on)) = (
-        find("gateway, full rules + policy"),
-        find("gateway, full rules + classifier"),
+        find("gateway (TLS), full rules + policy"),
+        find("gateway (TLS), full rules + classifier"),
     ) {
         println!(
             "\nClassifier cost through the gateway (same run, same bodies): throughput {:.2}x of classifier off, p50 {:+.2} ms, p99 {:+.2} ms",

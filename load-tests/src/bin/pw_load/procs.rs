@@ -46,13 +46,31 @@ impl Proxy {
         mock: &MockServer,
         mock_pem: &str,
     ) -> anyhow::Result<Proxy> {
+        Self::start_as(args, name, extra, mock, mock_pem, false).await
+    }
+
+    /// As [`Proxy::start`], with the gateway serving TLS for `localhost` (a leaf minted from
+    /// PromptWall's CA, which `ca_pem` holds) when `gateway_tls`.
+    pub async fn start_as(
+        args: &Args,
+        name: &str,
+        extra: &str,
+        mock: &MockServer,
+        mock_pem: &str,
+        gateway_tls: bool,
+    ) -> anyhow::Result<Proxy> {
         let dir = std::env::temp_dir().join(format!("pw-load-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("mock.pem"), mock_pem)?;
         let (p, g, a) = (free_port()?, free_port()?, free_port()?);
         let config = format!(
-            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\nadmin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\nthreads: {threads}\naudit:\n  durability: {durability}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n{extra}",
+            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\n{gw_tls}admin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\nthreads: {threads}\naudit:\n  durability: {durability}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n{extra}",
             durability = args.audit_durability,
+            gw_tls = if gateway_tls {
+                "  tls_names: [localhost]\n"
+            } else {
+                ""
+            },
             threads = args.proxy_threads,
             state = dir.join("state").display(),
             ca = dir.join("mock.pem").display(),
