@@ -367,6 +367,9 @@ pub struct LimitsConfig {
     /// Concurrent requests one client may have on one HTTP/2 connection (pingora's default is
     /// 100); more wait in the client for a free stream.
     pub h2_max_concurrent_streams: u32,
+    /// Bounds on reading uploaded and attached files (text out, PDF pages, archive entries and
+    /// depth, multipart parts).
+    pub files: crate::extract::files::FileLimits,
 }
 
 impl Default for Config {
@@ -453,6 +456,7 @@ impl Default for LimitsConfig {
             client_read_timeout_ms: 30_000,
             max_inflight: 4096,
             h2_max_concurrent_streams: 256,
+            files: crate::extract::files::FileLimits::default(),
         }
     }
 }
@@ -510,6 +514,20 @@ impl Config {
         }
         if self.limits.h2_max_concurrent_streams == 0 {
             return Err("field `limits.h2_max_concurrent_streams`: must be greater than 0".into());
+        }
+        let f = &self.limits.files;
+        for (field, v) in [
+            ("max_text_bytes", f.max_text_bytes),
+            ("max_pdf_pages", f.max_pdf_pages),
+            ("max_entries", f.max_entries),
+            ("max_parts", f.max_parts),
+            ("max_entry_bytes", f.max_entry_bytes as usize),
+        ] {
+            if v == 0 {
+                return Err(format!(
+                    "field `limits.files.{field}`: must be greater than 0"
+                ));
+            }
         }
         for (field, ms) in [
             (

@@ -222,6 +222,12 @@ impl HttpServerApp for AiHttpApp {
     fn h2_options(&self) -> Option<pingora_core::protocols::http::v2::server::H2Options> {
         let mut o = pingora_core::protocols::http::v2::server::default_h2_options();
         o.max_concurrent_streams(self.shared.config.limits.h2_max_concurrent_streams);
+        // h2's guard against floods of tiny DATA frames allows ~100 unread ones (25 KiB of
+        // framing overhead) and then closes the whole connection. A client that streams a
+        // body in small pieces (a multipart upload of many fields) sends them in one burst,
+        // before the request task reads any: allow 4 MiB of overhead (~16,000 tiny frames)
+        // per connection; the body itself stays bounded by `limits.max_body_bytes`.
+        o.data_frame_budget(4 << 20);
         Some(o)
     }
 
@@ -661,6 +667,7 @@ impl AiHttpApp {
                     )
                 })?
                 .map_err(|e| {
+                    tracing::warn!(error = %e, read = buf.len(), "request body could not be read");
                     Reply::new(
                         400,
                         ErrorKind::InvalidRequest,

@@ -118,7 +118,7 @@ impl Prepared {
     pub fn unreadable(&self) -> Option<&'static str> {
         match self.body {
             Body::Unreadable(why) => Some(why),
-            _ => None,
+            _ => self.prompt.unreadable,
         }
     }
 
@@ -250,6 +250,7 @@ impl Inspector {
                 }],
                 ..Prompt::default()
             },
+            Body::Multipart(parts) => multipart_prompt(parts),
             Body::Empty | Body::Unreadable(_) => Prompt::default(),
         };
         if let Body::Unreadable(why) = body {
@@ -362,7 +363,7 @@ impl Inspector {
             label_thresholds: thresholds,
             uninspectable: match body {
                 Body::Unreadable(why) => Some(why),
-                _ => None,
+                _ => prompt.unreadable,
             },
             scan_limit: limit,
         };
@@ -385,8 +386,16 @@ impl Inspector {
         };
         let decision = &mut out.decision;
         if decision.action == Action::Redact {
-            // A signed body cannot be rewritten (nor its signed URL and headers).
-            if providers::adapter_for(provider).body_is_signed() {
+            // A signed body cannot be rewritten (nor its signed URL and headers), nor can
+            // text extracted from a document or an uploaded part.
+            let fixed = |r: &policy::plan::Redaction| {
+                prompt
+                    .segments
+                    .get(r.segment)
+                    .is_some_and(|s| !s.place.rewritable())
+            };
+            let signed = providers::adapter_for(provider).body_is_signed();
+            if signed || decision.redactions.spans.iter().any(fixed) {
                 decision.action = policy.doc().redaction_fallback;
                 if decision.action.blocks() {
                     let entities = decision
@@ -395,7 +404,12 @@ impl Inspector {
                         .map(|r| &*r.entity)
                         .collect::<Vec<_>>()
                         .join(", ");
-                    decision.message = Some(format!("This request contains data the policy requires to be redacted ({entities}), and requests to this provider cannot be modified."));
+                    let why = if signed {
+                        "requests to this provider cannot be modified"
+                    } else {
+                        "text inside an uploaded or attached file cannot be modified"
+                    };
+                    decision.message = Some(format!("This request contains data the policy requires to be redacted ({entities}), and {why}."));
                 }
                 out.redaction_fallback = true;
             } else {
@@ -442,6 +456,56 @@ impl Inspector {
         };
         Ok(self.decide(identity, provider, path, prepared, findings, labels))
     }
+}
+
+/// The texts of a multipart body: plain fields as they are, files through the extractors
+/// (their position in the pointer: `part:file:report.pdf#page 2`). What an extractor cannot
+/// read is recorded as skipped and makes the body uninspectable for the tenant's policy.
+fn multipart_prompt(parts: &[extract::multipart::Part]) -> Prompt {
+    let mut budget = extract::files::Budget::new(extract::files::limits());
+    let mut p = Prompt::default();
+    for part in parts {
+        let base = match &part.filename {
+            Some(f) => format!("part:{}:{f}", part.name),
+            None => format!("part:{}", part.name),
+        };
+        if part.filename.is_none() {
+            if let Some((text, _)) = extract::text::decode("", &part.data) {
+                p.segments.push(Segment {
+                    role: Role::User,
+                    pointer: base,
+                    text: text.into_owned(),
+                    place: Place::Part,
+                });
+                continue;
+            }
+        }
+        let name = part.filename.as_deref().unwrap_or(&part.name);
+        let got = extract::files::extract(name, &part.data, &mut budget);
+        for piece in got.pieces {
+            let pointer = if piece.at.is_empty() {
+                base.clone()
+            } else {
+                format!("{base}#{}", piece.at)
+            };
+            p.segments.push(Segment {
+                role: Role::User,
+                pointer,
+                text: piece.text,
+                place: Place::File,
+            });
+        }
+        for (at, why) in got.unread {
+            let pointer = if at.is_empty() {
+                base.clone()
+            } else {
+                format!("{base}#{at}")
+            };
+            p.skip(pointer, why);
+            p.unreadable.get_or_insert(why);
+        }
+    }
+    p
 }
 
 /// Writes redacted texts back into the body and serializes it: JSON values in place first,
@@ -498,7 +562,8 @@ fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<String>>) ->
             }
             Bytes::from(text.clone().into_bytes())
         }
-        Body::Empty | Body::Unreadable(_) => Bytes::new(),
+        // Parts are never rewritten: a redaction in one falls back (see `decide`).
+        Body::Multipart(_) | Body::Empty | Body::Unreadable(_) => Bytes::new(),
     }
 }
 

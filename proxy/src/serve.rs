@@ -137,6 +137,7 @@ fn reload_on_sighup(config: Config, shared: Arc<crate::handler::Shared>, seeded:
 /// Starts every listener and blocks until shutdown (SIGTERM or SIGINT: graceful).
 pub fn run(config: Config) -> anyhow::Result<()> {
     check_bindable("forward proxy", config.listen)?;
+    crate::extract::files::configure(config.limits.files.clone());
     if config.gateway.enabled {
         check_bindable("gateway", config.gateway.listen)?;
     }

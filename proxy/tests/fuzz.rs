@@ -164,6 +164,14 @@ fn fuzz_provider_walk() {
                         );
                     }
                     Place::Key => assert!(at.is_some(), "{}", s.pointer),
+                    Place::File => {
+                        let file = s.pointer.split('#').next().unwrap_or_default();
+                        assert!(
+                            v.pointer(file).is_some_and(|x| x.is_string()),
+                            "{}",
+                            s.pointer
+                        );
+                    }
                     _ => unreachable!("JSON bodies have values and keys"),
                 }
             }
@@ -264,6 +272,46 @@ fn fuzz_stream_decoder() {
                     break;
                 }
             }
+        }
+    });
+}
+
+/// Multipart bodies: any bytes under a boundary are parsed or refused, never a panic.
+#[test]
+fn fuzz_multipart() {
+    bolero::check!().for_each(|input: &[u8]| {
+        let body = [
+            &b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n"[..],
+            input,
+        ]
+        .concat();
+        let _ = extract::multipart::parse(
+            "multipart/form-data; boundary=XyZ",
+            bytes::Bytes::from(body),
+            50,
+        );
+        let _ = extract::multipart::parse(
+            "multipart/form-data; boundary=XyZ",
+            bytes::Bytes::copy_from_slice(input),
+            50,
+        );
+    });
+}
+
+/// File extraction: bytes that start like a PDF, a zip or text are read or reported as not
+/// read, within the text budget, never a panic.
+#[test]
+fn fuzz_file_extraction() {
+    let limits = extract::files::FileLimits {
+        max_text_bytes: 1 << 16,
+        ..Default::default()
+    };
+    bolero::check!().for_each(|input: &[u8]| {
+        for magic in [&b"%PDF-1.4\n"[..], b"PK\x03\x04", b""] {
+            let mut budget = extract::files::Budget::new(&limits);
+            let got = extract::files::extract("f", &[magic, input].concat(), &mut budget);
+            let text: usize = got.pieces.iter().map(|p| p.text.len()).sum();
+            assert!(text <= limits.max_text_bytes);
         }
     });
 }

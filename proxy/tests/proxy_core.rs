@@ -499,3 +499,28 @@ async fn the_gateway_serves_tls_with_a_certificate_from_the_ca() {
     assert_eq!(r.status(), 200);
     assert_eq!(mock.received()[0].path, "/v1/chat/completions");
 }
+
+/// A body streamed in thousands of tiny HTTP/2 DATA frames (as a multipart upload of many
+/// fields is sent) is read whole, not refused by h2's small-frame flood guard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_streamed_in_many_small_frames_is_read_whole() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&yaml).await;
+    let c = proxy.client(&[&proxy.ca_pem]);
+    let body = serde_json::to_vec(&chat(&"hello ".repeat(3_000), false)).unwrap();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.chunks(4).map(|c| Ok(c.to_vec())).collect();
+    let r = c
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 200);
+    assert_eq!(&mock.received()[0].body[..], &body[..]);
+}

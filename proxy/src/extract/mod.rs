@@ -3,7 +3,9 @@
 //! said so, and the tenant's `on_uninspectable` decides; nothing unread is called clean.
 
 pub mod envelope;
+pub mod files;
 pub mod form;
+pub mod multipart;
 pub mod text;
 
 use serde_json::Value;
@@ -20,6 +22,8 @@ pub enum Body {
     Form(Vec<(String, String)>),
     /// Any other body that decodes as text, scanned whole.
     Text { text: String, transcoded: bool },
+    /// A `multipart/form-data` body (file uploads): its parts, read by [`files`].
+    Multipart(Vec<multipart::Part>),
     /// A body that cannot be read (binary, an undeclared encoding): why.
     Unreadable(&'static str),
 }
@@ -37,6 +41,10 @@ pub fn read(content_type: Option<&str>, body: &[u8]) -> Result<Body, ReadError> 
         return Ok(Body::Empty);
     }
     let ct = content_type.unwrap_or_default().to_ascii_lowercase();
+    if ct.starts_with("multipart/form-data") {
+        let max = files::limits().max_parts;
+        return Ok(read_multipart(content_type.unwrap_or_default(), body, max));
+    }
     let Some((decoded, transcoded)) = text::decode(&ct, body) else {
         return Ok(Body::Unreadable("binary or undecodable body"));
     };
@@ -53,6 +61,17 @@ pub fn read(content_type: Option<&str>, body: &[u8]) -> Result<Body, ReadError> 
         text: decoded.into_owned(),
         transcoded,
     })
+}
+
+/// A multipart body's parts, or why it cannot be read (which `on_uninspectable` decides).
+pub fn read_multipart(content_type: &str, body: &[u8], max_parts: usize) -> Body {
+    match multipart::parse(content_type, bytes::Bytes::copy_from_slice(body), max_parts) {
+        Ok(parts) => Body::Multipart(parts),
+        Err(multipart::MultipartError::TooManyParts(_)) => {
+            Body::Unreadable("multipart body with more parts than the limit")
+        }
+        Err(_) => Body::Unreadable("multipart body that does not parse"),
+    }
 }
 
 #[cfg(test)]

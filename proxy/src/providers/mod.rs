@@ -48,6 +48,18 @@ pub enum Place {
     /// A base64 file payload at the pointer (bare, or a `data:` URL); the text is its decoded
     /// contents, and a redaction is encoded back the same way.
     Base64,
+    /// Text extracted from a document (a PDF page, a DOCX body, a file in an archive): the
+    /// pointer names the file and, after `#`, the position. It cannot be written back.
+    File,
+    /// A plain field of a multipart body (`part:NAME`). Not written back either.
+    Part,
+}
+
+impl Place {
+    /// Whether a redaction can be written back here (else the tenant's `redaction_fallback`).
+    pub fn rewritable(self) -> bool {
+        !matches!(self, Place::File | Place::Part)
+    }
 }
 
 impl Segment {
@@ -71,6 +83,9 @@ pub struct Prompt {
     pub stream: bool,
     /// (pointer, why): binary parts, token ids. Recorded as coverage; never silently dropped.
     pub skipped: Vec<(String, &'static str)>,
+    /// Why a file the model would read could not be read (the first such file): the tenant's
+    /// `on_uninspectable` decides. Images and audio in chat parts are coverage, not this.
+    pub unreadable: Option<&'static str>,
 }
 
 impl Prompt {
@@ -114,14 +129,54 @@ pub fn push_file(p: &mut Prompt, role: Role, pointer: String, data: &str, media:
         .is_none_or(is_text_media)
         .then(|| decode_file(data))
         .flatten();
-    match decoded {
-        Some(text) => p.segments.push(Segment {
+    if let Some(text) = decoded {
+        return p.segments.push(Segment {
             role,
             pointer,
             text,
             place: Place::Base64,
-        }),
-        None => p.skip(pointer, "binary file (read by file extraction)"),
+        });
+    }
+    let media_kind = media.map(|m| m.split('/').next().unwrap_or("").to_ascii_lowercase());
+    if matches!(media_kind.as_deref(), Some("image" | "audio" | "video")) {
+        return p.skip(pointer, "image, audio or video");
+    }
+    // A document: its text is extracted (PDF, Office, archives) and scanned, not rewritten.
+    let payload = match data.strip_prefix("data:").and_then(|r| r.split_once(',')) {
+        Some((_, payload)) => payload,
+        None => data,
+    };
+    let Some(bytes) = decode_base64(payload) else {
+        p.skip(pointer, "inline file that is not base64");
+        p.unreadable.get_or_insert("inline file that is not base64");
+        return;
+    };
+    let mut budget = crate::extract::files::Budget::new(crate::extract::files::limits());
+    let got = crate::extract::files::extract("inline file", &bytes, &mut budget);
+    let at = |inner: &str| {
+        if inner.is_empty() {
+            pointer.clone()
+        } else {
+            format!("{pointer}#{inner}")
+        }
+    };
+    for piece in got.pieces {
+        p.segments.push(Segment {
+            role,
+            pointer: at(&piece.at),
+            text: piece.text,
+            place: Place::File,
+        });
+    }
+    let mut whole_unread = false;
+    for (inner, why) in got.unread {
+        whole_unread |= inner.is_empty();
+        p.skip(at(&inner), why);
+        p.unreadable.get_or_insert(why);
+    }
+    if !whole_unread {
+        // The payload itself is read through its text; the walk leaves it alone.
+        p.skip(pointer, "document read by its text");
     }
 }
 
