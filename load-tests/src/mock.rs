@@ -229,6 +229,12 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         Kind::Anthropic
     } else if route.ends_with(":generateContent") || route.ends_with(":streamGenerateContent") {
         Kind::Gemini
+    } else if route.starts_with("/upload/") {
+        // Gemini's media upload answers the file resource.
+        return Ok(full(
+            StatusCode::OK,
+            &json!({"file": {"name": "files/mock", "sizeBytes": body.len().to_string(), "state": "ACTIVE"}}),
+        ));
     } else if route.ends_with("/v1/files") || route.ends_with("/v1/uploads") {
         // The Files API answers a file object (the upload itself is only recorded).
         return Ok(full(

@@ -251,6 +251,7 @@ impl Inspector {
                 ..Prompt::default()
             },
             Body::Multipart(parts) => multipart_prompt(parts),
+            Body::File(bytes) => file_prompt(bytes),
             Body::Empty | Body::Unreadable(_) => Prompt::default(),
         };
         if let Body::Unreadable(why) = body {
@@ -458,6 +459,34 @@ impl Inspector {
     }
 }
 
+/// The texts of a body that is one file (`body#page 2`); what cannot be read of it is skipped
+/// and makes the body uninspectable.
+fn file_prompt(bytes: &[u8]) -> Prompt {
+    let mut budget = extract::files::Budget::new(extract::files::limits());
+    let got = extract::files::extract("body", bytes, &mut budget);
+    let mut p = Prompt::default();
+    let at = |inner: &str| {
+        if inner.is_empty() {
+            "body".to_string()
+        } else {
+            format!("body#{inner}")
+        }
+    };
+    for piece in got.pieces {
+        p.segments.push(Segment {
+            role: Role::User,
+            pointer: at(&piece.at),
+            text: piece.text,
+            place: Place::File,
+        });
+    }
+    for (inner, why) in got.unread {
+        p.skip(at(&inner), why);
+        p.unreadable.get_or_insert(why);
+    }
+    p
+}
+
 /// The texts of a multipart body: plain fields as they are, files through the extractors
 /// (their position in the pointer: `part:file:report.pdf#page 2`). What an extractor cannot
 /// read is recorded as skipped and makes the body uninspectable for the tenant's policy.
@@ -563,7 +592,7 @@ fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<String>>) ->
             Bytes::from(text.clone().into_bytes())
         }
         // Parts are never rewritten: a redaction in one falls back (see `decide`).
-        Body::Multipart(_) | Body::Empty | Body::Unreadable(_) => Bytes::new(),
+        Body::Multipart(_) | Body::File(_) | Body::Empty | Body::Unreadable(_) => Bytes::new(),
     }
 }
 

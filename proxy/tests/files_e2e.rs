@@ -109,6 +109,34 @@ async fn files_with_a_secret_are_blocked_and_clean_ones_pass_byte_for_byte() {
     }
 }
 
+/// Gemini's upload protocol sends the file as the raw body of its own request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raw_file_upload_is_read_by_its_content() {
+    let host = "generativelanguage.googleapis.com";
+    let (mock, pem) = tls_mock(&[host], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &[host]);
+    let proxy = Proxy::start(&yaml).await;
+    let c = proxy.client(&[&proxy.ca_pem]);
+    let url = format!("https://{host}/upload/v1beta/files?upload_id=u1&upload_protocol=resumable");
+    let send = |bytes: Vec<u8>| {
+        c.post(&url)
+            .header("x-goog-upload-command", "upload, finalize")
+            .header("x-goog-upload-offset", "0")
+            .header("content-type", "application/pdf")
+            .body(bytes)
+            .send()
+    };
+    let r = send(pdf_with(&["page one", &format!("secret {SECRET}")]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(mock.received().is_empty());
+    let clean = pdf_with(&["Ship on Friday."]);
+    let r = send(clean.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(&mock.received()[0].body[..], &clean[..]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inline_documents_in_json_are_read_through_their_text() {
     let (mock, pem) = tls_mock(

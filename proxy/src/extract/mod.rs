@@ -24,6 +24,8 @@ pub enum Body {
     Text { text: String, transcoded: bool },
     /// A `multipart/form-data` body (file uploads): its parts, read by [`files`].
     Multipart(Vec<multipart::Part>),
+    /// A body that is not text: a file (PDF, Office, zip) for [`files`] to read.
+    File(bytes::Bytes),
     /// A body that cannot be read (binary, an undeclared encoding): why.
     Unreadable(&'static str),
 }
@@ -46,7 +48,9 @@ pub fn read(content_type: Option<&str>, body: &[u8]) -> Result<Body, ReadError> 
         return Ok(read_multipart(content_type.unwrap_or_default(), body, max));
     }
     let Some((decoded, transcoded)) = text::decode(&ct, body) else {
-        return Ok(Body::Unreadable("binary or undecodable body"));
+        // A raw file upload (Gemini's resumable upload, a PUT of a document): read by the
+        // file extractors, which say what they cannot read.
+        return Ok(Body::File(bytes::Bytes::copy_from_slice(body)));
     };
     let json = ct.contains("json") || decoded.trim_start().starts_with(['{', '[']);
     if json {
