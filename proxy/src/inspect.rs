@@ -250,7 +250,7 @@ impl Inspector {
                 }],
                 ..Prompt::default()
             },
-            Body::Multipart(parts) => multipart_prompt(parts),
+            Body::Multipart { parts, .. } => multipart_prompt(parts),
             Body::File(bytes) => file_prompt(bytes),
             Body::Empty | Body::Unreadable(_) => Prompt::default(),
         };
@@ -487,6 +487,14 @@ fn file_prompt(bytes: &[u8]) -> Prompt {
     p
 }
 
+/// Where a multipart part's text is reported: `part:NAME` or `part:NAME:FILENAME`.
+fn part_pointer(part: &extract::multipart::Part) -> String {
+    match &part.filename {
+        Some(f) => format!("part:{}:{f}", part.name),
+        None => format!("part:{}", part.name),
+    }
+}
+
 /// The texts of a multipart body: plain fields as they are, files through the extractors
 /// (their position in the pointer: `part:file:report.pdf#page 2`). What an extractor cannot
 /// read is recorded as skipped and makes the body uninspectable for the tenant's policy.
@@ -494,20 +502,22 @@ fn multipart_prompt(parts: &[extract::multipart::Part]) -> Prompt {
     let mut budget = extract::files::Budget::new(extract::files::limits());
     let mut p = Prompt::default();
     for part in parts {
-        let base = match &part.filename {
-            Some(f) => format!("part:{}:{f}", part.name),
-            None => format!("part:{}", part.name),
-        };
-        if part.filename.is_none() {
-            if let Some((text, _)) = extract::text::decode("", &part.data) {
-                p.segments.push(Segment {
-                    role: Role::User,
-                    pointer: base,
-                    text: text.into_owned(),
-                    place: Place::Part,
-                });
-                continue;
+        let base = part_pointer(part);
+        // A plain field, or a text file in UTF-8: scanned whole, and rewritable.
+        let plain = match extract::text::decode("", &part.data) {
+            Some((text, transcoded)) if part.filename.is_none() || !transcoded => {
+                Some(text).filter(|t| extract::files::looks_like_text(t))
             }
+            _ => None,
+        };
+        if let Some(text) = plain {
+            p.segments.push(Segment {
+                role: Role::User,
+                pointer: base,
+                text: text.into_owned(),
+                place: Place::Part,
+            });
+            continue;
         }
         let name = part.filename.as_deref().unwrap_or(&part.name);
         let got = extract::files::extract(name, &part.data, &mut budget);
@@ -591,8 +601,21 @@ fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<String>>) ->
             }
             Bytes::from(text.clone().into_bytes())
         }
-        // Parts are never rewritten: a redaction in one falls back (see `decide`).
-        Body::Multipart(_) | Body::File(_) | Body::Empty | Body::Unreadable(_) => Bytes::new(),
+        Body::Multipart { boundary, parts } => {
+            // Part segments come in part order; find each one's part by its pointer.
+            let mut at = 0;
+            for (seg, new) in changed.filter(|(s, _)| s.place == Place::Part) {
+                while at < parts.len() && seg.pointer != part_pointer(&parts[at]) {
+                    at += 1;
+                }
+                if let Some(part) = parts.get_mut(at) {
+                    part.data = Bytes::from(new.into_bytes());
+                }
+            }
+            Bytes::from(extract::multipart::encode(boundary, parts))
+        }
+        // Text extracted from a document cannot be written back (see `decide`).
+        Body::File(_) | Body::Empty | Body::Unreadable(_) => Bytes::new(),
     }
 }
 

@@ -254,13 +254,31 @@ async fn unreadable_and_hostile_files_get_a_bounded_clear_answer() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403, "a secret beside an unreadable part");
-    // Personal data in an uploaded file cannot be rewritten: the tenant's redaction
-    // fallback (block by default) applies, and says why.
+    // Personal data in an uploaded text file is redacted in the file, which goes up in a
+    // re-encoded body with the same boundary; in a PDF it cannot be rewritten, so the
+    // tenant's redaction fallback (block by default) applies, and says why.
+    let form = upload("cc.txt", b"mail ana.ruiz@globex-corp.com\n".to_vec());
+    let boundary = form.boundary().to_string();
+    let r = lenient.post(url).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let up = &mock.received()[1];
+    let parts = promptwall::extract::multipart::parse(
+        &format!("multipart/form-data; boundary={boundary}"),
+        up.body.clone(),
+        10,
+    )
+    .unwrap();
+    assert_eq!(parts[0].data, "assistants");
+    let file = String::from_utf8_lossy(&parts[1].data).to_string();
+    assert!(
+        !file.contains("ana.ruiz") && file.starts_with("mail "),
+        "{file}"
+    );
     let r = lenient
         .post(url)
         .multipart(upload(
-            "cc.txt",
-            b"mail ana.ruiz@globex-corp.com\n".to_vec(),
+            "cc.pdf",
+            pdf_with(&["mail ana.ruiz@globex-corp.com"]),
         ))
         .send()
         .await
@@ -268,5 +286,9 @@ async fn unreadable_and_hostile_files_get_a_bounded_clear_answer() {
     assert_eq!(r.status(), 403);
     let text = r.text().await.unwrap();
     assert!(text.contains("cannot be modified"), "{text}");
-    assert_eq!(mock.received().len(), 1, "only the logged image went up");
+    assert_eq!(
+        mock.received().len(),
+        2,
+        "the logged image and the redacted file went up"
+    );
 }

@@ -134,7 +134,7 @@ fn read_into(
 
 /// A decoded file is text when control characters other than whitespace are rare (a binary
 /// format that happens to be valid UTF-8 is not).
-fn looks_like_text(s: &str) -> bool {
+pub fn looks_like_text(s: &str) -> bool {
     let controls = s
         .chars()
         .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))

@@ -22,8 +22,12 @@ pub enum Body {
     Form(Vec<(String, String)>),
     /// Any other body that decodes as text, scanned whole.
     Text { text: String, transcoded: bool },
-    /// A `multipart/form-data` body (file uploads): its parts, read by [`files`].
-    Multipart(Vec<multipart::Part>),
+    /// A `multipart/form-data` body (file uploads): its parts, read by [`files`], and its
+    /// boundary (a rewritten body keeps it, so the content type still holds).
+    Multipart {
+        boundary: String,
+        parts: Vec<multipart::Part>,
+    },
     /// A body that is not text: a file (PDF, Office, zip) for [`files`] to read.
     File(bytes::Bytes),
     /// A body that cannot be read (binary, an undeclared encoding): why.
@@ -69,8 +73,9 @@ pub fn read(content_type: Option<&str>, body: &[u8]) -> Result<Body, ReadError> 
 
 /// A multipart body's parts, or why it cannot be read (which `on_uninspectable` decides).
 pub fn read_multipart(content_type: &str, body: &[u8], max_parts: usize) -> Body {
+    let boundary = multipart::boundary(content_type).unwrap_or_default();
     match multipart::parse(content_type, bytes::Bytes::copy_from_slice(body), max_parts) {
-        Ok(parts) => Body::Multipart(parts),
+        Ok(parts) => Body::Multipart { boundary, parts },
         Err(multipart::MultipartError::TooManyParts(_)) => {
             Body::Unreadable("multipart body with more parts than the limit")
         }
@@ -116,9 +121,14 @@ mod tests {
                 transcoded: false
             }
         );
+        // Binary: a file for the extractors (which report what they cannot read).
         assert!(matches!(
             read(Some("application/octet-stream"), &[0, 159, 146, 150, 0, 1]).unwrap(),
-            Body::Unreadable(_)
+            Body::File(_)
+        ));
+        assert!(matches!(
+            read(Some("multipart/form-data; boundary=b"), b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n").unwrap(),
+            Body::Multipart { ref boundary, ref parts } if boundary == "b" && parts.len() == 1
         ));
         assert!(matches!(
             read(Some("application/json"), b"{\"a\":"),

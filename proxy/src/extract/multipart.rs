@@ -67,6 +67,43 @@ pub fn parse(
     Ok(parts)
 }
 
+/// The boundary of a `multipart/form-data` content type.
+pub fn boundary(content_type: &str) -> Option<String> {
+    multer::parse_boundary(content_type).ok()
+}
+
+/// Serializes `parts` with `boundary` (after a redaction rewrote some of them): each part with
+/// its name, file name and content type, as browsers and SDKs write them.
+pub fn encode(boundary: &str, parts: &[Part]) -> Vec<u8> {
+    // Quotes and line breaks in names are percent-encoded, as the HTML standard does.
+    let quoted = |s: &str| {
+        s.replace('"', "%22")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let mut disposition = format!(
+            "Content-Disposition: form-data; name=\"{}\"",
+            quoted(&part.name)
+        );
+        if let Some(f) = &part.filename {
+            disposition.push_str(&format!("; filename=\"{}\"", quoted(f)));
+        }
+        out.extend_from_slice(disposition.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        if let Some(ct) = &part.content_type {
+            out.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&part.data);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +141,20 @@ mod tests {
         );
         assert_eq!(parts[1].filename.as_deref(), Some("a.yaml"));
         assert_eq!(&parts[1].data[..], b"k: v\n");
+    }
+
+    #[test]
+    fn encoded_parts_parse_back_the_same() {
+        let b = body(&[
+            ("purpose", None, b"assistants"),
+            ("file", Some("a \"q\".txt"), b"k: v\n"),
+        ]);
+        let parts = parse("multipart/form-data; boundary=XyZ", b, 10).unwrap();
+        let again = encode("XyZ", &parts);
+        let back = parse("multipart/form-data; boundary=XyZ", Bytes::from(again), 10).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1].data, parts[1].data);
+        assert_eq!(back[0].name, "purpose");
     }
 
     #[test]

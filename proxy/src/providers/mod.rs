@@ -51,14 +51,15 @@ pub enum Place {
     /// Text extracted from a document (a PDF page, a DOCX body, a file in an archive): the
     /// pointer names the file and, after `#`, the position. It cannot be written back.
     File,
-    /// A plain field of a multipart body (`part:NAME`). Not written back either.
+    /// A plain field or a UTF-8 text file of a multipart body (`part:NAME[:FILENAME]`),
+    /// written back in place (the body is re-encoded with its boundary).
     Part,
 }
 
 impl Place {
     /// Whether a redaction can be written back here (else the tenant's `redaction_fallback`).
     pub fn rewritable(self) -> bool {
-        !matches!(self, Place::File | Place::Part)
+        !matches!(self, Place::File)
     }
 }
 
