@@ -94,11 +94,15 @@ impl MockServer {
                     match acceptor {
                         Some(a) => {
                             if let Ok(stream) = a.accept(tcp).await {
-                                let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                                let _ = builder
+                                    .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                                    .await;
                             }
                         }
                         None => {
-                            let _ = builder.serve_connection(TokioIo::new(tcp), svc).await;
+                            let _ = builder
+                                .serve_connection_with_upgrades(TokioIo::new(tcp), svc)
+                                .await;
                         }
                     }
                 });
@@ -156,6 +160,13 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     let reply = header("x-mock-reply")
         .or_else(|| header("x-mock-reply-reversed").map(|r| r.chars().rev().collect()));
     let chunk_chars = header_num(&req, "x-mock-chunk-chars").map(|n| n.max(1) as usize);
+    if req
+        .headers()
+        .get("upgrade")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+    {
+        return Ok(realtime(state, req, reply));
+    }
     let method = req.method().to_string();
     let version = format!("{:?}", req.version());
     let path = req
@@ -302,6 +313,78 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .header("cache-control", "no-cache")
         .body(BodyExt::boxed(body))
         .expect("valid response"))
+}
+
+/// The Realtime API's WebSocket: every client text event is recorded (as a `WS` request with
+/// the event as its body); each `response.create` is answered with `response.text.delta`
+/// events of four characters (the `x-mock-reply*` text of the handshake, else "ok then"),
+/// then `response.done`.
+fn realtime(
+    state: Arc<State>,
+    mut req: Request<Incoming>,
+    reply: Option<String>,
+) -> Response<Body> {
+    use tokio_tungstenite::tungstenite::{handshake::derive_accept_key, protocol::Role, Message};
+    let key = req
+        .headers()
+        .get("sec-websocket-key")
+        .map(|k| derive_accept_key(k.as_bytes()))
+        .unwrap_or_default();
+    let path = req.uri().path().to_string();
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else { return };
+        let mut ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            Role::Server,
+            None,
+        )
+        .await;
+        let reply = reply.unwrap_or_else(|| "ok then".into());
+        while let Some(Ok(msg)) = ws.next().await {
+            let text = match msg {
+                Message::Text(t) => t.to_string(),
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            state.received.lock().expect("mock lock").push(Recorded {
+                method: "WS".into(),
+                version: "websocket".into(),
+                path: path.clone(),
+                host: None,
+                headers: Vec::new(),
+                body: Bytes::from(text.clone()),
+            });
+            let event: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if event["type"] != "response.create" {
+                continue;
+            }
+            let chars: Vec<char> = reply.chars().collect();
+            for piece in chars.chunks(4) {
+                let delta = json!({"type": "response.text.delta", "delta": piece.iter().collect::<String>()});
+                if futures_util::SinkExt::send(&mut ws, Message::text(delta.to_string()))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            let done = json!({"type": "response.done"}).to_string();
+            if futures_util::SinkExt::send(&mut ws, Message::text(done))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-accept", key)
+        .body(Full::new(Bytes::new()).boxed())
+        .expect("valid response")
 }
 
 fn tokio_stream_from(

@@ -446,7 +446,13 @@ impl AiHttpApp {
             response_policy: go.response,
             shape,
         };
-        let f = forward(session, &self.shared.upstream, &target, outbound, &log.id).await;
+        let f = match target.provider.as_deref() {
+            Some(provider) if crate::ws::is_upgrade(session) => {
+                self.relay_websocket(session, provider, &target, &identity, outbound, &log.id)
+                    .await
+            }
+            _ => forward(session, &self.shared.upstream, &target, outbound, &log.id).await,
+        };
         log.status = f.status;
         log.upstream_ms = f.upstream_ms;
         log.response_decision = f.response.action.map(|a| {
@@ -478,6 +484,82 @@ impl AiHttpApp {
         .await;
         emit(&log, started);
         f.reusable
+    }
+
+    /// A WebSocket to an AI host: each client text message is inspected like a request body
+    /// (patterns and policy; the classifier is not run per message), and the server's text
+    /// goes through the response guard.
+    async fn relay_websocket(
+        &self,
+        session: &mut ServerSession,
+        provider: &str,
+        target: &Target,
+        identity: &Identity,
+        outbound: Outbound,
+        request_id: &str,
+    ) -> crate::forward::Forwarded {
+        let inspector = &self.shared.inspector;
+        let path = target.path_and_query.split('?').next().unwrap_or("/");
+        let inspect = |text: &str| {
+            let prepared = match inspector.prepare_request(
+                provider,
+                path,
+                None,
+                text.as_bytes(),
+                Vec::new(),
+            ) {
+                Ok(p) => p,
+                Err(_) => inspector
+                    .prepare_request(
+                        provider,
+                        path,
+                        Some("text/plain"),
+                        text.as_bytes(),
+                        Vec::new(),
+                    )
+                    .expect("text bodies always read"),
+            };
+            let scan = inspector.scan(&prepared);
+            let i = inspector.decide(
+                identity,
+                provider,
+                path,
+                prepared,
+                scan,
+                policy::LabelsOutcome::NotRun,
+            );
+            let rules = || {
+                i.decision
+                    .reasons
+                    .iter()
+                    .map(|r| r.rule.to_string())
+                    .collect::<Vec<_>>()
+            };
+            if i.decision.action.blocks() {
+                crate::ws::Verdict::Block {
+                    message: i.decision.message.clone().unwrap_or_else(|| {
+                        "PromptWall blocked this message: it contains data the policy does not allow.".into()
+                    }),
+                    rules: rules(),
+                }
+            } else if let Some(body) = &i.rewritten {
+                crate::ws::Verdict::Replace(String::from_utf8_lossy(body).into_owned())
+            } else {
+                crate::ws::Verdict::Pass
+            }
+        };
+        let guard =
+            crate::stream::guard::StreamGuard::new(outbound.response_policy, outbound.pseudonyms);
+        crate::ws::relay(
+            session,
+            &self.shared.upstream,
+            target,
+            inspect,
+            guard,
+            self.shared.config.limits.max_body_bytes,
+            request_id,
+        )
+        .await
     }
 
     /// Works out the upstream target and who is asking, or the error to answer with.

@@ -25,3 +25,4 @@ pub mod state;
 pub mod stream;
 pub mod telemetry;
 pub mod upstream;
+pub mod ws;

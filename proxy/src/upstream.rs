@@ -33,13 +33,30 @@ pub enum UpstreamError {
 /// The shared upstream client and its timeouts.
 pub struct Upstream {
     pub client: reqwest::Client,
+    /// HTTP/1.1 only: WebSocket upgrades (RFC 6455 needs an HTTP/1.1 hop to the provider).
+    pub ws_client: reqwest::Client,
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
 }
 
 impl Upstream {
-    /// Builds the client: platform roots plus the configured extra CA, fixed resolutions.
+    /// Builds the clients: platform roots plus the configured extra CA, fixed resolutions.
     pub fn new(cfg: &UpstreamConfig) -> Result<Self, UpstreamError> {
+        let mut b = Self::builder(cfg)?;
+        if !cfg.http2 {
+            b = b.http1_only();
+        }
+        let build =
+            |b: reqwest::ClientBuilder| b.build().map_err(|e| UpstreamError::Build(e.to_string()));
+        Ok(Upstream {
+            client: build(b)?,
+            ws_client: build(Self::builder(cfg)?.http1_only())?,
+            header_timeout: Duration::from_millis(cfg.header_timeout_ms),
+            idle_timeout: Duration::from_millis(cfg.idle_timeout_ms),
+        })
+    }
+
+    fn builder(cfg: &UpstreamConfig) -> Result<reqwest::ClientBuilder, UpstreamError> {
         let mut b = reqwest::Client::builder()
             .use_rustls_tls()
             .no_proxy()
@@ -66,13 +83,6 @@ impl Upstream {
         for (host, addr) in &cfg.resolve {
             b = b.resolve(host, *addr);
         }
-        if !cfg.http2 {
-            b = b.http1_only();
-        }
-        Ok(Upstream {
-            client: b.build().map_err(|e| UpstreamError::Build(e.to_string()))?,
-            header_timeout: Duration::from_millis(cfg.header_timeout_ms),
-            idle_timeout: Duration::from_millis(cfg.idle_timeout_ms),
-        })
+        Ok(b)
     }
 }

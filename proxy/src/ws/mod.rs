@@ -1,0 +1,287 @@
+//! WebSockets to AI hosts (the OpenAI Realtime API and the like), through CONNECT and the
+//! gateway. The upgrade is relayed to the upstream (without extensions, so no frame arrives
+//! compressed and unreadable); then every frame passes through here. Each text message from
+//! the client is inspected whole before any of its frames is forwarded: a block answers the
+//! client with a Realtime `error` event and the message never reaches the upstream; a
+//! redaction forwards the rewritten message. Text from the server goes through the same
+//! stream guard as SSE answers, so a secret split across deltas is still cut. Binary frames
+//! (audio) pass unread and are counted as such.
+
+pub mod frames;
+
+use crate::forward::Forwarded;
+use crate::reply::{self, Reply};
+use crate::route::Target;
+use crate::stream::guard::StreamGuard;
+use crate::stream::sse::{Event, Piece, SseParser};
+use crate::upstream::{Upstream, HOP_BY_HOP};
+use bytes::Bytes;
+use frames::{FrameReader, Item};
+use http::header;
+use pingora_core::protocols::http::ServerSession;
+use pingora_http::ResponseHeader;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// What to do with one text message from the client.
+pub enum Verdict {
+    Pass,
+    /// Forward this text instead (a redaction).
+    Replace(String),
+    /// Do not forward; tell the client why (the rule ids go to the log).
+    Block {
+        message: String,
+        rules: Vec<String>,
+    },
+}
+
+/// Whether a request asks to become a WebSocket.
+pub fn is_upgrade(session: &ServerSession) -> bool {
+    session
+        .req_header()
+        .headers
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}
+
+/// A Realtime `error` event, which the SDKs surface to the application.
+fn error_event(message: &str) -> String {
+    serde_json::json!({
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "code": "promptwall_policy_block",
+            "message": message,
+            "param": null,
+        }
+    })
+    .to_string()
+}
+
+/// Relays the upgrade to `target`, then the frames in both directions until either side
+/// closes or goes idle past `upstream.idle_timeout`. `inspect` judges each client text
+/// message; `guard` reads the server's.
+pub async fn relay(
+    session: &mut ServerSession,
+    upstream: &Upstream,
+    target: &Target,
+    inspect: impl Fn(&str) -> Verdict,
+    mut guard: StreamGuard,
+    max_message: usize,
+    request_id: &str,
+) -> Forwarded {
+    let mut out = Forwarded::default();
+    let req = session.req_header();
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in req.headers.iter() {
+        // Extensions (permessage-deflate) would make frames unreadable here: not offered.
+        if HOP_BY_HOP.contains(&name.as_str()) || name == "sec-websocket-extensions" {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    headers.insert(
+        header::CONNECTION,
+        http::HeaderValue::from_static("Upgrade"),
+    );
+    headers.insert(header::UPGRADE, http::HeaderValue::from_static("websocket"));
+    let sent = std::time::Instant::now();
+    let response = match tokio::time::timeout(
+        upstream.header_timeout,
+        upstream.ws_client.get(target.url()).headers(headers).send(),
+    )
+    .await
+    {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            out.status = 502;
+            let msg = format!("upstream {} failed the WebSocket upgrade: {e}", target.host);
+            let reply = Reply::new(502, crate::providers::ErrorKind::Upstream, msg);
+            reply::write(
+                session,
+                crate::providers::ErrorShape::OpenAi,
+                reply,
+                request_id,
+            )
+            .await;
+            return out;
+        }
+        Err(_) => {
+            out.status = 504;
+            let msg = format!("upstream {} did not answer the upgrade", target.host);
+            let reply = Reply::new(504, crate::providers::ErrorKind::Timeout, msg);
+            reply::write(
+                session,
+                crate::providers::ErrorShape::OpenAi,
+                reply,
+                request_id,
+            )
+            .await;
+            return out;
+        }
+    };
+    out.upstream_ms = sent.elapsed().as_millis();
+    out.status = response.status().as_u16();
+    let mut head = match ResponseHeader::build(response.status().as_u16(), None) {
+        Ok(h) => h,
+        Err(_) => return out,
+    };
+    for (name, value) in response.headers() {
+        if name != header::TRANSFER_ENCODING && name != "sec-websocket-extensions" {
+            let _ = head.append_header(name.clone(), value.clone());
+        }
+    }
+    if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+        // Refused (401, 404, ...): the client hears the upstream's answer as it is.
+        let body = response.bytes().await.unwrap_or_default();
+        let _ = head.insert_header(header::CONTENT_LENGTH, body.len().to_string());
+        let _ = session.write_response_header(Box::new(head)).await;
+        let _ = session.write_response_body(body, true).await;
+        return out;
+    }
+    let upgraded = match response.upgrade().await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(request_id, error = %e, "upstream WebSocket upgrade failed");
+            out.status = 502;
+            return out;
+        }
+    };
+    if session.write_response_header(Box::new(head)).await.is_err() {
+        return out;
+    }
+    let (mut up_read, mut up_write) = tokio::io::split(upgraded);
+    // The upstream is read by its own task, so the loop below waits on both sides at once
+    // without holding two borrows of the client session.
+    let (tx, mut from_upstream) = tokio::sync::mpsc::channel::<Bytes>(16);
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        while let Ok(n) = up_read.read(&mut buf).await {
+            if n == 0 || tx.send(Bytes::copy_from_slice(&buf[..n])).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut from_client = FrameReader::new(max_message);
+    let mut from_server = FrameReader::new(max_message);
+    let idle = upstream.idle_timeout;
+    let mut binary_frames = 0u64;
+    loop {
+        tokio::select! {
+            chunk = tokio::time::timeout(idle, session.read_request_body()) => {
+                let data = match chunk {
+                    Ok(Ok(Some(d))) => d,
+                    // Closed, failed or idle: end both sides.
+                    _ => break,
+                };
+                let items = match from_client.push(&data) {
+                    Ok(items) => items,
+                    Err(e) => {
+                        tracing::warn!(request_id, error = %e, "client WebSocket frames refused");
+                        let _ = session.write_response_body(frames::close_frame(false, &e.to_string()), false).await;
+                        let _ = up_write.write_all(&frames::close_frame(true, "client protocol error")).await;
+                        break;
+                    }
+                };
+                for item in items {
+                    let forward = match item {
+                        Item::Pass { raw, binary } => {
+                            binary_frames += u64::from(binary);
+                            raw
+                        }
+                        Item::Text { raw, text } => match inspect(&text) {
+                            Verdict::Pass => raw,
+                            Verdict::Replace(new) => frames::text_frame(&new, true),
+                            Verdict::Block { message, rules } => {
+                                out.response.action = Some(policy::Action::Block);
+                                for r in rules {
+                                    if !out.response.rules.contains(&r) {
+                                        out.response.rules.push(r);
+                                    }
+                                }
+                                let event = frames::text_frame(&error_event(&message), false);
+                                if session.write_response_body(event, false).await.is_err() {
+                                    break;
+                                }
+                                continue;
+                            }
+                        },
+                    };
+                    if up_write.write_all(&forward).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            data = from_upstream.recv() => {
+                let Some(data) = data else { break };
+                let items = match from_server.push(&data) {
+                    Ok(items) => items,
+                    Err(e) => {
+                        tracing::warn!(request_id, error = %e, "upstream WebSocket frames refused");
+                        let _ = session.write_response_body(frames::close_frame(false, "upstream protocol error"), false).await;
+                        break;
+                    }
+                };
+                let mut send = Vec::new();
+                for item in items {
+                    match item {
+                        Item::Pass { raw, binary } => {
+                            binary_frames += u64::from(binary);
+                            send.push(raw);
+                        }
+                        Item::Text { text, .. } => {
+                            // Through the SSE guard: one event per message.
+                            let ev = Event {
+                                raw: Bytes::from(Event::encode(None, None, &text)),
+                                event: None,
+                                data: text,
+                                id: None,
+                            };
+                            let guarded = guard.on_event(&ev);
+                            if guard.is_cut() {
+                                out.response.cut = true;
+                                let msg = guard.outcome.rules.join(", ");
+                                let event = error_event(&format!("PromptWall stopped this answer: it contained data the policy does not allow ({msg})."));
+                                send.push(frames::text_frame(&event, false));
+                                send.push(frames::close_frame(false, "policy violation"));
+                                break;
+                            }
+                            let mut parser = SseParser::default();
+                            for piece in parser.push(&guarded) {
+                                if let Piece::Event(e) = piece {
+                                    send.push(frames::text_frame(&e.data, false));
+                                }
+                            }
+                        }
+                    }
+                }
+                for frame in send {
+                    if session.write_response_body(frame, false).await.is_err() {
+                        out.response.cut |= guard.is_cut();
+                        break;
+                    }
+                }
+                if guard.is_cut() {
+                    let _ = up_write.write_all(&frames::close_frame(true, "policy violation")).await;
+                    break;
+                }
+            }
+        }
+    }
+    reader.abort();
+    let _ = up_write.shutdown().await;
+    let _ = session.write_response_body(Bytes::new(), true).await;
+    let outcome = guard.outcome.clone();
+    if out.response.action.is_none() {
+        out.response.action = outcome.action;
+    }
+    for r in outcome.rules {
+        if !out.response.rules.contains(&r) {
+            out.response.rules.push(r);
+        }
+    }
+    if binary_frames > 0 {
+        out.response.uninspected = Some("binary WebSocket frames (audio)");
+    }
+    out.reusable = false;
+    out
+}

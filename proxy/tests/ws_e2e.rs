@@ -1,0 +1,181 @@
+//! WebSockets to AI hosts (issue 17): the OpenAI Realtime API through the gateway and through
+//! CONNECT, with a real WebSocket client (tokio-tungstenite) and the mock's Realtime endpoint.
+//! A clean turn works; a secret in a client event is refused with a Realtime `error` event and
+//! never reaches the upstream; a secret in the model's text deltas is cut before the client
+//! sees it whole.
+
+mod common;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use load_tests::mock::MockConfig;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+const SECRET: &str = "AKIAQWERTYUIOPASDFGH";
+
+fn item(text: &str) -> Message {
+    Message::text(
+        serde_json::json!({
+            "type": "conversation.item.create",
+            "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+        })
+        .to_string(),
+    )
+}
+
+fn response_create() -> Message {
+    Message::text(r#"{"type":"response.create","response":{"modalities":["text"]}}"#)
+}
+
+/// Reads events until `response.done`, an `error` or the end; returns them.
+async fn events<S>(ws: &mut S) -> Vec<serde_json::Value>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let mut out = Vec::new();
+    while let Ok(Some(Ok(msg))) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await
+    {
+        let Message::Text(t) = msg else {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+            continue;
+        };
+        let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+        let end = v["type"] == "response.done" || v["type"] == "error";
+        out.push(v);
+        if end {
+            break;
+        }
+    }
+    out
+}
+
+fn text_of(evs: &[serde_json::Value]) -> String {
+    evs.iter()
+        .filter(|e| e["type"] == "response.text.delta")
+        .map(|e| e["delta"].as_str().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_realtime_session_through_the_gateway_is_inspected_both_ways() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&yaml).await;
+    let url = format!(
+        "ws://{}/openai/v1/realtime?model=gpt-realtime",
+        proxy.gateway
+    );
+    let (mut ws, resp) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 101);
+    // A clean turn works.
+    ws.send(item("What is our refund policy?")).await.unwrap();
+    ws.send(response_create()).await.unwrap();
+    let evs = events(&mut ws).await;
+    assert_eq!(text_of(&evs), "ok then", "{evs:?}");
+    // A secret in a client event is refused, and the session goes on.
+    ws.send(item(&format!("deploy with {SECRET}")))
+        .await
+        .unwrap();
+    let evs = events(&mut ws).await;
+    let err = evs.last().unwrap();
+    assert_eq!(err["type"], "error", "{evs:?}");
+    assert_eq!(err["error"]["code"], "promptwall_policy_block");
+    ws.send(response_create()).await.unwrap();
+    assert_eq!(text_of(&events(&mut ws).await), "ok then");
+    let seen: Vec<String> = mock
+        .received()
+        .iter()
+        .filter(|r| r.method == "WS")
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(!seen.iter().any(|m| m.contains(SECRET)));
+    drop(ws);
+
+    // A secret in the model's deltas (four characters each) is cut before it is whole.
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert(
+        "x-mock-reply-reversed",
+        reversed(&format!("the key is {SECRET} ok"))
+            .parse()
+            .unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws.send(response_create()).await.unwrap();
+    let evs = events(&mut ws).await;
+    assert_eq!(evs.last().unwrap()["type"], "error", "{evs:?}");
+    assert!(!text_of(&evs).contains(SECRET), "{}", text_of(&evs));
+    // The log records the block and the cut, never the value.
+    let events = proxy.audit_events(&["--kind", "ai_response"]);
+    let raw = serde_json::to_string(&events).unwrap();
+    assert!(!raw.contains(SECRET));
+    assert!(
+        events.iter().any(|e| e["response_decision"] == "block"),
+        "{raw}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_realtime_session_through_connect_is_inspected() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&yaml).await;
+    // CONNECT, then TLS to the minted leaf, then the WebSocket handshake inside.
+    let mut tcp = tokio::net::TcpStream::connect(proxy.proxy).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp.write_all(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        tcp.read_exact(&mut b).await.unwrap();
+        head.push(b[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut proxy.ca_pem.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let tls = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls))
+        .connect("api.openai.com".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let (mut ws, resp) =
+        tokio_tungstenite::client_async("wss://api.openai.com/v1/realtime?model=gpt-realtime", tls)
+            .await
+            .unwrap();
+    assert_eq!(resp.status(), 101);
+    ws.send(item(&format!("the key is {SECRET}")))
+        .await
+        .unwrap();
+    let evs = events(&mut ws).await;
+    assert_eq!(
+        evs.last().unwrap()["error"]["code"],
+        "promptwall_policy_block"
+    );
+    ws.send(item("hello")).await.unwrap();
+    ws.send(response_create()).await.unwrap();
+    assert_eq!(text_of(&events(&mut ws).await), "ok then");
+    let seen: Vec<String> = mock
+        .received()
+        .iter()
+        .filter(|r| r.method == "WS")
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(!seen.iter().any(|m| m.contains(SECRET)));
+}
