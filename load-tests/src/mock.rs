@@ -212,7 +212,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     }
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let words: Vec<String> = if echo || reply.is_some() {
-        let text = reply.unwrap_or_else(|| last_user_text(&parsed));
+        let text = reply.clone().unwrap_or_else(|| last_user_text(&parsed));
         match chunk_chars {
             // Fixed-size pieces, so tokens get split across events.
             Some(n) => text
@@ -240,6 +240,8 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         Kind::Anthropic
     } else if route.ends_with(":generateContent") || route.ends_with(":streamGenerateContent") {
         Kind::Gemini
+    } else if route.ends_with("/mcp") {
+        return Ok(mcp(&parsed, reply));
     } else if route.starts_with("/upload/") {
         // Gemini's media upload answers the file resource.
         return Ok(full(
@@ -313,6 +315,50 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .header("cache-control", "no-cache")
         .body(BodyExt::boxed(body))
         .expect("valid response"))
+}
+
+/// A small MCP server (streamable HTTP, JSON answers): `initialize`, `tools/list` (a wiki
+/// search and a page delete), and `tools/call`, whose text result is the `x-mock-reply*` text
+/// when the request carries one, else a result naming the query.
+fn mcp(request: &Value, reply: Option<String>) -> Response<Body> {
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let result = match request.get("method").and_then(Value::as_str) {
+        Some("initialize") => json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {"tools": {}},
+            "serverInfo": {"name": "mock-mcp", "version": "1.0"}
+        }),
+        Some(m) if m.starts_with("notifications/") => {
+            return Response::builder()
+                .status(StatusCode::ACCEPTED)
+                .body(Full::new(Bytes::new()).boxed())
+                .expect("valid response");
+        }
+        Some("tools/list") => json!({"tools": [
+            {"name": "search_wiki", "description": "Searches the company wiki.",
+             "inputSchema": {"type": "object", "properties": {"query": {"type": "string"}}}},
+            {"name": "delete_page", "description": "Deletes a wiki page.",
+             "inputSchema": {"type": "object", "properties": {"page": {"type": "string"}}}}
+        ]}),
+        Some("tools/call") => {
+            let query = request
+                .pointer("/params/arguments/query")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let text = reply.unwrap_or_else(|| format!("3 pages match {query}"));
+            json!({"content": [{"type": "text", "text": text}], "isError": false})
+        }
+        _ => {
+            return full(
+                StatusCode::OK,
+                &json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "method not found"}}),
+            )
+        }
+    };
+    full(
+        StatusCode::OK,
+        &json!({"jsonrpc": "2.0", "id": id, "result": result}),
+    )
 }
 
 /// The Realtime API's WebSocket: every client text event is recorded (as a `WS` request with

@@ -142,6 +142,8 @@ pub struct When {
     pub model: Option<OneOrMany<String>>,
     /// Endpoint path suffixes, e.g. `/chat/completions`.
     pub endpoint: Option<OneOrMany<String>>,
+    /// MCP tool names (`tools/call` to a server configured under `mcp.servers`).
+    pub tool: Option<OneOrMany<String>>,
     pub groups: Option<OneOrMany<String>>,
     pub users: Option<OneOrMany<String>>,
 }

@@ -36,6 +36,8 @@ pub struct Context<'a> {
     /// Set when a scan limit left part of the text unread (why); the tenant's fail mode
     /// (`on_classifier_error`) decides, as for any failure of inspection.
     pub scan_limit: Option<&'a str>,
+    /// The MCP tool a `tools/call` names (rules match it exactly).
+    pub tool: Option<&'a str>,
 }
 
 /// A finding and the text (by index) it was found in.
@@ -124,6 +126,7 @@ impl When {
         };
         self.direction.is_none_or(|d| d == ctx.direction)
             && opt_in(&self.provider, ctx.provider)
+            && opt_in(&self.tool, ctx.tool)
             && opt_in(&self.users, ctx.user)
             && self.groups.as_ref().is_none_or(|g| g.any_of(ctx.groups))
             && self.model.as_ref().is_none_or(|m| {
@@ -335,7 +338,7 @@ impl CompiledPolicy {
                 continue;
             }
             if !rule.when.reads_findings() {
-                // A context-only rule (a user, group, model or endpoint condition) fires on its own.
+                // A context-only rule (a user, group, model, endpoint or tool condition) fires on its own.
                 add(&mut reasons, rule, None, &"request".into(), 1.0);
                 continue;
             }

@@ -57,6 +57,9 @@ rules:
   - id: injection
     when: { label: prompt_injection, min_score: 0.9 }
     action: block
+  - id: no-shell-tool
+    when: { provider: "mcp:ops", tool: [run_shell, delete_repo] }
+    action: block
 custom_detectors:
   - { id: codenames, keywords: [bluebird, nighthawk], category: confidential }
 allowlist:
@@ -72,6 +75,7 @@ struct Case {
     user: Option<&'static str>,
     model: Option<&'static str>,
     endpoint: Option<&'static str>,
+    tool: Option<&'static str>,
     labels: LabelsOutcome,
     action: Action,
     rules: &'static [&'static str],
@@ -92,6 +96,7 @@ fn case(
         user: None,
         model: Some("gpt-4o-mini"),
         endpoint: Some("/v1/chat/completions"),
+        tool: None,
         labels: LabelsOutcome::NotRun,
         action,
         rules,
@@ -160,6 +165,26 @@ fn decisions_follow_precedence_conditions_and_lists() {
             Action::Allow,
             &[],
         ),
+        Case {
+            tool: Some("delete_repo"),
+            ..case(
+                "an MCP tool condition blocks a named tool on its server",
+                "remove it",
+                vec![],
+                Action::Block,
+                &["no-shell-tool"],
+            )
+        },
+        Case {
+            tool: Some("run_shell"),
+            ..case(
+                "an MCP tool condition (on a provider that is not that server: no match)",
+                "list files",
+                vec![],
+                Action::Allow,
+                &[],
+            )
+        },
         Case {
             endpoint: Some("/v1/embeddings"),
             ..case(
@@ -244,13 +269,18 @@ fn decisions_follow_precedence_conditions_and_lists() {
         let ctx = Context {
             user: c.user,
             groups: &c.groups,
-            provider: Some("openai"),
+            provider: Some(if c.name.starts_with("an MCP tool condition blocks") {
+                "mcp:ops"
+            } else {
+                "openai"
+            }),
             model: c.model,
             endpoint: c.endpoint,
             direction: Direction::Request,
             label_thresholds: None,
             uninspectable: None,
             scan_limit: None,
+            tool: c.tool,
         };
         let d = p.evaluate(&ctx, &[c.text], &c.findings, &c.labels);
         let mut rules: Vec<&str> = d.reasons.iter().map(|r| &*r.rule).collect();

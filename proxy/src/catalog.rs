@@ -70,6 +70,16 @@ impl Catalog {
         c
     }
 
+    /// Adds the configured MCP servers' hosts (provider `mcp:<name>`).
+    pub fn with_mcp(mut self, servers: &[(String, http::Uri)]) -> Self {
+        for (name, uri) in servers {
+            if let Some(host) = uri.host() {
+                self.add(&host.to_ascii_lowercase(), &format!("mcp:{name}"));
+            }
+        }
+        self
+    }
+
     fn add(&mut self, pattern: &str, provider: &str) {
         match pattern.find('*') {
             None => {

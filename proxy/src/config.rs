@@ -41,6 +41,7 @@ pub struct Config {
     pub classifier: ClassifierConfig,
     pub audit: AuditConfig,
     pub telemetry: TelemetryConfig,
+    pub mcp: McpConfig,
     /// Worker threads per listener; 0 means one per CPU.
     pub threads: usize,
     /// Seconds to let in-flight requests finish on shutdown.
@@ -251,6 +252,44 @@ pub struct GatewayConfig {
     pub azure_resource: Option<String>,
 }
 
+/// MCP (Model Context Protocol) servers whose traffic is inspected like a provider's: tool
+/// calls and their results, resources, prompts and sampling requests.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct McpConfig {
+    /// Name → endpoint URL (`https://mcp.corp.example/mcp`). Its host is intercepted through
+    /// CONNECT (provider `mcp:<name>`), and the gateway serves it at `/mcp/<name>/`.
+    pub servers: BTreeMap<String, String>,
+}
+
+impl McpConfig {
+    /// The servers' (name, scheme, host, port, base path), validated.
+    pub fn endpoints(&self) -> Result<Vec<(String, http::Uri)>, String> {
+        let mut out = Vec::new();
+        for (name, url) in &self.servers {
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(format!(
+                    "field `mcp.servers.{name}`: a name is letters, digits, '-' and '_'"
+                ));
+            }
+            let uri: http::Uri = url
+                .parse()
+                .map_err(|e| format!("field `mcp.servers.{name}`: {url:?} is not a URL: {e}"))?;
+            if !matches!(uri.scheme_str(), Some("https" | "http")) || uri.host().is_none() {
+                return Err(format!(
+                    "field `mcp.servers.{name}`: {url:?} must be an http(s) URL with a host"
+                ));
+            }
+            out.push((name.clone(), uri));
+        }
+        Ok(out)
+    }
+}
+
 /// The admin listener: health, the CA, and the token-protected policy and audit API.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -389,6 +428,7 @@ impl Default for Config {
             classifier: ClassifierConfig::default(),
             audit: AuditConfig::default(),
             telemetry: TelemetryConfig::default(),
+            mcp: McpConfig::default(),
             threads: 0,
             shutdown_grace_secs: 5,
         }
@@ -515,6 +555,7 @@ impl Config {
         if self.limits.h2_max_concurrent_streams == 0 {
             return Err("field `limits.h2_max_concurrent_streams`: must be greater than 0".into());
         }
+        self.mcp.endpoints()?;
         let f = &self.limits.files;
         for (field, v) in [
             ("max_text_bytes", f.max_text_bytes),
@@ -639,6 +680,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("limits.max_body_bytes"), "{err}");
+    }
+
+    #[test]
+    fn mcp_servers_and_file_limits_are_checked_up_front() {
+        let ok = Config::from_yaml(
+            "c.yaml",
+            "mcp:\n  servers:\n    wiki: https://mcp.corp.example/mcp\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.mcp.endpoints().unwrap()[0].1.host(),
+            Some("mcp.corp.example")
+        );
+        for (yaml, field) in [
+            (
+                "mcp:\n  servers:\n    wiki: not a url\n",
+                "mcp.servers.wiki",
+            ),
+            (
+                "mcp:\n  servers:\n    wiki: ftp://x/mcp\n",
+                "mcp.servers.wiki",
+            ),
+            (
+                "mcp:\n  servers:\n    \"a b\": https://x/mcp\n",
+                "mcp.servers.a b",
+            ),
+            (
+                "limits:\n  files:\n    max_parts: 0\n",
+                "limits.files.max_parts",
+            ),
+        ] {
+            let err = Config::from_yaml("c.yaml", yaml).unwrap_err().to_string();
+            assert!(err.contains(field), "{yaml}: {err}");
+        }
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Shared {
     /// The usage log writer (`None` when auditing is disabled in the config).
     pub audit: Option<crate::audit::AuditWriter>,
     pub catalog: Catalog,
+    /// Configured MCP servers (name, URL): gateway routes `/mcp/<name>/`.
+    pub mcp: Vec<(String, http::Uri)>,
     /// Addresses of the catalog's hosts, for `CONNECT`s to a bare address.
     pub ai_addrs: crate::catalog::AiAddresses,
     pub auth: Authenticator,
@@ -123,6 +125,7 @@ struct RequestLog {
     method: String,
     path: String,
     model: Option<String>,
+    tool: Option<String>,
     decision: Option<String>,
     policy_version: u64,
     rules: Vec<String>,
@@ -169,6 +172,7 @@ impl RequestLog {
             host: self.host.clone(),
             endpoint: Some(self.path.clone()),
             model: self.model.clone(),
+            tool: self.tool.clone(),
             stream: self.stream,
             request_bytes: self.request_bytes,
             decision: self.decision.clone().unwrap_or_else(|| {
@@ -603,7 +607,9 @@ impl AiHttpApp {
                 ))
             }
             Entry::Gateway => {
-                let target = gateway_target(&path_and_query, self.shared.config.gateway.azure_resource.as_deref()).ok_or_else(|| {
+                let target = crate::route::mcp_gateway_target(&path_and_query, &self.shared.mcp)
+                    .or_else(|| gateway_target(&path_and_query, self.shared.config.gateway.azure_resource.as_deref()))
+                    .ok_or_else(|| {
                     (
                         Reply::new(404, ErrorKind::InvalidRequest, "PromptWall gateway: unknown provider prefix; use /openai/, /anthropic/, /gemini/, /azure/<resource>/ ..."),
                         openai,
@@ -874,6 +880,7 @@ impl AiHttpApp {
         let d = &inspection.decision;
         log.inspect_us = inspection.elapsed.as_micros();
         log.model = inspection.prompt.model.clone();
+        log.tool = inspection.prompt.tool.clone();
         log.rules = d.reasons.iter().map(|r| r.rule.to_string()).collect();
         log.rules.dedup();
         log.decision = Some(d.label());
@@ -907,7 +914,8 @@ impl AiHttpApp {
                 .clone()
                 .unwrap_or_else(|| "Request blocked by PromptWall policy.".into());
             return Err(Reply::new(403, ErrorKind::PolicyViolation, message)
-                .with("x-promptwall-decision", code));
+                .with("x-promptwall-decision", code)
+                .for_rpc(inspection.prompt.rpc_id.clone()));
         }
         let mut pseudonyms = inspection.pseudonyms.clone();
         if pseudonyms.is_empty() {
@@ -1103,7 +1111,9 @@ pub fn shared(
     inspector: Inspector,
 ) -> Result<Arc<Shared>, crate::upstream::UpstreamError> {
     Ok(Arc::new(Shared {
-        catalog: Catalog::new(&config.destinations),
+        catalog: Catalog::new(&config.destinations)
+            .with_mcp(&config.mcp.endpoints().unwrap_or_default()),
+        mcp: config.mcp.endpoints().unwrap_or_default(),
         ai_addrs: Default::default(),
         auth: Authenticator::new(&config.auth),
         upstream: Upstream::new(&config.upstream)?,

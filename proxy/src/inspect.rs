@@ -367,6 +367,7 @@ impl Inspector {
                 _ => prompt.unreadable,
             },
             scan_limit: limit,
+            tool: prompt.tool.as_deref(),
         };
         let decision = policy.evaluate(&ctx, &texts, &findings, &labels);
         let mut out = Inspection {

@@ -12,6 +12,8 @@ pub struct Reply {
     pub kind: ErrorKind,
     pub message: String,
     pub extra: Vec<(&'static str, String)>,
+    /// The JSON-RPC id the reply answers (MCP).
+    pub rpc_id: Option<Box<serde_json::Value>>,
 }
 
 impl Reply {
@@ -22,7 +24,14 @@ impl Reply {
             kind,
             message: message.into(),
             extra: Vec::new(),
+            rpc_id: None,
         }
+    }
+
+    /// Answers JSON-RPC request `id` (an MCP block is a JSON-RPC error for that request).
+    pub fn for_rpc(mut self, id: Option<serde_json::Value>) -> Self {
+        self.rpc_id = id.map(Box::new);
+        self
     }
 
     /// Adds a header.
@@ -39,8 +48,23 @@ pub async fn write(
     reply: Reply,
     request_id: &str,
 ) -> bool {
-    let body = shape.body(reply.status, reply.kind, &reply.message);
-    let Ok(mut head) = ResponseHeader::build(reply.status, Some(4 + reply.extra.len())) else {
+    let (status, body) = match shape {
+        // MCP clients resolve a JSON-RPC error with 200 as that request's failure; other
+        // statuses end the session in some SDKs.
+        ErrorShape::JsonRpc => (
+            if reply.kind == crate::providers::ErrorKind::PolicyViolation {
+                200
+            } else {
+                reply.status
+            },
+            ErrorShape::jsonrpc_body(reply.kind, &reply.message, reply.rpc_id.as_deref()),
+        ),
+        _ => (
+            reply.status,
+            shape.body(reply.status, reply.kind, &reply.message),
+        ),
+    };
+    let Ok(mut head) = ResponseHeader::build(status, Some(4 + reply.extra.len())) else {
         return false;
     };
     let _ = head.insert_header(header::CONTENT_TYPE, "application/json");

@@ -115,6 +115,33 @@ pub fn gateway_target(path_and_query: &str, azure_default: Option<&str>) -> Opti
     })
 }
 
+/// Maps a gateway path `/mcp/<name>/<rest>` to the configured MCP server `name` (its URL's
+/// path, then `<rest>`).
+pub fn mcp_gateway_target(path_and_query: &str, servers: &[(String, http::Uri)]) -> Option<Target> {
+    let rest = path_and_query.strip_prefix("/mcp/")?;
+    let (name, tail) = match rest.find(['/', '?']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let (_, uri) = servers.iter().find(|(n, _)| n == name)?;
+    let https = uri.scheme_str() == Some("https");
+    let base = uri.path().trim_end_matches('/');
+    let tail = tail.strip_prefix('/').unwrap_or(tail);
+    let path_and_query = match (base, tail) {
+        ("", "") => "/".to_string(),
+        (b, "") => b.to_string(),
+        (b, t) if t.starts_with('?') => format!("{b}{t}"),
+        (b, t) => format!("{b}/{t}"),
+    };
+    Some(Target {
+        scheme: if https { "https" } else { "http" },
+        host: uri.host()?.to_ascii_lowercase(),
+        port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+        provider: Some(format!("mcp:{name}")),
+        path_and_query,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +192,20 @@ mod tests {
         let t =
             gateway_target("/azure/openai/deployments/d/chat/completions", Some("corp")).unwrap();
         assert_eq!(t.host, "corp.openai.azure.com");
+    }
+
+    #[test]
+    fn mcp_servers_have_gateway_routes_under_their_names() {
+        let servers = vec![(
+            "wiki".to_string(),
+            "https://mcp.corp.example/mcp".parse().unwrap(),
+        )];
+        let t = mcp_gateway_target("/mcp/wiki", &servers).unwrap();
+        assert_eq!(t.url(), "https://mcp.corp.example/mcp");
+        assert_eq!(t.provider.as_deref(), Some("mcp:wiki"));
+        let t = mcp_gateway_target("/mcp/wiki/sse?x=1", &servers).unwrap();
+        assert_eq!(t.url(), "https://mcp.corp.example/mcp/sse?x=1");
+        assert_eq!(mcp_gateway_target("/mcp/other/x", &servers), None);
     }
 
     #[test]

@@ -299,6 +299,15 @@ fn fixtures() -> Vec<Fixture> {
             skipped: &["/messages/0/content/2"],
         },
         Fixture {
+            name: "mcp tools/call with nested arguments",
+            provider: "mcp:wiki",
+            path: "/mcp",
+            body: json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {
+                "name": "search_wiki", "arguments": {"query": "refund policy", "filters": {"space": "HR"}}}}),
+            pointers: &["/params/name", "/params/arguments/query", "/params/arguments/filters/space"],
+            skipped: &[],
+        },
+        Fixture {
             name: "unknown json to an ai host is walked whole",
             provider: "cohere",
             path: "/v2/rerank",
@@ -429,6 +438,10 @@ fn block_responses_parse_as_each_providers_error() {
                 (Some("error"), Some("blocked: secret"))
             ),
             ErrorShape::Gemini => assert_eq!(v["error"]["status"], "PERMISSION_DENIED"),
+            ErrorShape::JsonRpc => assert_eq!(
+                (v["jsonrpc"].as_str(), v["error"]["code"].as_i64()),
+                (Some("2.0"), Some(-32001))
+            ),
         }
         let ev = String::from_utf8(stream_error_event(shape, "cut")).unwrap();
         let data = ev.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();

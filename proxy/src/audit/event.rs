@@ -122,6 +122,9 @@ pub struct AuditEvent {
     pub sni: Option<String>,
     pub endpoint: Option<String>,
     pub model: Option<String>,
+    /// The MCP tool a `tools/call` named (never its arguments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
     pub stream: bool,
     pub request_bytes: u64,
     pub response_bytes: u64,

@@ -4,6 +4,7 @@
 pub mod anthropic;
 pub mod bedrock;
 pub mod gemini;
+pub mod mcp;
 pub mod openai;
 pub mod usage;
 
@@ -87,6 +88,10 @@ pub struct Prompt {
     /// Why a file the model would read could not be read (the first such file): the tenant's
     /// `on_uninspectable` decides. Images and audio in chat parts are coverage, not this.
     pub unreadable: Option<&'static str>,
+    /// The MCP tool a `tools/call` names, for policy rules and the audit record.
+    pub tool: Option<String>,
+    /// The JSON-RPC id of a single MCP request, so a block answers it by id.
+    pub rpc_id: Option<Value>,
 }
 
 impl Prompt {
@@ -298,6 +303,8 @@ pub enum ErrorShape {
     OpenAi,
     Anthropic,
     Gemini,
+    /// A JSON-RPC 2.0 error (MCP servers).
+    JsonRpc,
 }
 
 impl ErrorShape {
@@ -306,8 +313,25 @@ impl ErrorShape {
         match provider {
             "anthropic" | "claude_web" | "bedrock" => ErrorShape::Anthropic,
             "gemini" | "vertex" | "gemini_web" => ErrorShape::Gemini,
+            p if p.starts_with("mcp:") => ErrorShape::JsonRpc,
             _ => ErrorShape::OpenAi,
         }
+    }
+
+    /// A JSON-RPC error answering request `id` (MCP). Policy blocks use code -32001 (a
+    /// server-defined error), with PromptWall's code in `data`.
+    pub fn jsonrpc_body(kind: ErrorKind, message: &str, id: Option<&Value>) -> Vec<u8> {
+        let code = match kind {
+            ErrorKind::PolicyViolation => -32001,
+            ErrorKind::InvalidRequest | ErrorKind::TooLarge => -32600,
+            _ => -32603,
+        };
+        let v = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": id.cloned().unwrap_or(Value::Null),
+            "error": { "code": code, "message": message, "data": { "code": kind.code() } }
+        });
+        serde_json::to_vec(&v).expect("JSON values serialize")
     }
 
     /// A JSON error body for `status`, in this provider's shape.
@@ -323,6 +347,7 @@ impl ErrorShape {
             ErrorShape::Gemini => serde_json::json!({
                 "error": { "code": status, "message": message, "status": kind.google_status() }
             }),
+            ErrorShape::JsonRpc => return Self::jsonrpc_body(kind, message, None),
         };
         serde_json::to_vec(&v).expect("JSON values serialize")
     }
@@ -407,6 +432,7 @@ pub trait Adapter: Sync {
 }
 
 struct OpenAi;
+struct Mcp;
 struct Anthropic;
 struct Gemini;
 struct Bedrock;
@@ -420,6 +446,18 @@ impl Adapter for OpenAi {
     }
     fn error_shape(&self) -> ErrorShape {
         ErrorShape::OpenAi
+    }
+}
+
+impl Adapter for Mcp {
+    fn family(&self) -> &'static str {
+        "mcp"
+    }
+    fn extract(&self, _path: &str, body: &Value) -> Option<Prompt> {
+        Some(mcp::extract(body))
+    }
+    fn error_shape(&self) -> ErrorShape {
+        ErrorShape::JsonRpc
     }
 }
 
@@ -510,6 +548,7 @@ pub fn adapter_for(provider: &str) -> &'static dyn Adapter {
         "anthropic" | "claude_web" => &Anthropic,
         "gemini" | "vertex" | "gemini_web" => &Gemini,
         "bedrock" => &Bedrock,
+        p if p.starts_with("mcp:") => &Mcp,
         _ => &OpenAi,
     }
 }
@@ -717,7 +756,9 @@ pub fn stream_error_event(shape: ErrorShape, message: &str) -> Vec<u8> {
         .expect("JSON is UTF-8");
     match shape {
         ErrorShape::Anthropic => format!("event: error\ndata: {body}\n\n").into_bytes(),
-        ErrorShape::OpenAi | ErrorShape::Gemini => format!("data: {body}\n\n").into_bytes(),
+        ErrorShape::OpenAi | ErrorShape::Gemini | ErrorShape::JsonRpc => {
+            format!("data: {body}\n\n").into_bytes()
+        }
     }
 }
 

@@ -55,6 +55,7 @@ impl ResponsePolicy {
             label_thresholds: None,
             uninspectable: None,
             scan_limit: scan.limit,
+            tool: None,
         };
         let mut d = self
             .policy

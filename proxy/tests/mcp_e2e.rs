@@ -1,0 +1,178 @@
+//! MCP tool traffic (issue 17): a configured MCP server is inspected like a provider, through
+//! the gateway (`/mcp/<name>/`) and through CONNECT. Tool calls carrying a secret get a
+//! JSON-RPC error for their id and never reach the server; a rule can name the tool; a tool
+//! result carrying a secret does not reach the agent; the audit log names server and tool,
+//! never the arguments.
+
+mod common;
+
+use common::*;
+use load_tests::mock::MockConfig;
+use serde_json::{json, Value};
+
+const SECRET: &str = "AKIAQWERTYUIOPASDFGH";
+const HOST: &str = "mcp.wiki.example";
+
+fn call(id: u64, tool: &str, args: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}})
+}
+
+async fn rpc(
+    client: &reqwest::Client,
+    url: &str,
+    msg: &Value,
+    extra: Option<(&str, String)>,
+) -> (u16, Value) {
+    let mut req = client
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .json(msg);
+    if let Some((k, v)) = extra {
+        req = req.header(k, v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_session_is_inspected_on_both_paths() {
+    let (mock, pem) = tls_mock(&[HOST], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &[HOST]);
+    let policies = TempDir::new("mcp-policies");
+    std::fs::write(
+        policies.0.join("ops.yaml"),
+        "tenant: ops\nrules:\n  - {id: keys, when: {category: secret}, action: block}\n  - {id: no-deletes, when: {provider: \"mcp:wiki\", tool: delete_page}, action: block, message: \"Agents may not delete wiki pages.\"}\n",
+    )
+    .unwrap();
+    let hash = policy::SecretHash::create("s");
+    let proxy = Proxy::start(&format!(
+        "{upstream}mcp:\n  servers:\n    wiki: https://{HOST}/mcp\npolicies:\n  dir: {}\nauth:\n  credentials:\n    - {{ username: ops, secret_hash: \"{hash}\", tenant: ops }}\n",
+        policies.0.display()
+    ))
+    .await;
+    let gateway = reqwest::Client::builder().no_proxy().build().unwrap();
+    let gw = format!("http://{}/mcp/wiki", proxy.gateway);
+
+    // The session: initialize, list the tools, a clean call.
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "agent", "version": "1"}}});
+    let (status, v) = rpc(&gateway, &gw, &init, None).await;
+    assert_eq!(
+        (status, v["result"]["serverInfo"]["name"].as_str()),
+        (200, Some("mock-mcp")),
+        "{v}"
+    );
+    let (_, v) = rpc(
+        &gateway,
+        &gw,
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        v["result"]["tools"].as_array().map(Vec::len),
+        Some(2),
+        "{v}"
+    );
+    let (_, v) = rpc(
+        &gateway,
+        &gw,
+        &call(3, "search_wiki", json!({"query": "refund policy"})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        v["result"]["content"][0]["text"], "3 pages match refund policy",
+        "{v}"
+    );
+    let upstream_calls = mock.received().len();
+
+    // A secret in the arguments: a JSON-RPC error for that id; the server never sees it.
+    let (status, v) = rpc(
+        &gateway,
+        &gw,
+        &call(4, "search_wiki", json!({"query": format!("key {SECRET}")})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "MCP clients read a JSON-RPC error as that call's failure"
+    );
+    assert_eq!(
+        (v["id"].as_u64(), v["error"]["code"].as_i64()),
+        (Some(4), Some(-32001)),
+        "{v}"
+    );
+    assert_eq!(v["error"]["data"]["code"], "promptwall_policy_block");
+    assert_eq!(mock.received().len(), upstream_calls);
+
+    // A rule on the tool itself, for one tenant.
+    let ops = reqwest::Client::builder().no_proxy().build().unwrap();
+    let r = ops
+        .post(&gw)
+        .header(
+            "proxy-authorization",
+            format!("Basic {}", {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode("ops:s")
+            }),
+        )
+        .json(&call(5, "delete_page", json!({"page": "Home"})))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["error"]["message"], "Agents may not delete wiki pages.",
+        "{v}"
+    );
+    assert_eq!(mock.received().len(), upstream_calls);
+
+    // A tool result carrying a secret does not reach the agent.
+    let (_, v) = rpc(
+        &gateway,
+        &gw,
+        &call(6, "search_wiki", json!({"query": "deploy"})),
+        Some((
+            "x-mock-reply-reversed",
+            reversed(&format!("use {SECRET} to deploy")),
+        )),
+    )
+    .await;
+    assert!(!v.to_string().contains(SECRET), "{v}");
+
+    // Through CONNECT to the server's own host: the same inspection.
+    let connect = proxy.client(&[&proxy.ca_pem]);
+    let (_, v) = rpc(
+        &connect,
+        &format!("https://{HOST}/mcp"),
+        &call(7, "search_wiki", json!({"query": SECRET})),
+        None,
+    )
+    .await;
+    assert_eq!(v["error"]["code"], -32001, "{v}");
+    let (_, v) = rpc(
+        &connect,
+        &format!("https://{HOST}/mcp"),
+        &call(8, "search_wiki", json!({"query": "pricing"})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        v["result"]["content"][0]["text"], "3 pages match pricing",
+        "{v}"
+    );
+
+    // The log names the server and the tool, never the arguments.
+    let events = proxy.audit_events(&["--kind", "ai_request"]);
+    let raw = serde_json::to_string(&events).unwrap();
+    assert!(!raw.contains(SECRET) && !raw.contains("refund policy"));
+    assert!(
+        events.iter().any(|e| e["provider"] == "mcp:wiki"
+            && e["tool"] == "delete_page"
+            && e["decision"] == "block"),
+        "{raw}"
+    );
+}
