@@ -198,7 +198,7 @@ async fn what_was_not_scanned_is_recorded_without_content() {
         "{last}"
     );
     // A body that cannot be read at all is refused (on_uninspectable: block by default), and
-    // the record says why.
+    // the record says why (the file extractors recognise an image and have no text for it).
     let r = ann
         .post(URL)
         .header("content-type", "application/octet-stream")
@@ -211,7 +211,7 @@ async fn what_was_not_scanned_is_recorded_without_content() {
     let last = e.last().unwrap();
     assert_eq!(last["coverage"]["skipped"][0]["pointer"], "body", "{last}");
     assert_eq!(
-        last["coverage"]["skipped"][0]["why"], "binary or undecodable body",
+        last["coverage"]["skipped"][0]["why"], "image (no text extractor)",
         "{last}"
     );
     assert_eq!(
