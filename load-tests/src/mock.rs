@@ -160,6 +160,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     let reply = header("x-mock-reply")
         .or_else(|| header("x-mock-reply-reversed").map(|r| r.chars().rev().collect()));
     let chunk_chars = header_num(&req, "x-mock-chunk-chars").map(|n| n.max(1) as usize);
+    let tool_description = header("x-mock-tool-description");
     if req
         .headers()
         .get("upgrade")
@@ -241,7 +242,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     } else if route.ends_with(":generateContent") || route.ends_with(":streamGenerateContent") {
         Kind::Gemini
     } else if route.ends_with("/mcp") {
-        return Ok(mcp(&parsed, reply));
+        return Ok(mcp(&parsed, reply, tool_description));
     } else if route.starts_with("/upload/") {
         // Gemini's media upload answers the file resource.
         return Ok(full(
@@ -318,9 +319,10 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
 }
 
 /// A small MCP server (streamable HTTP, JSON answers): `initialize`, `tools/list` (a wiki
-/// search and a page delete), and `tools/call`, whose text result is the `x-mock-reply*` text
+/// search, whose description is `x-mock-tool-description` when sent, and a page delete), and
+/// `tools/call`, whose text result is the `x-mock-reply*` text
 /// when the request carries one, else a result naming the query.
-fn mcp(request: &Value, reply: Option<String>) -> Response<Body> {
+fn mcp(request: &Value, reply: Option<String>, description: Option<String>) -> Response<Body> {
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let result = match request.get("method").and_then(Value::as_str) {
         Some("initialize") => json!({
@@ -335,7 +337,7 @@ fn mcp(request: &Value, reply: Option<String>) -> Response<Body> {
                 .expect("valid response");
         }
         Some("tools/list") => json!({"tools": [
-            {"name": "search_wiki", "description": "Searches the company wiki.",
+            {"name": "search_wiki", "description": description.unwrap_or_else(|| "Searches the company wiki.".into()),
              "inputSchema": {"type": "object", "properties": {"query": {"type": "string"}}}},
             {"name": "delete_page", "description": "Deletes a wiki page.",
              "inputSchema": {"type": "object", "properties": {"page": {"type": "string"}}}}

@@ -41,6 +41,7 @@ fn bench(c: &mut Criterion) {
     let chunks: Vec<&[u8]> = data.chunks(1400).collect();
     let policy = Arc::new(policy::CompiledPolicy::default_for("bench"));
     let rp = ResponsePolicy {
+        tool_classifier: None,
         scan: policy.inspects_responses(),
         policy,
         engine: Arc::new(classifiers::builtin_engine().unwrap()),

@@ -74,6 +74,73 @@ pub struct Outbound {
     pub shape: ErrorShape,
 }
 
+/// An MCP `tools/list` answer: the classifier reads each tool's description (off the async
+/// workers, under the deadline), and the tenant's label rules decide, as for a response. A
+/// description that hides instructions (prompt injection) is how an MCP server poisons an
+/// agent. `Some`: the error body that replaces the answer.
+async fn tool_poisoning(
+    body: &[u8],
+    rp: &ResponsePolicy,
+    outcome: &mut crate::stream::guard::ResponseOutcome,
+) -> Option<Vec<u8>> {
+    let (classifier, deadline) = rp.tool_classifier.clone()?;
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let descriptions: Vec<String> = v
+        .pointer("/result/tools")?
+        .as_array()?
+        .iter()
+        .filter_map(|t| t.get("description")?.as_str().map(str::to_string))
+        .collect();
+    if descriptions.is_empty() {
+        return None;
+    }
+    let tenant = rp.key_scope().to_string();
+    let texts = descriptions.clone();
+    let scored = tokio::task::spawn_blocking(move || {
+        let mut max: std::collections::BTreeMap<String, f64> = Default::default();
+        for t in &texts {
+            let labels = classifier.classify_in(&tenant, t, deadline).ok()?;
+            for (label, score) in labels.scores {
+                let m = max.entry(label).or_insert(0.0);
+                *m = m.max(score);
+            }
+        }
+        Some(max)
+    })
+    .await
+    .ok()
+    .flatten();
+    let labels = match scored {
+        Some(s) => policy::LabelsOutcome::Scored(s),
+        None => policy::LabelsOutcome::Failed(
+            "classifier deadline or error on tool descriptions".into(),
+        ),
+    };
+    let refs: Vec<&str> = descriptions.iter().map(String::as_str).collect();
+    let d = rp.decide_labels(&refs, &labels);
+    if d.reasons.is_empty() {
+        return None;
+    }
+    outcome.action = Some(outcome.action.map_or(d.action, |a| a.max(d.action)));
+    for r in &d.reasons {
+        if !outcome.rules.iter().any(|x| **x == *r.rule) {
+            outcome.rules.push(r.rule.to_string());
+        }
+    }
+    if !d.action.blocks() {
+        return None;
+    }
+    let message = d.message.clone().unwrap_or_else(|| {
+        "PromptWall withheld this tool list: a tool description carries instructions the policy does not allow.".into()
+    });
+    Some(match rp.shape {
+        ErrorShape::JsonRpc => {
+            ErrorShape::jsonrpc_body(ErrorKind::PolicyViolation, &message, v.get("id"))
+        }
+        shape => shape.body(403, ErrorKind::PolicyViolation, &message),
+    })
+}
+
 /// Sends the request to `target` and streams the response to the client.
 pub async fn forward(
     session: &mut ServerSession,
@@ -283,12 +350,20 @@ pub async fn forward(
             out.usage.observe(plain);
         }
         let body = if complete && inspectable {
-            match inspect_json(
-                plain,
-                response_policy.as_ref(),
-                &out.pseudonyms,
-                &mut out.response,
-            ) {
+            let poisoned = match response_policy.as_ref() {
+                Some(rp) => tool_poisoning(plain, rp, &mut out.response).await,
+                None => None,
+            };
+            let verdict = match poisoned {
+                Some(error_body) => Err(error_body),
+                None => inspect_json(
+                    plain,
+                    response_policy.as_ref(),
+                    &out.pseudonyms,
+                    &mut out.response,
+                ),
+            };
+            match verdict {
                 Ok(Some(new)) => Bytes::from(new),
                 Ok(None) => match decoded {
                     Some(d) => Bytes::from(d),

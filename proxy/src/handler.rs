@@ -691,6 +691,11 @@ impl AiHttpApp {
             model: inspection.prompt.model.clone(),
             endpoint: target.path_and_query.clone(),
             shape: ErrorShape::for_provider(provider),
+            tool_classifier: provider
+                .starts_with("mcp:")
+                .then(|| inspector.classifier())
+                .flatten()
+                .map(|c| (c, inspector.classifier_deadline)),
         }
     }
 

@@ -39,6 +39,12 @@ pub struct ResponsePolicy {
     pub shape: ErrorShape,
     /// Whether the policy has rules for responses (else only pseudonyms are restored).
     pub scan: bool,
+    /// For MCP servers: the classifier that reads the tool descriptions a `tools/list`
+    /// returns (instructions hidden there poison the agent), with its deadline.
+    pub tool_classifier: Option<(
+        Arc<classifiers::onnx::ContentClassifier>,
+        std::time::Duration,
+    )>,
 }
 
 impl ResponsePolicy {
@@ -66,6 +72,28 @@ impl ResponsePolicy {
             }
         }
         d
+    }
+
+    /// The tenant whose classifier cache entries this response may use.
+    pub fn key_scope(&self) -> &str {
+        &self.policy.doc().tenant
+    }
+
+    /// Decides on classifier labels for `texts` (tool descriptions), as a response.
+    pub fn decide_labels(&self, texts: &[&str], labels: &LabelsOutcome) -> Decision {
+        let ctx = Context {
+            user: self.user.as_deref(),
+            groups: &self.groups,
+            provider: Some(&self.provider),
+            model: self.model.as_deref(),
+            endpoint: Some(&self.endpoint),
+            direction: Direction::Response,
+            label_thresholds: self.tool_classifier.as_ref().map(|(c, _)| &c.thresholds),
+            uninspectable: None,
+            scan_limit: None,
+            tool: None,
+        };
+        self.policy.evaluate(&ctx, texts, &[], labels)
     }
 
     /// Scans every text, and says whether a limit left part of one unread.
@@ -508,6 +536,7 @@ mod tests {
             None => CompiledPolicy::default_for("t"),
         });
         ResponsePolicy {
+            tool_classifier: None,
             scan: policy.inspects_responses(),
             policy,
             engine: Arc::new(classifiers::builtin_engine().unwrap()),
