@@ -279,6 +279,8 @@ fn archive(
             .unread
             .push((at.to_string(), "archive nested deeper than the limit"));
     }
+    let mut shared: Vec<String> = Vec::new();
+    let mut sheets: Vec<(String, Vec<u8>)> = Vec::new();
     for i in 0..zip.len() {
         let Ok(mut entry) = zip.by_index(i) else {
             out.unread.push((
@@ -326,7 +328,15 @@ fn archive(
                 .push((here, "archive entry larger than the limit"));
             continue;
         }
-        if office {
+        if office && entry_name == "xl/sharedStrings.xml" {
+            match shared_strings(&data) {
+                Some(s) => shared = s,
+                None => out.unread.push((here, "Office XML that does not parse")),
+            }
+        } else if office && entry_name.starts_with("xl/worksheets/") {
+            // Read once the shared strings are known (the zip may list them later).
+            sheets.push((here, data));
+        } else if office {
             match xml_text(&data) {
                 Some(text) => push(&here, text, budget, out),
                 None => out.unread.push((here, "Office XML that does not parse")),
@@ -334,6 +344,129 @@ fn archive(
         } else {
             read_into(name, &here, &data, depth + 1, budget, out);
         }
+    }
+    // Spreadsheet cells, each named by sheet and cell (`sheet1!B7`).
+    for (here, data) in sheets {
+        let sheet = here
+            .rsplit('/')
+            .next()
+            .unwrap_or(&here)
+            .trim_end_matches(".xml")
+            .to_string();
+        let prefix = match here.rfind("xl/worksheets/") {
+            Some(i) => format!("{}{sheet}", &here[..i]),
+            None => sheet,
+        };
+        match cells(&data, &shared) {
+            Some(cells) => {
+                for (cell, text) in cells {
+                    push(&format!("{prefix}!{cell}"), text, budget, out);
+                }
+            }
+            None => out.unread.push((here, "Office XML that does not parse")),
+        }
+    }
+}
+
+/// A workbook's shared strings (`<si>` items, each the text of its runs), by index.
+fn shared_strings(data: &[u8]) -> Option<Vec<String>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(data);
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) if e.local_name().as_ref() == "si" => current = Some(String::new()),
+            Event::Text(t) => {
+                if let Some(c) = current.as_mut() {
+                    c.push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0));
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let (Some(c), Some(ch)) = (current.as_mut(), entity(&r)) {
+                    c.push(ch);
+                }
+            }
+            Event::End(e) if e.local_name().as_ref() == "si" => {
+                out.push(current.take().unwrap_or_default())
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Some(out)
+}
+
+/// A worksheet's non-empty cells: (reference, text), shared strings resolved.
+fn cells(data: &[u8], shared: &[String]) -> Option<Vec<(String, String)>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(data);
+    let mut out = Vec::new();
+    // The cell being read: its reference, whether it holds a shared-string index, its text.
+    let mut cell: Option<(String, bool, String)> = None;
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) if e.local_name().as_ref() == "c" => {
+                let mut r = String::new();
+                let mut shared_ref = false;
+                for a in e.attributes().flatten() {
+                    match a.key.local_name().as_ref() {
+                        "r" => r = a.value.to_string(),
+                        "t" => shared_ref = a.value.as_ref() == "s",
+                        _ => {}
+                    }
+                }
+                cell = Some((r, shared_ref, String::new()));
+            }
+            Event::Text(t) => {
+                if let Some((_, _, text)) = cell.as_mut() {
+                    text.push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0));
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let (Some((_, _, text)), Some(ch)) = (cell.as_mut(), entity(&r)) {
+                    text.push(ch);
+                }
+            }
+            Event::End(e) if e.local_name().as_ref() == "c" => {
+                if let Some((r, shared_ref, text)) = cell.take() {
+                    let text = if shared_ref {
+                        text.trim()
+                            .parse::<usize>()
+                            .ok()
+                            .and_then(|i| shared.get(i).cloned())
+                            .unwrap_or_default()
+                    } else {
+                        text
+                    };
+                    if !text.trim().is_empty() {
+                        out.push((r, text));
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Some(out)
+}
+
+/// The character an entity or character reference stands for.
+fn entity(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Some(c);
+    }
+    match &**r {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
     }
 }
 
@@ -350,20 +483,7 @@ fn xml_text(data: &[u8]) -> Option<String> {
             Ok(Event::CData(t)) => {
                 text.push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0))
             }
-            Ok(Event::GeneralRef(r)) => {
-                if let Ok(Some(c)) = r.resolve_char_ref() {
-                    text.push(c);
-                } else {
-                    match &*r {
-                        "amp" => text.push('&'),
-                        "lt" => text.push('<'),
-                        "gt" => text.push('>'),
-                        "quot" => text.push('"'),
-                        "apos" => text.push('\''),
-                        _ => {}
-                    }
-                }
-            }
+            Ok(Event::GeneralRef(r)) => text.extend(entity(&r)),
             Ok(Event::End(e)) => {
                 let name = e.local_name();
                 if matches!(name.as_ref(), "p" | "row" | "si" | "h" | "tr") && !text.ends_with('\n')
@@ -497,12 +617,23 @@ mod tests {
             ),
             (
                 "xl/worksheets/sheet1.xml",
-                b"<worksheet><sheetData><row><c><v>42</v></c></row></sheetData></worksheet>",
+                b"<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\"><v>42</v></c></row></sheetData></worksheet>",
             ),
         ]);
         let x = extract("a.xlsx", &x, &mut b);
         assert_eq!(x.format, "xlsx");
-        assert!(all_text(&x).contains("4111 1111 1111 1111"));
+        let cells: Vec<(&str, &str)> = x
+            .pieces
+            .iter()
+            .map(|p| (p.at.as_str(), p.text.as_str()))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                ("sheet1!A1", "card 4111 1111 1111 1111"),
+                ("sheet1!B1", "42")
+            ]
+        );
         let nested = zip_of(&[("inner.zip", &zip_of(&[("notes.txt", b"hello there")]))]);
         let n = extract("outer.zip", &nested, &mut b);
         assert_eq!(n.pieces[0].at, "inner.zip/notes.txt");
@@ -525,6 +656,15 @@ mod tests {
         assert_eq!(
             long.unread,
             [("pages 3-4".to_string(), "pages past the PDF page limit")]
+        );
+        // A PDF of 10,000 pages is read to the page limit, and the rest is reported.
+        let pages: Vec<String> = (0..10_000).map(|i| format!("p{i}")).collect();
+        let refs: Vec<&str> = pages.iter().map(String::as_str).collect();
+        let huge = extract("huge.pdf", &pdf_with(&refs), &mut b);
+        assert_eq!(huge.pieces.len(), 2);
+        assert_eq!(
+            huge.unread,
+            [("pages 3-10000".to_string(), "pages past the PDF page limit")]
         );
         // A zip bomb: 64 MiB of zeros in a small entry stops at the entry limit.
         let bomb = zip_of(&[("zeros.txt", &vec![b'0'; 64 << 20])]);
