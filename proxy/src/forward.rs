@@ -371,8 +371,31 @@ pub async fn forward(
                 },
                 Err(error_body) => {
                     // The response itself was blocked: the client gets the provider's error.
-                    out.status = 403;
-                    let Ok(mut h) = ResponseHeader::build(403, Some(3)) else {
+                    // An MCP client gets a JSON-RPC error for the id it asked with, as 200.
+                    let (status, error_body) = match shape {
+                        ErrorShape::JsonRpc => {
+                            let id = serde_json::from_slice::<serde_json::Value>(plain)
+                                .ok()
+                                .and_then(|v| v.get("id").cloned());
+                            let message = serde_json::from_slice::<serde_json::Value>(&error_body)
+                                .ok()
+                                .and_then(|v| {
+                                    v.pointer("/error/message")?.as_str().map(str::to_string)
+                                })
+                                .unwrap_or_else(|| "PromptWall withheld this result.".into());
+                            (
+                                200,
+                                ErrorShape::jsonrpc_body(
+                                    ErrorKind::PolicyViolation,
+                                    &message,
+                                    id.as_ref(),
+                                ),
+                            )
+                        }
+                        _ => (403, error_body),
+                    };
+                    out.status = status;
+                    let Ok(mut h) = ResponseHeader::build(status, Some(3)) else {
                         return out;
                     };
                     let _ = h.insert_header(header::CONTENT_TYPE, "application/json");

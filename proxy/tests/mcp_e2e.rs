@@ -142,6 +142,11 @@ async fn an_mcp_session_is_inspected_on_both_paths() {
     )
     .await;
     assert!(!v.to_string().contains(SECRET), "{v}");
+    assert_eq!(
+        (v["id"].as_u64(), v["error"]["code"].as_i64()),
+        (Some(6), Some(-32001)),
+        "{v}"
+    );
 
     // A poisoned tool description (instructions hidden in it) is flagged by the classifier
     // and the default policy withholds the tool list.
