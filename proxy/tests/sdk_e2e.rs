@@ -1,0 +1,88 @@
+//! The providers' own SDKs through PromptWall, as users' applications run them (issue 17):
+//! the OpenAI Python SDK uploading files (`files.create`) and the MCP Python SDK running an
+//! agent's tool session (streamable HTTP), both through the gateway. `make test` installs the
+//! pinned SDKs into `.cache/sdk` (scripts/setup.sh).
+
+mod common;
+
+use common::*;
+use load_tests::mock::MockConfig;
+
+const SECRET: &str = "AKIAQWERTYUIOPASDFGH";
+
+/// Runs a client script with the pinned SDKs; its stdout is one JSON object.
+fn python(script: &str, args: &[&str]) -> serde_json::Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let sdk = root.join(".cache/sdk");
+    assert!(
+        sdk.join(".pinned").exists(),
+        "the client SDKs are not installed: run scripts/setup.sh (make test does)"
+    );
+    let out = std::process::Command::new("python3")
+        .arg(root.join("proxy/tests/clients").join(script))
+        .args(args)
+        .env("PYTHONPATH", &sdk)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{script}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{script}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_sdk_uploads_a_clean_file_and_is_refused_a_secret_one() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&yaml).await;
+    let base = format!("http://{}/openai/v1", proxy.gateway);
+    let out = tokio::task::spawn_blocking(move || python("openai_files.py", &[&base, SECRET]))
+        .await
+        .unwrap();
+    // The SDK raises PermissionDeniedError with PromptWall's code and message.
+    assert_eq!(out["keys.yaml"]["status"], 403, "{out}");
+    assert_eq!(out["keys.yaml"]["code"], "promptwall_policy_block", "{out}");
+    assert_eq!(out["readme.md"]["id"], "file-mock", "{out}");
+    let received = mock.received();
+    assert_eq!(received.len(), 1, "only the clean upload went up");
+    assert!(!received[0]
+        .body
+        .windows(SECRET.len())
+        .any(|w| w == SECRET.as_bytes()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mcp_sdk_lists_and_calls_tools_and_a_secret_call_fails_with_the_policy_message() {
+    let host = "mcp.wiki.example";
+    let (mock, pem) = tls_mock(&[host], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &[host]);
+    let proxy = Proxy::start(&format!(
+        "{upstream}mcp:\n  servers:\n    wiki: https://{host}/mcp\n"
+    ))
+    .await;
+    let url = format!("http://{}/mcp/wiki", proxy.gateway);
+    let out = tokio::task::spawn_blocking(move || python("mcp_session.py", &[&url, SECRET]))
+        .await
+        .unwrap();
+    assert_eq!(
+        out["tools"],
+        serde_json::json!(["search_wiki", "delete_page"]),
+        "{out}"
+    );
+    assert_eq!(out["clean"], "3 pages match refund policy", "{out}");
+    let refused = &out["secret"];
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Credentials must never be sent")),
+        "{out}"
+    );
+    assert!(!mock
+        .received()
+        .iter()
+        .any(|r| r.body.windows(SECRET.len()).any(|w| w == SECRET.as_bytes())));
+}
