@@ -35,24 +35,64 @@ fn python(script: &str, args: &[&str]) -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_openai_sdk_uploads_a_clean_file_and_is_refused_a_secret_one() {
+async fn the_openai_sdk_is_refused_secret_files_and_uploads_clean_ones_on_both_paths() {
+    use promptwall::extract::files::samples::{docx_with, pdf_with};
     let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
     let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
     let proxy = Proxy::start(&yaml).await;
-    let base = format!("http://{}/openai/v1", proxy.gateway);
-    let out = tokio::task::spawn_blocking(move || python("openai_files.py", &[&base, SECRET]))
+    let dir = TempDir::new("sdk-files");
+    let write = |name: &str, bytes: Vec<u8>| {
+        let p = dir.0.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.display().to_string()
+    };
+    let files = [
+        write(
+            "keys.yaml",
+            format!("aws_access_key_id: {SECRET}\n").into_bytes(),
+        ),
+        write(
+            "report.pdf",
+            pdf_with(&["Quarterly report", &format!("deploy key {SECRET}")]),
+        ),
+        write(
+            "notes.docx",
+            docx_with(&["Notes", &format!("use {SECRET} for the bucket")]),
+        ),
+        write("readme.md", b"# Plan\nShip on Friday.\n".to_vec()),
+    ];
+    let ca = write("ca.pem", proxy.ca_pem.clone().into_bytes());
+    let gateway = vec![format!("http://{}/openai/v1", proxy.gateway)];
+    let connect = vec![
+        "https://api.openai.com/v1".to_string(),
+        "--proxy".into(),
+        format!("http://{}", proxy.proxy),
+        "--ca".into(),
+        ca,
+    ];
+    for (path, mut args) in [("gateway", gateway), ("CONNECT", connect)] {
+        args.extend(files.iter().cloned());
+        let out = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            python("openai_files.py", &refs)
+        })
         .await
         .unwrap();
-    // The SDK raises PermissionDeniedError with PromptWall's code and message.
-    assert_eq!(out["keys.yaml"]["status"], 403, "{out}");
-    assert_eq!(out["keys.yaml"]["code"], "promptwall_policy_block", "{out}");
-    assert_eq!(out["readme.md"]["id"], "file-mock", "{out}");
+        // The SDK raises PermissionDeniedError with PromptWall's code and message.
+        for name in ["keys.yaml", "report.pdf", "notes.docx"] {
+            assert_eq!(out[name]["status"], 403, "{path}: {out}");
+            assert_eq!(
+                out[name]["code"], "promptwall_policy_block",
+                "{path}: {out}"
+            );
+        }
+        assert_eq!(out["readme.md"]["id"], "file-mock", "{path}: {out}");
+    }
     let received = mock.received();
-    assert_eq!(received.len(), 1, "only the clean upload went up");
-    assert!(!received[0]
-        .body
-        .windows(SECRET.len())
-        .any(|w| w == SECRET.as_bytes()));
+    assert_eq!(received.len(), 2, "only the clean uploads went up");
+    for r in &received {
+        assert!(!r.body.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
