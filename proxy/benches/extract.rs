@@ -5,8 +5,8 @@
 //! Run: `cargo bench -p promptwall --bench extract`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use promptwall::extract::files::samples::{docx_with, pdf_with, zip_of};
 use promptwall::extract::files::{extract, Budget, FileLimits};
+use promptwall::extract::samples::{docx_with, pdf_with, zip_of};
 
 fn sentences(n: usize) -> Vec<String> {
     (0..n)

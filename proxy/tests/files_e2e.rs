@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use load_tests::mock::MockConfig;
-use promptwall::extract::files::samples::{docx_with, pdf_with, zip_of};
+use promptwall::extract::samples::{docx_with, pdf_with, zip_of};
 
 const SECRET: &str = "AKIAQWERTYUIOPASDFGH";
 const PARTS: usize = 10_000;

@@ -36,7 +36,7 @@ fn python(script: &str, args: &[&str]) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_sdk_is_refused_secret_files_and_uploads_clean_ones_on_both_paths() {
-    use promptwall::extract::files::samples::{docx_with, pdf_with};
+    use promptwall::extract::samples::{docx_with, pdf_with};
     let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
     let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
     let proxy = Proxy::start(&yaml).await;

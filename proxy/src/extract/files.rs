@@ -4,6 +4,7 @@
 //! what a limit leaves unread is reported, never dropped, so the caller can apply the
 //! tenant's `on_uninspectable`.
 
+use super::office;
 use std::io::Read;
 
 /// Bounds on extraction, so a hostile file costs a bounded amount of memory and time.
@@ -229,21 +230,6 @@ fn pdf(at: &str, bytes: &[u8], budget: &mut Budget<'_>, out: &mut Extracted) {
     }
 }
 
-/// The parts of an Office Open XML or OpenDocument file that hold its text.
-fn office_part(entry: &str) -> bool {
-    let word = entry.starts_with("word/")
-        && (entry == "word/document.xml"
-            || ["header", "footer", "footnotes", "endnotes", "comments"]
-                .iter()
-                .any(|p| entry.starts_with(&format!("word/{p}"))));
-    let slides = (entry.starts_with("ppt/slides/slide") || entry.starts_with("ppt/notesSlides/"))
-        && entry.ends_with(".xml");
-    let sheets = entry == "xl/sharedStrings.xml"
-        || (entry.starts_with("xl/worksheets/sheet") && entry.ends_with(".xml"))
-        || (entry.starts_with("xl/comments") && entry.ends_with(".xml"));
-    word || slides || sheets || entry == "content.xml"
-}
-
 fn archive(
     name: &str,
     at: &str,
@@ -296,7 +282,7 @@ fn archive(
             Ok(n) => n.into_owned(),
             Err(_) => format!("entry {i}"),
         };
-        if office && !office_part(&entry_name) {
+        if office && !office::is_text_part(&entry_name) {
             // Styles, relationships, media: structure, not text the model reads. (Embedded
             // media is recorded as not read.)
             if entry_name.contains("/media/") || entry_name.contains("/embeddings/") {
@@ -329,7 +315,7 @@ fn archive(
             continue;
         }
         if office && entry_name == "xl/sharedStrings.xml" {
-            match shared_strings(&data) {
+            match office::shared_strings(&data) {
                 Some(s) => shared = s,
                 None => out.unread.push((here, "Office XML that does not parse")),
             }
@@ -337,7 +323,7 @@ fn archive(
             // Read once the shared strings are known (the zip may list them later).
             sheets.push((here, data));
         } else if office {
-            match xml_text(&data) {
+            match office::xml_text(&data) {
                 Some(text) => push(&here, text, budget, out),
                 None => out.unread.push((here, "Office XML that does not parse")),
             }
@@ -357,7 +343,7 @@ fn archive(
             Some(i) => format!("{}{sheet}", &here[..i]),
             None => sheet,
         };
-        match cells(&data, &shared) {
+        match office::cells(&data, &shared) {
             Some(cells) => {
                 for (cell, text) in cells {
                     push(&format!("{prefix}!{cell}"), text, budget, out);
@@ -368,216 +354,10 @@ fn archive(
     }
 }
 
-/// A workbook's shared strings (`<si>` items, each the text of its runs), by index.
-fn shared_strings(data: &[u8]) -> Option<Vec<String>> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(data);
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf).ok()? {
-            Event::Start(e) if e.local_name().as_ref() == "si" => current = Some(String::new()),
-            Event::Text(t) => {
-                if let Some(c) = current.as_mut() {
-                    c.push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0));
-                }
-            }
-            Event::GeneralRef(r) => {
-                if let (Some(c), Some(ch)) = (current.as_mut(), entity(&r)) {
-                    c.push(ch);
-                }
-            }
-            Event::End(e) if e.local_name().as_ref() == "si" => {
-                out.push(current.take().unwrap_or_default())
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    Some(out)
-}
-
-/// A worksheet's non-empty cells: (reference, text), shared strings resolved.
-fn cells(data: &[u8], shared: &[String]) -> Option<Vec<(String, String)>> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(data);
-    let mut out = Vec::new();
-    // The cell being read: its reference, whether it holds a shared-string index, its text.
-    let mut cell: Option<(String, bool, String)> = None;
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf).ok()? {
-            Event::Start(e) if e.local_name().as_ref() == "c" => {
-                let mut r = String::new();
-                let mut shared_ref = false;
-                for a in e.attributes().flatten() {
-                    match a.key.local_name().as_ref() {
-                        "r" => r = a.value.to_string(),
-                        "t" => shared_ref = a.value.as_ref() == "s",
-                        _ => {}
-                    }
-                }
-                cell = Some((r, shared_ref, String::new()));
-            }
-            Event::Text(t) => {
-                if let Some((_, _, text)) = cell.as_mut() {
-                    text.push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0));
-                }
-            }
-            Event::GeneralRef(r) => {
-                if let (Some((_, _, text)), Some(ch)) = (cell.as_mut(), entity(&r)) {
-                    text.push(ch);
-                }
-            }
-            Event::End(e) if e.local_name().as_ref() == "c" => {
-                if let Some((r, shared_ref, text)) = cell.take() {
-                    let text = if shared_ref {
-                        text.trim()
-                            .parse::<usize>()
-                            .ok()
-                            .and_then(|i| shared.get(i).cloned())
-                            .unwrap_or_default()
-                    } else {
-                        text
-                    };
-                    if !text.trim().is_empty() {
-                        out.push((r, text));
-                    }
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    Some(out)
-}
-
-/// The character an entity or character reference stands for.
-fn entity(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
-    if let Ok(Some(c)) = r.resolve_char_ref() {
-        return Some(c);
-    }
-    match &**r {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        _ => None,
-    }
-}
-
-/// The text of an XML document: character data, with a line break after each paragraph,
-/// row or cell, so words of neighbouring paragraphs do not run together.
-fn xml_text(data: &[u8]) -> Option<String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(data);
-    let mut text = String::new();
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(Event::Text(t)) => text.push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0)),
-            Ok(Event::CData(t)) => {
-                text.push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0))
-            }
-            Ok(Event::GeneralRef(r)) => text.extend(entity(&r)),
-            Ok(Event::End(e)) => {
-                let name = e.local_name();
-                if matches!(name.as_ref(), "p" | "row" | "si" | "h" | "tr") && !text.ends_with('\n')
-                {
-                    text.push('\n');
-                } else if matches!(name.as_ref(), "c" | "tc" | "table-cell" | "tab") {
-                    text.push('\t');
-                }
-            }
-            Ok(Event::Eof) => break,
-            Err(_) => return None,
-            _ => {}
-        }
-        buf.clear();
-    }
-    Some(text)
-}
-
-/// Sample files of each format, built in memory: for tests and the extraction benchmark.
-#[doc(hidden)]
-pub mod samples {
-    use std::io::Write;
-
-    /// A one-page-per-text PDF, built with lopdf.
-    pub fn pdf_with(pages: &[&str]) -> Vec<u8> {
-        use lopdf::content::{Content, Operation};
-        use lopdf::{dictionary, Document, Object, Stream};
-        let mut doc = Document::with_version("1.5");
-        let pages_id = doc.new_object_id();
-        let font = doc.add_object(dictionary! {
-            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier",
-        });
-        let resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font } });
-        let mut kids = Vec::new();
-        for text in pages {
-            let content = Content {
-                operations: vec![
-                    Operation::new("BT", vec![]),
-                    Operation::new("Tf", vec!["F1".into(), 12.into()]),
-                    Operation::new("Td", vec![72.into(), 720.into()]),
-                    Operation::new("Tj", vec![Object::string_literal(*text)]),
-                    Operation::new("ET", vec![]),
-                ],
-            };
-            let stream = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
-            let page = doc.add_object(dictionary! {
-                "Type" => "Page", "Parent" => pages_id, "Contents" => stream,
-                "Resources" => resources, "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-            });
-            kids.push(page.into());
-        }
-        let count = kids.len() as i64;
-        doc.objects.insert(
-            pages_id,
-            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-        );
-        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-        doc.trailer.set("Root", catalog);
-        let mut out = Vec::new();
-        doc.save_to(&mut out).unwrap();
-        out
-    }
-
-    /// A zip of `(name, bytes)` entries.
-    pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        for (name, data) in entries {
-            w.start_file(*name, opts).unwrap();
-            w.write_all(data).unwrap();
-        }
-        w.finish().unwrap().into_inner()
-    }
-
-    /// A minimal DOCX whose body holds `paragraphs`.
-    pub fn docx_with(paragraphs: &[&str]) -> Vec<u8> {
-        let body: String = paragraphs
-            .iter()
-            .map(|p| format!("<w:p><w:r><w:t>{p}</w:t></w:r></w:p>"))
-            .collect();
-        let doc = format!("<?xml version=\"1.0\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}</w:body></w:document>");
-        zip_of(&[
-            ("[Content_Types].xml", b"<Types/>"),
-            ("word/document.xml", doc.as_bytes()),
-            ("word/styles.xml", b"<w:styles/>"),
-        ])
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::samples::{docx_with, pdf_with, zip_of};
     use super::*;
+    use crate::extract::samples::{docx_with, pdf_with, zip_of};
 
     fn all_text(e: &Extracted) -> String {
         e.pieces

@@ -6,6 +6,9 @@ pub mod envelope;
 pub mod files;
 pub mod form;
 pub mod multipart;
+mod office;
+#[doc(hidden)]
+pub mod samples;
 pub mod text;
 
 use serde_json::Value;

@@ -3,11 +3,13 @@
 
 pub mod anthropic;
 pub mod bedrock;
+mod files;
 pub mod gemini;
 pub mod mcp;
 pub mod openai;
 pub mod usage;
 
+pub use files::{decode_file, encode_file, push_file};
 use serde_json::Value;
 
 /// Who wrote a piece of text the model will see.
@@ -121,135 +123,6 @@ pub fn push(p: &mut Prompt, role: Role, pointer: String, text: &str) {
         text: text.to_string(),
         place: Place::Value,
     });
-}
-
-/// Adds an inline file: a text file (by its media type, or by decoding to UTF-8 text when no
-/// type is given) is decoded and scanned like any other text; anything else is recorded as
-/// skipped, for file extraction to read.
-pub fn push_file(p: &mut Prompt, role: Role, pointer: String, data: &str, media: Option<&str>) {
-    let media = match data.strip_prefix("data:").and_then(|r| r.split_once(',')) {
-        Some((head, _)) if head.ends_with(";base64") => Some(head.trim_end_matches(";base64")),
-        _ => media,
-    };
-    let decoded = media
-        .is_none_or(is_text_media)
-        .then(|| decode_file(data))
-        .flatten();
-    if let Some(text) = decoded {
-        return p.segments.push(Segment {
-            role,
-            pointer,
-            text,
-            place: Place::Base64,
-        });
-    }
-    let media_kind = media.map(|m| m.split('/').next().unwrap_or("").to_ascii_lowercase());
-    if matches!(media_kind.as_deref(), Some("image" | "audio" | "video")) {
-        return p.skip(pointer, "image, audio or video");
-    }
-    // A document: its text is extracted (PDF, Office, archives) and scanned, not rewritten.
-    let payload = match data.strip_prefix("data:").and_then(|r| r.split_once(',')) {
-        Some((_, payload)) => payload,
-        None => data,
-    };
-    let Some(bytes) = decode_base64(payload) else {
-        p.skip(pointer, "inline file that is not base64");
-        p.unreadable.get_or_insert("inline file that is not base64");
-        return;
-    };
-    let mut budget = crate::extract::files::Budget::new(crate::extract::files::limits());
-    let got = crate::extract::files::extract("inline file", &bytes, &mut budget);
-    let at = |inner: &str| {
-        if inner.is_empty() {
-            pointer.clone()
-        } else {
-            format!("{pointer}#{inner}")
-        }
-    };
-    for piece in got.pieces {
-        p.segments.push(Segment {
-            role,
-            pointer: at(&piece.at),
-            text: piece.text,
-            place: Place::File,
-        });
-    }
-    let mut whole_unread = false;
-    for (inner, why) in got.unread {
-        whole_unread |= inner.is_empty();
-        p.skip(at(&inner), why);
-        p.unreadable.get_or_insert(why);
-    }
-    if !whole_unread {
-        // The payload itself is read through its text; the walk leaves it alone.
-        p.skip(pointer, "document read by its text");
-    }
-}
-
-/// Whether a media type names text that can be scanned as it is.
-fn is_text_media(media: &str) -> bool {
-    let m = media
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    m.starts_with("text/")
-        || matches!(
-            m.as_str(),
-            "application/json"
-                | "application/xml"
-                | "application/yaml"
-                | "application/x-yaml"
-                | "application/javascript"
-                | "application/x-sh"
-                | "application/sql"
-                | "application/x-ndjson"
-                | "application/csv"
-        )
-        || m.ends_with("+json")
-        || m.ends_with("+xml")
-}
-
-/// The text of a base64 file payload (bare, or a `data:` URL): `None` unless it decodes to
-/// UTF-8 text without NUL bytes.
-pub fn decode_file(data: &str) -> Option<String> {
-    let bytes = match data.strip_prefix("data:").and_then(|r| r.split_once(',')) {
-        Some((head, payload)) if head.ends_with(";base64") => decode_base64(payload)?,
-        // A data URL without `;base64` carries percent-encoded text.
-        Some((_, payload)) => percent_encoding::percent_decode_str(payload).collect(),
-        None => decode_base64(data)?,
-    };
-    String::from_utf8(bytes).ok().filter(|t| !t.contains('\0'))
-}
-
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    let compact: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(&compact)
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&compact))
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&compact))
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&compact))
-        .ok()
-}
-
-/// Encodes a redacted file text back into the form `original` had (a `data:` URL keeps its
-/// header).
-pub fn encode_file(original: &str, text: &str) -> String {
-    use base64::Engine as _;
-    let encoded = || base64::engine::general_purpose::STANDARD.encode(text);
-    match original
-        .strip_prefix("data:")
-        .and_then(|r| r.split_once(','))
-    {
-        Some((head, _)) if head.ends_with(";base64") => format!("data:{head},{}", encoded()),
-        Some((head, _)) => format!(
-            "data:{head},{}",
-            percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC)
-        ),
-        None => encoded(),
-    }
 }
 
 /// Adds the words of tool and function definitions (`description` and `title`, at any depth
