@@ -115,7 +115,7 @@ pub(crate) fn request_id() -> String {
 }
 
 /// What the log line for a request says; never holds prompt text or finding values.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct RequestLog {
     id: String,
     tenant: String,
@@ -155,6 +155,27 @@ struct RequestLog {
 }
 
 impl RequestLog {
+    /// Takes a policy decision's outcome: its label, rules and reasons (ids, never values).
+    fn record_decision(&mut self, d: &policy::Decision) {
+        self.rules = d.reasons.iter().map(|r| r.rule.to_string()).collect();
+        self.rules.dedup();
+        self.decision = Some(d.label());
+        self.policy_version = d.policy_version;
+        self.mode = format!("{:?}", d.mode).to_ascii_lowercase();
+        self.reasons = d
+            .reasons
+            .iter()
+            .map(|r| crate::audit::event::ReasonRow {
+                rule: r.rule.to_string(),
+                action: r.action.as_str().to_string(),
+                category: r.category.map(|c| c.as_str().to_string()),
+                entity: r.entity.to_string(),
+                count: r.count,
+                max_score: r.max_score,
+            })
+            .collect();
+    }
+
     fn audit_event(&self, kind: &str, started: Instant) -> crate::audit::AuditEvent {
         // The response record says how the exchange ended; why the request was decided as it
         // was (reasons, labels, coverage) lives on the request record, once, so filters by
@@ -452,7 +473,7 @@ impl AiHttpApp {
         };
         let f = match target.provider.as_deref() {
             Some(provider) if crate::ws::is_upgrade(session) => {
-                self.relay_websocket(session, provider, &target, &identity, outbound, &log.id)
+                self.relay_websocket(session, provider, &target, &identity, outbound, &log)
                     .await
             }
             _ => forward(session, &self.shared.upstream, &target, outbound, &log.id).await,
@@ -500,11 +521,14 @@ impl AiHttpApp {
         target: &Target,
         identity: &Identity,
         outbound: Outbound,
-        request_id: &str,
+        session_log: &RequestLog,
     ) -> crate::forward::Forwarded {
         let inspector = &self.shared.inspector;
         let path = target.path_and_query.split('?').next().unwrap_or("/");
-        let inspect = |text: &str| {
+        // Every message a rule acted on gets its own request record (written as the session
+        // goes on, by the loop joined below); clean messages are covered by the session's.
+        let (records, mut to_audit) = tokio::sync::mpsc::unbounded_channel::<RequestLog>();
+        let inspect = move |text: &str| {
             let prepared = match inspector.prepare_request(
                 provider,
                 path,
@@ -539,6 +563,18 @@ impl AiHttpApp {
                     .map(|r| r.rule.to_string())
                     .collect::<Vec<_>>()
             };
+            if !i.decision.reasons.is_empty() {
+                let mut record = session_log.clone();
+                record.id = request_id();
+                record.method = "WEBSOCKET".into();
+                record.record_decision(&i.decision);
+                record.redactions = i.redaction_count;
+                record.inspect_us = i.elapsed.as_micros();
+                record.request_bytes = text.len() as u64;
+                record.segments = i.prompt.segments.len();
+                record.status = if i.decision.action.blocks() { 403 } else { 101 };
+                let _ = records.send(record);
+            }
             if i.decision.action.blocks() {
                 crate::ws::Verdict::Block {
                     message: i.decision.message.clone().unwrap_or_else(|| {
@@ -554,16 +590,26 @@ impl AiHttpApp {
         };
         let guard =
             crate::stream::guard::StreamGuard::new(outbound.response_policy, outbound.pseudonyms);
-        crate::ws::relay(
-            session,
-            &self.shared.upstream,
-            target,
-            inspect,
-            guard,
-            self.shared.config.limits.max_body_bytes,
-            request_id,
-        )
-        .await
+        let relay = async move {
+            crate::ws::relay(
+                session,
+                &self.shared.upstream,
+                target,
+                inspect,
+                guard,
+                self.shared.config.limits.max_body_bytes,
+                &session_log.id,
+            )
+            .await
+        };
+        let write_records = async {
+            while let Some(record) = to_audit.recv().await {
+                self.audit(&record, "ai_request", Instant::now()).await;
+                emit(&record, Instant::now());
+            }
+        };
+        let (forwarded, ()) = tokio::join!(relay, write_records);
+        forwarded
     }
 
     /// Works out the upstream target and who is asking, or the error to answer with.
@@ -886,26 +932,10 @@ impl AiHttpApp {
         log.inspect_us = inspection.elapsed.as_micros();
         log.model = inspection.prompt.model.clone();
         log.tool = inspection.prompt.tool.clone();
-        log.rules = d.reasons.iter().map(|r| r.rule.to_string()).collect();
-        log.rules.dedup();
-        log.decision = Some(d.label());
-        log.policy_version = d.policy_version;
+        log.record_decision(d);
         log.redactions = inspection.redaction_count;
-        log.mode = format!("{:?}", d.mode).to_ascii_lowercase();
         log.stream = inspection.prompt.stream;
         log.segments = inspection.prompt.segments.len();
-        log.reasons = d
-            .reasons
-            .iter()
-            .map(|r| crate::audit::event::ReasonRow {
-                rule: r.rule.to_string(),
-                action: r.action.as_str().to_string(),
-                category: r.category.map(|c| c.as_str().to_string()),
-                entity: r.entity.to_string(),
-                count: r.count,
-                max_score: r.max_score,
-            })
-            .collect();
         log.skipped = inspection.prompt.skipped.len();
         log.coverage = Some(coverage_row(&inspection.prompt, model_coverage));
         if d.action.blocks() {

@@ -111,9 +111,18 @@ async fn a_realtime_session_through_the_gateway_is_inspected_both_ways() {
     let evs = events(&mut ws).await;
     assert_eq!(evs.last().unwrap()["type"], "error", "{evs:?}");
     assert!(!text_of(&evs).contains(SECRET), "{}", text_of(&evs));
-    // The log records the block and the cut, never the value.
+    // The log records the blocked message (its own request record) and the cut, never the
+    // value.
+    let requests = proxy.audit_events(&["--kind", "ai_request"]);
+    let blocked: Vec<_> = requests
+        .iter()
+        .filter(|e| e["decision"] == "block")
+        .collect();
+    assert_eq!(blocked.len(), 1, "{requests:#?}");
+    assert_eq!(blocked[0]["reasons"][0]["rule"], "block-credentials");
+    assert_eq!(blocked[0]["endpoint"], "/v1/realtime");
     let events = proxy.audit_events(&["--kind", "ai_response"]);
-    let raw = serde_json::to_string(&events).unwrap();
+    let raw = serde_json::to_string(&(&events, &requests)).unwrap();
     assert!(!raw.contains(SECRET));
     assert!(
         events.iter().any(|e| e["response_decision"] == "block"),
