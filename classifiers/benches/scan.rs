@@ -11,7 +11,7 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 fn corpus(size: usize) -> String {
     let parts = [
         include_str!("../../README.md"),
-        include_str!("../../proxy/src/handler.rs"),
+        include_str!("../../proxy/src/handler/mod.rs"),
         include_str!("../../proxy/src/listener/forward.rs"),
         include_str!("../../proxy/src/listener/tunnel.rs"),
         include_str!("../../proxy/src/mitm/ca.rs"),

@@ -1,0 +1,113 @@
+//! A WebSocket to an AI host, from the app's side: per-message inspection and the records of
+//! the messages a rule acted on; the frames themselves are relayed by `crate::ws`.
+
+use super::log::{emit, request_id, RequestLog};
+use super::AiHttpApp;
+use crate::forward::Outbound;
+use crate::route::Target;
+use pingora_core::protocols::http::ServerSession;
+use policy::Identity;
+use std::time::Instant;
+
+impl AiHttpApp {
+    /// A WebSocket to an AI host: each client text message is inspected like a request body
+    /// (patterns and policy; the classifier is not run per message), and the server's text
+    /// goes through the response guard.
+    pub(super) async fn relay_websocket(
+        &self,
+        session: &mut ServerSession,
+        provider: &str,
+        target: &Target,
+        identity: &Identity,
+        outbound: Outbound,
+        session_log: &RequestLog,
+    ) -> crate::forward::Forwarded {
+        let inspector = &self.shared.inspector;
+        let path = target.path_and_query.split('?').next().unwrap_or("/");
+        // Every message a rule acted on gets its own request record (written as the session
+        // goes on, by the loop joined below); clean messages are covered by the session's.
+        let (records, mut to_audit) = tokio::sync::mpsc::unbounded_channel::<RequestLog>();
+        let inspect = move |text: &str| {
+            let prepared = match inspector.prepare_request(
+                provider,
+                path,
+                None,
+                text.as_bytes(),
+                Vec::new(),
+            ) {
+                Ok(p) => p,
+                Err(_) => inspector
+                    .prepare_request(
+                        provider,
+                        path,
+                        Some("text/plain"),
+                        text.as_bytes(),
+                        Vec::new(),
+                    )
+                    .expect("text bodies always read"),
+            };
+            let scan = inspector.scan(&prepared);
+            let i = inspector.decide(
+                identity,
+                provider,
+                path,
+                prepared,
+                scan,
+                policy::LabelsOutcome::NotRun,
+            );
+            let rules = || {
+                i.decision
+                    .reasons
+                    .iter()
+                    .map(|r| r.rule.to_string())
+                    .collect::<Vec<_>>()
+            };
+            if !i.decision.reasons.is_empty() {
+                let mut record = session_log.clone();
+                record.id = request_id();
+                record.method = "WEBSOCKET".into();
+                record.record_decision(&i.decision);
+                record.redactions = i.redaction_count;
+                record.inspect_us = i.elapsed.as_micros();
+                record.request_bytes = text.len() as u64;
+                record.segments = i.prompt.segments.len();
+                record.status = if i.decision.action.blocks() { 403 } else { 101 };
+                let _ = records.send(record);
+            }
+            if i.decision.action.blocks() {
+                crate::ws::Verdict::Block {
+                    message: i.decision.message.clone().unwrap_or_else(|| {
+                        "PromptWall blocked this message: it contains data the policy does not allow.".into()
+                    }),
+                    rules: rules(),
+                }
+            } else if let Some(body) = &i.rewritten {
+                crate::ws::Verdict::Replace(String::from_utf8_lossy(body).into_owned())
+            } else {
+                crate::ws::Verdict::Pass
+            }
+        };
+        let guard =
+            crate::stream::guard::StreamGuard::new(outbound.response_policy, outbound.pseudonyms);
+        let relay = async move {
+            crate::ws::relay(
+                session,
+                &self.shared.upstream,
+                target,
+                inspect,
+                guard,
+                self.shared.config.limits.max_body_bytes,
+                &session_log.id,
+            )
+            .await
+        };
+        let write_records = async {
+            while let Some(record) = to_audit.recv().await {
+                self.audit(&record, "ai_request", Instant::now()).await;
+                emit(&record, Instant::now());
+            }
+        };
+        let (forwarded, ()) = tokio::join!(relay, write_records);
+        forwarded
+    }
+}
