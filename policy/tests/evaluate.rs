@@ -75,6 +75,7 @@ struct Case {
     user: Option<&'static str>,
     model: Option<&'static str>,
     endpoint: Option<&'static str>,
+    provider: &'static str,
     tool: Option<&'static str>,
     labels: LabelsOutcome,
     action: Action,
@@ -96,6 +97,7 @@ fn case(
         user: None,
         model: Some("gpt-4o-mini"),
         endpoint: Some("/v1/chat/completions"),
+        provider: "openai",
         tool: None,
         labels: LabelsOutcome::NotRun,
         action,
@@ -166,6 +168,7 @@ fn decisions_follow_precedence_conditions_and_lists() {
             &[],
         ),
         Case {
+            provider: "mcp:ops",
             tool: Some("delete_repo"),
             ..case(
                 "an MCP tool condition blocks a named tool on its server",
@@ -269,11 +272,7 @@ fn decisions_follow_precedence_conditions_and_lists() {
         let ctx = Context {
             user: c.user,
             groups: &c.groups,
-            provider: Some(if c.name.starts_with("an MCP tool condition blocks") {
-                "mcp:ops"
-            } else {
-                "openai"
-            }),
+            provider: Some(c.provider),
             model: c.model,
             endpoint: c.endpoint,
             direction: Direction::Request,

@@ -133,12 +133,8 @@ async fn tool_poisoning(
     let message = d.message.clone().unwrap_or_else(|| {
         "PromptWall withheld this tool list: a tool description carries instructions the policy does not allow.".into()
     });
-    Some(match rp.shape {
-        ErrorShape::JsonRpc => {
-            ErrorShape::jsonrpc_body(ErrorKind::PolicyViolation, &message, v.get("id"))
-        }
-        shape => shape.body(403, ErrorKind::PolicyViolation, &message),
-    })
+    // In the provider's shape; a JSON-RPC answer gets its id where every refused response does.
+    Some(rp.shape.body(403, ErrorKind::PolicyViolation, &message))
 }
 
 /// Sends the request to `target` and streams the response to the client.

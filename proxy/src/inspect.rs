@@ -466,25 +466,7 @@ fn file_prompt(bytes: &[u8]) -> Prompt {
     let mut budget = extract::files::Budget::new(extract::files::limits());
     let got = extract::files::extract("body", bytes, &mut budget);
     let mut p = Prompt::default();
-    let at = |inner: &str| {
-        if inner.is_empty() {
-            "body".to_string()
-        } else {
-            format!("body#{inner}")
-        }
-    };
-    for piece in got.pieces {
-        p.segments.push(Segment {
-            role: Role::User,
-            pointer: at(&piece.at),
-            text: piece.text,
-            place: Place::File,
-        });
-    }
-    for (inner, why) in got.unread {
-        p.skip(at(&inner), why);
-        p.unreadable.get_or_insert(why);
-    }
+    p.add_extracted(got, Role::User, "body");
     p
 }
 
@@ -522,28 +504,7 @@ fn multipart_prompt(parts: &[extract::multipart::Part]) -> Prompt {
         }
         let name = part.filename.as_deref().unwrap_or(&part.name);
         let got = extract::files::extract(name, &part.data, &mut budget);
-        for piece in got.pieces {
-            let pointer = if piece.at.is_empty() {
-                base.clone()
-            } else {
-                format!("{base}#{}", piece.at)
-            };
-            p.segments.push(Segment {
-                role: Role::User,
-                pointer,
-                text: piece.text,
-                place: Place::File,
-            });
-        }
-        for (at, why) in got.unread {
-            let pointer = if at.is_empty() {
-                base.clone()
-            } else {
-                format!("{base}#{at}")
-            };
-            p.skip(pointer, why);
-            p.unreadable.get_or_insert(why);
-        }
+        p.add_extracted(got, Role::User, &base);
     }
     p
 }

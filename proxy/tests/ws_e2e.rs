@@ -53,6 +53,15 @@ where
     out
 }
 
+/// The client events the mock's Realtime endpoint received, in order.
+fn ws_messages(mock: &load_tests::mock::MockServer) -> Vec<String> {
+    mock.received()
+        .iter()
+        .filter(|r| r.method == "WS")
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect()
+}
+
 fn text_of(evs: &[serde_json::Value]) -> String {
     evs.iter()
         .filter(|e| e["type"] == "response.text.delta")
@@ -88,12 +97,7 @@ async fn a_realtime_session_through_the_gateway_is_inspected_both_ways() {
     assert_eq!(err["error"]["code"], "promptwall_policy_block");
     ws.send(response_create()).await.unwrap();
     assert_eq!(text_of(&events(&mut ws).await), "ok then");
-    let seen: Vec<String> = mock
-        .received()
-        .iter()
-        .filter(|r| r.method == "WS")
-        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
-        .collect();
+    let seen = ws_messages(&mock);
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert!(!seen.iter().any(|m| m.contains(SECRET)));
     drop(ws);
@@ -179,12 +183,7 @@ async fn a_realtime_session_through_connect_is_inspected() {
     ws.send(item("hello")).await.unwrap();
     ws.send(response_create()).await.unwrap();
     assert_eq!(text_of(&events(&mut ws).await), "ok then");
-    let seen: Vec<String> = mock
-        .received()
-        .iter()
-        .filter(|r| r.method == "WS")
-        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
-        .collect();
+    let seen = ws_messages(&mock);
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert!(!seen.iter().any(|m| m.contains(SECRET)));
 }

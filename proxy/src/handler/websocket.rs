@@ -87,19 +87,18 @@ impl AiHttpApp {
                 crate::ws::Verdict::Pass
             }
         };
+        let shape = outbound.shape;
         let guard =
             crate::stream::guard::StreamGuard::new(outbound.response_policy, outbound.pseudonyms);
         let relay = async move {
-            crate::ws::relay(
-                session,
-                &self.shared.upstream,
+            let route = crate::ws::Route {
+                upstream: &self.shared.upstream,
                 target,
-                inspect,
-                guard,
-                self.shared.config.limits.max_body_bytes,
-                &session_log.id,
-            )
-            .await
+                shape,
+                max_message: self.shared.config.limits.max_body_bytes,
+                request_id: &session_log.id,
+            };
+            crate::ws::relay(session, route, inspect, guard).await
         };
         let write_records = async {
             while let Some(record) = to_audit.recv().await {

@@ -40,30 +40,44 @@ pub fn push_file(p: &mut Prompt, role: Role, pointer: String, data: &str, media:
     };
     let mut budget = crate::extract::files::Budget::new(crate::extract::files::limits());
     let got = crate::extract::files::extract("inline file", &bytes, &mut budget);
-    let at = |inner: &str| {
-        if inner.is_empty() {
-            pointer.clone()
-        } else {
-            format!("{pointer}#{inner}")
-        }
-    };
-    for piece in got.pieces {
-        p.segments.push(Segment {
-            role,
-            pointer: at(&piece.at),
-            text: piece.text,
-            place: Place::File,
-        });
-    }
-    let mut whole_unread = false;
-    for (inner, why) in got.unread {
-        whole_unread |= inner.is_empty();
-        p.skip(at(&inner), why);
-        p.unreadable.get_or_insert(why);
-    }
-    if !whole_unread {
+    if !p.add_extracted(got, role, &pointer) {
         // The payload itself is read through its text; the walk leaves it alone.
         p.skip(pointer, "document read by its text");
+    }
+}
+
+impl Prompt {
+    /// Adds what the file extractors found in the file at `pointer`: each piece as a segment
+    /// (`pointer#position`), each unread part as skipped, which makes the prompt uninspectable.
+    /// Returns whether the file as a whole could not be read.
+    pub fn add_extracted(
+        &mut self,
+        got: crate::extract::files::Extracted,
+        role: Role,
+        pointer: &str,
+    ) -> bool {
+        let at = |inner: &str| {
+            if inner.is_empty() {
+                pointer.to_string()
+            } else {
+                format!("{pointer}#{inner}")
+            }
+        };
+        for piece in got.pieces {
+            self.segments.push(Segment {
+                role,
+                pointer: at(&piece.at),
+                text: piece.text,
+                place: Place::File,
+            });
+        }
+        let mut whole_unread = false;
+        for (inner, why) in got.unread {
+            whole_unread |= inner.is_empty();
+            self.skip(at(&inner), why);
+            self.unreadable.get_or_insert(why);
+        }
+        whole_unread
     }
 }
 

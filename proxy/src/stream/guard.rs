@@ -52,16 +52,8 @@ impl ResponsePolicy {
     /// pseudonyms cannot be restored downstream, so they mask here.
     pub fn decide(&self, texts: &[&str], scan: crate::inspect::Scan) -> Decision {
         let ctx = Context {
-            user: self.user.as_deref(),
-            groups: &self.groups,
-            provider: Some(&self.provider),
-            model: self.model.as_deref(),
-            endpoint: Some(&self.endpoint),
-            direction: Direction::Response,
-            label_thresholds: None,
-            uninspectable: None,
             scan_limit: scan.limit,
-            tool: None,
+            ..self.context()
         };
         let mut d = self
             .policy
@@ -82,18 +74,23 @@ impl ResponsePolicy {
     /// Decides on classifier labels for `texts` (tool descriptions), as a response.
     pub fn decide_labels(&self, texts: &[&str], labels: &LabelsOutcome) -> Decision {
         let ctx = Context {
+            label_thresholds: self.tool_classifier.as_ref().map(|(c, _)| &c.thresholds),
+            ..self.context()
+        };
+        self.policy.evaluate(&ctx, texts, &[], labels)
+    }
+
+    /// Who, where and which direction, as rule conditions see this response.
+    fn context(&self) -> Context<'_> {
+        Context {
             user: self.user.as_deref(),
             groups: &self.groups,
             provider: Some(&self.provider),
             model: self.model.as_deref(),
             endpoint: Some(&self.endpoint),
             direction: Direction::Response,
-            label_thresholds: self.tool_classifier.as_ref().map(|(c, _)| &c.thresholds),
-            uninspectable: None,
-            scan_limit: None,
-            tool: None,
-        };
-        self.policy.evaluate(&ctx, texts, &[], labels)
+            ..Context::default()
+        }
     }
 
     /// Scans every text, and says whether a limit left part of one unread.

@@ -10,6 +10,7 @@
 pub mod frames;
 
 use crate::forward::Forwarded;
+use crate::providers::{ErrorKind, ErrorShape};
 use crate::reply::{self, Reply};
 use crate::route::Target;
 use crate::stream::guard::StreamGuard;
@@ -57,18 +58,33 @@ fn error_event(message: &str) -> String {
     .to_string()
 }
 
-/// Relays the upgrade to `target`, then the frames in both directions until either side
-/// closes or goes idle past `upstream.idle_timeout`. `inspect` judges each client text
+/// Where a WebSocket goes and its bounds.
+pub struct Route<'a> {
+    pub upstream: &'a Upstream,
+    pub target: &'a Target,
+    /// The provider's error shape, for a refused upgrade.
+    pub shape: ErrorShape,
+    /// Largest message reassembled for inspection; a larger one closes the socket.
+    pub max_message: usize,
+    pub request_id: &'a str,
+}
+
+/// Relays the upgrade to `route.target`, then the frames in both directions until either
+/// side closes or goes idle past `upstream.idle_timeout`. `inspect` judges each client text
 /// message; `guard` reads the server's.
 pub async fn relay(
     session: &mut ServerSession,
-    upstream: &Upstream,
-    target: &Target,
+    route: Route<'_>,
     inspect: impl Fn(&str) -> Verdict,
     mut guard: StreamGuard,
-    max_message: usize,
-    request_id: &str,
 ) -> Forwarded {
+    let Route {
+        upstream,
+        target,
+        shape,
+        max_message,
+        request_id,
+    } = route;
     let mut out = Forwarded::default();
     let req = session.req_header();
     let mut headers = http::HeaderMap::new();
@@ -85,37 +101,28 @@ pub async fn relay(
     );
     headers.insert(header::UPGRADE, http::HeaderValue::from_static("websocket"));
     let sent = std::time::Instant::now();
-    let response = match tokio::time::timeout(
+    let sent_upgrade = tokio::time::timeout(
         upstream.header_timeout,
         upstream.ws_client.get(target.url()).headers(headers).send(),
     )
-    .await
-    {
+    .await;
+    let response = match sent_upgrade {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
-            out.status = 502;
-            let msg = format!("upstream {} failed the WebSocket upgrade: {e}", target.host);
-            let reply = Reply::new(502, crate::providers::ErrorKind::Upstream, msg);
-            reply::write(
-                session,
-                crate::providers::ErrorShape::OpenAi,
-                reply,
-                request_id,
-            )
-            .await;
-            return out;
-        }
-        Err(_) => {
-            out.status = 504;
-            let msg = format!("upstream {} did not answer the upgrade", target.host);
-            let reply = Reply::new(504, crate::providers::ErrorKind::Timeout, msg);
-            reply::write(
-                session,
-                crate::providers::ErrorShape::OpenAi,
-                reply,
-                request_id,
-            )
-            .await;
+        failed => {
+            let (status, kind, msg) = match failed {
+                Ok(Err(e)) => (
+                    502,
+                    ErrorKind::Upstream,
+                    format!("upstream {} failed the WebSocket upgrade: {e}", target.host),
+                ),
+                _ => (
+                    504,
+                    ErrorKind::Timeout,
+                    format!("upstream {} did not answer the upgrade", target.host),
+                ),
+            };
+            out.status = status;
+            reply::write(session, shape, Reply::new(status, kind, msg), request_id).await;
             return out;
         }
     };
@@ -228,7 +235,7 @@ pub async fn relay(
                             binary_frames += u64::from(binary);
                             send.push(raw);
                         }
-                        Item::Text { text, .. } => {
+                        Item::Text { raw, text } => {
                             // Through the SSE guard: one event per message.
                             let ev = Event {
                                 raw: Bytes::from(Event::encode(None, None, &text)),
@@ -244,6 +251,11 @@ pub async fn relay(
                                 send.push(frames::text_frame(&event, false));
                                 send.push(frames::close_frame(false, "policy violation"));
                                 break;
+                            }
+                            if guarded == ev.raw {
+                                // Unchanged: the frames go on as the server sent them.
+                                send.push(raw);
+                                continue;
                             }
                             let mut parser = SseParser::default();
                             for piece in parser.push(&guarded) {
