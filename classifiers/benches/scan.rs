@@ -19,7 +19,7 @@ fn corpus(size: usize) -> String {
         include_str!("../../proxy/src/upstream.rs"),
         include_str!("../../proxy/src/route.rs"),
         include_str!("../../policy/src/lib.rs"),
-        include_str!("../../load-tests/src/mock.rs"),
+        include_str!("../../load-tests/src/mock/mod.rs"),
     ];
     let mut s = String::with_capacity(size + 4096);
     let mut i = 0;

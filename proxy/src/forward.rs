@@ -6,6 +6,7 @@ use crate::providers::{ErrorKind, ErrorShape};
 use crate::reply::{self, Reply};
 use crate::route::Target;
 use crate::stream::guard::{inspect_json, ResponseOutcome, ResponsePolicy, StreamGuard};
+use crate::stream::mcp::{inspect_message, rpc_refusal, McpStream};
 use crate::stream::sse::{Piece, SseParser};
 use crate::upstream::{Upstream, HOP_BY_HOP};
 use bytes::{Bytes, BytesMut};
@@ -57,6 +58,8 @@ enum Transform {
     Sse(Box<(SseParser, StreamGuard, Option<StreamDecoder>)>),
     /// A JSON (or other text) answer, read whole.
     Json(BytesMut),
+    /// An MCP server's SSE answer or legacy session stream: whole JSON-RPC messages.
+    Mcp(Box<McpStream>),
 }
 
 /// What goes upstream, and what the response side must do.
@@ -72,69 +75,8 @@ pub struct Outbound {
     pub pseudonyms: policy::Pseudonyms,
     pub response_policy: Option<ResponsePolicy>,
     pub shape: ErrorShape,
-}
-
-/// An MCP `tools/list` answer: the classifier reads each tool's description (off the async
-/// workers, under the deadline), and the tenant's label rules decide, as for a response. A
-/// description that hides instructions (prompt injection) is how an MCP server poisons an
-/// agent. `Some`: the error body that replaces the answer.
-async fn tool_poisoning(
-    body: &[u8],
-    rp: &ResponsePolicy,
-    outcome: &mut crate::stream::guard::ResponseOutcome,
-) -> Option<Vec<u8>> {
-    let (classifier, deadline) = rp.tool_classifier.clone()?;
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let descriptions: Vec<String> = v
-        .pointer("/result/tools")?
-        .as_array()?
-        .iter()
-        .filter_map(|t| t.get("description")?.as_str().map(str::to_string))
-        .collect();
-    if descriptions.is_empty() {
-        return None;
-    }
-    let tenant = rp.key_scope().to_string();
-    let texts = descriptions.clone();
-    let scored = tokio::task::spawn_blocking(move || {
-        let mut max: std::collections::BTreeMap<String, f64> = Default::default();
-        for t in &texts {
-            let labels = classifier.classify_in(&tenant, t, deadline).ok()?;
-            for (label, score) in labels.scores {
-                let m = max.entry(label).or_insert(0.0);
-                *m = m.max(score);
-            }
-        }
-        Some(max)
-    })
-    .await
-    .ok()
-    .flatten();
-    let labels = match scored {
-        Some(s) => policy::LabelsOutcome::Scored(s),
-        None => policy::LabelsOutcome::Failed(
-            "classifier deadline or error on tool descriptions".into(),
-        ),
-    };
-    let refs: Vec<&str> = descriptions.iter().map(String::as_str).collect();
-    let d = rp.decide_labels(&refs, &labels);
-    if d.reasons.is_empty() {
-        return None;
-    }
-    outcome.action = Some(outcome.action.map_or(d.action, |a| a.max(d.action)));
-    for r in &d.reasons {
-        if !outcome.rules.iter().any(|x| **x == *r.rule) {
-            outcome.rules.push(r.rule.to_string());
-        }
-    }
-    if !d.action.blocks() {
-        return None;
-    }
-    let message = d.message.clone().unwrap_or_else(|| {
-        "PromptWall withheld this tool list: a tool description carries instructions the policy does not allow.".into()
-    });
-    // In the provider's shape; a JSON-RPC answer gets its id where every refused response does.
-    Some(rp.shape.body(403, ErrorKind::PolicyViolation, &message))
+    /// For an MCP server: its session registry and gateway mapping.
+    pub mcp: Option<crate::stream::mcp::Route>,
 }
 
 /// Sends the request to `target` and streams the response to the client.
@@ -153,6 +95,7 @@ pub async fn forward(
         pseudonyms,
         response_policy,
         shape,
+        mcp,
     } = outbound;
     let req = session.req_header();
     let method = Method::from_bytes(req.method.as_str().as_bytes()).unwrap_or(Method::GET);
@@ -256,6 +199,20 @@ pub async fn forward(
     let stream_decoder = encoding.as_deref().and_then(StreamDecoder::new);
     let decompressing = stream_decoder.is_some();
     let mut transform = match (restoring, content_type.as_str()) {
+        // Always relayed message by message: a legacy session's endpoint must be mapped and
+        // registered whatever the policy inspects.
+        (_, ct)
+            if ct.starts_with("text/event-stream")
+                && mcp.is_some()
+                && (encoding.is_none() || decompressing) =>
+        {
+            Transform::Mcp(Box::new(McpStream {
+                parser: SseParser::default(),
+                decoder: stream_decoder,
+                route: mcp.clone().expect("checked"),
+                target: target.clone(),
+            }))
+        }
         (true, ct)
             if ct.starts_with("text/event-stream") && (encoding.is_none() || decompressing) =>
         {
@@ -304,7 +261,7 @@ pub async fn forward(
         let _ = head.append_header(name.clone(), value.clone());
     }
     let _ = head.insert_header("x-promptwall-request-id", request_id);
-    if decompressing && matches!(transform, Transform::Sse(_)) {
+    if decompressing && matches!(transform, Transform::Sse(_) | Transform::Mcp(_)) {
         // The stream goes on decoded.
         let _ = head.remove_header(&header::CONTENT_ENCODING);
     }
@@ -346,12 +303,16 @@ pub async fn forward(
             out.usage.observe(plain);
         }
         let body = if complete && inspectable {
-            let poisoned = match response_policy.as_ref() {
-                Some(rp) => tool_poisoning(plain, rp, &mut out.response).await,
-                None => None,
-            };
-            let verdict = match poisoned {
-                Some(error_body) => Err(error_body),
+            let verdict = match &mcp {
+                Some(_) => {
+                    inspect_message(
+                        plain,
+                        response_policy.as_ref(),
+                        &out.pseudonyms,
+                        &mut out.response,
+                    )
+                    .await
+                }
                 None => inspect_json(
                     plain,
                     response_policy.as_ref(),
@@ -369,25 +330,7 @@ pub async fn forward(
                     // The response itself was blocked: the client gets the provider's error.
                     // An MCP client gets a JSON-RPC error for the id it asked with, as 200.
                     let (status, error_body) = match shape {
-                        ErrorShape::JsonRpc => {
-                            let id = serde_json::from_slice::<serde_json::Value>(plain)
-                                .ok()
-                                .and_then(|v| v.get("id").cloned());
-                            let message = serde_json::from_slice::<serde_json::Value>(&error_body)
-                                .ok()
-                                .and_then(|v| {
-                                    v.pointer("/error/message")?.as_str().map(str::to_string)
-                                })
-                                .unwrap_or_else(|| "PromptWall withheld this result.".into());
-                            (
-                                200,
-                                ErrorShape::jsonrpc_body(
-                                    ErrorKind::PolicyViolation,
-                                    &message,
-                                    id.as_ref(),
-                                ),
-                            )
-                        }
+                        ErrorShape::JsonRpc => (200, rpc_refusal(plain, &error_body)),
                         _ => (403, error_body),
                     };
                     out.status = status;
@@ -460,6 +403,19 @@ pub async fn forward(
             out.reusable = session.finish_body().await.is_ok();
             return out;
         }
+    }
+    if let Transform::Mcp(stream) = transform {
+        stream
+            .relay(
+                session,
+                response,
+                response_policy.as_ref(),
+                &mut out,
+                upstream.idle_timeout,
+                request_id,
+            )
+            .await;
+        return out;
     }
     loop {
         match timeout(upstream.idle_timeout, response.chunk()).await {

@@ -72,7 +72,7 @@ async fn an_mcp_session_is_inspected_on_both_paths() {
     .await;
     assert_eq!(
         v["result"]["tools"].as_array().map(Vec::len),
-        Some(2),
+        Some(3),
         "{v}"
     );
     let (_, v) = rpc(
@@ -134,7 +134,7 @@ async fn an_mcp_session_is_inspected_on_both_paths() {
     let (_, v) = rpc(
         &gateway,
         &gw,
-        &call(6, "search_wiki", json!({"query": "deploy"})),
+        &call(6, "fetch_page", json!({"page": "Deploy"})),
         Some((
             "x-mock-reply-reversed",
             reversed(&format!("use {SECRET} to deploy")),
@@ -146,6 +146,11 @@ async fn an_mcp_session_is_inspected_on_both_paths() {
         (v["id"].as_u64(), v["error"]["code"].as_i64()),
         (Some(6), Some(-32001)),
         "{v}"
+    );
+    assert_eq!(
+        mock.received().len(),
+        upstream_calls + 1,
+        "the call went up; its result was refused"
     );
 
     // A poisoned tool description (instructions hidden in it) is flagged by the classifier
@@ -204,5 +209,132 @@ async fn an_mcp_session_is_inspected_on_both_paths() {
             && e["tool"] == "delete_page"
             && e["decision"] == "block"),
         "{raw}"
+    );
+}
+
+/// Reads SSE events off a streaming response until one named `name` arrives (bounded).
+async fn next_event(
+    body: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    buf: &mut String,
+    name: &str,
+) -> String {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let event: String = buf.drain(..end + 2).collect();
+            let kind = event
+                .lines()
+                .find_map(|l| l.strip_prefix("event: "))
+                .unwrap_or("message");
+            if kind == name {
+                return event
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            }
+        }
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .unwrap_or_else(|_| panic!("no `{name}` event within 10 s; have {buf:?}"))
+            .expect("stream open")
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+/// The legacy HTTP+SSE transport through CONNECT: results arrive on the session's stream, so
+/// a refused POST is answered `202` and its JSON-RPC error is put on that stream; a clean
+/// call's result comes the same way, and a result carrying a secret is replaced there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_sse_session_gets_its_refusals_on_its_stream() {
+    let (mock, pem) = tls_mock(&[HOST], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &[HOST]);
+    let proxy = Proxy::start(&format!(
+        "{upstream}mcp:\n  servers:\n    legacy: https://{HOST}/legacy\n"
+    ))
+    .await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let stream = client
+        .get(format!("https://{HOST}/legacy/sse"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut body = stream.bytes_stream();
+    let mut buf = String::new();
+    // Through CONNECT the endpoint is the server's own, unchanged.
+    let endpoint = next_event(&mut body, &mut buf, "endpoint").await;
+    assert!(
+        endpoint.starts_with("/legacy/messages?session_id="),
+        "{endpoint}"
+    );
+    let post = |msg: Value| {
+        client
+            .post(format!("https://{HOST}{endpoint}"))
+            .json(&msg)
+            .send()
+    };
+    let upstream_calls = mock.received().len();
+    let r = post(call(1, "search_wiki", json!({"query": SECRET})))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let v: Value = serde_json::from_str(&next_event(&mut body, &mut buf, "message").await).unwrap();
+    assert_eq!(
+        (v["id"].as_u64(), v["error"]["code"].as_i64()),
+        (Some(1), Some(-32001)),
+        "{v}"
+    );
+    assert_eq!(
+        mock.received().len(),
+        upstream_calls,
+        "the refused call never went up"
+    );
+
+    let r = post(call(2, "search_wiki", json!({"query": "pricing"})))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let v: Value = serde_json::from_str(&next_event(&mut body, &mut buf, "message").await).unwrap();
+    assert_eq!(
+        v["result"]["content"][0]["text"], "3 pages match pricing",
+        "{v}"
+    );
+
+    let r = client
+        .post(format!("https://{HOST}{endpoint}"))
+        .header(
+            "x-mock-reply-reversed",
+            reversed(&format!("use {SECRET} to deploy")),
+        )
+        .json(&call(3, "fetch_page", json!({"page": "Deploy"})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let raw = next_event(&mut body, &mut buf, "message").await;
+    assert!(!raw.contains(SECRET), "{raw}");
+    let v: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(
+        (v["id"].as_u64(), v["error"]["code"].as_i64()),
+        (Some(3), Some(-32001)),
+        "{v}"
+    );
+
+    // A POST to an endpoint no live stream announced is answered on the POST itself.
+    let (status, v) = rpc(
+        &client,
+        &format!("https://{HOST}/legacy/messages?session_id=999"),
+        &call(4, "search_wiki", json!({"query": SECRET})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_i64()),
+        (200, Some(-32001)),
+        "{v}"
     );
 }

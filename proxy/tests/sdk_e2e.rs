@@ -95,34 +95,73 @@ async fn the_openai_sdk_is_refused_secret_files_and_uploads_clean_ones_on_both_p
     }
 }
 
+/// The MCP SDK on both transports, and a server that answers streamable HTTP in SSE (the
+/// SDKs' servers' default): tools listed, a clean call, a secret call refused with the policy
+/// message (and the session goes on), a tool result carrying a secret refused, and a poisoned
+/// tool list withheld. On the legacy transport the refusals arrive on the session's stream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_mcp_sdk_lists_and_calls_tools_and_a_secret_call_fails_with_the_policy_message() {
+async fn the_mcp_sdk_is_inspected_on_every_transport() {
     let host = "mcp.wiki.example";
     let (mock, pem) = tls_mock(&[host], MockConfig::default()).await;
     let (_d, upstream) = upstream_yaml(&pem, mock.addr, &[host]);
     let proxy = Proxy::start(&format!(
-        "{upstream}mcp:\n  servers:\n    wiki: https://{host}/mcp\n"
+        "{upstream}mcp:\n  servers:\n    wiki: https://{host}/mcp\n    docs: https://{host}/mcp/stream\n    legacy: https://{host}/legacy\n"
     ))
     .await;
-    let url = format!("http://{}/mcp/wiki", proxy.gateway);
-    let out = tokio::task::spawn_blocking(move || python("mcp_session.py", &[&url, SECRET]))
+    let cases = [
+        ("streamable, JSON answers", "wiki", "streamable"),
+        ("streamable, SSE answers", "docs", "streamable"),
+        ("legacy HTTP+SSE", "legacy/sse", "sse"),
+    ];
+    for (what, path, transport) in cases {
+        let url = format!("http://{}/mcp/{path}", proxy.gateway);
+        let out = tokio::task::spawn_blocking(move || {
+            python("mcp_session.py", &[&url, SECRET, transport])
+        })
         .await
         .unwrap();
-    assert_eq!(
-        out["tools"],
-        serde_json::json!(["search_wiki", "delete_page"]),
-        "{out}"
-    );
-    assert_eq!(out["clean"], "3 pages match refund policy", "{out}");
-    let refused = &out["secret"];
-    assert!(
-        refused["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("Credentials must never be sent")),
-        "{out}"
-    );
+        assert_eq!(
+            out["tools"],
+            serde_json::json!(["search_wiki", "delete_page", "fetch_page"]),
+            "{what}: {out}"
+        );
+        assert_eq!(out["clean"], "3 pages match refund policy", "{what}: {out}");
+        assert_eq!(out["after"], "3 pages match pricing", "{what}: {out}");
+        for step in ["secret", "result", "poisoned"] {
+            assert_eq!(out[step]["error"], "MCPError", "{what}: {step}: {out}");
+        }
+        assert!(
+            out["result"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Credentials must never be sent")),
+            "{what}: {out}"
+        );
+        assert!(
+            out["poisoned"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("tool description")),
+            "{what}: {out}"
+        );
+        assert!(
+            out["secret"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Credentials must never be sent")),
+            "{what}: {out}"
+        );
+        assert!(!out.to_string().contains(SECRET), "{what}: {out}");
+    }
     assert!(!mock
         .received()
         .iter()
         .any(|r| r.body.windows(SECRET.len()).any(|w| w == SECRET.as_bytes())));
+    let responses = proxy.audit_events(&["--kind", "ai_response"]);
+    for server in ["mcp:wiki", "mcp:docs", "mcp:legacy"] {
+        assert!(
+            responses.iter().any(|e| e["provider"] == server
+                && e["response_rules"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|x| x == "block-tool-poisoning"))),
+            "{server}: {responses:?}"
+        );
+    }
 }

@@ -59,6 +59,8 @@ pub struct Shared {
     pub inflight: Arc<tokio::sync::Semaphore>,
     /// Pseudonym mappings of server-side conversations, by tenant and conversation.
     pub vault: policy::Vault,
+    /// Legacy MCP (HTTP+SSE) sessions whose streams this node relays.
+    pub mcp_sessions: Arc<crate::stream::mcp::Sessions>,
 }
 
 impl Shared {
@@ -120,6 +122,8 @@ impl HttpServerApp for AiHttpApp {
         // before the request task reads any: allow 4 MiB of overhead (~16,000 tiny frames)
         // per connection; the body itself stays bounded by `limits.max_body_bytes`.
         o.data_frame_budget(4 << 20);
+        // WebSockets over HTTP/2 (RFC 8441): browsers use them once this is advertised.
+        o.enable_connect_protocol();
         Some(o)
     }
 
@@ -277,7 +281,12 @@ impl AiHttpApp {
             return false;
         };
 
-        let body = match self.read_body(session).await {
+        // An HTTP/2 WebSocket's request stream is the socket itself: no body to read first.
+        let body = match if crate::ws::is_h2_websocket(session) {
+            Ok(Bytes::new())
+        } else {
+            self.read_body(session).await
+        } {
             Ok(b) => b,
             Err(reply) => {
                 log.status = reply.status;
@@ -311,7 +320,18 @@ impl AiHttpApp {
                     } else {
                         audit_unavailable()
                     };
-                    let ok = reply::write(session, shape, reply, &log.id).await;
+                    let sessions = &self.shared.mcp_sessions;
+                    let ok = match crate::stream::mcp::answer_legacy(
+                        sessions, session, &target, &reply, &log.id,
+                    )
+                    .await
+                    {
+                        Some(ok) => {
+                            log.status = 202;
+                            ok
+                        }
+                        None => reply::write(session, shape, reply, &log.id).await,
+                    };
                     emit(&log, started);
                     return ok;
                 }
@@ -337,6 +357,7 @@ impl AiHttpApp {
             pseudonyms: go.pseudonyms,
             response_policy: go.response,
             shape,
+            mcp: self.mcp_route(&target),
         };
         let f = match target.provider.as_deref() {
             Some(provider) if crate::ws::is_upgrade(session) => {
@@ -511,6 +532,25 @@ impl AiHttpApp {
         }
     }
 
+    /// For an MCP server: the legacy session registry, and through the gateway the route's
+    /// prefix and the server's base path.
+    fn mcp_route(&self, target: &Target) -> Option<crate::stream::mcp::Route> {
+        let name = target.provider.as_deref()?.strip_prefix("mcp:")?;
+        let gateway = (self.entry == Entry::Gateway)
+            .then(|| self.shared.mcp.iter().find(|(n, _)| n == name))
+            .flatten()
+            .map(|(n, uri)| {
+                (
+                    format!("/mcp/{n}"),
+                    uri.path().trim_end_matches('/').to_string(),
+                )
+            });
+        Some(crate::stream::mcp::Route {
+            sessions: self.shared.mcp_sessions.clone(),
+            gateway,
+        })
+    }
+
     fn identify(&self, session: &ServerSession, status: u16) -> Result<Identity, Reply> {
         let auth = session
             .get_header(header::PROXY_AUTHORIZATION)
@@ -658,13 +698,7 @@ impl AiHttpApp {
             .then(|| self.start_classify(&identity.tenant, &prepared));
         let mut findings = inspector.scan(&prepared);
         let (labels, model_coverage) = match classify {
-            Some(Classify::Done(outcome)) => outcome,
-            Some(Classify::Running(t)) => t.await.unwrap_or_else(|e| {
-                (
-                    LabelsOutcome::Failed(format!("classifier task failed: {e}")),
-                    None,
-                )
-            }),
+            Some(c) => c.wait().await,
             None => (LabelsOutcome::NotRun, None),
         };
         findings.note_model(model_coverage.as_ref());
@@ -751,6 +785,21 @@ enum Classify {
     Running(tokio::task::JoinHandle<Classified>),
 }
 
+impl Classify {
+    /// The labels, once the model (if it was needed) has read the uncertain windows.
+    async fn wait(self) -> Classified {
+        match self {
+            Classify::Done(outcome) => outcome,
+            Classify::Running(t) => t.await.unwrap_or_else(|e| {
+                (
+                    LabelsOutcome::Failed(format!("classifier task failed: {e}")),
+                    None,
+                )
+            }),
+        }
+    }
+}
+
 impl AiHttpApp {
     /// Triage here (cache and first stage); the windows left uncertain go to the model on
     /// the blocking pool, so the request's pattern scan runs meanwhile.
@@ -804,6 +853,7 @@ pub fn shared(
         admin_tokens: crate::admin::auth::AdminTokens::new(&config.admin.tokens),
         inflight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_inflight)),
         vault: policy::Vault::default(),
+        mcp_sessions: Default::default(),
         config,
     }))
 }

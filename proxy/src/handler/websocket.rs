@@ -11,8 +11,8 @@ use std::time::Instant;
 
 impl AiHttpApp {
     /// A WebSocket to an AI host: each client text message is inspected like a request body
-    /// (patterns and policy; the classifier is not run per message), and the server's text
-    /// goes through the response guard.
+    /// (patterns, classifier and policy), and the server's text goes through the response
+    /// guard.
     pub(super) async fn relay_websocket(
         &self,
         session: &mut ServerSession,
@@ -27,64 +27,71 @@ impl AiHttpApp {
         // Every message a rule acted on gets its own request record (written as the session
         // goes on, by the loop joined below); clean messages are covered by the session's.
         let (records, mut to_audit) = tokio::sync::mpsc::unbounded_channel::<RequestLog>();
-        let inspect = move |text: &str| {
-            let prepared = match inspector.prepare_request(
-                provider,
-                path,
-                None,
-                text.as_bytes(),
-                Vec::new(),
-            ) {
-                Ok(p) => p,
-                Err(_) => inspector
-                    .prepare_request(
-                        provider,
-                        path,
-                        Some("text/plain"),
-                        text.as_bytes(),
-                        Vec::new(),
-                    )
-                    .expect("text bodies always read"),
-            };
-            let scan = inspector.scan(&prepared);
-            let i = inspector.decide(
-                identity,
-                provider,
-                path,
-                prepared,
-                scan,
-                policy::LabelsOutcome::NotRun,
-            );
-            let rules = || {
-                i.decision
-                    .reasons
-                    .iter()
-                    .map(|r| r.rule.to_string())
-                    .collect::<Vec<_>>()
-            };
-            if !i.decision.reasons.is_empty() {
-                let mut record = session_log.clone();
-                record.id = request_id();
-                record.method = "WEBSOCKET".into();
-                record.record_decision(&i.decision);
-                record.redactions = i.redaction_count;
-                record.inspect_us = i.elapsed.as_micros();
-                record.request_bytes = text.len() as u64;
-                record.segments = i.prompt.segments.len();
-                record.status = if i.decision.action.blocks() { 403 } else { 101 };
-                let _ = records.send(record);
-            }
-            if i.decision.action.blocks() {
-                crate::ws::Verdict::Block {
-                    message: i.decision.message.clone().unwrap_or_else(|| {
-                        "PromptWall blocked this message: it contains data the policy does not allow.".into()
-                    }),
-                    rules: rules(),
+        let app = self;
+        let inspect = move |text: String| {
+            let records = records.clone();
+            async move {
+                let prepared = match inspector.prepare_request(
+                    provider,
+                    path,
+                    None,
+                    text.as_bytes(),
+                    Vec::new(),
+                ) {
+                    Ok(p) => p,
+                    Err(_) => inspector
+                        .prepare_request(
+                            provider,
+                            path,
+                            Some("text/plain"),
+                            text.as_bytes(),
+                            Vec::new(),
+                        )
+                        .expect("text bodies always read"),
+                };
+                // The classifier reads each message as it would a request body: triage here,
+                // the uncertain windows on the blocking pool while the patterns scan.
+                let classify = inspector
+                    .wants_labels(&identity.tenant)
+                    .then(|| app.start_classify(&identity.tenant, &prepared));
+                let mut scan = inspector.scan(&prepared);
+                let (labels, coverage) = match classify {
+                    Some(c) => c.wait().await,
+                    None => (policy::LabelsOutcome::NotRun, None),
+                };
+                scan.note_model(coverage.as_ref());
+                let i = inspector.decide(identity, provider, path, prepared, scan, labels);
+                let rules = || {
+                    i.decision
+                        .reasons
+                        .iter()
+                        .map(|r| r.rule.to_string())
+                        .collect::<Vec<_>>()
+                };
+                if !i.decision.reasons.is_empty() {
+                    let mut record = session_log.clone();
+                    record.id = request_id();
+                    record.method = "WEBSOCKET".into();
+                    record.record_decision(&i.decision);
+                    record.redactions = i.redaction_count;
+                    record.inspect_us = i.elapsed.as_micros();
+                    record.request_bytes = text.len() as u64;
+                    record.segments = i.prompt.segments.len();
+                    record.status = if i.decision.action.blocks() { 403 } else { 101 };
+                    let _ = records.send(record);
                 }
-            } else if let Some(body) = &i.rewritten {
-                crate::ws::Verdict::Replace(String::from_utf8_lossy(body).into_owned())
-            } else {
-                crate::ws::Verdict::Pass
+                if i.decision.action.blocks() {
+                    crate::ws::Verdict::Block {
+                        message: i.decision.message.clone().unwrap_or_else(|| {
+                            "PromptWall blocked this message: it contains data the policy does not allow.".into()
+                        }),
+                        rules: rules(),
+                    }
+                } else if let Some(body) = &i.rewritten {
+                    crate::ws::Verdict::Replace(String::from_utf8_lossy(body).into_owned())
+                } else {
+                    crate::ws::Verdict::Pass
+                }
             }
         };
         let shape = outbound.shape;

@@ -35,13 +35,36 @@ pub enum Verdict {
     },
 }
 
-/// Whether a request asks to become a WebSocket.
+/// Whether a request asks to become a WebSocket: an HTTP/1.1 `Upgrade`, or an HTTP/2
+/// extended CONNECT with `:protocol websocket` (RFC 8441).
 pub fn is_upgrade(session: &ServerSession) -> bool {
-    session
-        .req_header()
-        .headers
-        .get(header::UPGRADE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+    is_h2_websocket(session)
+        || session
+            .req_header()
+            .headers
+            .get(header::UPGRADE)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}
+
+/// An RFC 8441 WebSocket: its stream never ends, so it has no body to read up front, and it
+/// is accepted with `200`, not `101`.
+pub fn is_h2_websocket(session: &ServerSession) -> bool {
+    let req = session.req_header();
+    req.method == http::Method::CONNECT
+        && req
+            .extensions
+            .get::<h2::ext::Protocol>()
+            .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"))
+}
+
+/// A fresh `Sec-WebSocket-Key` for the HTTP/1.1 upgrade PromptWall makes upstream on behalf
+/// of an HTTP/2 client (which sends none).
+fn websocket_key() -> http::HeaderValue {
+    use base64::Engine;
+    let mut key = [0u8; 16];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key);
+    let key = base64::engine::general_purpose::STANDARD.encode(key);
+    http::HeaderValue::from_str(&key).expect("base64 is a valid header value")
 }
 
 /// A Realtime `error` event, which the SDKs surface to the application.
@@ -72,10 +95,10 @@ pub struct Route<'a> {
 /// Relays the upgrade to `route.target`, then the frames in both directions until either
 /// side closes or goes idle past `upstream.idle_timeout`. `inspect` judges each client text
 /// message; `guard` reads the server's.
-pub async fn relay(
+pub async fn relay<F: std::future::Future<Output = Verdict>>(
     session: &mut ServerSession,
     route: Route<'_>,
-    inspect: impl Fn(&str) -> Verdict,
+    inspect: impl Fn(String) -> F,
     mut guard: StreamGuard,
 ) -> Forwarded {
     let Route {
@@ -100,6 +123,13 @@ pub async fn relay(
         http::HeaderValue::from_static("Upgrade"),
     );
     headers.insert(header::UPGRADE, http::HeaderValue::from_static("websocket"));
+    let h2 = is_h2_websocket(session);
+    if h2 {
+        headers.insert("sec-websocket-key", websocket_key());
+        headers
+            .entry("sec-websocket-version")
+            .or_insert(http::HeaderValue::from_static("13"));
+    }
     let sent = std::time::Instant::now();
     let sent_upgrade = tokio::time::timeout(
         upstream.header_timeout,
@@ -128,16 +158,27 @@ pub async fn relay(
     };
     out.upstream_ms = sent.elapsed().as_millis();
     out.status = response.status().as_u16();
-    let mut head = match ResponseHeader::build(response.status().as_u16(), None) {
+    let switching = response.status() == http::StatusCode::SWITCHING_PROTOCOLS;
+    // Over HTTP/2 an accepted WebSocket is a `200` with none of HTTP/1.1's upgrade headers.
+    let status = if h2 && switching {
+        200
+    } else {
+        response.status().as_u16()
+    };
+    let mut head = match ResponseHeader::build(status, None) {
         Ok(h) => h,
         Err(_) => return out,
     };
     for (name, value) in response.headers() {
-        if name != header::TRANSFER_ENCODING && name != "sec-websocket-extensions" {
+        let h1_only = HOP_BY_HOP.contains(&name.as_str()) || name == "sec-websocket-accept";
+        if name != header::TRANSFER_ENCODING
+            && name != "sec-websocket-extensions"
+            && !(h2 && h1_only)
+        {
             let _ = head.append_header(name.clone(), value.clone());
         }
     }
-    if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+    if !switching {
         // Refused (401, 404, ...): the client hears the upstream's answer as it is.
         let body = response.bytes().await.unwrap_or_default();
         let _ = head.insert_header(header::CONTENT_LENGTH, body.len().to_string());
@@ -195,7 +236,7 @@ pub async fn relay(
                             binary_frames += u64::from(binary);
                             raw
                         }
-                        Item::Text { raw, text } => match inspect(&text) {
+                        Item::Text { raw, text } => match inspect(text).await {
                             Verdict::Pass => raw,
                             Verdict::Replace(new) => frames::text_frame(&new, true),
                             Verdict::Block { message, rules } => {

@@ -9,6 +9,9 @@
 //! with TEXT), `x-mock-reply-reversed: TXET` (answer with TEXT: a reply that carries a secret or
 //! a pseudonym token, since PromptWall scans request headers too), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces),
 //! `x-mock-gzip: 1` (gzip the answer: a JSON body, or a stream's events as one body).
+//!
+//! It also serves the Realtime API's WebSocket (`realtime`) and an MCP server on both MCP
+//! transports (`mcp`).
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -24,6 +27,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
+
+mod mcp;
 
 /// One request as the mock received it.
 #[derive(Debug, Clone)]
@@ -76,6 +81,7 @@ impl MockServer {
             received: received.clone(),
             events_sent: events_sent.clone(),
             config,
+            legacy: Default::default(),
         });
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         tokio::spawn(async move {
@@ -125,6 +131,7 @@ struct State {
     received: Arc<Mutex<Vec<Recorded>>>,
     events_sent: Arc<AtomicUsize>,
     config: MockConfig,
+    legacy: mcp::Legacy,
 }
 
 type Body = BoxBody<Bytes, Infallible>;
@@ -212,6 +219,13 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         tokio::time::sleep(d).await;
     }
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(r) = mcp::route(&path) {
+        let controls = mcp::Controls {
+            reply,
+            description: tool_description,
+        };
+        return Ok(mcp::serve(&state.legacy, r, &parsed, controls));
+    }
     let words: Vec<String> = if echo || reply.is_some() {
         let text = reply.clone().unwrap_or_else(|| last_user_text(&parsed));
         match chunk_chars {
@@ -241,8 +255,6 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         Kind::Anthropic
     } else if route.ends_with(":generateContent") || route.ends_with(":streamGenerateContent") {
         Kind::Gemini
-    } else if route.ends_with("/mcp") {
-        return Ok(mcp(&parsed, reply, tool_description));
     } else if route.starts_with("/upload/") {
         // Gemini's media upload answers the file resource.
         return Ok(full(
@@ -316,51 +328,6 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .header("cache-control", "no-cache")
         .body(BodyExt::boxed(body))
         .expect("valid response"))
-}
-
-/// A small MCP server (streamable HTTP, JSON answers): `initialize`, `tools/list` (a wiki
-/// search, whose description is `x-mock-tool-description` when sent, and a page delete), and
-/// `tools/call`, whose text result is the `x-mock-reply*` text
-/// when the request carries one, else a result naming the query.
-fn mcp(request: &Value, reply: Option<String>, description: Option<String>) -> Response<Body> {
-    let id = request.get("id").cloned().unwrap_or(Value::Null);
-    let result = match request.get("method").and_then(Value::as_str) {
-        Some("initialize") => json!({
-            "protocolVersion": "2025-06-18",
-            "capabilities": {"tools": {}},
-            "serverInfo": {"name": "mock-mcp", "version": "1.0"}
-        }),
-        Some(m) if m.starts_with("notifications/") => {
-            return Response::builder()
-                .status(StatusCode::ACCEPTED)
-                .body(Full::new(Bytes::new()).boxed())
-                .expect("valid response");
-        }
-        Some("tools/list") => json!({"tools": [
-            {"name": "search_wiki", "description": description.unwrap_or_else(|| "Searches the company wiki.".into()),
-             "inputSchema": {"type": "object", "properties": {"query": {"type": "string"}}}},
-            {"name": "delete_page", "description": "Deletes a wiki page.",
-             "inputSchema": {"type": "object", "properties": {"page": {"type": "string"}}}}
-        ]}),
-        Some("tools/call") => {
-            let query = request
-                .pointer("/params/arguments/query")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let text = reply.unwrap_or_else(|| format!("3 pages match {query}"));
-            json!({"content": [{"type": "text", "text": text}], "isError": false})
-        }
-        _ => {
-            return full(
-                StatusCode::OK,
-                &json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "method not found"}}),
-            )
-        }
-    };
-    full(
-        StatusCode::OK,
-        &json!({"jsonrpc": "2.0", "id": id, "result": result}),
-    )
 }
 
 /// The Realtime API's WebSocket: every client text event is recorded (as a `WS` request with
