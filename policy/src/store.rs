@@ -180,6 +180,18 @@ impl Store {
             .to_string())
     }
 
+    /// A unified diff from the running version to `draft` (what applying it would change).
+    pub fn diff_draft(&self, tenant: &str, draft: &str) -> String {
+        let running = self.get(tenant);
+        similar::TextDiff::from_lines(running.source.as_str(), draft)
+            .unified_diff()
+            .header(
+                &format!("{tenant} v{} (running)", running.version),
+                &format!("{tenant} draft"),
+            )
+            .to_string()
+    }
+
     /// The YAML of one stored version.
     pub fn version_text(&self, tenant: &str, version: u64) -> Result<String, StoreError> {
         let missing = || StoreError::NoSuchVersion {

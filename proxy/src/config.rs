@@ -298,6 +298,8 @@ pub struct AdminConfig {
     pub listen: SocketAddr,
     /// Bearer tokens for the API; without any, only the health and CA endpoints answer.
     pub tokens: Vec<AdminTokenConfig>,
+    /// How long a web console sign-in lasts (seconds); then the admin signs in again.
+    pub session_ttl_secs: u64,
 }
 
 /// One admin API token, stored hashed.
@@ -452,6 +454,7 @@ impl Default for AdminConfig {
             enabled: true,
             listen: "127.0.0.1:9090".parse().expect("literal address"),
             tokens: Vec::new(),
+            session_ttl_secs: 8 * 3600,
         }
     }
 }
@@ -584,6 +587,7 @@ impl Config {
                 "limits.client_read_timeout_ms",
                 self.limits.client_read_timeout_ms,
             ),
+            ("admin.session_ttl_secs", self.admin.session_ttl_secs),
         ] {
             if ms == 0 {
                 return Err(format!(

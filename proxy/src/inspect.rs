@@ -341,6 +341,23 @@ impl Inspector {
         scan: Scan,
         labels: LabelsOutcome,
     ) -> Inspection {
+        let policy = self.store.load().get(&identity.tenant);
+        self.decide_with(policy, identity, provider, path, prepared, scan, labels)
+    }
+
+    /// Decides under `policy` rather than the tenant's running one (a console dry run of a
+    /// draft).
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide_with(
+        &self,
+        policy: Arc<CompiledPolicy>,
+        identity: &Identity,
+        provider: &str,
+        path: &str,
+        prepared: Prepared,
+        scan: Scan,
+        labels: LabelsOutcome,
+    ) -> Inspection {
         let Scan {
             located: findings,
             limit,
@@ -351,7 +368,6 @@ impl Inspector {
             started,
             prior,
         } = prepared;
-        let policy: Arc<CompiledPolicy> = self.store.load().get(&identity.tenant);
         let texts: Vec<&str> = prompt.segments.iter().map(|s| s.text.as_str()).collect();
         let thresholds = self.classifier.as_ref().ok().map(|c| &c.thresholds);
         let ctx = Context {
@@ -448,15 +464,28 @@ impl Inspector {
         path: &str,
         body: &[u8],
     ) -> Result<Inspection, InspectError> {
+        let policy = self.store.load().get(&identity.tenant);
+        self.inspect_json_with(policy, identity, provider, path, body)
+    }
+
+    /// [`Self::inspect_json`] under `policy` (a draft being tried).
+    pub fn inspect_json_with(
+        &self,
+        policy: Arc<CompiledPolicy>,
+        identity: &Identity,
+        provider: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<Inspection, InspectError> {
         let prepared = self.prepare(provider, path, body)?;
         let findings = self.scan(&prepared);
-        let labels = if self.wants_labels(&identity.tenant) {
+        let labels = if policy.uses_labels {
             self.classify(&identity.tenant, &prepared.classifier_text())
                 .0
         } else {
             LabelsOutcome::NotRun
         };
-        Ok(self.decide(identity, provider, path, prepared, findings, labels))
+        Ok(self.decide_with(policy, identity, provider, path, prepared, findings, labels))
     }
 }
 

@@ -255,6 +255,7 @@ impl AuditFilter {
             until: self.until,
             limit: self.limit,
             after: self.after,
+            ..Default::default()
         }
     }
 }

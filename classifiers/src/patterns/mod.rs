@@ -109,6 +109,7 @@ struct CompiledRule {
     context: Option<(usize, bool, f64)>,
     stopwords: Vec<String>,
     source: String,
+    description: String,
     /// The longest match of any of its patterns (capped at [`UNBOUNDED_REACH`]).
     reach: usize,
     /// Whether `reach` counts a pattern's unbounded run of whitespace as [`WHITESPACE_REACH`]
@@ -139,6 +140,21 @@ pub struct RuleInfo {
     pub entity: String,
     pub severity: Severity,
     pub source: String,
+}
+
+/// A rule with what an admin browsing the packs reads: its description and examples.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleDetail {
+    pub id: String,
+    pub category: Category,
+    pub entity: String,
+    pub severity: Severity,
+    pub description: String,
+    pub source: String,
+    /// Texts the rule must flag.
+    pub positive: Vec<String>,
+    /// Texts it must not.
+    pub negative: Vec<String>,
 }
 
 /// A rule example that did not behave as its pack says it should.
@@ -258,6 +274,7 @@ impl PatternEngine {
                 }
                 examples.push((rule_idx, rule.examples.clone()));
                 rules.push(CompiledRule {
+                    description: rule.description.clone(),
                     id: rule.id.as_str().into(),
                     category: rule.category,
                     entity: rule.entity.as_str().into(),
@@ -345,6 +362,29 @@ impl PatternEngine {
                 entity: r.entity.to_string(),
                 severity: r.severity,
                 source: r.source.clone(),
+            })
+            .collect()
+    }
+
+    /// Describes every compiled rule with its description and shipped examples.
+    pub fn rule_details(&self) -> Vec<RuleDetail> {
+        self.rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let ex = self.examples.iter().find(|(idx, _)| *idx as usize == i);
+                RuleDetail {
+                    id: r.id.to_string(),
+                    category: r.category,
+                    entity: r.entity.to_string(),
+                    severity: r.severity,
+                    description: r.description.clone(),
+                    source: r.source.clone(),
+                    positive: ex
+                        .map(|(_, e)| e.positive.iter().map(|p| p.text.clone()).collect())
+                        .unwrap_or_default(),
+                    negative: ex.map(|(_, e)| e.negative.clone()).unwrap_or_default(),
+                }
             })
             .collect()
     }

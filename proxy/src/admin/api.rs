@@ -1,10 +1,13 @@
-//! The admin API's routes: policies (get, put, dry-run, history, diff, rollback) for admins,
-//! the usage log (query, stats) for auditors. Every call past authentication is audited.
+//! The admin API's routes: policies (get, put, validate, dry-run, history, diff, rollback) for
+//! admins, the usage log (query, export, one exchange, stats, verify) for auditors, and the
+//! rule packs (browse, test) for anyone signed in. Callers present a bearer token, or the web
+//! console's session cookie plus its CSRF token on every state change. Every call past
+//! authentication is audited.
 
 use super::auth::{Need, Principal};
 use crate::audit::{AuditEvent, AuditStore, Filter};
 use crate::handler::Shared;
-use policy::{Identity, StoreError};
+use policy::StoreError;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,45 +18,70 @@ pub struct AdminRequest {
     pub path: String,
     pub query: Option<String>,
     pub authorization: Option<String>,
+    /// The `Cookie` header (a console session).
+    pub cookie: Option<String>,
+    /// The `x-csrf-token` header.
+    pub csrf: Option<String>,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
     pub body: Vec<u8>,
     pub peer: Option<String>,
 }
 
-/// Status, content type and body.
+/// Status, content type, extra headers and body.
 pub struct AdminResponse {
     pub status: u16,
     pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
 }
 
 impl AdminResponse {
-    fn json(status: u16, v: Value) -> Self {
+    /// A JSON answer.
+    pub fn json(status: u16, v: Value) -> Self {
         let mut body = serde_json::to_vec_pretty(&v).expect("JSON values serialize");
         body.push(b'\n');
         AdminResponse {
             status,
             content_type: "application/json",
+            headers: Vec::new(),
             body,
         }
     }
 
-    fn error(status: u16, message: impl Into<String>) -> Self {
+    /// A JSON `{"error": message}`.
+    pub fn error(status: u16, message: impl Into<String>) -> Self {
         Self::json(status, json!({ "error": message.into() }))
     }
 
-    fn text(status: u16, content_type: &'static str, body: String) -> Self {
+    /// A plain answer of `content_type`.
+    pub fn text(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
         AdminResponse {
             status,
             content_type,
-            body: body.into_bytes(),
+            headers: Vec::new(),
+            body: body.into(),
         }
+    }
+
+    /// Adds a header.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
 /// The API routes a request names: the part after `/v1/`.
 enum Route<'a> {
+    Session,
     AuditEvents,
+    AuditEvent(&'a str),
     AuditStats,
+    AuditVerify,
+    Rules,
+    RulesTest,
+    PolicyValidate(&'a str),
+    PolicyDraftDiff(&'a str),
     Policy(&'a str),
     PolicyHistory(&'a str),
     PolicyDiff(&'a str),
@@ -65,8 +93,15 @@ fn route(path: &str) -> Option<Route<'_>> {
     let rest = path.strip_prefix("/v1/")?;
     let parts: Vec<&str> = rest.split('/').collect();
     Some(match parts.as_slice() {
+        ["session"] => Route::Session,
         ["audit", "events"] => Route::AuditEvents,
+        ["audit", "events", id] => Route::AuditEvent(id),
         ["audit", "stats"] => Route::AuditStats,
+        ["audit", "verify"] => Route::AuditVerify,
+        ["rules"] => Route::Rules,
+        ["rules", "test"] => Route::RulesTest,
+        ["policies", t, "validate"] => Route::PolicyValidate(t),
+        ["policies", t, "draft-diff"] => Route::PolicyDraftDiff(t),
         ["policies", t] => Route::Policy(t),
         ["policies", t, "history"] => Route::PolicyHistory(t),
         ["policies", t, "diff"] => Route::PolicyDiff(t),
@@ -86,12 +121,12 @@ pub async fn handle(shared: &Arc<Shared>, req: AdminRequest) -> AdminResponse {
     let Some(route) = route(&req.path) else {
         return AdminResponse::error(404, "no such endpoint");
     };
-    let Some(principal) = shared
-        .admin_tokens
-        .authenticate(req.authorization.as_deref())
-    else {
-        audit(shared, &req, None, "-", 401).await;
-        return AdminResponse::error(401, "a valid admin bearer token is required");
+    let principal = match authenticate(shared, &req) {
+        Ok(p) => p,
+        Err((status, message)) => {
+            audit(shared, &req, None, "-", status).await;
+            return AdminResponse::error(status, message);
+        }
     };
     let params: HashMap<String, String> = req
         .query
@@ -101,8 +136,8 @@ pub async fn handle(shared: &Arc<Shared>, req: AdminRequest) -> AdminResponse {
     // The tenant this call touches: the path's for policies; for the audit log the `tenant`
     // parameter, or the caller's own tenant.
     let (need, tenant) = match &route {
-        Route::AuditEvents | Route::AuditStats => (
-            Need::AuditRead,
+        Route::AuditEvents | Route::AuditEvent(_) | Route::AuditStats | Route::AuditVerify => (
+            Some(Need::AuditRead),
             params
                 .get("tenant")
                 .cloned()
@@ -112,12 +147,17 @@ pub async fn handle(shared: &Arc<Shared>, req: AdminRequest) -> AdminResponse {
         | Route::PolicyHistory(t)
         | Route::PolicyDiff(t)
         | Route::PolicyDryRun(t)
-        | Route::PolicyRollback(t, _) => (Need::Policy, Some(t.to_string())),
+        | Route::PolicyValidate(t)
+        | Route::PolicyDraftDiff(t)
+        | Route::PolicyRollback(t, _) => (Some(Need::Policy), Some(t.to_string())),
+        // Who the caller is, and the shipped rule packs: no tenant's data.
+        Route::Session | Route::Rules | Route::RulesTest => (None, principal.tenant.clone()),
     };
-    let allowed = match &tenant {
-        Some(t) => principal.may(need, t),
+    let allowed = match (need, &tenant) {
+        (None, _) => true,
+        (Some(need), Some(t)) => principal.may(need, t),
         // Only a superadmin may read every tenant's log at once.
-        None => principal.tenant.is_none() && principal.may(need, ""),
+        (Some(need), None) => principal.tenant.is_none() && principal.may(need, ""),
     };
     let tenant_label = tenant.clone().unwrap_or_else(|| "*".into());
     if !allowed {
@@ -135,6 +175,26 @@ pub async fn handle(shared: &Arc<Shared>, req: AdminRequest) -> AdminResponse {
     resp
 }
 
+/// The caller: a bearer token, else a console session, whose state changes must carry its
+/// CSRF token. `Err`: the status and why.
+fn authenticate(shared: &Shared, req: &AdminRequest) -> Result<Principal, (u16, &'static str)> {
+    if req.authorization.is_some() {
+        return shared
+            .admin_tokens
+            .authenticate(req.authorization.as_deref())
+            .ok_or((401, "a valid admin bearer token is required"));
+    }
+    let session = shared
+        .ui_sessions
+        .find(req.cookie.as_deref())
+        .ok_or((401, "sign in (or send an admin bearer token)"))?;
+    let safe = matches!(req.method.as_str(), "GET" | "HEAD");
+    if !safe && !super::console::csrf_ok(&session, req.csrf.as_deref()) {
+        return Err((403, "this change needs the session's CSRF token"));
+    }
+    Ok(session.principal)
+}
+
 async fn act(
     shared: &Arc<Shared>,
     req: &AdminRequest,
@@ -146,17 +206,76 @@ async fn act(
     let store = shared.inspector.store();
     let method = req.method.as_str();
     match (method, route) {
+        ("GET", Route::Session) => {
+            let session = shared.ui_sessions.find(req.cookie.as_deref());
+            AdminResponse::json(
+                200,
+                super::console::whoami(principal, session.map(|s| s.csrf)),
+            )
+        }
         ("GET", Route::AuditEvents) => {
             let filter = match filter_from(&params, tenant) {
                 Ok(f) => f,
                 Err(e) => return AdminResponse::error(400, e),
             };
-            read_log(shared, move |db| {
+            match params.get("format").map(String::as_str) {
+                None | Some("json") => {
+                    read_log(shared, move |db| {
+                        let events = db.query(&filter)?;
+                        let next = events.last().map(|e| e.seq);
+                        let key = if filter.newest_first {
+                            "next_before"
+                        } else {
+                            "next_after"
+                        };
+                        Ok(json!({ "events": events, key: next }))
+                    })
+                    .await
+                }
+                Some(format @ ("csv" | "jsonl")) => export(shared, filter, format).await,
+                Some(other) => AdminResponse::error(
+                    400,
+                    format!("`format` is json, csv or jsonl, not `{other}`"),
+                ),
+            }
+        }
+        ("GET", Route::AuditEvent(id)) => {
+            let filter = Filter {
+                tenant,
+                id: Some(id.to_string()),
+                limit: 16,
+                ..Filter::default()
+            };
+            let id = id.to_string();
+            let r = read_log(shared, move |db| {
                 let events = db.query(&filter)?;
-                let next = events.last().map(|e| e.seq);
-                Ok(json!({ "events": events, "next_after": next }))
+                Ok(json!({ "id": id, "events": events }))
+            })
+            .await;
+            // Another tenant's event is as absent as one that never was.
+            if r.status == 200 && r.body.starts_with(b"{") {
+                let v: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                if v["events"].as_array().is_some_and(Vec::is_empty) {
+                    return AdminResponse::error(404, "no such event for this tenant");
+                }
+            }
+            r
+        }
+        ("POST", Route::AuditVerify) => {
+            read_log(shared, |db| {
+                let rows = db.verify()?;
+                Ok(json!({ "ok": true, "rows": rows }))
             })
             .await
+        }
+        ("GET", Route::Rules) => super::dry_run::rules(shared, &params),
+        ("POST", Route::RulesTest) => super::dry_run::test_rules(shared, &req.body),
+        ("POST", Route::PolicyValidate(t)) => super::dry_run::validate(t, &req.body),
+        ("POST", Route::PolicyDraftDiff(t)) => {
+            let Ok(draft) = std::str::from_utf8(&req.body) else {
+                return AdminResponse::error(422, "the policy must be UTF-8 YAML");
+            };
+            AdminResponse::text(200, "text/x-diff", store.diff_draft(t, draft))
         }
         ("GET", Route::AuditStats) => {
             let by = params.get("by").cloned().unwrap_or_else(|| "day".into());
@@ -224,7 +343,7 @@ async fn act(
             };
             version_reply(store.rollback(t, version, &principal.name), 200)
         }
-        ("POST", Route::PolicyDryRun(t)) => dry_run(shared, t, &req.body).await,
+        ("POST", Route::PolicyDryRun(t)) => super::dry_run::dry_run(shared, t, &req.body).await,
         (_, _) => AdminResponse::error(405, format!("{method} is not allowed here")),
     }
 }
@@ -238,64 +357,6 @@ fn version_reply(r: Result<policy::VersionInfo, StoreError>, ok: u16) -> AdminRe
             tracing::error!(error = %e, "storing a policy version failed");
             AdminResponse::error(500, e.to_string())
         }
-    }
-}
-
-/// The body of a dry run: the request as the proxy would see it.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DryRun {
-    provider: String,
-    path: String,
-    #[serde(default)]
-    user: Option<String>,
-    #[serde(default)]
-    groups: Vec<String>,
-    body: Value,
-}
-
-async fn dry_run(shared: &Arc<Shared>, tenant: &str, body: &[u8]) -> AdminResponse {
-    let dr: DryRun = match serde_json::from_slice(body) {
-        Ok(d) => d,
-        Err(e) => {
-            return AdminResponse::error(
-                400,
-                format!("expected {{provider, path, user?, groups?, body}}: {e}"),
-            )
-        }
-    };
-    let identity = Identity {
-        tenant: tenant.to_string(),
-        user: dr.user,
-        groups: dr.groups,
-        method: "config",
-    };
-    let shared = shared.clone();
-    let raw = serde_json::to_vec(&dr.body).expect("JSON values serialize");
-    let done = tokio::task::spawn_blocking(move || {
-        shared
-            .inspector
-            .inspect_json(&identity, &dr.provider, &dr.path, &raw)
-    })
-    .await;
-    match done {
-        Ok(Ok(insp)) => {
-            let d = &insp.decision;
-            AdminResponse::json(
-                200,
-                json!({
-                    "action": d.action,
-                    "would": d.would,
-                    "mode": d.mode,
-                    "policy_version": d.policy_version,
-                    "reasons": d.reasons,
-                    "message": d.message,
-                    "redactions": insp.redaction_count,
-                }),
-            )
-        }
-        Ok(Err(e)) => AdminResponse::error(400, e.to_string()),
-        Err(e) => AdminResponse::error(500, format!("dry run failed: {e}")),
     }
 }
 
@@ -328,7 +389,113 @@ fn filter_from(params: &HashMap<String, String>, tenant: Option<String>) -> Resu
         until: get("until"),
         limit,
         after,
+        before: match get("before") {
+            Some(b) => Some(b.parse::<i64>().map_err(|_| "`before` must be a number")?),
+            None => None,
+        },
+        newest_first: get("order").as_deref() == Some("newest"),
+        id: None,
     })
+}
+
+/// The events of `filter` as CSV or JSON lines, for download (up to `limit`, 10,000).
+async fn export(shared: &Arc<Shared>, filter: Filter, format: &str) -> AdminResponse {
+    let csv = format == "csv";
+    let r = read_log(shared, move |db| {
+        let events = db.query(&filter)?;
+        Ok(Value::Array(
+            events
+                .into_iter()
+                .map(|e| serde_json::to_value(e).expect("events serialize"))
+                .collect(),
+        ))
+    })
+    .await;
+    if r.status != 200 {
+        return r;
+    }
+    let events: Vec<Value> = serde_json::from_slice(&r.body).unwrap_or_default();
+    let body = if csv {
+        csv_of(&events)
+    } else {
+        events.iter().map(|e| format!("{e}\n")).collect::<String>()
+    };
+    let (ct, ext) = if csv {
+        ("text/csv; charset=utf-8", "csv")
+    } else {
+        ("application/x-ndjson", "jsonl")
+    };
+    AdminResponse::text(200, ct, body).with(
+        "content-disposition",
+        format!("attachment; filename=\"promptwall-events.{ext}\""),
+    )
+}
+
+/// Columns an auditor reads in a spreadsheet; list fields are joined with `;`.
+const CSV_COLUMNS: &[&str] = &[
+    "seq",
+    "id",
+    "time",
+    "kind",
+    "tenant",
+    "user",
+    "provider",
+    "host",
+    "endpoint",
+    "model",
+    "tool",
+    "decision",
+    "status",
+    "rules",
+    "categories",
+    "redactions",
+    "response_decision",
+    "total_ms",
+];
+
+fn csv_of(events: &[Value]) -> String {
+    // A leading `=`, `+`, `-` or `@` would run as a formula in a spreadsheet: quote it inert.
+    let cell = |s: String| {
+        let s = if s.starts_with(['=', '+', '-', '@']) {
+            format!("'{s}")
+        } else {
+            s
+        };
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s
+        }
+    };
+    let mut out = CSV_COLUMNS.join(",");
+    out.push_str("\r\n");
+    for e in events {
+        let reasons = e["reasons"].as_array().cloned().unwrap_or_default();
+        let pick = |k: &str| -> String {
+            let mut v: Vec<String> = reasons
+                .iter()
+                .filter_map(|r| r[k].as_str().map(str::to_string))
+                .collect();
+            v.dedup();
+            v.join(";")
+        };
+        let row: Vec<String> = CSV_COLUMNS
+            .iter()
+            .map(|c| match *c {
+                "rules" => pick("rule"),
+                "categories" => pick("category"),
+                c => match &e[c] {
+                    Value::Null => String::new(),
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                },
+            })
+            .map(cell)
+            .collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
 }
 
 /// Runs a read on its own connection off the async workers (WAL lets it run beside the writer).
@@ -350,7 +517,7 @@ where
 }
 
 /// Records an admin call (who, what, for which tenant, and the outcome).
-async fn audit(
+pub(super) async fn audit(
     shared: &Arc<Shared>,
     req: &AdminRequest,
     who: Option<&Principal>,

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS events (
   hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_tenant_time ON events(tenant, time);
+-- An exchange's records by id (the console's event page).
+CREATE INDEX IF NOT EXISTS events_id ON events(id);
 CREATE TABLE IF NOT EXISTS tombstones (
   seq INTEGER PRIMARY KEY,
   prev_hash TEXT NOT NULL,
@@ -128,8 +130,14 @@ pub struct Filter {
     pub until: Option<String>,
     pub kind: Option<String>,
     pub limit: usize,
-    /// Resume after this `seq` (paging).
+    /// Resume after this `seq` (paging, oldest first).
     pub after: Option<i64>,
+    /// Resume before this `seq` (paging, newest first).
+    pub before: Option<i64>,
+    /// Newest first (the console's order) rather than oldest first.
+    pub newest_first: bool,
+    /// One event id: an exchange's request and response records share it.
+    pub id: Option<String>,
 }
 
 pub(super) fn hash_of(prev: &str, canonical: &[u8]) -> String {
@@ -343,6 +351,7 @@ impl AuditStore {
         eq("model", &f.model);
         eq("decision", &f.action);
         eq("kind", &f.kind);
+        eq("id", &f.id);
         for (kind, v) in [
             ("category", &f.category),
             ("entity", &f.entity),
@@ -385,14 +394,20 @@ impl AuditStore {
             args.push(a.to_string());
             sql.push_str(&format!(" AND seq > CAST(?{} AS INTEGER)", args.len()));
         }
+        if let Some(b) = f.before {
+            args.push(b.to_string());
+            sql.push_str(&format!(" AND seq < CAST(?{} AS INTEGER)", args.len()));
+        }
         (sql, args)
     }
 
-    /// Events matching `f`, oldest first, at most `f.limit` (default 100).
+    /// Events matching `f`, oldest first (or newest first), at most `f.limit` (default 100).
     pub fn query(&self, f: &Filter) -> Result<Vec<AuditEvent>, StoreError> {
         let (w, args) = Self::where_clause(f);
         let limit = if f.limit == 0 { 100 } else { f.limit };
-        let sql = format!("SELECT seq, body, hash FROM events{w} ORDER BY seq LIMIT {limit}");
+        let order = if f.newest_first { "DESC" } else { "ASC" };
+        let sql =
+            format!("SELECT seq, body, hash FROM events{w} ORDER BY seq {order} LIMIT {limit}");
         let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
         let rows = stmt
             .query_map(params_from_iter(args.iter()), |r| {
@@ -418,7 +433,7 @@ impl AuditStore {
         Ok(out)
     }
 
-    /// Counts grouped by `by` (`day`, `user`, `provider`, `decision`, `tenant`, `model`,
+    /// Counts grouped by `by` (`hour`, `day`, `user`, `provider`, `decision`, `tenant`, `model`,
     /// `category`, `entity`, `rule`).
     pub fn stats(&self, f: &Filter, by: &str) -> Result<Vec<(String, i64)>, StoreError> {
         // Multi-valued columns (`,a,b,`) are counted per value: an event with two categories
@@ -448,6 +463,8 @@ impl AuditStore {
         }
         let col = match by {
             "day" => "substr(time, 1, 10)",
+            "hour" => "substr(time, 1, 13)",
+            "host" => "json_extract(body, '$.host')",
             "user" => "coalesce(user, '-')",
             "provider" => "coalesce(provider, '-')",
             "decision" | "action" => "decision",

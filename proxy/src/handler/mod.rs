@@ -55,6 +55,8 @@ pub struct Shared {
     pub tls_configs: crate::mitm::ServerConfigs,
     /// Hashed admin API tokens.
     pub admin_tokens: crate::admin::auth::AdminTokens,
+    /// Web console sign-ins.
+    pub ui_sessions: crate::admin::console::Sessions,
     /// Permits for AI requests in flight (`limits.max_inflight`): load shedding, not queueing.
     pub inflight: Arc<tokio::sync::Semaphore>,
     /// Pseudonym mappings of server-side conversations, by tenant and conversation.
@@ -851,6 +853,9 @@ pub fn shared(
         ca,
         audit: None,
         admin_tokens: crate::admin::auth::AdminTokens::new(&config.admin.tokens),
+        ui_sessions: crate::admin::console::Sessions::new(Duration::from_secs(
+            config.admin.session_ttl_secs,
+        )),
         inflight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_inflight)),
         vault: policy::Vault::default(),
         mcp_sessions: Default::default(),

@@ -1,5 +1,5 @@
 //! The admin listener: liveness, readiness, Prometheus `/metrics`, the CA certificate for client
-//! trust stores, and the token-protected admin API (`crate::admin`).
+//! trust stores, the token-protected admin API (`crate::admin`), and the web console (`/ui/`).
 
 use crate::admin::api::{self, AdminRequest, AdminResponse};
 use crate::handler::Shared;
@@ -21,11 +21,8 @@ pub struct AdminApp {
 impl AdminApp {
     async fn serve(&self, session: &mut ServerSession) -> AdminResponse {
         let path = session.req_header().uri.path().to_string();
-        let plain = |status, content_type, body: Vec<u8>| AdminResponse {
-            status,
-            content_type,
-            body,
-        };
+        let plain =
+            |status, content_type, body: Vec<u8>| AdminResponse::text(status, content_type, body);
         match path.as_str() {
             "/healthz" => return plain(200, "text/plain", b"ok\n".to_vec()),
             "/readyz" => {
@@ -50,6 +47,16 @@ impl AdminApp {
                     crate::metrics::METRICS.render().into_bytes(),
                 );
             }
+            "/ui" => {
+                return plain(308, "text/plain", Vec::new()).with("location", "/ui/");
+            }
+            p if p.starts_with("/ui/") && session.req_header().method == http::Method::GET => {
+                return match crate::admin::console::asset(&p[4..]) {
+                    Some((ct, body)) => plain(200, ct, body.to_vec()),
+                    None => plain(404, "text/plain", b"not found\n".to_vec()),
+                };
+            }
+            "/ui/login" | "/ui/logout" => {}
             p if !api::is_api(p) => return plain(404, "text/plain", b"not found\n".to_vec()),
             _ => {}
         }
@@ -67,6 +74,9 @@ impl AdminApp {
             method: session.req_header().method.as_str().to_string(),
             query: session.req_header().uri.query().map(str::to_string),
             authorization: header("authorization"),
+            cookie: header("cookie"),
+            csrf: header("x-csrf-token"),
+            content_type: header("content-type"),
             peer: session
                 .client_addr()
                 .and_then(|a| a.as_inet())
@@ -74,7 +84,11 @@ impl AdminApp {
             path,
             body,
         };
-        api::handle(&self.shared, req).await
+        match req.path.as_str() {
+            "/ui/login" => crate::admin::console::login(&self.shared, req).await,
+            "/ui/logout" => crate::admin::console::logout(&self.shared, req).await,
+            _ => api::handle(&self.shared, req).await,
+        }
     }
 }
 
@@ -101,12 +115,22 @@ async fn read_body(session: &mut ServerSession) -> Result<Vec<u8>, (u16, String)
 impl ServeHttp for AdminApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
         let r = self.serve(session).await;
-        Response::builder()
+        let mut b = Response::builder()
             .status(r.status)
             .header("content-type", r.content_type)
             .header("content-length", r.body.len())
-            .header("cache-control", "no-store")
-            .body(r.body)
-            .expect("static response parts are valid")
+            .header("cache-control", "no-store");
+        for (name, value) in crate::admin::console::SECURITY_HEADERS {
+            b = b.header(*name, *value);
+        }
+        for (name, value) in r.headers {
+            b = b.header(name, value);
+        }
+        b.body(r.body).unwrap_or_else(|_| {
+            Response::builder()
+                .status(500)
+                .body(b"invalid response header\n".to_vec())
+                .expect("static response parts are valid")
+        })
     }
 }
