@@ -166,10 +166,11 @@ async function overviewPage() {
     const by = range.value === '24h' ? 'hour' : 'day';
     try {
       const req = { kind: 'ai_request' };
-      const [all, blocks, redacts, coach, cats, rules, users, providers, hosts] = await Promise.all([
+      const dp = tenantParam(new URLSearchParams({ since: sinceFor(RANGES[range.value]) }));
+      const [all, blocks, redacts, coach, cats, rules, users, providers, dests] = await Promise.all([
         stats(by, req), stats(by, { ...req, action: 'block' }), stats(by, { ...req, action: 'redact' }),
         stats(by, { ...req, action: 'coach' }), stats('category', req), stats('rule', req), stats('user', req),
-        stats('provider', req), stats('host', req)]);
+        stats('provider', req), api('GET', `/v1/audit/destinations?${dp}`).then(r => r.destinations)]);
       const total = all.reduce((n, r) => n + r.count, 0);
       if (!total) { body.replaceChildren(empty('No AI requests in this range yet.')); return; }
       const sum = rows => rows.reduce((n, r) => n + r.count, 0);
@@ -185,9 +186,12 @@ async function overviewPage() {
         h('div', { class: 'grid' },
           top('Top categories', cats, 'category'), top('Top rules', rules, 'rule'),
           top('Top users', users, 'user'), top('Providers', providers, 'provider')),
-        h('section', { class: 'panel', 'aria-labelledby': 'dest' }, h('h2', { id: 'dest' }, 'AI destinations'),
-          h('p', { class: 'muted' }, 'Every AI host PromptWall saw in this range, sanctioned by the catalog or added by your configuration.'),
-          table(['Host', 'Requests'], hosts.slice(0, 15).map(r => [r.key, r.count]))));
+        h('section', { class: 'panel', 'aria-labelledby': 'dest' }, h('h2', { id: 'dest' }, 'AI destinations (shadow AI)'),
+          h('p', { class: 'muted' }, 'Every AI service your users reached in this range: sanctioned (inspected), tunnelled unread by policy, or blocked as unsanctioned.'),
+          dests.length ? h('table', { id: 'destinations' }, h('thead', {}, h('tr', {}, ['Host', 'Provider', 'Status', 'Users', 'Events'].map((t, i) => h('th', { scope: 'col', class: i > 2 ? 'num' : null }, t)))),
+            h('tbody', {}, dests.map(d => h('tr', {}, h('td', {}, d.host), h('td', {}, d.provider),
+              h('td', {}, h('span', { class: `badge ${d.status === 'sanctioned' ? 'allow' : d.status === 'blocked' ? 'block' : 'redact'}` }, d.status)),
+              h('td', { class: 'num' }, d.users), h('td', { class: 'num' }, d.events))))) : empty('None')));
     } catch (e) { if (e.status !== 401) body.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message)); }
   }
   function tile(label, n, id) {
@@ -246,7 +250,7 @@ function logPage() {
   const initial = new URLSearchParams((location.hash.split('?')[1]) || '');
   const inputs = {};
   const fields = FILTERS.map(f => {
-    const attrs = { id: `f-${f}`, name: f, value: initial.get(f) || '', size: 12 };
+    const attrs = { id: `f-${f}`, name: f, value: initial.get(f) || '' };
     if (f === 'since' || f === 'until') attrs.placeholder = '2026-12-01T00:00:00Z';
     inputs[f] = f === 'action'
       ? h('select', attrs, ['', 'allow', 'log', 'redact', 'coach', 'block', 'pass', 'refused'].map(v => h('option', { value: v }, v || 'any')))
@@ -285,8 +289,8 @@ function logPage() {
   }
   more.addEventListener('click', () => load(false));
   const form = h('form', { class: 'panel', id: 'log-filters', onsubmit: ev => { ev.preventDefault(); load(true); } },
-    h('div', { class: 'row' }, fields, tenantPicker(() => load(true)), h('button', { type: 'submit', id: 'search' }, 'Search')),
-    h('div', { class: 'row' }, exportCsv, exportJsonl));
+    h('div', { class: 'filters' }, fields, tenantPicker(() => load(true))),
+    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'search' }, 'Search'), exportCsv, exportJsonl));
   page('Usage log', form, msg, h('div', { class: 'panel' }, h('table', { id: 'log-table' },
     h('thead', {}, h('tr', {}, ['Time', 'Kind', 'User', 'Provider', 'Model', 'Endpoint', 'Decision', 'Rules'].map(t => h('th', { scope: 'col' }, t)))),
     rows), h('div', { class: 'row' }, more)));

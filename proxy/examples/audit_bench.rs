@@ -290,11 +290,60 @@ fn main() {
             },
             Some("decision"),
         ),
+        // What the web console asks for: pages newest first, the overview's groupings.
+        (
+            "console: newest first, tenant (50 rows)",
+            Filter {
+                newest_first: true,
+                limit: 50,
+                ..base.clone()
+            },
+            None,
+        ),
+        (
+            "console: newest first, category=secret + block",
+            Filter {
+                newest_first: true,
+                limit: 50,
+                category: Some("secret".into()),
+                action: Some("block".into()),
+                ..base.clone()
+            },
+            None,
+        ),
+        (
+            "console: stats by category, tenant, one week",
+            Filter {
+                since: Some("2026-10-01".into()),
+                until: Some("2026-10-08".into()),
+                ..base.clone()
+            },
+            Some("category"),
+        ),
+        (
+            "console: stats by hour, tenant, one day",
+            Filter {
+                since: Some("2026-09-10".into()),
+                until: Some("2026-09-11".into()),
+                ..base.clone()
+            },
+            Some("hour"),
+        ),
+        (
+            "console: destinations, tenant, one week",
+            Filter {
+                since: Some("2026-10-01".into()),
+                until: Some("2026-10-08".into()),
+                ..base.clone()
+            },
+            Some("destinations"),
+        ),
     ];
     for (name, f, by) in cases {
         let run = || {
             let t = Instant::now();
             let n = match by {
+                Some("destinations") => store.destinations(&f).unwrap().len(),
                 Some(by) => store.stats(&f, by).unwrap().len(),
                 None => store.query(&f).unwrap().len(),
             };

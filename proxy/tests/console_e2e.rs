@@ -24,6 +24,7 @@ const XSS: &str = "<img src=x onerror=\"window.__xss=1\">";
 const ACME_POLICY: &str = "tenant: acme
 identity:
   trusted_header: { user_header: X-User, from_cidrs: [127.0.0.0/8] }
+destinations: { sanctioned: [openai] }
 rules:
   - id: keys
     when: { category: secret }
@@ -230,6 +231,17 @@ async fn setup(admin: &str) -> Fixture {
             r.status()
         );
     }
+    // Shadow AI: a CONNECT to an AI service acme has not sanctioned is refused and recorded.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(proxy.proxy).await.unwrap();
+        tcp.write_all(b"CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\nX-User: carol\r\n\r\n")
+            .await
+            .unwrap();
+        let mut head = [0u8; 12];
+        tcp.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 403", "{}", String::from_utf8_lossy(&head));
+    }
     proxy.audit_events_eventually(&["--kind", "ai_response"], 2);
     Fixture {
         proxy,
@@ -264,6 +276,11 @@ async fn an_auditor_reads_the_log_and_cannot_reach_policies() {
 
     b.sign_in(admin, "tok-auditor").await;
     b.text_of("#tile-blocks", "2").await;
+    let dests = b.text_of("#destinations", "api.anthropic.com").await;
+    assert!(
+        dests.contains("blocked") && dests.contains("sanctioned"),
+        "{dests}"
+    );
     b.screenshot("overview").await;
     // The menu has no policy editor for an auditor; the page and the API refuse it.
     assert!(b.absent("#nav-policies").await);

@@ -77,6 +77,7 @@ enum Route<'a> {
     AuditEvents,
     AuditEvent(&'a str),
     AuditStats,
+    AuditDestinations,
     AuditVerify,
     Rules,
     RulesTest,
@@ -98,6 +99,7 @@ fn route(path: &str) -> Option<Route<'_>> {
         ["audit", "events", id] => Route::AuditEvent(id),
         ["audit", "stats"] => Route::AuditStats,
         ["audit", "verify"] => Route::AuditVerify,
+        ["audit", "destinations"] => Route::AuditDestinations,
         ["rules"] => Route::Rules,
         ["rules", "test"] => Route::RulesTest,
         ["policies", t, "validate"] => Route::PolicyValidate(t),
@@ -136,7 +138,11 @@ pub async fn handle(shared: &Arc<Shared>, req: AdminRequest) -> AdminResponse {
     // The tenant this call touches: the path's for policies; for the audit log the `tenant`
     // parameter, or the caller's own tenant.
     let (need, tenant) = match &route {
-        Route::AuditEvents | Route::AuditEvent(_) | Route::AuditStats | Route::AuditVerify => (
+        Route::AuditEvents
+        | Route::AuditEvent(_)
+        | Route::AuditStats
+        | Route::AuditDestinations
+        | Route::AuditVerify => (
             Some(Need::AuditRead),
             params
                 .get("tenant")
@@ -260,6 +266,16 @@ async fn act(
                 }
             }
             r
+        }
+        ("GET", Route::AuditDestinations) => {
+            let filter = match filter_from(&params, tenant) {
+                Ok(f) => f,
+                Err(e) => return AdminResponse::error(400, e),
+            };
+            read_log(shared, move |db| {
+                Ok(json!({ "destinations": db.destinations(&filter)? }))
+            })
+            .await
         }
         ("POST", Route::AuditVerify) => {
             read_log(shared, |db| {

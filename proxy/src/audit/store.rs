@@ -112,6 +112,17 @@ fn items(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// One AI destination as the usage log saw it (see [`AuditStore::destinations`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Destination {
+    pub host: String,
+    pub provider: String,
+    /// `sanctioned` (inspected), `tunnelled` (passed blind by policy) or `blocked`.
+    pub status: &'static str,
+    pub events: i64,
+    pub users: i64,
+}
+
 /// Filters for queries and statistics; empty fields match everything.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -485,6 +496,40 @@ impl AuditStore {
         let rows = stmt
             .query_map(params_from_iter(args.iter()), |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
+    }
+
+    /// AI destinations seen (shadow AI): per host and provider, whether traffic was inspected
+    /// (`sanctioned`), passed blind (`tunnelled`) or refused (`blocked`), with how many events
+    /// and distinct users. The `kind` of `f` is ignored.
+    pub fn destinations(&self, f: &Filter) -> Result<Vec<Destination>, StoreError> {
+        let f = Filter {
+            kind: None,
+            ..f.clone()
+        };
+        let (w, args) = Self::where_clause(&f);
+        let sql = format!(
+            "SELECT json_extract(body, '$.host') AS h, provider, kind, count(*), count(DISTINCT user)
+             FROM events{w} AND provider IS NOT NULL AND kind IN ('ai_request', 'tunnel', 'blocked_destination')
+             GROUP BY h, provider, kind ORDER BY count(*) DESC, h LIMIT 500"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), |r| {
+                let kind: String = r.get(2)?;
+                Ok(Destination {
+                    host: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    provider: r.get(1)?,
+                    status: match kind.as_str() {
+                        "ai_request" => "sanctioned",
+                        "tunnel" => "tunnelled",
+                        _ => "blocked",
+                    },
+                    events: r.get(3)?,
+                    users: r.get(4)?,
+                })
             })
             .map_err(self.err())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.err())

@@ -324,7 +324,12 @@ impl AiHttpApp {
                     };
                     let sessions = &self.shared.mcp_sessions;
                     let ok = match crate::stream::mcp::answer_legacy(
-                        sessions, session, &target, &reply, &log.id,
+                        sessions,
+                        session,
+                        &target,
+                        &identity.tenant,
+                        &reply,
+                        &log.id,
                     )
                     .await
                     {
@@ -359,7 +364,7 @@ impl AiHttpApp {
             pseudonyms: go.pseudonyms,
             response_policy: go.response,
             shape,
-            mcp: self.mcp_route(&target),
+            mcp: self.mcp_route(&target, &identity.tenant),
         };
         let f = match target.provider.as_deref() {
             Some(provider) if crate::ws::is_upgrade(session) => {
@@ -536,7 +541,7 @@ impl AiHttpApp {
 
     /// For an MCP server: the legacy session registry, and through the gateway the route's
     /// prefix and the server's base path.
-    fn mcp_route(&self, target: &Target) -> Option<crate::stream::mcp::Route> {
+    fn mcp_route(&self, target: &Target, tenant: &str) -> Option<crate::stream::mcp::Route> {
         let name = target.provider.as_deref()?.strip_prefix("mcp:")?;
         let gateway = (self.entry == Entry::Gateway)
             .then(|| self.shared.mcp.iter().find(|(n, _)| n == name))
@@ -549,6 +554,7 @@ impl AiHttpApp {
             });
         Some(crate::stream::mcp::Route {
             sessions: self.shared.mcp_sessions.clone(),
+            tenant: tenant.to_string(),
             gateway,
         })
     }

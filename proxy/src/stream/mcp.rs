@@ -31,29 +31,37 @@ use tokio::time::timeout;
 /// session rather than growing this without bound.
 const QUEUE: usize = 64;
 
-/// Open legacy SSE sessions, by the upstream URL their POSTs go to.
+/// Open legacy SSE sessions, by the upstream URL their POSTs go to: the tenant whose client
+/// opened the stream, and the way onto it.
 #[derive(Default)]
 pub struct Sessions {
-    streams: DashMap<String, mpsc::Sender<Bytes>>,
+    streams: DashMap<String, (String, mpsc::Sender<Bytes>)>,
 }
 
 impl Sessions {
-    /// Whether `target` is the POST endpoint of a legacy session this node relays.
-    pub fn is_legacy(&self, target: &Target) -> bool {
-        self.streams.contains_key(&key(target))
-    }
-
-    /// Puts `event` (SSE bytes) on the session's stream; `false` when the session is gone or
-    /// its client has stopped reading.
-    pub fn deliver(&self, target: &Target, event: Bytes) -> bool {
+    /// Whether `target` is the POST endpoint of a legacy session this node relays for
+    /// `tenant` (another tenant's POST never reaches that stream).
+    pub fn is_legacy(&self, target: &Target, tenant: &str) -> bool {
         self.streams
             .get(&key(target))
-            .is_some_and(|tx| tx.try_send(event).is_ok())
+            .is_some_and(|s| s.0 == tenant)
     }
 
-    fn register(self: &Arc<Self>, key: String) -> (Registration, mpsc::Receiver<Bytes>) {
+    /// Puts `event` (SSE bytes) on `tenant`'s session stream; `false` when the session is
+    /// gone, is another tenant's, or its client has stopped reading.
+    pub fn deliver(&self, target: &Target, tenant: &str, event: Bytes) -> bool {
+        self.streams
+            .get(&key(target))
+            .is_some_and(|s| s.0 == tenant && s.1.try_send(event).is_ok())
+    }
+
+    fn register(
+        self: &Arc<Self>,
+        key: String,
+        tenant: &str,
+    ) -> (Registration, mpsc::Receiver<Bytes>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        self.streams.insert(key.clone(), tx);
+        self.streams.insert(key.clone(), (tenant.to_string(), tx));
         (
             Registration {
                 sessions: self.clone(),
@@ -76,11 +84,13 @@ impl Drop for Registration {
     }
 }
 
-/// How an MCP server is reached: the session registry, and for a gateway route the client's
-/// prefix and the server's base path (`/mcp/wiki`, `/legacy`), to map endpoints between them.
+/// How an MCP server is reached: the session registry, the requester's tenant, and for a
+/// gateway route the client's prefix and the server's base path (`/mcp/wiki`, `/legacy`), to
+/// map endpoints between them.
 #[derive(Clone)]
 pub struct Route {
     pub sessions: Arc<Sessions>,
+    pub tenant: String,
     pub gateway: Option<(String, String)>,
 }
 
@@ -331,7 +341,11 @@ impl McpStream {
                         if let Some(endpoint) = resolve(&self.target, &e.data) {
                             let data =
                                 client_endpoint(&self.route, &self.target, &endpoint, &e.data);
-                            injected = Some(self.route.sessions.register(key(&endpoint)));
+                            injected = Some(
+                                self.route
+                                    .sessions
+                                    .register(key(&endpoint), &self.route.tenant),
+                            );
                             buf.extend(Event::encode(Some("endpoint"), e.id.as_deref(), &data));
                         } else {
                             buf.extend_from_slice(&e.raw);
@@ -393,16 +407,17 @@ pub async fn answer_legacy(
     sessions: &Sessions,
     session: &mut ServerSession,
     target: &Target,
+    tenant: &str,
     reply: &Reply,
     request_id: &str,
 ) -> Option<bool> {
-    if !sessions.is_legacy(target) {
+    if !sessions.is_legacy(target, tenant) {
         return None;
     }
     if let Some(id) = reply.rpc_id.as_deref() {
         let body = ErrorShape::jsonrpc_body(reply.kind, &reply.message, Some(id));
         let event = Event::encode(Some("message"), None, &String::from_utf8_lossy(&body));
-        if !sessions.deliver(target, Bytes::from(event)) {
+        if !sessions.deliver(target, tenant, Bytes::from(event)) {
             // The stream is gone or not reading: answer on the POST itself, as a last resort.
             return None;
         }
@@ -450,6 +465,7 @@ mod tests {
         assert_eq!(key(&e3), key(&e));
         let route = Route {
             sessions: Default::default(),
+            tenant: "acme".into(),
             gateway: Some(("/mcp/wiki".into(), "/legacy".into())),
         };
         assert_eq!(
@@ -482,14 +498,18 @@ mod tests {
     fn a_session_is_registered_while_its_stream_lives() {
         let sessions = Arc::new(Sessions::default());
         let endpoint = target("/legacy/messages?session_id=1");
-        let (reg, mut rx) = sessions.register(key(&endpoint));
-        assert!(sessions.is_legacy(&endpoint));
-        assert!(sessions.deliver(&endpoint, Bytes::from_static(b"x")));
+        let (reg, mut rx) = sessions.register(key(&endpoint), "acme");
+        assert!(sessions.is_legacy(&endpoint, "acme"));
+        assert!(sessions.deliver(&endpoint, "acme", Bytes::from_static(b"x")));
         assert_eq!(rx.try_recv().unwrap(), Bytes::from_static(b"x"));
-        assert!(!sessions.is_legacy(&target("/legacy/messages?session_id=2")));
+        // Another tenant cannot reach the stream, nor another session id.
+        assert!(!sessions.is_legacy(&endpoint, "globex"));
+        assert!(!sessions.deliver(&endpoint, "globex", Bytes::from_static(b"y")));
+        assert!(rx.try_recv().is_err());
+        assert!(!sessions.is_legacy(&target("/legacy/messages?session_id=2"), "acme"));
         drop(reg);
-        assert!(!sessions.is_legacy(&endpoint));
-        assert!(!sessions.deliver(&endpoint, Bytes::from_static(b"x")));
+        assert!(!sessions.is_legacy(&endpoint, "acme"));
+        assert!(!sessions.deliver(&endpoint, "acme", Bytes::from_static(b"x")));
     }
 
     #[test]
