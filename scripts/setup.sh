@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing PromptWall needs, idempotently:
 #  - cmake and a C compiler (pingora builds zlib-ng), python3 and pip, and Chromium with
-#    chromedriver (the console's browser tests), via apt when missing;
+#    chromedriver (the console's browser tests), and redis-server (fleet mode's tests), via
+#    apt when missing;
 #  - libonnxruntime 1.31.1 from the `onnxruntime` wheel on PyPI, into .cache/onnxruntime/ (project-local).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 # The web console's browser tests: headless Chromium driven over WebDriver.
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# Fleet mode's tests run the shared stores for real.
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo_if_needed apt-get update -qq

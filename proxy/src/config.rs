@@ -42,6 +42,9 @@ pub struct Config {
     pub audit: AuditConfig,
     pub telemetry: TelemetryConfig,
     pub mcp: McpConfig,
+    /// Shared stores for many nodes (fleet mode); each is optional, and without them a node
+    /// keeps everything to itself.
+    pub fleet: FleetConfig,
     /// Worker threads per listener; 0 means one per CPU.
     pub threads: usize,
     /// Seconds to let in-flight requests finish on shutdown.
@@ -252,6 +255,32 @@ pub struct GatewayConfig {
     pub azure_resource: Option<String>,
 }
 
+/// Fleet mode: what many nodes share.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetConfig {
+    /// The pseudonym vault in Redis, so any node restores any conversation.
+    pub redis: Option<RedisConfig>,
+}
+
+/// Where conversations' pseudonym mappings live when nodes share them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://host:port/db` (or `rediss://` for TLS).
+    pub url: String,
+    /// A file holding the 32-byte vault key as 64 hex digits (mode 0600), the same on every
+    /// node: mappings hold original values, so they are stored encrypted (AES-256-GCM).
+    pub key_file: PathBuf,
+    /// Bound on each Redis call; past it the tenant's fail mode decides.
+    #[serde(default = "default_redis_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_redis_timeout() -> u64 {
+    500
+}
+
 /// MCP (Model Context Protocol) servers whose traffic is inspected like a provider's: tool
 /// calls and their results, resources, prompts and sampling requests.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -431,6 +460,7 @@ impl Default for Config {
             audit: AuditConfig::default(),
             telemetry: TelemetryConfig::default(),
             mcp: McpConfig::default(),
+            fleet: FleetConfig::default(),
             threads: 0,
             shutdown_grace_secs: 5,
         }
@@ -559,6 +589,17 @@ impl Config {
             return Err("field `limits.h2_max_concurrent_streams`: must be greater than 0".into());
         }
         self.mcp.endpoints()?;
+        if let Some(r) = &self.fleet.redis {
+            if !(r.url.starts_with("redis://") || r.url.starts_with("rediss://")) {
+                return Err(format!(
+                    "field `fleet.redis.url`: {:?} must be a redis:// or rediss:// URL",
+                    r.url
+                ));
+            }
+            if r.timeout_ms == 0 {
+                return Err("field `fleet.redis.timeout_ms`: must be greater than 0 (timeouts are always bounded)".into());
+            }
+        }
         let f = &self.limits.files;
         for (field, v) in [
             ("max_text_bytes", f.max_text_bytes),

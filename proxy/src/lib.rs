@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod encoding;
 pub mod extract;
+pub mod fleet;
 pub mod forward;
 pub mod handler;
 pub mod identity;

@@ -52,6 +52,8 @@ pub struct Metrics {
     pub audit_queue_waits: IntCounter,
     /// AI requests answered 503 because `limits.max_inflight` were already in flight.
     pub shed: IntCounter,
+    /// Reads or writes of the shared pseudonym vault (Redis) that failed or timed out.
+    pub vault_errors: IntCounter,
     /// Audit events that could not be committed (each is also logged with its request id).
     pub audit_failures: IntCounter,
     /// Blind tunnels and refused destinations by kind.
@@ -129,6 +131,11 @@ impl Metrics {
                 "AI requests refused with 503 because the proxy was at capacity",
             )
             .expect("valid metric"),
+            vault_errors: IntCounter::new(
+                "promptwall_vault_errors_total",
+                "Shared pseudonym vault (Redis) calls that failed or timed out",
+            )
+            .expect("valid metric"),
             audit_failures: IntCounter::new(
                 "promptwall_audit_failures_total",
                 "Audit events that could not be committed",
@@ -184,6 +191,7 @@ impl Metrics {
             Box::new(m.audit_queue_waits.clone()),
             Box::new(m.audit_failures.clone()),
             Box::new(m.shed.clone()),
+            Box::new(m.vault_errors.clone()),
             Box::new(m.connections.clone()),
             Box::new(m.classifier_batches.clone()),
             Box::new(m.classifier_rows.clone()),

@@ -163,6 +163,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         config.threads
     };
     let mut shared = crate::handler::shared(config.clone(), ca.clone(), inspector)?;
+    if let Some(r) = &config.fleet.redis {
+        let vault =
+            crate::fleet::vault::RedisVault::new(&r.url, &r.key_file, Config::ms(r.timeout_ms))?;
+        tracing::info!(url = %r.url, "pseudonym vault shared in Redis");
+        Arc::get_mut(&mut shared).expect("not yet shared").vault =
+            crate::fleet::vault::Vault::Redis(Box::new(vault));
+    }
     if config.audit.enabled {
         let path = config.audit.path(&config.state_dir);
         let writer =

@@ -59,29 +59,33 @@ pub struct Shared {
     pub ui_sessions: crate::admin::console::Sessions,
     /// Permits for AI requests in flight (`limits.max_inflight`): load shedding, not queueing.
     pub inflight: Arc<tokio::sync::Semaphore>,
-    /// Pseudonym mappings of server-side conversations, by tenant and conversation.
-    pub vault: policy::Vault,
+    /// Pseudonym mappings of server-side conversations, by tenant and conversation: this
+    /// node's own, or shared in Redis (fleet mode).
+    pub vault: crate::fleet::vault::Vault,
     /// Legacy MCP (HTTP+SSE) sessions whose streams this node relays.
     pub mcp_sessions: Arc<crate::stream::mcp::Sessions>,
 }
 
 impl Shared {
-    fn vault_key(tenant: &str, conversation: &str) -> String {
-        format!("{tenant}\u{0}{conversation}")
+    /// The mapping a conversation has built so far (empty when new or expired); `Err` when
+    /// the shared vault cannot answer.
+    pub async fn conversation_mapping(
+        &self,
+        tenant: &str,
+        conversation: &str,
+    ) -> Result<policy::Pseudonyms, crate::fleet::vault::VaultError> {
+        self.vault.get(tenant, conversation).await
     }
 
-    /// The mapping a conversation has built so far (empty when new or expired).
-    pub fn conversation_mapping(&self, tenant: &str, conversation: &str) -> policy::Pseudonyms {
-        self.vault
-            .get(&Self::vault_key(tenant, conversation))
-            .unwrap_or_default()
-    }
-
-    /// Keeps `mapping` for the conversation, for `policies.pseudonym_ttl_secs`.
-    pub fn remember(&self, tenant: &str, conversation: &str, mapping: policy::Pseudonyms) {
+    /// Keeps `mapping` for the conversation, for `policies.pseudonym_ttl_secs`. A failure is
+    /// logged and counted: the later turns of that conversation then pass their tokens
+    /// unrestored (never with a wrong value).
+    pub async fn remember(&self, tenant: &str, conversation: &str, mapping: policy::Pseudonyms) {
         let ttl = std::time::Duration::from_secs(self.config.policies.pseudonym_ttl_secs);
-        self.vault
-            .put(&Self::vault_key(tenant, conversation), mapping, ttl);
+        if let Err(e) = self.vault.put(tenant, conversation, &mapping, ttl).await {
+            crate::metrics::METRICS.vault_errors.inc();
+            tracing::warn!(tenant, error = %e, "pseudonym mapping not stored in the shared vault");
+        }
     }
 
     /// Identifies a requester from its credentials, headers and address.
@@ -387,7 +391,8 @@ impl AiHttpApp {
         if let (false, Some(id)) = (f.pseudonyms.is_empty(), &f.usage.response_id) {
             // The next turn names this response as `previous_response_id`.
             self.shared
-                .remember(&log.tenant, &format!("response:{id}"), f.pseudonyms);
+                .remember(&log.tenant, &format!("response:{id}"), f.pseudonyms)
+                .await;
         }
         log.usage = f.usage;
         // The request record was committed before forwarding; the response record is queued
@@ -719,10 +724,31 @@ impl AiHttpApp {
         // A read of a server-side conversation (no body) or a turn in one: its replies carry
         // the tokens earlier turns issued, so restore them.
         let conversation = crate::providers::conversation(path, prepared.json());
-        let prior = conversation
-            .as_deref()
-            .map(|c| self.shared.conversation_mapping(&identity.tenant, c))
-            .unwrap_or_default();
+        let prior = match conversation.as_deref() {
+            None => policy::Pseudonyms::default(),
+            Some(c) => match self.shared.conversation_mapping(&identity.tenant, c).await {
+                Ok(m) => m,
+                Err(e) => {
+                    crate::metrics::METRICS.vault_errors.inc();
+                    let closed = inspector
+                        .store()
+                        .get(&identity.tenant)
+                        .doc()
+                        .on_classifier_error
+                        == policy::OnError::FailClosed;
+                    tracing::warn!(request_id = %log.id, tenant = %identity.tenant, error = %e, fail_closed = closed, "the conversation's pseudonym mapping could not be read");
+                    if closed {
+                        return Err(Reply::new(
+                            503,
+                            ErrorKind::Unavailable,
+                            "PromptWall cannot reach its pseudonym store right now, and this conversation needs it; the request was not sent. Retry in a moment.",
+                        ));
+                    }
+                    // Fail open: the turn goes on; tokens from earlier turns stay unrestored.
+                    policy::Pseudonyms::default()
+                }
+            },
+        };
         let prepared = prepared.continuing(prior.clone());
         let inspection: Inspection = tracing::info_span!(target: "promptwall::trace", "policy")
             .in_scope(|| inspector.decide(identity, provider, path, prepared, findings, labels));
@@ -768,7 +794,8 @@ impl AiHttpApp {
         if let Some(c) = &conversation {
             if !pseudonyms.is_empty() {
                 self.shared
-                    .remember(&identity.tenant, c, pseudonyms.clone());
+                    .remember(&identity.tenant, c, pseudonyms.clone())
+                    .await;
             }
         }
         let response = Some(self.response_policy(provider, target, identity, &inspection));
@@ -863,7 +890,7 @@ pub fn shared(
             config.admin.session_ttl_secs,
         )),
         inflight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_inflight)),
-        vault: policy::Vault::default(),
+        vault: crate::fleet::vault::Vault::Local(policy::Vault::default()),
         mcp_sessions: Default::default(),
         config,
     }))

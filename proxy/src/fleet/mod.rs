@@ -1,0 +1,4 @@
+//! Fleet mode: what many PromptWall nodes share through stores platform teams already run.
+//! Each store is optional; a node without them keeps everything to itself.
+
+pub mod vault;
