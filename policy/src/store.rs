@@ -56,6 +56,14 @@ pub struct VersionInfo {
     pub diff: String,
 }
 
+/// The diff recorded with a version: from the previous version's text to this one's.
+pub fn unified_diff(tenant: &str, from: u64, old: &str, to: u64, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .header(&format!("{tenant} v{from}"), &format!("{tenant} v{to}"))
+        .to_string()
+}
+
 /// Current policies and their history; cheap to read from every request.
 #[derive(Debug, Default)]
 pub struct Store {
@@ -237,13 +245,7 @@ impl Store {
         let prev_version = previous.as_ref().map_or(0, |p| p.version);
         let version = prev_version + 1;
         let old_text = previous.as_ref().map_or("", |p| p.source.as_str());
-        let diff = similar::TextDiff::from_lines(old_text, text)
-            .unified_diff()
-            .header(
-                &format!("{tenant} v{prev_version}"),
-                &format!("{tenant} v{version}"),
-            )
-            .to_string();
+        let diff = unified_diff(&tenant, prev_version, old_text, version, text);
         let info = VersionInfo {
             tenant: tenant.clone(),
             version,
@@ -253,27 +255,60 @@ impl Store {
             restored,
             diff,
         };
-        if let Some(root) = &self.root {
-            let dir = root.join(&tenant);
-            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-            let file = dir.join(format!("v{version:06}.yaml"));
-            let tmp = dir.join(format!(".v{version:06}.yaml.tmp"));
-            std::fs::write(&tmp, text).map_err(io(&tmp))?;
-            std::fs::rename(&tmp, &file).map_err(io(&file))?;
-            let hist = dir.join("history.jsonl");
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&hist)
-                .map_err(io(&hist))?;
-            let line = serde_json::to_string(&info).expect("version info serializes");
-            writeln!(f, "{line}").map_err(io(&hist))?;
-            f.sync_all().map_err(io(&hist))?;
-        }
+        self.persist(&info, text)?;
         compiled.version = version;
         self.current.insert(tenant.clone(), Arc::new(compiled));
         self.history.entry(tenant).or_default().push(info.clone());
         Ok(info)
+    }
+
+    /// Writes a version's text and history line (durably) under the store's root, if any.
+    fn persist(&self, info: &VersionInfo, text: &str) -> Result<(), StoreError> {
+        let Some(root) = &self.root else {
+            return Ok(());
+        };
+        let dir = root.join(&info.tenant);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let file = dir.join(format!("v{:06}.yaml", info.version));
+        let tmp = dir.join(format!(".v{:06}.yaml.tmp", info.version));
+        std::fs::write(&tmp, text).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &file).map_err(io(&file))?;
+        let hist = dir.join("history.jsonl");
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&hist)
+            .map_err(io(&hist))?;
+        let line = serde_json::to_string(info).expect("version info serializes");
+        writeln!(f, "{line}").map_err(io(&hist))?;
+        f.sync_all().map_err(io(&hist))
+    }
+
+    /// Installs a version exactly as a shared store (fleet mode) numbered it, when it is not
+    /// the current one already: compiled first (a bad text never displaces a good policy),
+    /// then cached on disk, then swapped in. Returns whether anything changed.
+    pub fn install_version(&self, info: &VersionInfo, text: &str) -> Result<bool, StoreError> {
+        let mut compiled =
+            CompiledPolicy::from_yaml(&format!("{} v{}", info.tenant, info.version), text)?;
+        if compiled.tenant() != info.tenant {
+            return Err(StoreError::Corrupt {
+                path: format!("{} v{}", info.tenant, info.version),
+                reason: format!("the text names tenant `{}`", compiled.tenant()),
+            });
+        }
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cur) = self.current.get(&info.tenant) {
+            if cur.version == info.version && cur.source == text {
+                return Ok(false);
+            }
+        }
+        self.persist(info, text)?;
+        compiled.version = info.version;
+        self.current.insert(info.tenant.clone(), Arc::new(compiled));
+        let mut hist = self.history.entry(info.tenant.clone()).or_default();
+        hist.retain(|v| v.version != info.version);
+        hist.push(info.clone());
+        Ok(true)
     }
 
     /// Applies every `*.yaml` in `dir` that differs from the stored version.

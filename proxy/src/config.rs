@@ -261,6 +261,23 @@ pub struct GatewayConfig {
 pub struct FleetConfig {
     /// The pseudonym vault in Redis, so any node restores any conversation.
     pub redis: Option<RedisConfig>,
+    /// Policies in PostgreSQL, so a change reaches every node.
+    pub postgres: Option<PostgresConfig>,
+}
+
+/// Where policy versions live when nodes share them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// `host=... port=... user=... dbname=...` or `postgres://user@host:port/db`.
+    pub url: String,
+    /// Bound on connecting and on each statement.
+    #[serde(default = "default_pg_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_pg_timeout() -> u64 {
+    2000
 }
 
 /// Where conversations' pseudonym mappings live when nodes share them.
@@ -589,6 +606,14 @@ impl Config {
             return Err("field `limits.h2_max_concurrent_streams`: must be greater than 0".into());
         }
         self.mcp.endpoints()?;
+        if let Some(p) = &self.fleet.postgres {
+            if let Err(e) = p.url.parse::<tokio_postgres::Config>() {
+                return Err(format!("field `fleet.postgres.url`: {e}"));
+            }
+            if p.timeout_ms == 0 {
+                return Err("field `fleet.postgres.timeout_ms`: must be greater than 0 (timeouts are always bounded)".into());
+            }
+        }
         if let Some(r) = &self.fleet.redis {
             if !(r.url.starts_with("redis://") || r.url.starts_with("rediss://")) {
                 return Err(format!(

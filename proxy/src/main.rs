@@ -414,17 +414,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 author: a,
                 config,
                 no_reload,
-            } => cli::policy::apply(
-                &load_config(config.as_ref())?.state_dir,
-                &file,
-                &author(a),
-                !no_reload,
-            ),
+            } => {
+                let cfg = load_config(config.as_ref())?;
+                match &cfg.fleet.postgres {
+                    Some(pg) => cli::policy::fleet_apply(pg, &file, &author(a)),
+                    None => cli::policy::apply(&cfg.state_dir, &file, &author(a), !no_reload),
+                }
+            }
             PolicyCommand::History {
                 tenant,
                 config,
                 remote: Remote { admin: None },
-            } => cli::policy::history(&load_config(config.as_ref())?.state_dir, &tenant),
+            } => {
+                let cfg = load_config(config.as_ref())?;
+                match &cfg.fleet.postgres {
+                    Some(pg) => cli::policy::fleet_history(pg, &tenant),
+                    None => cli::policy::history(&cfg.state_dir, &tenant),
+                }
+            }
             PolicyCommand::Rollback {
                 tenant,
                 version,
@@ -432,13 +439,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 author: a,
                 config,
                 no_reload,
-            } => cli::policy::rollback(
-                &load_config(config.as_ref())?.state_dir,
-                &tenant,
-                version,
-                &author(a),
-                !no_reload,
-            ),
+            } => {
+                let cfg = load_config(config.as_ref())?;
+                match &cfg.fleet.postgres {
+                    Some(pg) => cli::policy::fleet_rollback(pg, &tenant, version, &author(a)),
+                    None => cli::policy::rollback(
+                        &cfg.state_dir,
+                        &tenant,
+                        version,
+                        &author(a),
+                        !no_reload,
+                    ),
+                }
+            }
         },
         Command::Audit { command, config } => {
             let cfg = load_config(config.as_ref())?;

@@ -135,6 +135,29 @@ fn reload_on_sighup(config: Config, shared: Arc<crate::handler::Shared>, seeded:
 }
 
 /// Starts every listener and blocks until shutdown (SIGTERM or SIGINT: graceful).
+/// Fleet mode: before serving, bring the local policies to PostgreSQL's (and record the
+/// configured files there). A database that cannot be reached does not stop the node: it
+/// enforces its last good versions and reports `degraded` until the follower catches up.
+fn follow_policies(
+    config: &Config,
+    policies: Arc<crate::fleet::policies::PgPolicies>,
+    store: Arc<policy::Store>,
+) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match rt.block_on(policies.start(&store, config.policies.dir.as_deref())) {
+        Ok(()) => tracing::info!("policies in step with PostgreSQL"),
+        Err(crate::fleet::policies::PgError::Policy(e)) => {
+            anyhow::bail!("policies.dir: {e}")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "policy store (PostgreSQL) unreachable at start; enforcing the cached versions")
+        }
+    }
+    Ok(())
+}
+
 pub fn run(config: Config) -> anyhow::Result<()> {
     check_bindable("forward proxy", config.listen)?;
     crate::extract::files::configure(config.limits.files.clone());
@@ -170,6 +193,16 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         Arc::get_mut(&mut shared).expect("not yet shared").vault =
             crate::fleet::vault::Vault::Redis(Box::new(vault));
     }
+    if let Some(pg) = &config.fleet.postgres {
+        let policies = Arc::new(crate::fleet::policies::PgPolicies::new(
+            &pg.url,
+            Config::ms(pg.timeout_ms),
+        )?);
+        follow_policies(&config, policies.clone(), shared.inspector.store())?;
+        Arc::get_mut(&mut shared)
+            .expect("not yet shared")
+            .fleet_policies = Some(policies);
+    }
     if config.audit.enabled {
         let path = config.audit.path(&config.state_dir);
         let writer =
@@ -190,6 +223,18 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 .classifier()
                 .map(|c| (c.batch_stats(), c.cascade_stats()))
         });
+    }
+    if let Some(p) = shared.fleet_policies.clone() {
+        let s = shared.clone();
+        std::thread::Builder::new()
+            .name("policy-follower".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the policy follower");
+                rt.block_on(p.follow(move || s.inspector.store()));
+            })?;
     }
     reload_on_sighup(config.clone(), shared.clone(), seeded);
     crate::state::write_pid_file(&config.state_dir)?;

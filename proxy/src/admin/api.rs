@@ -330,11 +330,20 @@ async fn act(
                 }
                 Ok(_) => {}
             }
-            version_reply(store.apply(&origin, text, &principal.name), 200)
+            match &shared.fleet_policies {
+                Some(pg) => fleet_reply(&store, pg.apply(text, &principal.name).await),
+                None => version_reply(store.apply(&origin, text, &principal.name), 200),
+            }
         }
         ("GET", Route::PolicyHistory(t)) => {
-            let versions: Vec<Value> = store
-                .history(t)
+            let history = match &shared.fleet_policies {
+                Some(pg) => match pg.history(t).await {
+                    Ok(h) => h,
+                    Err(e) => return fleet_error(e),
+                },
+                None => store.history(t),
+            };
+            let versions: Vec<Value> = history
                 .into_iter()
                 .map(|v| json!({"version": v.version, "author": v.author, "time": v.time, "action": v.action, "restored": v.restored}))
                 .collect();
@@ -345,6 +354,22 @@ async fn act(
             let (Some(from), Some(to)) = (num("from"), num("to")) else {
                 return AdminResponse::error(400, "`from` and `to` version numbers are required");
             };
+            if let Some(pg) = &shared.fleet_policies {
+                let texts = async {
+                    Ok::<_, crate::fleet::policies::PgError>((
+                        pg.version_text(t, from).await?,
+                        pg.version_text(t, to).await?,
+                    ))
+                };
+                return match texts.await {
+                    Ok((old, new)) => AdminResponse::text(
+                        200,
+                        "text/x-diff",
+                        policy::unified_diff(t, from, &old, to, &new),
+                    ),
+                    Err(e) => fleet_error(e),
+                };
+            }
             match store.diff(t, from, to) {
                 Ok(d) => AdminResponse::text(200, "text/x-diff", d),
                 Err(e @ StoreError::NoSuchVersion { .. }) => {
@@ -357,10 +382,41 @@ async fn act(
             let Ok(version) = v.trim_start_matches('v').parse::<u64>() else {
                 return AdminResponse::error(400, format!("`{v}` is not a version number"));
             };
-            version_reply(store.rollback(t, version, &principal.name), 200)
+            match &shared.fleet_policies {
+                Some(pg) => fleet_reply(&store, pg.rollback(t, version, &principal.name).await),
+                None => version_reply(store.rollback(t, version, &principal.name), 200),
+            }
         }
         ("POST", Route::PolicyDryRun(t)) => super::dry_run::dry_run(shared, t, &req.body).await,
         (_, _) => AdminResponse::error(405, format!("{method} is not allowed here")),
+    }
+}
+
+/// A change made in PostgreSQL (fleet mode), installed here at once (the other nodes follow
+/// its announcement).
+fn fleet_reply(
+    store: &policy::Store,
+    r: Result<(policy::VersionInfo, String), crate::fleet::policies::PgError>,
+) -> AdminResponse {
+    match r {
+        Ok((info, text)) => {
+            if let Err(e) = store.install_version(&info, &text) {
+                tracing::error!(error = %e, "a version stored in PostgreSQL did not install here");
+            }
+            version_reply(Ok(info), 200)
+        }
+        Err(e) => fleet_error(e),
+    }
+}
+
+fn fleet_error(e: crate::fleet::policies::PgError) -> AdminResponse {
+    use crate::fleet::policies::PgError;
+    match e {
+        PgError::Policy(e) => version_reply(Err(e), 200),
+        e => AdminResponse::error(
+            503,
+            format!("the shared policy store is unreachable, so nothing was changed: {e}"),
+        ),
     }
 }
 

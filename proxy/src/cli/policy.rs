@@ -245,7 +245,11 @@ pub fn apply(
 /// Lists a tenant's versions.
 pub fn history(state_dir: &Path, tenant: &str) -> anyhow::Result<ExitCode> {
     let store = Store::open(&crate::state::policy_root(state_dir))?;
-    let h = store.history(tenant);
+    print_history(tenant, store.history(tenant));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_history(tenant: &str, h: Vec<policy::VersionInfo>) {
     if h.is_empty() {
         println!("tenant {tenant} has no stored policy (the embedded default applies)");
     }
@@ -259,7 +263,6 @@ pub fn history(state_dir: &Path, tenant: &str) -> anyhow::Result<ExitCode> {
             v.version, v.time, v.author, v.action
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Makes an old version current again (as a new version).
@@ -280,5 +283,60 @@ pub fn rollback(
     if reload {
         signal_reload(state_dir);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fleet mode: a one-off runtime and the shared policy store for one CLI command.
+fn with_fleet<T>(
+    pg: &crate::config::PostgresConfig,
+    f: impl AsyncFnOnce(
+        &crate::fleet::policies::PgPolicies,
+    ) -> Result<T, crate::fleet::policies::PgError>,
+) -> anyhow::Result<T> {
+    let store = crate::fleet::policies::PgPolicies::new(
+        &pg.url,
+        std::time::Duration::from_millis(pg.timeout_ms),
+    )?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(f(&store))?)
+}
+
+fn print_version(v: &policy::VersionInfo) {
+    println!(
+        "tenant {} is at version {} ({} by {} at {}); every node follows within a second",
+        v.tenant, v.version, v.action, v.author, v.time
+    );
+    print!("{}", v.diff);
+}
+
+/// `policy apply` in fleet mode: a new version in PostgreSQL, which every node follows.
+pub fn fleet_apply(
+    pg: &crate::config::PostgresConfig,
+    file: &Path,
+    author: &str,
+) -> anyhow::Result<ExitCode> {
+    let text = read(file)?;
+    let (v, _) = with_fleet(pg, async |s| s.apply(&text, author).await)?;
+    print_version(&v);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `policy rollback` in fleet mode.
+pub fn fleet_rollback(
+    pg: &crate::config::PostgresConfig,
+    tenant: &str,
+    version: u64,
+    author: &str,
+) -> anyhow::Result<ExitCode> {
+    let (v, _) = with_fleet(pg, async |s| s.rollback(tenant, version, author).await)?;
+    print_version(&v);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `policy history` in fleet mode.
+pub fn fleet_history(pg: &crate::config::PostgresConfig, tenant: &str) -> anyhow::Result<ExitCode> {
+    print_history(tenant, with_fleet(pg, async |s| s.history(tenant).await)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -64,6 +64,8 @@ pub struct Shared {
     pub vault: crate::fleet::vault::Vault,
     /// Legacy MCP (HTTP+SSE) sessions whose streams this node relays.
     pub mcp_sessions: Arc<crate::stream::mcp::Sessions>,
+    /// Policies shared in PostgreSQL (fleet mode): changes go there, and this node follows.
+    pub fleet_policies: Option<Arc<crate::fleet::policies::PgPolicies>>,
 }
 
 impl Shared {
@@ -892,6 +894,7 @@ pub fn shared(
         inflight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_inflight)),
         vault: crate::fleet::vault::Vault::Local(policy::Vault::default()),
         mcp_sessions: Default::default(),
+        fleet_policies: None,
         config,
     }))
 }

@@ -26,12 +26,23 @@ impl AdminApp {
         match path.as_str() {
             "/healthz" => return plain(200, "text/plain", b"ok\n".to_vec()),
             "/readyz" => {
+                // Degraded still serves (the last good policies are enforced), so it stays
+                // ready; the body says what is wrong.
                 let rules = self.shared.inspector.rule_count();
-                return plain(
-                    200,
-                    "application/json",
-                    format!("{{\"ready\":true,\"rules\":{rules}}}\n").into_bytes(),
-                );
+                let degraded: Vec<String> = self
+                    .shared
+                    .fleet_policies
+                    .as_ref()
+                    .and_then(|p| p.degraded())
+                    .into_iter()
+                    .collect();
+                let body = serde_json::json!({
+                    "ready": true,
+                    "rules": rules,
+                    "degraded": !degraded.is_empty(),
+                    "reasons": degraded,
+                });
+                return plain(200, "application/json", format!("{body}\n").into_bytes());
             }
             "/v1/ca.pem" => {
                 return plain(
