@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing PromptWall needs, idempotently:
 #  - cmake and a C compiler (pingora builds zlib-ng), python3 and pip, and Chromium with
-#    chromedriver (the console's browser tests), and redis-server and postgresql (fleet
-#    mode's tests), via apt when missing;
+#    chromedriver (the console's browser tests), and redis-server, postgresql and
+#    clickhouse-server (fleet mode's tests), via apt when missing;
 #  - libonnxruntime 1.31.1 from the `onnxruntime` wheel on PyPI, into .cache/onnxruntime/ (project-local).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,7 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 # Fleet mode's tests run the shared stores for real.
 command -v redis-server >/dev/null || missing+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v clickhouse-server >/dev/null || missing+=(clickhouse-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo_if_needed apt-get update -qq

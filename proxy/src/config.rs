@@ -263,6 +263,60 @@ pub struct FleetConfig {
     pub redis: Option<RedisConfig>,
     /// Policies in PostgreSQL, so a change reaches every node.
     pub postgres: Option<PostgresConfig>,
+    /// The usage log shipped to ClickHouse, so auditors see the whole fleet.
+    pub clickhouse: Option<ClickHouseConfig>,
+}
+
+/// Where every node's usage log is gathered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClickHouseConfig {
+    /// The HTTP interface, `http://host:8123`.
+    pub url: String,
+    #[serde(default = "default_ch_database")]
+    pub database: String,
+    /// This node's name in the shared log (each node's chain is kept apart by it); by
+    /// default the host name and the proxy port.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// Rows per insert.
+    #[serde(default = "default_ch_batch")]
+    pub batch: usize,
+    /// How often a caught-up shipper looks for new rows.
+    #[serde(default = "default_ch_interval")]
+    pub interval_ms: u64,
+    /// Bound on each call.
+    #[serde(default = "default_ch_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_ch_database() -> String {
+    "promptwall".into()
+}
+fn default_ch_batch() -> usize {
+    5000
+}
+fn default_ch_interval() -> u64 {
+    500
+}
+fn default_ch_timeout() -> u64 {
+    10_000
+}
+
+impl Config {
+    /// This node's name in the shared usage log.
+    pub fn node_name(&self) -> String {
+        if let Some(n) = self.fleet.clickhouse.as_ref().and_then(|c| c.node.clone()) {
+            return n;
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "node".into());
+        format!("{host}:{}", self.listen.port())
+    }
 }
 
 /// Where policy versions live when nodes share them.
@@ -606,6 +660,27 @@ impl Config {
             return Err("field `limits.h2_max_concurrent_streams`: must be greater than 0".into());
         }
         self.mcp.endpoints()?;
+        if let Some(c) = &self.fleet.clickhouse {
+            if !(c.url.starts_with("http://") || c.url.starts_with("https://")) {
+                return Err(format!(
+                    "field `fleet.clickhouse.url`: {:?} must be the HTTP interface (http://host:8123)",
+                    c.url
+                ));
+            }
+            if c.database.is_empty()
+                || !c
+                    .database
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+            {
+                return Err(
+                    "field `fleet.clickhouse.database`: letters, digits and '_' only".into(),
+                );
+            }
+            if c.batch == 0 || c.interval_ms == 0 || c.timeout_ms == 0 {
+                return Err("fields `fleet.clickhouse.batch`, `interval_ms` and `timeout_ms` must be greater than 0".into());
+            }
+        }
         if let Some(p) = &self.fleet.postgres {
             if let Err(e) = p.url.parse::<tokio_postgres::Config>() {
                 return Err(format!("field `fleet.postgres.url`: {e}"));

@@ -276,8 +276,12 @@ enum AuditCommand {
         #[arg(long, default_value = "day")]
         by: String,
     },
-    /// Check the hash chain; names the first row that does not verify.
-    Verify,
+    /// Check the hash chain; names the first row that does not verify. With `--fleet`, every
+    /// node's chain as stored in ClickHouse, naming gaps and edits.
+    Verify {
+        #[arg(long)]
+        fleet: bool,
+    },
     /// Write events as JSON lines or CEF for a SIEM.
     Export {
         #[command(flatten)]
@@ -456,19 +460,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command, config } => {
             let cfg = load_config(config.as_ref())?;
             let db = cfg.audit.path(&cfg.state_dir);
+            // Fleet mode reads the whole fleet's log from ClickHouse.
+            let fleet = cfg.fleet.clickhouse.as_ref().map(|c| {
+                promptwall::fleet::clickhouse::ClickHouse::new(
+                    &c.url,
+                    &c.database,
+                    std::time::Duration::from_millis(c.timeout_ms),
+                )
+            });
+            if let AuditCommand::Verify { fleet: true } = *command {
+                let ch =
+                    fleet.context("`audit verify --fleet` needs fleet.clickhouse in the config")?;
+                return cli::audit::verify_fleet(&ch);
+            }
+            let source = match fleet {
+                Some(ch) if !matches!(*command, AuditCommand::Verify { .. }) => {
+                    cli::audit::Source::Fleet(ch)
+                }
+                _ => cli::audit::Source::Local(db.clone()),
+            };
             anyhow::ensure!(
-                db.exists(),
+                matches!(source, cli::audit::Source::Fleet(_)) || db.exists(),
                 "no audit log at {} (has the server run with this config?)",
                 db.display()
             );
             match *command {
                 AuditCommand::Query { filter, format } => {
-                    cli::audit::query(&db, &filter.filter(), format)
+                    cli::audit::query(&source, &filter.filter(), format)
                 }
-                AuditCommand::Stats { filter, by } => cli::audit::stats(&db, &filter.filter(), &by),
-                AuditCommand::Verify => cli::audit::verify(&db),
+                AuditCommand::Stats { filter, by } => {
+                    cli::audit::stats(&source, &filter.filter(), &by)
+                }
+                AuditCommand::Verify { .. } => cli::audit::verify(&db),
                 AuditCommand::Export { filter, format } => {
-                    cli::audit::export(&db, &filter.filter(), format)
+                    cli::audit::export(&source, &filter.filter(), format)
                 }
             }
         }

@@ -54,6 +54,14 @@ pub struct Metrics {
     pub shed: IntCounter,
     /// Reads or writes of the shared pseudonym vault (Redis) that failed or timed out.
     pub vault_errors: IntCounter,
+    /// Usage-log rows ClickHouse acknowledged (fleet mode).
+    pub shipped: IntCounter,
+    /// Shipping attempts that failed (each is retried; nothing is dropped).
+    pub ship_failures: IntCounter,
+    /// Committed rows not yet in ClickHouse.
+    pub ship_lag_events: IntGauge,
+    /// Age of the oldest row not yet in ClickHouse, in seconds.
+    pub ship_lag_seconds: prometheus::Gauge,
     /// Audit events that could not be committed (each is also logged with its request id).
     pub audit_failures: IntCounter,
     /// Blind tunnels and refused destinations by kind.
@@ -136,6 +144,26 @@ impl Metrics {
                 "Shared pseudonym vault (Redis) calls that failed or timed out",
             )
             .expect("valid metric"),
+            shipped: IntCounter::new(
+                "promptwall_shipped_events_total",
+                "Usage-log rows acknowledged by ClickHouse",
+            )
+            .expect("valid metric"),
+            ship_failures: IntCounter::new(
+                "promptwall_ship_failures_total",
+                "Attempts to ship usage-log rows to ClickHouse that failed (retried)",
+            )
+            .expect("valid metric"),
+            ship_lag_events: IntGauge::new(
+                "promptwall_ship_lag_events",
+                "Committed usage-log rows not yet in ClickHouse",
+            )
+            .expect("valid metric"),
+            ship_lag_seconds: prometheus::Gauge::new(
+                "promptwall_ship_lag_seconds",
+                "Age of the oldest usage-log row not yet in ClickHouse",
+            )
+            .expect("valid metric"),
             audit_failures: IntCounter::new(
                 "promptwall_audit_failures_total",
                 "Audit events that could not be committed",
@@ -192,6 +220,10 @@ impl Metrics {
             Box::new(m.audit_failures.clone()),
             Box::new(m.shed.clone()),
             Box::new(m.vault_errors.clone()),
+            Box::new(m.shipped.clone()),
+            Box::new(m.ship_failures.clone()),
+            Box::new(m.ship_lag_events.clone()),
+            Box::new(m.ship_lag_seconds.clone()),
             Box::new(m.connections.clone()),
             Box::new(m.classifier_batches.clone()),
             Box::new(m.classifier_rows.clone()),

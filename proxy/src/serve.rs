@@ -214,6 +214,32 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         );
         Arc::get_mut(&mut shared).expect("not yet shared").audit = Some(writer);
         tracing::info!(path = %path.display(), "audit log open");
+        if let Some(c) = &config.fleet.clickhouse {
+            let ch = crate::fleet::clickhouse::ClickHouse::new(
+                &c.url,
+                &c.database,
+                Config::ms(c.timeout_ms),
+            );
+            let shipper = crate::fleet::clickhouse::Shipper {
+                ch: ch.clone(),
+                node: config.node_name(),
+                audit_db: path.clone(),
+                cursor: config.state_dir.join("clickhouse.cursor"),
+                batch: c.batch,
+                interval: Config::ms(c.interval_ms),
+            };
+            tracing::info!(url = %c.url, node = %shipper.node, "usage log shipped to ClickHouse");
+            std::thread::Builder::new()
+                .name("clickhouse-shipper".into())
+                .spawn(move || {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("a runtime for the shipper")
+                        .block_on(shipper.run());
+                })?;
+            Arc::get_mut(&mut shared).expect("not yet shared").fleet_log = Some(ch);
+        }
     }
     let shared = shared;
     {

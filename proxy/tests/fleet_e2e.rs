@@ -8,6 +8,9 @@
 //! - Two nodes share policies: one applied through node A is enforced by node B within 1 s;
 //!   with PostgreSQL down both keep enforcing and B reports `degraded`; when it is back B
 //!   catches up.
+//! - Two nodes ship their usage logs to one ClickHouse (Debian's 18.16): one query sees both,
+//!   an outage during a burst loses and doubles nothing, a re-sent spool is seen once, and
+//!   `audit verify --fleet` checks every node's chain and names an edit.
 
 mod common;
 
@@ -490,4 +493,258 @@ async fn a_policy_applied_on_one_node_is_enforced_on_the_other() {
             node.log()
         );
     }
+}
+
+/// A ClickHouse server of its own (Debian's 18.16), its data in a temp dir, HTTP on a loopback
+/// port; killed on drop. `restart` keeps the data.
+struct ClickHouseServer {
+    child: Option<Child>,
+    http: u16,
+    dir: TempDir,
+}
+
+impl ClickHouseServer {
+    async fn start() -> ClickHouseServer {
+        let dir = TempDir::new("clickhouse");
+        let (http, tcp) = (free_port(), free_port());
+        let d = dir.0.display();
+        std::fs::write(
+            dir.0.join("config.xml"),
+            format!(
+                "<yandex><logger><level>warning</level><log>{d}/server.log</log><errorlog>{d}/error.log</errorlog><console>0</console></logger>\
+                 <http_port>{http}</http_port><tcp_port>{tcp}</tcp_port><listen_host>127.0.0.1</listen_host>\
+                 <path>{d}/data/</path><tmp_path>{d}/tmp/</tmp_path><user_files_path>{d}/user_files/</user_files_path>\
+                 <format_schema_path>{d}/format_schemas/</format_schema_path><users_config>{d}/users.xml</users_config>\
+                 <default_profile>default</default_profile><default_database>default</default_database>\
+                 <mark_cache_size>268435456</mark_cache_size><max_concurrent_queries>50</max_concurrent_queries></yandex>"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.0.join("users.xml"),
+            "<yandex><profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>\
+             <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>\
+             <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas></yandex>",
+        )
+        .unwrap();
+        let mut s = ClickHouseServer {
+            child: None,
+            http,
+            dir,
+        };
+        s.run().await;
+        s
+    }
+
+    async fn run(&mut self) {
+        let child = Command::new("clickhouse-server")
+            .arg(format!("--config-file={}", self.dir.0.join("config.xml").display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("clickhouse-server is missing: run scripts/setup.sh (make test does), which installs Debian's clickhouse-server");
+        self.child = Some(child);
+        for _ in 0..300 {
+            if self.sql("SELECT 1").await.is_some() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "clickhouse-server did not start; see {}",
+            self.dir.0.display()
+        );
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    async fn sql(&self, q: &str) -> Option<String> {
+        let r = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .post(format!("http://127.0.0.1:{}/", self.http))
+            .body(q.to_string())
+            .send()
+            .await
+            .ok()?;
+        r.status().is_success().then_some(())?;
+        r.text().await.ok()
+    }
+}
+
+impl Drop for ClickHouseServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A count from ClickHouse (0 while it is down).
+async fn count(ch: &ClickHouseServer, sql: &str) -> usize {
+    ch.sql(sql)
+        .await
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .unwrap_or(0)
+}
+
+const REQUESTS: &str = "SELECT count() FROM pwtest.events FINAL WHERE kind = 'ai_request'";
+
+/// Waits until ClickHouse sees `want` requests, each once.
+async fn wait_for(ch: &ClickHouseServer, want: usize) {
+    let mut got = 0;
+    for _ in 0..300 {
+        got = count(ch, REQUESTS).await;
+        if got == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("ClickHouse has {got} requests, want {want}");
+}
+
+/// Two nodes ship their usage logs to one ClickHouse: both are queryable in one `audit
+/// query`; ClickHouse stopped during a burst and restarted loses nothing and doubles nothing;
+/// a node killed and restarted with its cursor lost re-sends everything, and queries still
+/// see each event once; `audit verify --fleet` checks each node's chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_nodes_usage_logs_land_in_clickhouse_exactly_once() {
+    let mut ch = ClickHouseServer::start().await;
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_ca, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let config = |node: &str| {
+        format!(
+            "{upstream}fleet:\n  clickhouse:\n    url: http://127.0.0.1:{}\n    database: pwtest\n    node: {node}\n    batch: 16\n    interval_ms: 100\n    timeout_ms: 2000\n",
+            ch.http
+        )
+    };
+    let mut a = Proxy::start(&config("node-a")).await;
+    let b = Proxy::start(&config("node-b")).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let burst = |node: &Proxy, n: usize| {
+        let url = format!("http://{}/openai/v1/chat/completions", node.gateway);
+        let http = http.clone();
+        async move {
+            for i in 0..n {
+                let text = if i % 4 == 0 {
+                    format!("key AKIAQWERTYUIOPASDFG{}", i % 10)
+                } else {
+                    format!("question {i}")
+                };
+                let r = http
+                    .post(&url)
+                    .json(&chat(&text, false))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status() == 200 || r.status() == 403);
+            }
+        }
+    };
+    burst(&a, 12).await;
+    burst(&b, 8).await;
+    wait_for(&ch, 20).await;
+    let out = a.cli(&[
+        "audit",
+        "query",
+        "--kind",
+        "ai_request",
+        "--limit",
+        "1000",
+        "--format",
+        "jsonl",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        20,
+        "one query sees both nodes"
+    );
+    let by_node = ch
+        .sql("SELECT node, count() FROM pwtest.events FINAL WHERE kind = 'ai_request' GROUP BY node ORDER BY node FORMAT TSV")
+        .await
+        .unwrap();
+    assert_eq!(by_node, "node-a\t12\nnode-b\t8\n");
+
+    // ClickHouse goes away during a burst and comes back: everything arrives, once.
+    ch.stop();
+    burst(&a, 10).await;
+    burst(&b, 5).await;
+    // The lag shows while ClickHouse is away.
+    let mut lag = 0.0;
+    for _ in 0..100 {
+        lag = a.metric("promptwall_ship_lag_events").await;
+        if lag > 0.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(lag > 0.0, "no lag reported while ClickHouse is down");
+    assert!(a.metric("promptwall_ship_failures_total").await > 0.0);
+    ch.run().await;
+    wait_for(&ch, 35).await;
+
+    // Node A dies, and its cursor with it: on restart it sends its whole spool again.
+    let _ = a.child.kill();
+    let _ = a.child.wait();
+    std::fs::write(a.dir.0.join("state/clickhouse.cursor"), "0\n").unwrap();
+    a.restart().await;
+    let mut resent = false;
+    for _ in 0..300 {
+        let raw = count(
+            &ch,
+            "SELECT count() FROM pwtest.events WHERE node = 'node-a'",
+        )
+        .await;
+        let once = count(
+            &ch,
+            "SELECT count() FROM pwtest.events FINAL WHERE node = 'node-a'",
+        )
+        .await;
+        if raw >= 2 * once && once > 0 {
+            resent = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(resent, "node A re-sent its spool");
+    assert_eq!(
+        count(&ch, REQUESTS).await,
+        35,
+        "queries see each event once"
+    );
+    let out = a.cli(&["audit", "stats", "--by", "decision", "--kind", "ai_request"]);
+    let stats = String::from_utf8_lossy(&out.stdout);
+    let total: usize = stats
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse::<usize>().ok())
+        .sum();
+    assert_eq!(total, 35, "{stats}");
+    let out = a.cli(&["audit", "verify", "--fleet"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("node node-a") && text.contains("node node-b"),
+        "{text}"
+    );
+
+    // An edited row is named (a newer row on the same key replaces it, as an edit would).
+    let edited = ch
+        .sql("INSERT INTO pwtest.events SELECT node, seq, id, time, kind, tenant, user, provider, model, decision, categories, entities, rules, groups, replaceAll(body, '\"decision\"', '\"decisi0n\"'), prev_hash, hash FROM pwtest.events FINAL WHERE node = 'node-b' AND seq = 3")
+        .await;
+    assert!(edited.is_some());
+    let out = a.cli(&["audit", "verify", "--fleet"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() && text.contains("node node-b: row 3 was edited"),
+        "{text}"
+    );
 }

@@ -224,6 +224,18 @@ async fn act(
                 Ok(f) => f,
                 Err(e) => return AdminResponse::error(400, e),
             };
+            if let (Some(ch), None | Some("json")) =
+                (&shared.fleet_log, params.get("format").map(String::as_str))
+            {
+                // The whole fleet's log; pages by time, since each node numbers its own rows.
+                return match ch.query(&filter).await {
+                    Ok(events) => {
+                        let next = events.last().map(|e| e.time.clone());
+                        AdminResponse::json(200, json!({ "events": events, "next_time": next }))
+                    }
+                    Err(e) => AdminResponse::error(503, e.to_string()),
+                };
+            }
             match params.get("format").map(String::as_str) {
                 None | Some("json") => {
                     read_log(shared, move |db| {
@@ -299,6 +311,15 @@ async fn act(
                 Ok(f) => f,
                 Err(e) => return AdminResponse::error(400, e),
             };
+            if let Some(ch) = &shared.fleet_log {
+                return match ch.stats(&filter, &by).await {
+                    Ok(rows) => AdminResponse::json(
+                        200,
+                        json!({ "by": by, "counts": rows.into_iter().map(|(k, n)| json!({"key": k, "count": n})).collect::<Vec<_>>() }),
+                    ),
+                    Err(e) => AdminResponse::error(503, e.to_string()),
+                };
+            }
             read_log(shared, move |db| {
                 let rows = db.stats(&filter, &by)?;
                 Ok(json!({ "by": by, "counts": rows.into_iter().map(|(k, n)| json!({"key": k, "count": n})).collect::<Vec<_>>() }))

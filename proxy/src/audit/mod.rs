@@ -12,5 +12,5 @@ pub mod writer;
 
 pub use event::AuditEvent;
 pub use retention::RetentionPolicy;
-pub use store::{AuditStore, Durability, Filter, StoreError};
+pub use store::{hash_of, AuditStore, Durability, Filter, StoreError, StoredRow};
 pub use writer::AuditWriter;

@@ -112,6 +112,27 @@ fn items(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// One committed row as stored: its index columns and the exact bytes the chain hashes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredRow {
+    pub seq: i64,
+    pub id: String,
+    pub time: String,
+    pub kind: String,
+    pub tenant: String,
+    pub user: String,
+    pub provider: String,
+    pub model: String,
+    pub decision: String,
+    pub categories: Vec<String>,
+    pub entities: Vec<String>,
+    pub rules: Vec<String>,
+    pub groups: Vec<String>,
+    pub body: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
 /// One AI destination as the usage log saw it (see [`AuditStore::destinations`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Destination {
@@ -151,7 +172,7 @@ pub struct Filter {
     pub id: Option<String>,
 }
 
-pub(super) fn hash_of(prev: &str, canonical: &[u8]) -> String {
+pub fn hash_of(prev: &str, canonical: &[u8]) -> String {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(prev.as_bytes());
     ctx.update(b"\n");
@@ -499,6 +520,59 @@ impl AuditStore {
             })
             .map_err(self.err())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
+    }
+
+    /// Committed rows after `after`, as stored (the chain's exact bytes), oldest first: what
+    /// the fleet shipper sends to ClickHouse.
+    pub fn rows_after(&self, after: i64, limit: usize) -> Result<Vec<StoredRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, id, time, kind, tenant, coalesce(user, ''), coalesce(provider, ''), coalesce(model, ''), decision, categories, entities, rules, groups, body, prev_hash, hash
+                 FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(self.err())?;
+        let split = |s: String| -> Vec<String> {
+            s.split(',')
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let rows = stmt
+            .query_map(params![after, limit as i64], |r| {
+                Ok(StoredRow {
+                    seq: r.get(0)?,
+                    id: r.get(1)?,
+                    time: r.get(2)?,
+                    kind: r.get(3)?,
+                    tenant: r.get(4)?,
+                    user: r.get(5)?,
+                    provider: r.get(6)?,
+                    model: r.get(7)?,
+                    decision: r.get(8)?,
+                    categories: split(r.get(9)?),
+                    entities: split(r.get(10)?),
+                    rules: split(r.get(11)?),
+                    groups: split(r.get(12)?),
+                    body: r.get(13)?,
+                    prev_hash: r.get(14)?,
+                    hash: r.get(15)?,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
+    }
+
+    /// The last committed `seq` and its time (`None` when empty).
+    pub fn last_row(&self) -> Result<Option<(i64, String)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT seq, time FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(self.err())
     }
 
     /// AI destinations seen (shadow AI): per host and provider, whether traffic was inspected

@@ -49,9 +49,55 @@ fn summary(e: &AuditEvent) -> [String; 10] {
 }
 
 /// Prints the events matching `filter`.
-pub fn query(db: &Path, filter: &Filter, format: Format) -> anyhow::Result<ExitCode> {
-    let store = AuditStore::open(db)?;
-    let events = store.query(filter)?;
+/// Where the log is read: this node's SQLite file, or the fleet's ClickHouse.
+pub enum Source {
+    Local(std::path::PathBuf),
+    Fleet(crate::fleet::clickhouse::ClickHouse),
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f))
+}
+
+impl Source {
+    fn query(&self, filter: &Filter) -> anyhow::Result<Vec<crate::audit::AuditEvent>> {
+        match self {
+            Source::Local(db) => Ok(AuditStore::open(db)?.query(filter)?),
+            Source::Fleet(ch) => Ok(block_on(ch.query(filter))??),
+        }
+    }
+
+    fn stats(&self, filter: &Filter, by: &str) -> anyhow::Result<Vec<(String, i64)>> {
+        match self {
+            Source::Local(db) => Ok(AuditStore::open(db)?.stats(filter, by)?),
+            Source::Fleet(ch) => Ok(block_on(ch.stats(filter, by))??),
+        }
+    }
+}
+
+/// `audit verify --fleet`: every node's chain as stored in ClickHouse.
+pub fn verify_fleet(ch: &crate::fleet::clickhouse::ClickHouse) -> anyhow::Result<ExitCode> {
+    match block_on(ch.verify())? {
+        Ok(nodes) => {
+            for (node, n) in nodes {
+                println!("ok: node {node}: {n} events, chain intact");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            for p in problems {
+                println!("FAILED: {p}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+pub fn query(source: &Source, filter: &Filter, format: Format) -> anyhow::Result<ExitCode> {
+    let events = source.query(filter)?;
     let mut out = std::io::stdout().lock();
     match format {
         Format::Jsonl => {
@@ -99,9 +145,8 @@ pub fn query(db: &Path, filter: &Filter, format: Format) -> anyhow::Result<ExitC
 }
 
 /// Prints counts grouped by `by`.
-pub fn stats(db: &Path, filter: &Filter, by: &str) -> anyhow::Result<ExitCode> {
-    let store = AuditStore::open(db)?;
-    for (k, n) in store.stats(filter, by)? {
+pub fn stats(source: &Source, filter: &Filter, by: &str) -> anyhow::Result<ExitCode> {
+    for (k, n) in source.stats(filter, by)? {
         println!("{n:>8}  {k}");
     }
     Ok(ExitCode::SUCCESS)
@@ -129,14 +174,16 @@ fn cef_escape(s: &str) -> String {
 }
 
 /// Writes matching events for a SIEM, as JSON lines or CEF.
-pub fn export(db: &Path, filter: &Filter, format: ExportFormat) -> anyhow::Result<ExitCode> {
-    let store = AuditStore::open(db)?;
+pub fn export(source: &Source, filter: &Filter, format: ExportFormat) -> anyhow::Result<ExitCode> {
     let mut f = filter.clone();
     f.limit = if f.limit == 0 { 10_000 } else { f.limit };
     let mut out = std::io::stdout().lock();
+    // The fleet's log pages by time (each node numbers its own rows): the events already
+    // written at the page's last instant are skipped on the next page.
+    let mut boundary: std::collections::HashSet<String> = Default::default();
     loop {
-        let events = store.query(&f)?;
-        for e in &events {
+        let events = source.query(&f)?;
+        for e in events.iter().filter(|e| !boundary.contains(&e.hash)) {
             match format {
                 ExportFormat::Jsonl => writeln!(out, "{}", serde_json::to_string(e)?)?,
                 ExportFormat::Cef => {
@@ -165,9 +212,24 @@ pub fn export(db: &Path, filter: &Filter, format: ExportFormat) -> anyhow::Resul
                 }
             }
         }
-        match events.last() {
-            Some(last) if events.len() == f.limit => f.after = Some(last.seq),
-            _ => break,
+        let Some(last) = events.last().filter(|_| events.len() == f.limit) else {
+            break;
+        };
+        match source {
+            Source::Local(_) => f.after = Some(last.seq),
+            Source::Fleet(_) => {
+                let t = last.time.clone();
+                let at_t: std::collections::HashSet<String> = events
+                    .iter()
+                    .filter(|e| e.time == t)
+                    .map(|e| e.hash.clone())
+                    .collect();
+                if at_t.len() == events.len() && f.since.as_deref() == Some(t.as_str()) {
+                    anyhow::bail!("more than {} events at {t}: raise --limit", f.limit);
+                }
+                boundary = at_t;
+                f.since = Some(t);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -66,6 +66,8 @@ pub struct Shared {
     pub mcp_sessions: Arc<crate::stream::mcp::Sessions>,
     /// Policies shared in PostgreSQL (fleet mode): changes go there, and this node follows.
     pub fleet_policies: Option<Arc<crate::fleet::policies::PgPolicies>>,
+    /// The whole fleet's usage log in ClickHouse (fleet mode): what auditors read.
+    pub fleet_log: Option<crate::fleet::clickhouse::ClickHouse>,
 }
 
 impl Shared {
@@ -895,6 +897,7 @@ pub fn shared(
         vault: crate::fleet::vault::Vault::Local(policy::Vault::default()),
         mcp_sessions: Default::default(),
         fleet_policies: None,
+        fleet_log: None,
         config,
     }))
 }
