@@ -265,24 +265,27 @@ function logPage() {
   const msg = h('p', { class: 'status', role: 'status', id: 'log-status' });
   const exportCsv = h('a', { id: 'export-csv', download: 'promptwall-events.csv' }, 'Export CSV');
   const exportJsonl = h('a', { id: 'export-jsonl', download: 'promptwall-events.jsonl' }, 'Export JSONL');
-  let before = null;
+  // Paging: by `seq` on one node's log, by time on the fleet's (ClickHouse).
+  let before = null, until = null;
   function params() {
     const p = tenantParam(new URLSearchParams());
     for (const f of FILTERS) if (inputs[f].value.trim()) p.set(f, inputs[f].value.trim());
     return p;
   }
   async function load(reset) {
-    if (reset) { rows.replaceChildren(); before = null; }
+    if (reset) { rows.replaceChildren(); before = null; until = null; }
     const p = params();
     p.set('order', 'newest'); p.set('limit', '50');
     if (before) p.set('before', before);
+    if (until) p.set('until', until);
     const ex = params(); ex.set('order', 'newest'); ex.set('limit', '10000');
     exportCsv.href = `/v1/audit/events?${ex}&format=csv`;
     exportJsonl.href = `/v1/audit/events?${ex}&format=jsonl`;
     try {
       const r = await api('GET', `/v1/audit/events?${p}`);
       for (const e of r.events) rows.append(logRow(e));
-      before = r.next_before;
+      before = r.next_before || null;
+      until = r.next_time || null;
       more.hidden = r.events.length < 50;
       status(msg, rows.children.length ? `${rows.children.length} events shown, newest first.` : 'No events match these filters.');
     } catch (e) { if (e.status !== 401) status(msg, e.message, true); }

@@ -144,6 +144,7 @@ impl AuditConfig {
                 .iter()
                 .map(|(k, v)| (k.clone(), *v))
                 .collect(),
+            shipped_through: None,
         }
     }
 

@@ -208,8 +208,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let writer =
             crate::audit::AuditWriter::start(&path, config.audit.queue, config.audit.durability)
                 .with_context(|| format!("audit log {}", path.display()))?;
+        let mut retention = config.audit.retention();
+        if config.fleet.clickhouse.is_some() {
+            // Local rows go only once ClickHouse has them.
+            retention.shipped_through = Some(config.state_dir.join("clickhouse.cursor"));
+        }
         writer.schedule_retention(
-            config.audit.retention(),
+            retention,
             std::time::Duration::from_secs(config.audit.retention_check_secs),
         );
         Arc::get_mut(&mut shared).expect("not yet shared").audit = Some(writer);

@@ -622,8 +622,12 @@ async fn both_nodes_usage_logs_land_in_clickhouse_exactly_once() {
             ch.http
         )
     };
-    let mut a = Proxy::start(&config("node-a")).await;
-    let b = Proxy::start(&config("node-b")).await;
+    let admin = format!(
+        "  tokens:\n    - {{ name: audit, token_hash: \"{}\", role: superadmin }}\n",
+        policy::SecretHash::create("tok")
+    );
+    let mut a = Proxy::start_with(&config("node-a"), "", &admin).await;
+    let b = Proxy::start_with(&config("node-b"), "", &admin).await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let burst = |node: &Proxy, n: usize| {
         let url = format!("http://{}/openai/v1/chat/completions", node.gateway);
@@ -668,6 +672,20 @@ async fn both_nodes_usage_logs_land_in_clickhouse_exactly_once() {
         20,
         "one query sees both nodes"
     );
+    // The admin API (and the console) read the fleet's log too.
+    let v: Value = http
+        .get(format!(
+            "http://{}/v1/audit/events?kind=ai_request&limit=1000&order=newest",
+            b.admin
+        ))
+        .bearer_auth("tok")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["events"].as_array().map(Vec::len), Some(20), "{v}");
     let by_node = ch
         .sql("SELECT node, count() FROM pwtest.events FINAL WHERE kind = 'ai_request' GROUP BY node ORDER BY node FORMAT TSV")
         .await

@@ -264,6 +264,15 @@ async fn act(
                 limit: 16,
                 ..Filter::default()
             };
+            if let Some(ch) = &shared.fleet_log {
+                return match ch.query(&filter).await {
+                    Ok(events) if events.is_empty() => {
+                        AdminResponse::error(404, "no such event for this tenant")
+                    }
+                    Ok(events) => AdminResponse::json(200, json!({ "id": id, "events": events })),
+                    Err(e) => AdminResponse::error(503, e.to_string()),
+                };
+            }
             let id = id.to_string();
             let r = read_log(shared, move |db| {
                 let events = db.query(&filter)?;
@@ -284,10 +293,29 @@ async fn act(
                 Ok(f) => f,
                 Err(e) => return AdminResponse::error(400, e),
             };
+            if let Some(ch) = &shared.fleet_log {
+                return match ch.destinations(&filter).await {
+                    Ok(d) => AdminResponse::json(200, json!({ "destinations": d })),
+                    Err(e) => AdminResponse::error(503, e.to_string()),
+                };
+            }
             read_log(shared, move |db| {
                 Ok(json!({ "destinations": db.destinations(&filter)? }))
             })
             .await
+        }
+        ("POST", Route::AuditVerify) if shared.fleet_log.is_some() => {
+            let ch = shared.fleet_log.as_ref().expect("checked");
+            match ch.verify().await {
+                Ok(nodes) => {
+                    let rows: u64 = nodes.iter().map(|(_, n)| n).sum();
+                    AdminResponse::json(200, json!({ "ok": true, "rows": rows, "nodes": nodes }))
+                }
+                Err(problems) => AdminResponse::json(
+                    409,
+                    json!({ "ok": false, "error": problems.join("; "), "problems": problems }),
+                ),
+            }
         }
         ("POST", Route::AuditVerify) => {
             read_log(shared, |db| {

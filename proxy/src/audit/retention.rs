@@ -14,6 +14,9 @@ pub struct RetentionPolicy {
     /// Days for tenants not listed; `None` keeps them forever.
     pub default_days: Option<u32>,
     pub tenants: HashMap<String, u32>,
+    /// Fleet mode: the shipper's cursor file. Only rows ClickHouse has acknowledged (at or
+    /// before the cursor) may be removed; a missing cursor removes nothing.
+    pub shipped_through: Option<std::path::PathBuf>,
 }
 
 impl RetentionPolicy {
@@ -50,6 +53,17 @@ impl AuditStore {
     /// Removes `tenant`'s events older than `before` (checkpoints stay), leaving tombstones and
     /// appending the checkpoint event, in one transaction. Returns the checkpoint, if any row went.
     pub fn purge(&mut self, tenant: &str, before: &str) -> Result<Option<AuditEvent>, StoreError> {
+        self.purge_through(tenant, before, i64::MAX)
+    }
+
+    /// [`Self::purge`], removing no row after `through` (fleet mode: what ClickHouse has not
+    /// acknowledged stays).
+    pub fn purge_through(
+        &mut self,
+        tenant: &str,
+        before: &str,
+        through: i64,
+    ) -> Result<Option<AuditEvent>, StoreError> {
         let path = self.path.clone();
         let err = move |source| StoreError::Sqlite {
             path: path.clone(),
@@ -60,11 +74,11 @@ impl AuditStore {
             let mut stmt = tx
                 .prepare(
                     "SELECT seq, prev_hash, hash FROM events
-                     WHERE tenant = ?1 AND time < ?2 AND kind != 'retention' ORDER BY seq",
+                     WHERE tenant = ?1 AND time < ?2 AND kind != 'retention' AND seq <= ?3 ORDER BY seq",
                 )
                 .map_err(&err)?;
             let it = stmt
-                .query_map(params![tenant, before], |r| {
+                .query_map(params![tenant, before, through], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })
                 .map_err(&err)?;
@@ -107,8 +121,8 @@ impl AuditStore {
         }
         // Checkpoints carry no tags, so this removes exactly the purged rows' tags.
         tx.execute(
-            "DELETE FROM event_tags WHERE tenant = ?1 AND time < ?2",
-            params![tenant, before],
+            "DELETE FROM event_tags WHERE tenant = ?1 AND time < ?2 AND seq <= ?3",
+            params![tenant, before, through],
         )
         .map_err(&err)?;
         tx.commit().map_err(&err)?;
@@ -129,10 +143,17 @@ impl AuditStore {
             let it = stmt.query_map([], |r| r.get(0)).map_err(self.err())?;
             it.collect::<Result<_, _>>().map_err(self.err())?
         };
+        let through = match &policy.shipped_through {
+            None => i64::MAX,
+            Some(cursor) => std::fs::read_to_string(cursor)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0),
+        };
         let mut out = Vec::new();
         for t in tenants {
             if let Some(days) = policy.days(&t) {
-                if let Some(cp) = self.purge(&t, &cutoff(days))? {
+                if let Some(cp) = self.purge_through(&t, &cutoff(days), through)? {
                     out.push((t, cp.checkpoint.map_or(0, |c| c.rows)));
                 }
             }
@@ -201,11 +222,40 @@ mod tests {
     }
 
     #[test]
+    fn in_fleet_mode_only_rows_clickhouse_acknowledged_are_removed() {
+        let (mut s, p) = store("fleet");
+        let cursor = p.with_extension("cursor");
+        let _ = std::fs::remove_file(&cursor);
+        let mut policy = RetentionPolicy {
+            default_days: None,
+            tenants: [("acme".to_string(), 30)].into(),
+            shipped_through: Some(cursor.clone()),
+        };
+        // Nothing acknowledged yet: nothing goes.
+        assert_eq!(s.apply_retention(&policy).unwrap(), []);
+        // Rows 1..=4 acknowledged: acme's old rows 1 and 3 go; 5, 7, 9, 11 wait.
+        std::fs::write(&cursor, "4\n").unwrap();
+        assert_eq!(
+            s.apply_retention(&policy).unwrap(),
+            [("acme".to_string(), 2)]
+        );
+        assert_eq!(count(&s, "acme"), 8);
+        policy.shipped_through = None;
+        assert_eq!(
+            s.apply_retention(&policy).unwrap(),
+            [("acme".to_string(), 4)]
+        );
+        assert!(s.verify().is_ok());
+        let _ = std::fs::remove_file(&cursor);
+    }
+
+    #[test]
     fn retention_removes_one_tenants_old_rows_and_the_chain_still_verifies() {
         let (mut s, _p) = store("ok");
         let policy = RetentionPolicy {
             default_days: None,
             tenants: [("acme".to_string(), 30)].into(),
+            shipped_through: None,
         };
         assert_eq!(
             s.apply_retention(&policy).unwrap(),

@@ -385,6 +385,7 @@ mod tests {
         let policy = RetentionPolicy {
             default_days: Some(365),
             tenants: [("globex".to_string(), 3650)].into(),
+            shipped_through: None,
         };
         // globex keeps ten years, so its 2020 event stays; acme's default year removes one.
         let removed = w.retention(policy).await.unwrap();

@@ -238,6 +238,40 @@ impl ClickHouse {
             .collect())
     }
 
+    /// AI destinations seen across the fleet, as [`AuditStore::destinations`] reports them.
+    pub async fn destinations(
+        &self,
+        f: &Filter,
+    ) -> Result<Vec<crate::audit::store::Destination>, ChError> {
+        let f = Filter {
+            kind: None,
+            ..f.clone()
+        };
+        let rows = self
+            .rows(&format!(
+                "SELECT visitParamExtractString(body, 'host') AS h, provider, kind, count() AS n, uniqExact(user) AS u
+                 FROM {}.events FINAL{} AND provider != '' AND kind IN ('ai_request', 'tunnel', 'blocked_destination')
+                 GROUP BY h, provider, kind ORDER BY n DESC, h LIMIT 500",
+                self.database,
+                Self::where_clause(&f)
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| crate::audit::store::Destination {
+                host: r["h"].as_str().unwrap_or_default().to_string(),
+                provider: r["provider"].as_str().unwrap_or_default().to_string(),
+                status: match r["kind"].as_str() {
+                    Some("ai_request") => "sanctioned",
+                    Some("tunnel") => "tunnelled",
+                    _ => "blocked",
+                },
+                events: num(&r["n"]),
+                users: num(&r["u"]),
+            })
+            .collect())
+    }
+
     /// Checks every node's hash chain as stored in ClickHouse: each row's hash is its body
     /// chained to the row before, and each node's rows are contiguous. Names every gap and
     /// edit; `Ok` lists (node, rows verified).
