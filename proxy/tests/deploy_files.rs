@@ -18,9 +18,48 @@ fn yaml(rel: &str) -> serde_yaml::Value {
 
 #[test]
 fn image_and_demo_configs_are_valid_promptwall_configs() {
-    for rel in ["container.yaml", "compose/promptwall.yaml"] {
+    for rel in [
+        "container.yaml",
+        "compose/promptwall.yaml",
+        "fleet/promptwall.yaml",
+    ] {
         promptwall::config::Config::load(&deploy(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     }
+}
+
+#[test]
+fn the_fleet_compose_file_runs_every_store_and_mounts_what_exists() {
+    let compose = yaml("fleet/docker-compose.yml");
+    let services = compose["services"].as_mapping().unwrap();
+    for name in [
+        "init",
+        "mock-llm",
+        "postgres",
+        "clickhouse",
+        "redis",
+        "node-a",
+        "node-b",
+        "lb",
+    ] {
+        assert!(services.contains_key(name), "fleet compose service {name}");
+    }
+    for svc in services.values() {
+        for v in svc["volumes"].as_sequence().into_iter().flatten() {
+            let src = v.as_str().unwrap().split(':').next().unwrap();
+            if src.starts_with("./") {
+                assert!(
+                    deploy(&format!("fleet/{src}")).exists(),
+                    "fleet compose mounts missing {src}"
+                );
+            }
+        }
+    }
+    let config = promptwall::config::Config::load(&deploy("fleet/promptwall.yaml")).unwrap();
+    assert!(
+        config.fleet.postgres.is_some()
+            && config.fleet.clickhouse.is_some()
+            && config.fleet.redis.is_some()
+    );
 }
 
 #[test]
@@ -50,6 +89,7 @@ fn compose_and_chart_metadata_parse_and_agree() {
         "ca",
         "policies",
         "otlp",
+        "fleet",
     ] {
         assert!(!values[key].is_null(), "values.{key}");
     }
