@@ -341,9 +341,14 @@ fn default_pg_timeout() -> u64 {
 pub struct RedisConfig {
     /// `redis://host:port/db` (or `rediss://` for TLS).
     pub url: String,
-    /// A file holding the 32-byte vault key as 64 hex digits (mode 0600), the same on every
-    /// node: mappings hold original values, so they are stored encrypted (AES-256-GCM).
-    pub key_file: PathBuf,
+    /// A file holding the 32-byte master vault key as 64 hex digits (mode 0600), the same on
+    /// every node: mappings hold original values, so they are stored encrypted (AES-256-GCM,
+    /// a key per tenant derived from this one). Or `key_env`; never the key itself here.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// The name of an environment variable holding the master key (64 hex digits).
+    #[serde(default)]
+    pub key_env: Option<String>,
     /// Bound on each Redis call; past it the tenant's fail mode decides.
     #[serde(default = "default_redis_timeout")]
     pub timeout_ms: u64,
@@ -699,6 +704,9 @@ impl Config {
             }
             if r.timeout_ms == 0 {
                 return Err("field `fleet.redis.timeout_ms`: must be greater than 0 (timeouts are always bounded)".into());
+            }
+            if r.key_file.is_some() == r.key_env.is_some() {
+                return Err("fields `fleet.redis.key_file` / `fleet.redis.key_env`: give exactly one (the vault key itself never goes in this file)".into());
             }
         }
         let f = &self.limits.files;

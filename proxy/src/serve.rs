@@ -187,8 +187,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     };
     let mut shared = crate::handler::shared(config.clone(), ca.clone(), inspector)?;
     if let Some(r) = &config.fleet.redis {
-        let vault =
-            crate::fleet::vault::RedisVault::new(&r.url, &r.key_file, Config::ms(r.timeout_ms))?;
+        let key = match (&r.key_file, &r.key_env) {
+            (Some(f), _) => crate::fleet::vault::KeySource::File(f),
+            (None, Some(v)) => crate::fleet::vault::KeySource::Env(v),
+            (None, None) => anyhow::bail!("fleet.redis needs key_file or key_env"),
+        };
+        let vault = crate::fleet::vault::RedisVault::new(&r.url, key, Config::ms(r.timeout_ms))?;
         tracing::info!(url = %r.url, "pseudonym vault shared in Redis");
         Arc::get_mut(&mut shared).expect("not yet shared").vault =
             crate::fleet::vault::Vault::Redis(Box::new(vault));

@@ -4,9 +4,10 @@
 //! nodes keeps its pseudonyms.
 //!
 //! Mappings hold original values (an email, a card number), so in Redis they are stored
-//! sealed: AES-256-GCM under a key every node reads from `fleet.redis.key_file`, with the
-//! record's Redis key as associated data (a record moved to another key does not open), under
-//! a key name that is itself a hash of the tenant and conversation. Every call is bounded by
+//! sealed: AES-256-GCM under a per-tenant key derived (HKDF-SHA256) from a master key every
+//! node reads from a file or an environment variable (never from the config file itself),
+//! with the record's Redis key as associated data (a record moved to another key does not
+//! open), under a key name that is itself a hash of the tenant and conversation. Every call is bounded by
 //! `fleet.redis.timeout_ms`; a failure is an error the caller decides on with the tenant's
 //! fail mode.
 
@@ -90,21 +91,50 @@ pub struct RedisVault {
     client: redis::Client,
     /// One multiplexed connection, made on first use and remade after a failure.
     conn: Mutex<Option<redis::aio::MultiplexedConnection>>,
-    key: LessSafeKey,
+    master: ring::hkdf::Prk,
     timeout: Duration,
+}
+
+/// Where the master key comes from.
+pub enum KeySource<'a> {
+    File(&'a Path),
+    Env(&'a str),
 }
 
 impl RedisVault {
     /// A vault at `url` sealed with the key in `key_file`; nothing is contacted yet, so a
     /// node starts while Redis is down (requests then follow their tenant's fail mode).
-    pub fn new(url: &str, key_file: &Path, timeout: Duration) -> Result<Self, VaultSetupError> {
-        let key = read_key(key_file)?;
+    pub fn new(url: &str, key: KeySource<'_>, timeout: Duration) -> Result<Self, VaultSetupError> {
+        let master = match key {
+            KeySource::File(path) => read_key(path)?,
+            KeySource::Env(var) => {
+                let hex = std::env::var(var).map_err(|_| VaultSetupError::Key {
+                    path: format!("${var}"),
+                    why: "is not set".into(),
+                })?;
+                parse_key(&hex).map_err(|why| VaultSetupError::Key {
+                    path: format!("${var}"),
+                    why,
+                })?
+            }
+        };
         Ok(RedisVault {
             client: redis::Client::open(url).map_err(VaultSetupError::Url)?,
             conn: Mutex::new(None),
-            key,
+            master: ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"promptwall vault v1")
+                .extract(&master),
             timeout,
         })
+    }
+
+    /// The tenant's own sealing key: one tenant's key opens nothing of another's.
+    fn tenant_key(&self, tenant: &str) -> LessSafeKey {
+        let info = [tenant.as_bytes()];
+        let okm = self
+            .master
+            .expand(&info, &AES_256_GCM)
+            .expect("HKDF yields one AES-256 key");
+        LessSafeKey::new(UnboundKey::from(okm))
     }
 
     fn redis_key(tenant: &str, conversation: &str) -> String {
@@ -153,7 +183,7 @@ impl RedisVault {
         let sealed: Option<Vec<u8>> = self.bounded(c.get(&key)).await?;
         match sealed {
             None => Ok(Pseudonyms::default()),
-            Some(s) => open(&self.key, &key, s),
+            Some(s) => open(&self.tenant_key(tenant), &key, s),
         }
     }
 
@@ -165,14 +195,14 @@ impl RedisVault {
         ttl: Duration,
     ) -> Result<(), VaultError> {
         let key = Self::redis_key(tenant, conversation);
-        let sealed = seal(&self.key, &key, mapping);
+        let sealed = seal(&self.tenant_key(tenant), &key, mapping);
         let mut c = self.connection().await?;
         let ms = ttl.as_millis().max(1) as u64;
         self.bounded(c.pset_ex::<_, _, ()>(&key, sealed, ms)).await
     }
 }
 
-fn read_key(path: &Path) -> Result<LessSafeKey, VaultSetupError> {
+fn read_key(path: &Path) -> Result<Vec<u8>, VaultSetupError> {
     let err = |why: String| VaultSetupError::Key {
         path: path.display().to_string(),
         why,
@@ -192,17 +222,18 @@ fn read_key(path: &Path) -> Result<LessSafeKey, VaultSetupError> {
             )));
         }
     }
+    parse_key(&text).map_err(err)
+}
+
+/// 64 hex digits → the 32-byte master key.
+fn parse_key(text: &str) -> Result<Vec<u8>, String> {
     let hex = text.trim();
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(err(
-            "must hold 64 hex digits (32 bytes), e.g. from `openssl rand -hex 32`".into(),
-        ));
+        return Err("must hold 64 hex digits (32 bytes), e.g. from `openssl rand -hex 32`".into());
     }
-    let bytes: Vec<u8> = (0..32)
+    Ok((0..32)
         .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("checked hex"))
-        .collect();
-    let unbound = UnboundKey::new(&AES_256_GCM, &bytes).expect("32 bytes is an AES-256 key");
-    Ok(LessSafeKey::new(unbound))
+        .collect())
 }
 
 /// `nonce || ciphertext+tag` of the mapping's pairs (JSON), bound to `key_name`.
@@ -267,6 +298,21 @@ mod tests {
     }
 
     #[test]
+    fn each_tenant_seals_with_its_own_key() {
+        let v = RedisVault {
+            client: redis::Client::open("redis://127.0.0.1:1/").unwrap(),
+            conn: Mutex::new(None),
+            master: ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"promptwall vault v1")
+                .extract(&[7u8; 32]),
+            timeout: Duration::from_millis(10),
+        };
+        let m: Pseudonyms = [("<EMAIL_1>", "ana@globex.example")].into_iter().collect();
+        let sealed = seal(&v.tenant_key("acme"), "k", &m);
+        assert_eq!(open(&v.tenant_key("acme"), "k", sealed.clone()).unwrap(), m);
+        assert!(open(&v.tenant_key("globex"), "k", sealed).is_err());
+    }
+
+    #[test]
     fn the_key_file_must_be_private_and_well_formed() {
         let dir = std::env::temp_dir().join(format!("pw-vault-key-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -280,7 +326,7 @@ mod tests {
             assert!(e.contains("chmod 600"), "{e}");
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
-        assert!(read_key(&p).is_ok());
+        assert_eq!(read_key(&p).unwrap(), vec![0xab; 32]);
         std::fs::write(&p, "not hex").unwrap();
         assert!(read_key(&p)
             .err()
