@@ -16,6 +16,11 @@ pub enum Encoding {
     Hex,
     Percent,
     Escapes,
+    /// gzip, then base64 (a compressed payload pasted as text).
+    GzipBase64,
+    Base32,
+    /// HTML numeric character references (`&#65;`, `&#x41;`).
+    HtmlEntities,
 }
 
 impl Encoding {
@@ -26,6 +31,9 @@ impl Encoding {
             Encoding::Hex => "hex",
             Encoding::Percent => "percent",
             Encoding::Escapes => "escapes",
+            Encoding::GzipBase64 => "gzip+base64",
+            Encoding::Base32 => "base32",
+            Encoding::HtmlEntities => "html_entities",
         }
     }
 }
@@ -79,19 +87,19 @@ const fn escape_class() -> [bool; 256] {
                 c,
                 b'.' | b'_' | b'~' | b'+' | b'!' | b'*' | b'\'' | b'(' | b')' | b'-' | b'%'
             )
-            || matches!(c, b' ' | b':' | b'=' | b'\\');
+            || matches!(c, b' ' | b':' | b'=' | b'\\' | b'&' | b'#' | b';');
         b += 1;
     }
     t
 }
 static ESCAPE_CLASS: [bool; 256] = escape_class();
 
-/// The stretches of [`ESCAPE_CLASS`] bytes that hold three `%` or three backslashes: the only
-/// places the escape finder can match, so it never runs over plain text.
+/// The stretches of [`ESCAPE_CLASS`] bytes that hold three `%`, three backslashes or three
+/// `&#`: the only places the escape finder can match, so it never runs over plain text.
 fn escape_regions(hay: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut scanned_to = 0;
-    for p in memchr::memchr2_iter(b'%', b'\\', hay) {
+    for p in memchr::memchr3_iter(b'%', b'\\', b'&', hay) {
         if p < scanned_to {
             continue;
         }
@@ -108,6 +116,7 @@ fn escape_regions(hay: &[u8]) -> Vec<(usize, usize)> {
         let region = &hay[start..end];
         if memchr::memchr_iter(b'%', region).nth(2).is_some()
             || memchr::memchr_iter(b'\\', region).nth(2).is_some()
+            || memchr::memmem::find_iter(region, b"&#").nth(2).is_some()
         {
             out.push((start, end));
         }
@@ -181,6 +190,8 @@ impl Decoder {
                 r"(?:[A-Za-z0-9._~+!*'()\-]*%[0-9A-Fa-f]{2}){3,}[A-Za-z0-9._~+!*'()\-]*",
                 // \uXXXX and \xXX escapes: at least three.
                 r"(?:[A-Za-z0-9 _.:=\-]*\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2})){3,}[A-Za-z0-9 _.:=\-]*",
+                // HTML numeric character references: at least three.
+                r"(?:[A-Za-z0-9 _.:=\-]*&#(?:[0-9]{1,7}|[xX][0-9A-Fa-f]{1,6});){3,}[A-Za-z0-9 _.:=\-]*",
             ])
             .expect("decoder patterns compile");
         Decoder { finder }
@@ -217,7 +228,8 @@ impl Decoder {
             };
             i = run_end;
             let mut end = i;
-            while end < hay.len() && end - i < 2 && hay[end] == b'=' {
+            // Padding: up to two `=` for base64, up to six for base32.
+            while end < hay.len() && end - i < 6 && hay[end] == b'=' {
                 end += 1;
             }
             let len = end - start;
@@ -226,7 +238,9 @@ impl Decoder {
             if len <= MAX_RUN && len <= budget.saturating_mul(2) {
                 let decoded = decode_hex(run)
                     .map(|t| (Encoding::Hex, t))
-                    .or_else(|| decode_base64(run).map(|t| (Encoding::Base64, t)));
+                    .or_else(|| decode_base64(run).map(|t| (Encoding::Base64, t)))
+                    .or_else(|| decode_gzip_base64(run).map(|t| (Encoding::GzipBase64, t)))
+                    .or_else(|| decode_base32(run).map(|t| (Encoding::Base32, t)));
                 push(start, end, decoded, budget);
             } else {
                 skipped_text |= reads_as_text(run);
@@ -249,7 +263,8 @@ impl Decoder {
                 }
                 let decoded = match m.pattern().as_usize() {
                     0 => decode_percent(run).map(|t| (Encoding::Percent, t)),
-                    _ => decode_escapes(run).map(|t| (Encoding::Escapes, t)),
+                    1 => decode_escapes(run).map(|t| (Encoding::Escapes, t)),
+                    _ => decode_entities(run).map(|t| (Encoding::HtmlEntities, t)),
                 };
                 push(m.start(), m.end(), decoded, budget);
             }
@@ -257,6 +272,76 @@ impl Decoder {
         out.sort_by_key(|d| d.start);
         (out, skipped_text)
     }
+}
+
+/// `&#65;` and `&#x41;` references (and the text between them), decoded.
+fn decode_entities(run: &str) -> Option<String> {
+    let mut out = String::with_capacity(run.len() / 4);
+    let mut rest = run;
+    while let Some(p) = rest.find("&#") {
+        out.push_str(&rest[..p]);
+        let after = &rest[p + 2..];
+        let semi = after.find(';')?;
+        let num = &after[..semi];
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(h) => u32::from_str_radix(h, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        out.push(char::from_u32(code)?);
+        rest = &after[semi + 1..];
+    }
+    out.push_str(rest);
+    printable(out.into_bytes())
+}
+
+/// Largest gzip payload inflated from one base64 run (a bomb stops here).
+const MAX_INFLATE: u64 = 1 << 20;
+
+/// A gzip stream (magic `1f 8b`) pasted as base64, inflated (bounded) to text.
+fn decode_gzip_base64(run: &str) -> Option<String> {
+    use std::io::Read as _;
+    let trimmed = run.trim_end_matches('=');
+    if !trimmed.starts_with("H4sI") {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(trimmed)
+        .ok()?;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .take(MAX_INFLATE)
+        .read_to_end(&mut out)
+        .ok()?;
+    printable(out)
+}
+
+/// RFC 4648 base32 (upper case, `=` padded to a multiple of eight).
+fn decode_base32(run: &str) -> Option<String> {
+    if !run.len().is_multiple_of(8) {
+        return None;
+    }
+    let body = run.trim_end_matches('=');
+    let mut bits = 0u64;
+    let mut n = 0u32;
+    let mut out = Vec::with_capacity(body.len() * 5 / 8);
+    for c in body.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        bits = (bits << 5) | u64::from(v);
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+            bits &= (1 << n) - 1;
+        }
+    }
+    if !plausible_head(&out[..out.len().min(12)]) {
+        return None;
+    }
+    printable(out)
 }
 
 /// Whether a long encoded run would decode to text (judged on its first kilobyte, cut on a

@@ -11,6 +11,7 @@ mod finding;
 pub mod normalize;
 pub mod onnx;
 pub mod patterns;
+pub mod redteam;
 pub mod rules;
 mod spans;
 pub mod validators;

@@ -2,7 +2,7 @@
 //!
 //! Evasions this undoes: zero-width, bidi-control and tag characters inserted inside a secret;
 //! full-width and other compatibility forms (NFKC); Cyrillic and Greek look-alikes of Latin
-//! letters. Each byte of the normalized text remembers the span of the original character it
+//! letters; characters spaced out one by one (`A K I A Q W ...`), joined up again. Each byte of the normalized text remembers the span of the original character it
 //! came from, so a finding in normalized text maps back to exact original byte offsets.
 //!
 //! Cost: pure-ASCII text (the common case) is detected with one SIMD-friendly pass and not
@@ -85,11 +85,56 @@ fn changes(c: char) -> bool {
     }
 }
 
+/// Fewest characters a spaced-out run must have to be joined up (shorter ones are words).
+const MIN_SPACED: usize = 8;
+
+/// Spaced-out runs: `(start, end)` of each stretch of visible ASCII characters separated by
+/// single spaces, at least [`MIN_SPACED`] characters long. Only the ends may touch other
+/// text (`key=A K I A ... H,`); every character inside stands alone.
+fn spaced_runs(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let g = |j: usize| j < b.len() && b[j].is_ascii_graphic();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(b' ', &b[i..]) {
+        let sp = i + p;
+        i = sp + 1;
+        if sp == 0 || !g(sp - 1) || !g(sp + 1) {
+            continue;
+        }
+        // The first may follow punctuation (`key=A K ...`), not a word (`key: A K ...`).
+        if sp >= 2 && b[sp - 2].is_ascii_alphanumeric() {
+            continue;
+        }
+        let start = sp - 1;
+        let mut end = sp + 2;
+        let mut n = 2;
+        // The character after each space must stand alone, except the run's last.
+        while b.get(end) == Some(&b' ') && g(end + 1) && !g(end - 2) {
+            end += 2;
+            n += 1;
+        }
+        // The last one counted may be followed by punctuation, not by the rest of a word.
+        if b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+            end -= 2;
+            n -= 1;
+        }
+        if n >= MIN_SPACED {
+            out.push((start, end));
+        }
+        i = i.max(end);
+    }
+    out
+}
+
 /// Normalizes `text`; `None` when nothing would change (pure ASCII), so callers scan it as is.
 pub fn normalize(text: &str) -> Option<Normalized> {
-    if text.is_ascii() || !text.chars().any(|c| !c.is_ascii() && changes(c)) {
+    let runs = spaced_runs(text);
+    if runs.is_empty() && (text.is_ascii() || !text.chars().any(|c| !c.is_ascii() && changes(c))) {
         return None;
     }
+    // The spaces inside spaced-out runs go, like invisible characters.
+    let in_run = |i: usize| runs.iter().any(|&(s, e)| i > s && i < e);
     let mut out = Normalized {
         text: String::with_capacity(text.len()),
         starts: Vec::with_capacity(text.len()),
@@ -107,7 +152,9 @@ pub fn normalize(text: &str) -> Option<Normalized> {
                 out.ends.push(end);
             }
         };
-        if c.is_ascii() {
+        if c == ' ' && in_run(i) {
+            changed = true;
+        } else if c.is_ascii() {
             push(c, &mut out);
         } else if is_invisible(c) {
             changed = true;
@@ -169,6 +216,26 @@ pub fn normalized_windows(text: &str, radius: usize) -> Vec<(usize, Normalized)>
         }
         crate::spans::push_joined(&mut spans, s, e);
     }
+    let runs = spaced_runs(text);
+    if !runs.is_empty() {
+        // Spaced-out runs need their window too (with context), merged in order.
+        let mut all = std::mem::take(&mut spans);
+        for (rs, re) in runs {
+            let mut s = rs.saturating_sub(radius);
+            let mut e = (re + radius).min(text.len());
+            while !text.is_char_boundary(s) {
+                s -= 1;
+            }
+            while !text.is_char_boundary(e) {
+                e += 1;
+            }
+            all.push((s, e));
+        }
+        all.sort_unstable();
+        for (s, e) in all {
+            crate::spans::push_joined(&mut spans, s, e);
+        }
+    }
     spans
         .into_iter()
         .filter_map(|(s, e)| normalize(&text[s..e]).map(|n| (s, n)))
@@ -186,6 +253,20 @@ mod tests {
             normalize("café").is_none(),
             "non-ASCII that needs no change is not copied"
         );
+    }
+
+    #[test]
+    fn spaced_out_characters_are_joined_and_offsets_map_back() {
+        let text = "aws key: A K I A Q W E R T Y U I O P A S D F G H please";
+        let n = normalize(text).unwrap();
+        assert_eq!(n.text, "aws key: AKIAQWERTYUIOPASDFGH please");
+        let s = n.text.find("AKIA").unwrap();
+        let (os, oe) = n.original_span(s, s + 20);
+        assert_eq!(&text[os..oe], "A K I A Q W E R T Y U I O P A S D F G H");
+        // Ordinary prose with a few one-letter words stays as it is.
+        assert!(normalize("I think a b test is a good idea, x y z").is_none());
+        let w = normalized_windows(text, 16);
+        assert_eq!(w.len(), 1);
     }
 
     #[test]

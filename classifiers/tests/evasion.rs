@@ -170,3 +170,40 @@ fn nested_encodings_are_unwrapped_to_the_depth_limit() {
     let (_, _, from) = find(&format!("blob {twice}"), "aws_access_key").unwrap();
     assert_eq!(from.as_deref(), Some("hex>base64"));
 }
+
+/// Blind spots the red-team harness (`classifiers::redteam`) found, each fixed in the engine:
+/// base32, HTML character references and gzip+base64 are decoded; characters spaced out one
+/// by one are joined up, with their context.
+#[test]
+fn base32_html_entities_gzip_and_spaced_out_values_are_found() {
+    use classifiers::redteam::{mutate, Case};
+    let by_name = |n: &str| {
+        mutate::all()
+            .into_iter()
+            .find(|m| m.name == n)
+            .expect("a known evasion")
+    };
+    for (entity, ctx, v) in CASES {
+        let case = Case {
+            text: format!("note: {ctx}{v} end"),
+            value: v.to_string(),
+        };
+        for (evasion, decoded_from) in [
+            ("base32", Some("base32")),
+            ("html_entities", Some("html_entities")),
+            ("gzip_base64", Some("gzip+base64")),
+        ] {
+            let hidden = (by_name(evasion).apply)(&case, &mut mutate::Rng::new(1));
+            let (_, _, how) =
+                find(&hidden.text, entity).unwrap_or_else(|e| panic!("{evasion}: {e}"));
+            assert_eq!(how.as_deref(), decoded_from, "{evasion} {entity}");
+        }
+        // Spaced out: values without spaces of their own (a card number's groups are
+        // already spaced, which the evasion then triples).
+        if !v.contains(' ') {
+            let spaced = (by_name("spaced").apply)(&case, &mut mutate::Rng::new(1));
+            let (s, e, _) = find(&spaced.text, entity).unwrap_or_else(|e| panic!("spaced: {e}"));
+            assert_eq!(spaced.text[s..e].replace(' ', ""), *v, "spaced {entity}");
+        }
+    }
+}

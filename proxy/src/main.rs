@@ -90,6 +90,38 @@ enum Command {
         #[arg(long, global = true)]
         config: Option<PathBuf>,
     },
+    /// Red-team the detectors: every rule's examples hidden by evasions (alone and chained),
+    /// against the engine in-process or a running proxy; detection per evasion and family,
+    /// blind spots, JSON and HTML reports, and a baseline gate.
+    Redteam {
+        /// Seed of the evasions' random choices (the run is deterministic).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A running proxy's gateway base URL (`http://127.0.0.1:8081`); without it the
+        /// pattern engine runs in-process.
+        #[arg(long)]
+        target: Option<String>,
+        /// Provider shapes to send through the proxy (a case counts as caught when every
+        /// one is refused).
+        #[arg(long, value_delimiter = ',', default_value = "openai,anthropic,gemini")]
+        provider: Vec<String>,
+        /// Against a proxy: at most this many examples per rule.
+        #[arg(long, default_value_t = 1)]
+        per_rule: usize,
+        /// Only these evasions (comma-separated; chains as `a+b`).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        #[arg(long)]
+        json: Option<PathBuf>,
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Fail (exit 1) when any evasion × family is caught less often than in this report.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Rule packs from this config (`rules.dir`); without it the built-in packs.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print a PAC file that sends only the AI catalog through the proxy.
     Pac {
         /// The proxy clients should use, `host:port`.
@@ -496,6 +528,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     cli::audit::export(&source, &filter.filter(), format)
                 }
             }
+        }
+        Command::Redteam {
+            seed,
+            target,
+            provider,
+            per_rule,
+            only,
+            json,
+            html,
+            baseline,
+            config,
+        } => {
+            let engine = promptwall::serve::load_rules(&load_config(config.as_ref())?)?;
+            cli::redteam::run(cli::redteam::Options {
+                seed,
+                target,
+                providers: provider,
+                per_rule,
+                only,
+                json,
+                html,
+                baseline,
+                engine,
+            })
         }
         Command::Pac { proxy, config } => {
             let cfg = load_config(config.as_ref())?;

@@ -153,6 +153,8 @@ pub struct RuleDetail {
     pub source: String,
     /// Texts the rule must flag.
     pub positive: Vec<String>,
+    /// The value each positive text must report, in the same order.
+    pub positive_values: Vec<String>,
     /// Texts it must not.
     pub negative: Vec<String>,
 }
@@ -382,6 +384,9 @@ impl PatternEngine {
                     source: r.source.clone(),
                     positive: ex
                         .map(|(_, e)| e.positive.iter().map(|p| p.text.clone()).collect())
+                        .unwrap_or_default(),
+                    positive_values: ex
+                        .map(|(_, e)| e.positive.iter().map(|p| p.value.clone()).collect())
                         .unwrap_or_default(),
                     negative: ex.map(|(_, e)| e.negative.clone()).unwrap_or_default(),
                 }

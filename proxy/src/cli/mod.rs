@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod eval;
 pub mod policy;
+pub mod redteam;
 pub mod remote;
 pub mod rules;
 pub mod scan;

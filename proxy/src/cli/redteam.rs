@@ -1,0 +1,126 @@
+//! `promptwall redteam`: every rule's own examples hidden by evasions, alone and chained, run
+//! against the pattern engine in-process or against a running proxy over real HTTP (in each
+//! provider's shape). Prints detection per evasion × family and the blind spots; writes JSON
+//! and an HTML page; with `--baseline`, fails when robustness dropped below it.
+
+use classifiers::redteam::{self, Report, Seed};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// What to run and where the results go.
+pub struct Options {
+    pub seed: u64,
+    /// A running proxy's gateway (`http://127.0.0.1:8081`); `None`: the engine in-process.
+    pub target: Option<String>,
+    pub providers: Vec<String>,
+    /// Against a proxy: at most this many examples per rule (requests add up).
+    pub per_rule: usize,
+    /// Only these evasions (by name, chains as `a+b`); empty: all.
+    pub only: Vec<String>,
+    pub json: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+    pub baseline: Option<PathBuf>,
+    pub engine: classifiers::PatternEngine,
+}
+
+/// The request body a provider's chat endpoint takes, carrying `text` as the user's message.
+fn request(provider: &str, text: &str) -> (&'static str, serde_json::Value) {
+    match provider {
+        "anthropic" => (
+            "/anthropic/v1/messages",
+            serde_json::json!({"model": "claude-sonnet-4", "max_tokens": 64, "messages": [{"role": "user", "content": text}]}),
+        ),
+        "gemini" => (
+            "/gemini/v1beta/models/gemini-2.0-flash:generateContent",
+            serde_json::json!({"contents": [{"role": "user", "parts": [{"text": text}]}]}),
+        ),
+        _ => (
+            "/openai/v1/chat/completions",
+            serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}),
+        ),
+    }
+}
+
+/// Runs the harness; the exit code says whether a baseline was kept.
+pub fn run(o: Options) -> anyhow::Result<ExitCode> {
+    let mut seeds = redteam::seeds(&o.engine);
+    let benign = redteam::benign(&o.engine);
+    let mut evasions = redteam::plan();
+    if !o.only.is_empty() {
+        evasions.retain(|(name, _)| o.only.contains(name));
+        anyhow::ensure!(!evasions.is_empty(), "--only names no known evasion");
+    }
+    let report = match &o.target {
+        None => {
+            let engine = &o.engine;
+            redteam::run(
+                &seeds,
+                &benign,
+                o.seed,
+                evasions,
+                |text, s| {
+                    engine
+                        .scan(text)
+                        .iter()
+                        .any(|f| f.category.as_str() == s.family)
+                },
+                |text| !engine.scan(text).is_empty(),
+            )
+        }
+        Some(base) => {
+            // A sample per rule: every request is a real round trip.
+            let mut per: std::collections::HashMap<String, usize> = Default::default();
+            seeds.retain(|s: &Seed| {
+                let n = per.entry(s.rule.clone()).or_default();
+                *n += 1;
+                *n <= o.per_rule
+            });
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let http = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()?;
+            let blocked = |text: &str| -> bool {
+                o.providers.iter().all(|p| {
+                    let (path, body) = request(p, text);
+                    rt.block_on(async {
+                        http.post(format!("{}{path}", base.trim_end_matches('/')))
+                            .json(&body)
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status() == reqwest::StatusCode::FORBIDDEN)
+                    })
+                })
+            };
+            redteam::run(
+                &seeds,
+                &benign,
+                o.seed,
+                evasions,
+                |t, _| blocked(t),
+                |t| blocked(t),
+            )
+        }
+    };
+    print!("{}", report.table());
+    if let Some(p) = &o.json {
+        std::fs::write(p, serde_json::to_string_pretty(&report)? + "\n")?;
+    }
+    if let Some(p) = &o.html {
+        std::fs::write(p, report.html())?;
+    }
+    if let Some(p) = &o.baseline {
+        let baseline: Report = serde_json::from_str(&std::fs::read_to_string(p)?)?;
+        let regressions = report.regressions(&baseline);
+        if !regressions.is_empty() {
+            println!("\nrobustness dropped below {}:", p.display());
+            for r in regressions {
+                println!("  {r}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        println!("\nno regression against {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,74 @@
+//! `promptwall redteam` (issue 20) as a user runs it: in-process against the committed
+//! baseline, and against a running proxy over real HTTP, writing its JSON and HTML reports.
+
+mod common;
+
+use common::*;
+use load_tests::mock::MockConfig;
+
+fn baseline() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/redteam/baseline.json")
+}
+
+#[test]
+fn the_engine_holds_its_baseline_and_reports_its_blind_spots() {
+    let dir = TempDir::new("redteam");
+    let (json, html) = (dir.0.join("r.json"), dir.0.join("r.html"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
+        .args(["redteam", "--baseline"])
+        .arg(baseline())
+        .arg("--json")
+        .arg(&json)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("no regression") && text.contains("blind spots"),
+        "{text}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(report["rows"].as_array().is_some_and(|r| r.len() > 100));
+    assert!(std::fs::read_to_string(&html).unwrap().contains("<svg"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_proxy_is_red_teamed_through_its_gateway() {
+    let (_mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, _mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&yaml).await;
+    let dir = TempDir::new("redteam-proxy");
+    let json = dir.0.join("r.json");
+    let gateway = format!("http://{}", proxy.gateway);
+    let json2 = json.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
+            .args(["redteam", "--target", &gateway, "--provider", "openai"])
+            .args(["--only", "none,base64,homoglyph"])
+            .arg("--json")
+            .arg(&json2)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // The default policy blocks every credential, however it is hidden among these.
+    for row in report["rows"].as_array().unwrap() {
+        if row["family"] == "secret" {
+            assert_eq!(row["detected"], row["cases"], "{row}");
+        }
+    }
+    let benign = report["benign"].as_array().unwrap();
+    assert_eq!(benign.len(), 3);
+}
