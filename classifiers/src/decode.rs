@@ -63,61 +63,80 @@ impl Default for Decoder {
     }
 }
 
-/// Bytes that may appear in a base64, base64url or hex run.
-const fn run_class() -> [bool; 256] {
+/// A byte table: ASCII letters and digits, and `extra`.
+const fn byte_class(extra: &[u8]) -> [bool; 256] {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'_' || c == b'-';
+        t[b] = (b as u8).is_ascii_alphanumeric();
         b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
     }
     t
 }
-static RUN_CLASS: [bool; 256] = run_class();
+
+/// Bytes that may appear in a base64, base64url or hex run.
+static RUN_CLASS: [bool; 256] = byte_class(b"+/_-");
 
 /// Bytes the escape finder's patterns are made of: none of its matches crosses another byte.
-const fn escape_class() -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'.' | b'_' | b'~' | b'+' | b'!' | b'*' | b'\'' | b'(' | b')' | b'-' | b'%'
-            )
-            || matches!(c, b' ' | b':' | b'=' | b'\\' | b'&' | b'#' | b';');
-        b += 1;
-    }
-    t
-}
-static ESCAPE_CLASS: [bool; 256] = escape_class();
+static ESCAPE_CLASS: [bool; 256] = byte_class(b"._~+!*'()-% :=\\");
 
-/// The stretches of [`ESCAPE_CLASS`] bytes that hold three `%`, three backslashes or three
-/// `&#`: the only places the escape finder can match, so it never runs over plain text.
+/// The stretches of [`ESCAPE_CLASS`] bytes that hold three `%` or three backslashes: the only
+/// places the escape finder can match, so it never runs over plain text.
 fn escape_regions(hay: &[u8]) -> Vec<(usize, usize)> {
+    regions(
+        hay,
+        memchr::memchr2_iter(b'%', b'\\', hay),
+        &ESCAPE_CLASS,
+        |region| {
+            memchr::memchr_iter(b'%', region).nth(2).is_some()
+                || memchr::memchr_iter(b'\\', region).nth(2).is_some()
+        },
+    )
+}
+
+/// Bytes a run of HTML character references is made of (`&#65;&#x42; ...`).
+static REFERENCE_CLASS: [bool; 256] = byte_class(b"&#; _.:=-");
+
+/// The stretches that hold three `&#`: where character references can be decoded (`&` alone,
+/// common in code, never starts one).
+fn reference_regions(hay: &[u8]) -> Vec<(usize, usize)> {
+    regions(
+        hay,
+        memchr::memmem::find_iter(hay, b"&#"),
+        &REFERENCE_CLASS,
+        |region| memchr::memmem::find_iter(region, b"&#").nth(2).is_some(),
+    )
+}
+
+/// Around each trigger position, the stretch of `class` bytes, kept when `enough` says it can
+/// hold a match.
+fn regions(
+    hay: &[u8],
+    triggers: impl Iterator<Item = usize>,
+    class: &[bool; 256],
+    enough: impl Fn(&[u8]) -> bool,
+) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut scanned_to = 0;
-    for p in memchr::memchr3_iter(b'%', b'\\', b'&', hay) {
+    for p in triggers {
         if p < scanned_to {
             continue;
         }
         let mut start = p;
-        while start > 0 && ESCAPE_CLASS[hay[start - 1] as usize] {
+        while start > 0 && class[hay[start - 1] as usize] {
             start -= 1;
         }
         let mut end = p + 1;
-        while end < hay.len() && ESCAPE_CLASS[hay[end] as usize] {
+        while end < hay.len() && class[hay[end] as usize] {
             end += 1;
         }
         scanned_to = end;
-        // Either pattern needs three escapes: three `%`, or three backslashes.
-        let region = &hay[start..end];
-        if memchr::memchr_iter(b'%', region).nth(2).is_some()
-            || memchr::memchr_iter(b'\\', region).nth(2).is_some()
-            || memchr::memmem::find_iter(region, b"&#").nth(2).is_some()
-        {
+        if enough(&hay[start..end]) {
             out.push((start, end));
         }
     }
@@ -251,7 +270,10 @@ impl Decoder {
         if *budget == 0 {
             skipped_text |= next_long_run(hay, i).is_some_and(|(s, e)| reads_as_text(&text[s..e]));
         }
-        for (from, to) in escape_regions(hay) {
+        for (from, to) in escape_regions(hay)
+            .into_iter()
+            .chain(reference_regions(hay))
+        {
             for m in self.finder.find_iter(Input::new(hay).range(from..to)) {
                 if *budget == 0 {
                     break;

@@ -95,6 +95,9 @@ fn spaced_runs(text: &str) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let g = |j: usize| j < b.len() && b[j].is_ascii_graphic();
     let mut out = Vec::new();
+    if !may_hold_spaced_run(b) {
+        return out;
+    }
     let mut i = 0;
     while let Some(p) = memchr::memchr(b' ', &b[i..]) {
         let sp = i + p;
@@ -125,6 +128,22 @@ fn spaced_runs(text: &str) -> Vec<(usize, usize)> {
         i = i.max(end);
     }
     out
+}
+
+/// Whether a spaced-out run may be present: a run of eight characters spans 15 bytes, so it
+/// covers a whole 8-byte word whose bytes alternate space / not space. Checked a word at a
+/// time (SWAR), so ordinary text costs a few operations per 8 bytes.
+fn may_hold_spaced_run(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    b.chunks_exact(8).any(|c| {
+        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        let t = x ^ (ONES * u64::from(b' '));
+        // The high bit of every byte that is a space (exact: no carries between bytes).
+        let spaces = !(((t & LOW7) + LOW7) | t) & HIGH;
+        spaces == 0x0080_0080_0080_0080 || spaces == 0x8000_8000_8000_8000
+    })
 }
 
 /// Normalizes `text`; `None` when nothing would change (pure ASCII), so callers scan it as is.
