@@ -61,6 +61,7 @@ async function api(method, path, body, raw) {
 const PAGES = [
   { id: 'overview', title: 'Overview', roles: ['superadmin', 'auditor'] },
   { id: 'log', title: 'Usage log', roles: ['superadmin', 'auditor'] },
+  { id: 'risk', title: 'Risk', roles: ['superadmin', 'auditor'] },
   { id: 'policies', title: 'Policies', roles: ['superadmin', 'admin'] },
   { id: 'rules', title: 'Rules', roles: ['superadmin', 'admin', 'auditor'] },
 ];
@@ -94,7 +95,7 @@ async function route() {
     return page('Not available', h('p', { class: 'panel', role: 'alert', id: 'denied' },
       'Your role does not include this page.'));
   }
-  ({ overview: overviewPage, log: logPage, policies: policiesPage, rules: rulesPage })[id]();
+  ({ overview: overviewPage, log: logPage, risk: riskPage, policies: policiesPage, rules: rulesPage })[id]();
 }
 window.addEventListener('hashchange', route);
 window.addEventListener('DOMContentLoaded', route);
@@ -306,6 +307,38 @@ function logRow(e) {
     h('td', {}, link), h('td', {}, e.kind), h('td', {}, e.user || '–'), h('td', {}, e.provider || e.host),
     h('td', {}, e.model || '–'), h('td', {}, e.endpoint || '–'), h('td', {}, badge(e.decision)),
     h('td', {}, (e.reasons || []).map(r => r.rule).join(', ')));
+}
+
+// ---- Insider risk -------------------------------------------------------------------------
+function riskPage() {
+  const day = h('input', { id: 'risk-day', type: 'date', value: new Date().toISOString().slice(0, 10) });
+  const baseline = h('select', { id: 'risk-baseline' }, [14, 28, 56].map(n => h('option', { value: n }, `${n} days`)));
+  baseline.value = '28';
+  const all = h('input', { id: 'risk-all', type: 'checkbox' });
+  const out = h('div', { id: 'risk-result', 'aria-live': 'polite' });
+  async function load() {
+    out.replaceChildren(h('p', { class: 'muted' }, 'Assessing…'));
+    const p = tenantParam(new URLSearchParams({ day: day.value, baseline: baseline.value }));
+    try {
+      const r = await api('GET', `/v1/risk/${all.checked ? 'users' : 'alerts'}?${p}`);
+      if (!r.users.length) { out.replaceChildren(empty(all.checked ? 'No AI use on this day.' : 'No user stands out on this day.')); return; }
+      out.replaceChildren(...r.users.map(u => h('section', { class: 'panel risk-user' },
+        h('h2', {}, u.user, ' ', u.alert ? h('span', { class: 'badge block' }, 'alert') : h('span', { class: 'badge' }, 'usual'), h('span', { class: 'muted' }, ` score ${u.score.toFixed(1)} · ${(u.groups || []).join(', ')}`)),
+        u.reasons.length ? h('ul', {}, u.reasons.map(x => h('li', {}, x))) : h('p', { class: 'muted' }, 'Within the usual range.'),
+        h('table', {}, h('thead', {}, h('tr', {}, ['Signal', 'Today', 'Usual', 'z', 'Peers', 'Peers z'].map(t => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, u.signals.map(s => h('tr', { class: s.alerting ? 'alerting' : null }, h('td', {}, s.name), h('td', { class: 'num' }, +s.value.toFixed(2)),
+            h('td', { class: 'num' }, +s.baseline_median.toFixed(2)), h('td', { class: 'num' }, s.z.toFixed(1)),
+            h('td', { class: 'num' }, s.peer_median === null ? '–' : +s.peer_median.toFixed(2)), h('td', { class: 'num' }, s.peer_z === null ? '–' : s.peer_z.toFixed(1)))))),
+        u.events.length ? h('p', {}, 'Events: ', u.events.slice(0, 20).map(id => [h('a', { href: `#/event/${encodeURIComponent(id)}` }, id), ' '])) : null)));
+    } catch (e) { if (e.status !== 401) out.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message)); }
+  }
+  page('Insider risk',
+    h('p', { class: 'muted' }, "Each user's day against their own baseline and their peers (median and MAD). Alerts name their signals and the events behind them, never content."),
+    h('form', { class: 'panel row', onsubmit: ev => { ev.preventDefault(); load(); } },
+      h('label', { for: 'risk-day' }, 'Day', day), h('label', { for: 'risk-baseline' }, 'Baseline', baseline),
+      h('label', { for: 'risk-all' }, 'Every user', all), tenantPicker(() => load()), h('button', { type: 'submit', id: 'risk-go' }, 'Assess')),
+    out);
+  load();
 }
 
 // ---- One exchange -------------------------------------------------------------------------

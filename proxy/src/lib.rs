@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod mitm;
 pub mod providers;
 pub mod reply;
+pub mod risk;
 pub mod route;
 pub mod serve;
 pub mod state;

@@ -122,6 +122,26 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Insider-risk analytics over the usage log: each user's day against their own baseline
+    /// and their peers (median and MAD), with alerts that explain themselves.
+    Risk {
+        #[command(subcommand)]
+        command: RiskCommand,
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        /// One tenant (default: all).
+        #[arg(long, global = true)]
+        tenant: Option<String>,
+        /// The day assessed, YYYY-MM-DD (UTC; default today).
+        #[arg(long, global = true)]
+        day: Option<String>,
+        /// Days of baseline before it.
+        #[arg(long, default_value_t = 28, global = true)]
+        baseline: i64,
+        /// JSON instead of text.
+        #[arg(long, global = true)]
+        json: bool,
+    },
     /// Print a PAC file that sends only the AI catalog through the proxy.
     Pac {
         /// The proxy clients should use, `host:port`.
@@ -321,6 +341,16 @@ enum AuditCommand {
         #[arg(long, value_enum, default_value = "jsonl")]
         format: cli::audit::ExportFormat,
     },
+}
+
+#[derive(Subcommand)]
+enum RiskCommand {
+    /// Every user, riskiest first, with their score.
+    Users,
+    /// One user's signals, baselines and peers.
+    User { name: String },
+    /// The users with an alert, and why.
+    Alerts,
 }
 
 #[derive(Subcommand)]
@@ -552,6 +582,73 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 baseline,
                 engine,
             })
+        }
+        Command::Risk {
+            command,
+            config,
+            tenant,
+            day,
+            baseline,
+            json,
+        } => {
+            let cfg = load_config(config.as_ref())?;
+            let db = cfg.audit.path(&cfg.state_dir);
+            anyhow::ensure!(
+                db.exists(),
+                "no audit log at {} (has the server run with this config?)",
+                db.display()
+            );
+            let day = day.unwrap_or_else(|| {
+                promptwall::audit::event::now()
+                    .get(..10)
+                    .unwrap_or_default()
+                    .to_string()
+            });
+            let store = promptwall::audit::AuditStore::open(&db)?;
+            let mut risks = promptwall::risk::assess(&store, tenant.as_deref(), &day, baseline)?;
+            match command {
+                RiskCommand::Users => {}
+                RiskCommand::User { ref name } => risks.retain(|r| &r.user == name),
+                RiskCommand::Alerts => risks.retain(|r| r.alert),
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&risks)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            if risks.is_empty() {
+                println!("nothing to report for {day}");
+            }
+            for r in &risks {
+                println!(
+                    "{}\t{}\tscore {:.1}{}",
+                    r.user,
+                    r.groups.join(","),
+                    r.score,
+                    if r.alert { "\tALERT" } else { "" }
+                );
+                for why in &r.reasons {
+                    println!("    {why}");
+                }
+                if let RiskCommand::User { .. } = &command {
+                    for s in &r.signals {
+                        println!(
+                            "    {:<20} {:>10.2}  baseline {:>8.2} ± {:<6.2} z {:>6.1}{}",
+                            s.name,
+                            s.value,
+                            s.baseline_median,
+                            s.baseline_mad,
+                            s.z,
+                            s.peer_z
+                                .map(|p| format!("  peers z {p:.1}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+                if r.alert {
+                    println!("    events: {}", r.events.join(" "));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Pac { proxy, config } => {
             let cfg = load_config(config.as_ref())?;

@@ -336,6 +336,21 @@ async fn an_auditor_reads_the_log_and_cannot_reach_policies() {
     b.screenshot("event").await;
     b.no_xss().await;
 
+    // Insider risk: every user's day against their baseline and peers.
+    b.go(admin, "#/risk").await;
+    b.find("#risk-all").await.click().await.unwrap();
+    b.find("#risk-go").await.click().await.unwrap();
+    let risk = b.text_of("#risk-result", "bob").await;
+    assert!(
+        risk.contains("sensitive") && risk.contains("Peers"),
+        "{risk}"
+    );
+    b.screenshot("risk").await;
+    b.no_xss().await;
+    let out = fx.proxy.cli(&["risk", "users", "--tenant", "acme"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("bob"), "{text}");
+
     // Another tenant's event, and another tenant's log, are refused.
     b.go(admin, &format!("#/event/{globex_event}")).await;
     b.text_of("#event-error", "no such event").await;

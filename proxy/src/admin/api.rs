@@ -79,6 +79,8 @@ enum Route<'a> {
     AuditStats,
     AuditDestinations,
     AuditVerify,
+    /// Insider risk: every user (`false`) or only alerts (`true`).
+    Risk(bool),
     Rules,
     RulesTest,
     PolicyValidate(&'a str),
@@ -100,6 +102,8 @@ fn route(path: &str) -> Option<Route<'_>> {
         ["audit", "stats"] => Route::AuditStats,
         ["audit", "verify"] => Route::AuditVerify,
         ["audit", "destinations"] => Route::AuditDestinations,
+        ["risk", "users"] => Route::Risk(false),
+        ["risk", "alerts"] => Route::Risk(true),
         ["rules"] => Route::Rules,
         ["rules", "test"] => Route::RulesTest,
         ["policies", t, "validate"] => Route::PolicyValidate(t),
@@ -142,6 +146,7 @@ pub async fn handle(shared: &Arc<Shared>, req: AdminRequest) -> AdminResponse {
         | Route::AuditEvent(_)
         | Route::AuditStats
         | Route::AuditDestinations
+        | Route::Risk(_)
         | Route::AuditVerify => (
             Some(Need::AuditRead),
             params
@@ -287,6 +292,26 @@ async fn act(
                 }
             }
             r
+        }
+        ("GET", Route::Risk(alerts_only)) => {
+            let day = params
+                .get("day")
+                .filter(|d| d.len() == 10)
+                .cloned()
+                .unwrap_or_else(|| crate::audit::event::now()[..10].to_string());
+            let baseline = params
+                .get("baseline")
+                .and_then(|b| b.parse::<i64>().ok())
+                .filter(|b| (7..=365).contains(b))
+                .unwrap_or(28);
+            read_log(shared, move |db| {
+                let mut risks = crate::risk::assess(db, tenant.as_deref(), &day, baseline)?;
+                if alerts_only {
+                    risks.retain(|r| r.alert);
+                }
+                Ok(json!({ "day": day, "baseline_days": baseline, "users": risks }))
+            })
+            .await
         }
         ("GET", Route::AuditDestinations) => {
             let filter = match filter_from(&params, tenant) {

@@ -133,6 +133,24 @@ pub struct StoredRow {
     pub hash: String,
 }
 
+/// One request of a user's trail: (id, time, decision, had a finding, host).
+pub type TrailEntry = (String, String, String, bool, String);
+
+/// One user's AI use on one day (see [`AuditStore::user_days`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UserDay {
+    pub user: String,
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub groups: Vec<String>,
+    pub requests: i64,
+    pub bytes: i64,
+    pub sensitive: i64,
+    pub by_category: std::collections::BTreeMap<String, i64>,
+    pub blocked: i64,
+    pub off_hours: i64,
+}
+
 /// One AI destination as the usage log saw it (see [`AuditStore::destinations`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Destination {
@@ -573,6 +591,83 @@ impl AuditStore {
             )
             .optional()
             .map_err(self.err())
+    }
+
+    /// Per user and day since `since` (RFC 3339 prefix), what insider-risk baselines are built
+    /// from: AI requests, bytes sent, requests with sensitive findings (and by category),
+    /// blocked or coached attempts, and off-hours requests (before 07:00 or from 20:00 UTC).
+    pub fn user_days(&self, tenant: Option<&str>, since: &str) -> Result<Vec<UserDay>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT coalesce(user, '-'), substr(time, 1, 10), categories, decision,
+                        CAST(substr(time, 12, 2) AS INTEGER), coalesce(json_extract(body, '$.request_bytes'), 0), groups
+                 FROM events WHERE kind = 'ai_request' AND time >= ?1 AND (?2 IS NULL OR tenant = ?2)",
+            )
+            .map_err(self.err())?;
+        let mut rows = stmt.query(params![since, tenant]).map_err(self.err())?;
+        let mut days: std::collections::BTreeMap<(String, String), UserDay> = Default::default();
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let (user, day): (String, String) =
+                (r.get(0).map_err(self.err())?, r.get(1).map_err(self.err())?);
+            let categories: String = r.get(2).map_err(self.err())?;
+            let decision: String = r.get(3).map_err(self.err())?;
+            let hour: i64 = r.get(4).map_err(self.err())?;
+            let bytes: i64 = r.get(5).map_err(self.err())?;
+            let groups: String = r.get(6).map_err(self.err())?;
+            let d = days
+                .entry((user.clone(), day.clone()))
+                .or_insert_with(|| UserDay {
+                    user,
+                    day,
+                    groups: groups
+                        .split(',')
+                        .filter(|g| !g.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    ..UserDay::default()
+                });
+            d.requests += 1;
+            d.bytes += bytes;
+            let cats: Vec<&str> = categories.split(',').filter(|c| !c.is_empty()).collect();
+            if !cats.is_empty() {
+                d.sensitive += 1;
+                for c in cats {
+                    *d.by_category.entry(c.to_string()).or_default() += 1;
+                }
+            }
+            if matches!(decision.as_str(), "block" | "coach") {
+                d.blocked += 1;
+            }
+            if !(7..20).contains(&hour) {
+                d.off_hours += 1;
+            }
+        }
+        Ok(days.into_values().collect())
+    }
+
+    /// One user's AI requests since `since`, oldest first, as (id, time, decision, sensitive,
+    /// host): the events behind an alert, and retries after a block.
+    pub fn user_trail(
+        &self,
+        tenant: Option<&str>,
+        user: &str,
+        since: &str,
+    ) -> Result<Vec<TrailEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, time, decision, categories != ',,', coalesce(json_extract(body, '$.host'), '')
+                 FROM events WHERE kind IN ('ai_request', 'blocked_destination') AND time >= ?1
+                 AND coalesce(user, '-') = ?2 AND (?3 IS NULL OR tenant = ?3) ORDER BY seq LIMIT 100000",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![since, user, tenant], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
     }
 
     /// AI destinations seen (shadow AI): per host and provider, whether traffic was inspected
