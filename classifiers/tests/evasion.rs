@@ -207,3 +207,44 @@ fn base32_html_entities_gzip_and_spaced_out_values_are_found() {
         }
     }
 }
+
+/// A value cut in two across consecutive messages: neither message holds it, the boundary
+/// does, and each message gets its own part (so a redaction masks both).
+#[test]
+fn values_split_across_consecutive_messages_are_found_in_both() {
+    for (entity, ctx, v) in CASES {
+        let cut = v.len() / 2;
+        let (a, b) = (
+            format!("note: {ctx}{}", &v[..cut]),
+            format!("{} end", &v[cut..]),
+        );
+        let e = engine();
+        assert!(
+            !e.scan(&a)
+                .iter()
+                .chain(e.scan(&b).iter())
+                .any(|f| &*f.entity == *entity),
+            "{entity}: a half alone is not the value"
+        );
+        let found = e.scan_boundaries(&[&a, &b]);
+        let parts: Vec<(usize, String)> = found
+            .iter()
+            .filter(|(_, f)| &*f.entity == *entity)
+            .map(|(i, f)| {
+                (
+                    *i,
+                    if *i == 0 {
+                        a[f.start..f.end].to_string()
+                    } else {
+                        b[f.start..f.end].to_string()
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(
+            parts,
+            [(0, v[..cut].to_string()), (1, v[cut..].to_string())],
+            "{entity}"
+        );
+    }
+}

@@ -53,8 +53,9 @@ pub struct Scan {
 impl Scan {
     /// Scans each of `texts` (findings located by its index), keeping the first limit hit.
     pub fn of<'a>(engine: &PatternEngine, texts: impl Iterator<Item = &'a str>) -> Scan {
+        let texts: Vec<&str> = texts.collect();
         let mut out = Scan::default();
-        for (i, t) in texts.enumerate() {
+        for (i, t) in texts.iter().enumerate() {
             let scanned = engine.scan_checked(t);
             out.limit = out.limit.or(scanned.limit);
             out.located
@@ -62,6 +63,40 @@ impl Scan {
                     segment: i,
                     finding,
                 }));
+        }
+        // A value split across two consecutive texts (messages, fields, turns) is found too,
+        // where it does not overlap what each text showed on its own.
+        if texts.len() > 1 {
+            // Parts come in pairs (the end of one text, the start of the next). A pair where a
+            // side already holds the same kind of value is that value run on into its
+            // neighbour (`owner` + `ana@x.com`), not a split one: dropped. A side's finding of
+            // another kind inside the pair (half a token read as something else) gives way to
+            // the whole value.
+            let overlapping = |seg: usize, f: &classifiers::Finding, l: &Located| {
+                l.segment == seg && l.finding.start < f.end && f.start < l.finding.end
+            };
+            let mut extra: Vec<Located> = Vec::new();
+            for pair in engine.scan_boundaries(&texts).chunks(2) {
+                let run_on = pair.iter().any(|(seg, f)| {
+                    out.located
+                        .iter()
+                        .any(|l| overlapping(*seg, f, l) && l.finding.entity == f.entity)
+                });
+                if run_on {
+                    continue;
+                }
+                out.located
+                    .retain(|l| !pair.iter().any(|(seg, f)| overlapping(*seg, f, l)));
+                extra.extend(pair.iter().map(|(segment, finding)| Located {
+                    segment: *segment,
+                    finding: finding.clone(),
+                }));
+            }
+            if !extra.is_empty() {
+                out.located.extend(extra);
+                out.located
+                    .sort_by_key(|l| (l.segment, l.finding.start, l.finding.end));
+            }
         }
         out
     }

@@ -47,7 +47,7 @@ async fn a_running_proxy_is_red_teamed_through_its_gateway() {
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
             .args(["redteam", "--target", &gateway, "--provider", "openai"])
-            .args(["--only", "none,base64,homoglyph"])
+            .args(["--only", "none,base64,homoglyph,split_messages"])
             .arg("--json")
             .arg(&json2)
             .output()
@@ -63,12 +63,18 @@ async fn a_running_proxy_is_red_teamed_through_its_gateway() {
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    // The default policy blocks every credential, however it is hidden among these.
+    // The default policy blocks every credential, however it is hidden among these: cut in
+    // two across consecutive messages too.
     for row in report["rows"].as_array().unwrap() {
         if row["family"] == "secret" {
             assert_eq!(row["detected"], row["cases"], "{row}");
         }
     }
     let benign = report["benign"].as_array().unwrap();
-    assert_eq!(benign.len(), 3);
+    assert_eq!(benign.len(), 4);
+    assert!(report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["mutation"] == "split_messages" && r["family"] == "secret"));
 }

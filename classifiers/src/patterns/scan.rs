@@ -61,6 +61,10 @@ pub struct Scanned {
     pub limit: Option<&'static str>,
 }
 
+/// Bytes read on each side of a boundary between consecutive texts (longer than any rule's
+/// value, shorter than a message worth rescanning).
+pub const JOIN_REACH: usize = 256;
+
 impl PatternEngine {
     /// Finds every confirmed value in `text`, with byte offsets into `text`, ordered by start.
     ///
@@ -70,6 +74,51 @@ impl PatternEngine {
     /// encoded run in `text` and says which encodings it came through. Findings never overlap.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         self.scan_checked(text).findings
+    }
+
+    /// Findings that exist only across the boundary between consecutive texts: a value split
+    /// over two messages, fields or turns. Each side is read up to [`JOIN_REACH`] bytes from
+    /// the boundary; a value found across it is reported in both texts, each with its own
+    /// part (so a redaction masks both): `(index of the text, finding in its offsets)`.
+    pub fn scan_boundaries(&self, texts: &[&str]) -> Vec<(usize, Finding)> {
+        let mut out = Vec::new();
+        for (i, pair) in texts.windows(2).enumerate() {
+            let (a, b) = (pair[0], pair[1]);
+            if a.is_empty() || b.is_empty() {
+                continue;
+            }
+            let mut from = a.len().saturating_sub(JOIN_REACH);
+            while !a.is_char_boundary(from) {
+                from += 1;
+            }
+            let mut to = b.len().min(JOIN_REACH);
+            while !b.is_char_boundary(to) {
+                to -= 1;
+            }
+            let cut = a.len() - from;
+            let joined = format!("{}{}", &a[from..], &b[..to]);
+            for f in self.scan(&joined) {
+                if f.start < cut && f.end > cut {
+                    out.push((
+                        i,
+                        Finding {
+                            start: from + f.start,
+                            end: a.len(),
+                            ..f.clone()
+                        },
+                    ));
+                    out.push((
+                        i + 1,
+                        Finding {
+                            start: 0,
+                            end: f.end - cut,
+                            ..f
+                        },
+                    ));
+                }
+            }
+        }
+        out
     }
 
     /// [`Self::scan`], and whether a limit left part of the text unread: an encoded run that

@@ -161,11 +161,21 @@ pub fn run_engine(engine: &PatternEngine, seed: u64) -> Report {
         seed,
         plan(),
         |text, s| {
-            engine
-                .scan(text)
+            scan_messages(engine, text)
                 .iter()
                 .any(|f| f.category.as_str() == s.family)
         },
-        |text| !engine.scan(text).is_empty(),
+        |text| !scan_messages(engine, text).is_empty(),
     )
+}
+
+/// Scans a case's text as the proxy scans a request: each message on its own, and across the
+/// boundaries between consecutive ones.
+pub fn scan_messages(engine: &PatternEngine, text: &str) -> Vec<crate::Finding> {
+    let parts: Vec<&str> = text.split(mutate::MESSAGE_BREAK).collect();
+    let mut found: Vec<crate::Finding> = parts.iter().flat_map(|p| engine.scan(p)).collect();
+    if parts.len() > 1 {
+        found.extend(engine.scan_boundaries(&parts).into_iter().map(|(_, f)| f));
+    }
+    found
 }

@@ -4,6 +4,10 @@
 use base64::Engine as _;
 use std::io::Write as _;
 
+/// Where a case's text is cut into consecutive messages (or fields): runners send or scan
+/// each piece as its own text.
+pub const MESSAGE_BREAK: char = '\u{1e}';
+
 /// A text to hide, with the sensitive value inside it (empty for intent cases, where the
 /// whole text is the payload).
 #[derive(Debug, Clone)]
@@ -348,6 +352,22 @@ pub fn all() -> Vec<Mutation> {
                 let (a, b, rest) = split_in_two(c, rng);
                 Case {
                     text: format!("{rest}\npart 1: {a}\n\nsome notes in between\n\npart 2: {b}"),
+                    value: String::new(),
+                }
+            },
+        },
+        Mutation {
+            name: "split_messages",
+            kind: Structure,
+            apply: |c, rng| {
+                // The value's two halves end one message and start the next.
+                let (a, b, _) = split_in_two(c, rng);
+                let (before, after) = match c.text.find(&c.value).filter(|_| !c.value.is_empty()) {
+                    Some(at) => (&c.text[..at], &c.text[at + c.value.len()..]),
+                    None => ("", ""),
+                };
+                Case {
+                    text: format!("{before}{a}{MESSAGE_BREAK}{b}{after}"),
                     value: String::new(),
                 }
             },

@@ -23,20 +23,24 @@ pub struct Options {
     pub engine: classifiers::PatternEngine,
 }
 
-/// The request body a provider's chat endpoint takes, carrying `text` as the user's message.
+/// The request body a provider's chat endpoint takes, carrying `text` as the user's message
+/// (or, where the evasion cut it, as consecutive user messages).
 fn request(provider: &str, text: &str) -> (&'static str, serde_json::Value) {
+    let parts: Vec<&str> = text.split(redteam::mutate::MESSAGE_BREAK).collect();
     match provider {
         "anthropic" => (
             "/anthropic/v1/messages",
-            serde_json::json!({"model": "claude-sonnet-4", "max_tokens": 64, "messages": [{"role": "user", "content": text}]}),
+            serde_json::json!({"model": "claude-sonnet-4", "max_tokens": 64,
+                "messages": [{"role": "user", "content": parts.iter().map(|p| serde_json::json!({"type": "text", "text": p})).collect::<Vec<_>>()}]}),
         ),
         "gemini" => (
             "/gemini/v1beta/models/gemini-2.0-flash:generateContent",
-            serde_json::json!({"contents": [{"role": "user", "parts": [{"text": text}]}]}),
+            serde_json::json!({"contents": [{"role": "user", "parts": parts.iter().map(|p| serde_json::json!({"text": p})).collect::<Vec<_>>()}]}),
         ),
         _ => (
             "/openai/v1/chat/completions",
-            serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}),
+            serde_json::json!({"model": "gpt-4o-mini",
+                "messages": parts.iter().map(|p| serde_json::json!({"role": "user", "content": p})).collect::<Vec<_>>()}),
         ),
     }
 }
@@ -59,12 +63,11 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
                 o.seed,
                 evasions,
                 |text, s| {
-                    engine
-                        .scan(text)
+                    redteam::scan_messages(engine, text)
                         .iter()
                         .any(|f| f.category.as_str() == s.family)
                 },
-                |text| !engine.scan(text).is_empty(),
+                |text| !redteam::scan_messages(engine, text).is_empty(),
             )
         }
         Some(base) => {
