@@ -24,5 +24,5 @@ pub use identity::{BadCredentials, Identity, IdentityInput, SecretHash};
 pub use plan::{Redaction, RedactionPlan};
 pub use pseudonyms::Pseudonyms;
 pub use redact::{Redacted, TenantKey};
-pub use store::{unified_diff, Store, StoreError, VersionInfo};
+pub use store::{now_rfc3339, unified_diff, Store, StoreError, VersionInfo};
 pub use vault::Vault;

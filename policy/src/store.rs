@@ -75,7 +75,8 @@ pub struct Store {
     write: std::sync::Mutex<()>,
 }
 
-fn now_rfc3339() -> String {
+/// Now, as policy versions record it (RFC 3339, UTC).
+pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

@@ -332,6 +332,20 @@ impl Drop for Postgres {
     }
 }
 
+/// Polls a node's `/readyz` (for up to 10 s) until it says `degraded: want`; returns it.
+async fn readyz_until(node: &Proxy, want: bool) -> Value {
+    let url = format!("http://{}/readyz", node.admin);
+    let mut r = Value::Null;
+    for _ in 0..200 {
+        r = reqwest::get(&url).await.unwrap().json().await.unwrap();
+        if r["degraded"] == want {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("/readyz never said degraded={want}: {r}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_applied_on_one_node_is_enforced_on_the_other() {
     let pg = Postgres::start().await;
@@ -361,18 +375,7 @@ async fn a_policy_applied_on_one_node_is_enforced_on_the_other() {
         .send()
     };
     assert_eq!(ask(&b).await.unwrap().status(), 200);
-    let readyz = |node: &Proxy| {
-        let url = format!("http://{}/readyz", node.admin);
-        async move {
-            reqwest::get(url)
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    assert_eq!(readyz(&b).await["degraded"], false, "{}", readyz(&b).await);
+    readyz_until(&b, false).await;
 
     // Node A takes a change; node B enforces it within a second.
     let stricter = format!("{POLICY}  - {{ id: pause-ann, when: {{ users: [ann] }}, action: block, message: \"Your AI access is paused.\" }}\n");
@@ -424,15 +427,7 @@ async fn a_policy_applied_on_one_node_is_enforced_on_the_other() {
     // is refused rather than applied on one node only.
     pg.stop();
     assert_eq!(ask(&b).await.unwrap().status(), 403);
-    let mut r = readyz(&b).await;
-    for _ in 0..100 {
-        if r["degraded"] == true {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        r = readyz(&b).await;
-    }
-    assert_eq!(r["degraded"], true, "{r}");
+    let r = readyz_until(&b, true).await;
     assert!(
         r["reasons"][0]
             .as_str()
@@ -453,15 +448,7 @@ async fn a_policy_applied_on_one_node_is_enforced_on_the_other() {
     // reaches both nodes.
     pg.run();
     for node in [&a, &b] {
-        let mut r = readyz(node).await;
-        for _ in 0..200 {
-            if r["degraded"] == false {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            r = readyz(node).await;
-        }
-        assert_eq!(r["degraded"], false, "{r}");
+        readyz_until(node, false).await;
     }
     let first = versions.first().unwrap()["version"].as_u64().unwrap();
     let out = a.cli(&[

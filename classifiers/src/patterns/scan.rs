@@ -82,6 +82,7 @@ impl PatternEngine {
     /// part (so a redaction masks both): `(index of the text, finding in its offsets)`.
     pub fn scan_boundaries(&self, texts: &[&str]) -> Vec<(usize, Finding)> {
         let mut out = Vec::new();
+        let mut joined = String::new();
         for (i, pair) in texts.windows(2).enumerate() {
             let (a, b) = (pair[0], pair[1]);
             if a.is_empty() || b.is_empty() {
@@ -96,7 +97,9 @@ impl PatternEngine {
                 to -= 1;
             }
             let cut = a.len() - from;
-            let joined = format!("{}{}", &a[from..], &b[..to]);
+            joined.clear();
+            joined.push_str(&a[from..]);
+            joined.push_str(&b[..to]);
             for f in self.scan(&joined) {
                 if f.start < cut && f.end > cut {
                     out.push((

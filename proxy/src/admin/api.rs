@@ -602,15 +602,10 @@ const CSV_COLUMNS: &[&str] = &[
 fn csv_of(events: &[Value]) -> String {
     // A leading `=`, `+`, `-` or `@` would run as a formula in a spreadsheet: quote it inert.
     let cell = |s: String| {
-        let s = if s.starts_with(['=', '+', '-', '@']) {
-            format!("'{s}")
+        if s.starts_with(['=', '+', '-', '@']) {
+            crate::cli::audit::csv_field(&format!("'{s}"))
         } else {
-            s
-        };
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
+            crate::cli::audit::csv_field(&s)
         }
     };
     let mut out = CSV_COLUMNS.join(",");

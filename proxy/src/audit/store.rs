@@ -654,16 +654,26 @@ impl AuditStore {
         user: &str,
         since: &str,
     ) -> Result<Vec<TrailEntry>, StoreError> {
+        // The usual filter (`tenant = ?`, `user = ?`, `time >= ?`), so the (tenant, user, time)
+        // index serves it; `-` stands for requests without a user.
+        let f = Filter {
+            tenant: tenant.map(str::to_string),
+            user: (user != "-").then(|| user.to_string()),
+            since: Some(since.to_string()),
+            ..Filter::default()
+        };
+        let (w, args) = Self::where_clause(&f);
+        let anonymous = if user == "-" { " AND user IS NULL" } else { "" };
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT id, time, decision, categories != ',,', coalesce(json_extract(body, '$.host'), '')
-                 FROM events WHERE kind IN ('ai_request', 'blocked_destination') AND time >= ?1
-                 AND coalesce(user, '-') = ?2 AND (?3 IS NULL OR tenant = ?3) ORDER BY seq LIMIT 100000",
-            )
+                 FROM events{w}{anonymous} AND kind IN ('ai_request', 'blocked_destination')
+                 ORDER BY seq LIMIT 100000"
+            ))
             .map_err(self.err())?;
         let rows = stmt
-            .query_map(params![since, user, tenant], |r| {
+            .query_map(params_from_iter(args.iter()), |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .map_err(self.err())?;

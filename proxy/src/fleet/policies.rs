@@ -174,7 +174,7 @@ impl PgPolicies {
             tenant: tenant.to_string(),
             version,
             author: author.to_string(),
-            time: now(),
+            time: policy::now_rfc3339(),
             action: action.to_string(),
             restored,
             diff: policy::unified_diff(tenant, prev_version, &prev_text, version, text),
@@ -383,10 +383,4 @@ fn info_of(tenant: &str, r: &tokio_postgres::Row) -> VersionInfo {
         restored: r.get::<_, Option<i64>>(5).map(|v| v as u64),
         diff: r.get(6),
     }
-}
-
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
