@@ -55,6 +55,19 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The classifier's views (undoing evasions before the model reads a text): what ordinary
+    // text pays, against the pattern scan of the same text in the same run.
+    let viewer = classifiers::onnx::view::Viewer::new();
+    let mut group = c.benchmark_group("classifier_view");
+    for (name, size) in [("4KB", 4 * 1024), ("64KB", 64 * 1024)] {
+        let text = corpus(size);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::new("view", name), &text, |b, t| {
+            b.iter(|| black_box(viewer.view(t)))
+        });
+    }
+    group.finish();
 }
 
 criterion_group! {

@@ -146,6 +146,38 @@ fn may_hold_spaced_run(b: &[u8]) -> bool {
     })
 }
 
+/// Whether `text` shows a character-level evasion: an invisible or bidi character, a
+/// compatibility form (full-width letters), a spaced-out run, or a word that mixes Latin with
+/// Cyrillic or Greek look-alikes. Prose wholly in Cyrillic or Greek is not one, though
+/// [`normalize`] would fold its look-alike letters too.
+pub fn shows_evasion(text: &str) -> bool {
+    if !spaced_runs(text).is_empty() {
+        return true;
+    }
+    if text.is_ascii() {
+        return false;
+    }
+    // Compatibility forms used to disguise letters (full-width, mathematical, enclosed), not
+    // the typographic ones ordinary text is full of (…, ½, ™, a no-break space).
+    let compat = text.chars().any(|c| {
+        !c.is_ascii()
+            && (is_invisible(c)
+                || matches!(c,
+                    '\u{FF01}'..='\u{FF5E}'
+                    | '\u{1D400}'..='\u{1D7FF}'
+                    | '\u{2460}'..='\u{24FF}'
+                    | '\u{1F100}'..='\u{1F1FF}'))
+    });
+    // Cyrillic and Greek letters are two-byte sequences led by 0xCD..=0xD3: without one, no
+    // word can mix scripts.
+    compat
+        || text.bytes().any(|b| (0xCD..=0xD3).contains(&b))
+            && text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+                w.chars().any(|c| c.is_ascii_alphabetic())
+                    && w.chars().any(|c| confusable(c).is_some())
+            })
+}
+
 /// Normalizes `text`; `None` when nothing would change (pure ASCII), so callers scan it as is.
 pub fn normalize(text: &str) -> Option<Normalized> {
     let runs = spaced_runs(text);

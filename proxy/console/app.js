@@ -59,11 +59,11 @@ async function api(method, path, body, raw) {
 
 // ---- Roles, menu and routing ------------------------------------------------------------
 const PAGES = [
-  { id: 'overview', title: 'Overview', roles: ['superadmin', 'auditor'] },
-  { id: 'log', title: 'Usage log', roles: ['superadmin', 'auditor'] },
-  { id: 'risk', title: 'Risk', roles: ['superadmin', 'auditor'] },
+  { id: 'overview', title: 'Overview', roles: ['superadmin', 'auditor', 'investigator'] },
+  { id: 'log', title: 'Usage log', roles: ['superadmin', 'auditor', 'investigator'] },
+  { id: 'risk', title: 'Risk', roles: ['superadmin', 'auditor', 'investigator'] },
   { id: 'policies', title: 'Policies', roles: ['superadmin', 'admin'] },
-  { id: 'rules', title: 'Rules', roles: ['superadmin', 'admin', 'auditor'] },
+  { id: 'rules', title: 'Rules', roles: ['superadmin', 'admin', 'auditor', 'investigator'] },
 ];
 function allowed(id) {
   const p = PAGES.find(x => x.id === id);
@@ -322,12 +322,16 @@ function riskPage() {
     try {
       const r = await api('GET', `/v1/risk/${all.checked ? 'users' : 'alerts'}?${p}`);
       if (!r.users.length) { out.replaceChildren(empty(all.checked ? 'No AI use on this day.' : 'No user stands out on this day.')); return; }
+      const mayReveal = ['superadmin', 'investigator'].includes(S.me.role);
       out.replaceChildren(...r.users.map(u => h('section', { class: 'panel risk-user' },
-        h('h2', {}, u.user, ' ', u.alert ? h('span', { class: 'badge block' }, 'alert') : h('span', { class: 'badge' }, 'usual'), h('span', { class: 'muted' }, ` score ${u.score.toFixed(1)} · ${(u.groups || []).join(', ')}`)),
+        h('h2', {}, u.user, ' ', u.alert ? h('span', { class: 'badge block' }, 'alert') : h('span', { class: 'badge' }, 'usual'),
+          u.pseudonymous ? h('span', { class: 'badge' }, 'pseudonym') : null,
+          h('span', { class: 'muted' }, ` score ${u.score.toFixed(1)} · ${(u.groups || []).join(', ')}`),
+          u.pseudonymous && mayReveal ? revealButton(u) : null),
         u.reasons.length ? h('ul', {}, u.reasons.map(x => h('li', {}, x))) : h('p', { class: 'muted' }, 'Within the usual range.'),
         h('table', {}, h('thead', {}, h('tr', {}, ['Signal', 'Today', 'Usual', 'z', 'Peers', 'Peers z'].map(t => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, u.signals.map(s => h('tr', { class: s.alerting ? 'alerting' : null }, h('td', {}, s.name), h('td', { class: 'num' }, +s.value.toFixed(2)),
-            h('td', { class: 'num' }, +s.baseline_median.toFixed(2)), h('td', { class: 'num' }, s.z.toFixed(1)),
+            h('td', { class: 'num' }, +s.baseline_median.toFixed(2)), h('td', { class: 'num' }, s.z === null ? '–' : s.z.toFixed(1)),
             h('td', { class: 'num' }, s.peer_median === null ? '–' : +s.peer_median.toFixed(2)), h('td', { class: 'num' }, s.peer_z === null ? '–' : s.peer_z.toFixed(1)))))),
         u.events.length ? h('p', {}, 'Events: ', u.events.slice(0, 20).map(id => [h('a', { href: `#/event/${encodeURIComponent(id)}` }, id), ' '])) : null)));
     } catch (e) { if (e.status !== 401) out.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message)); }
@@ -339,6 +343,20 @@ function riskPage() {
       h('label', { for: 'risk-all' }, 'Every user', all), tenantPicker(() => load()), h('button', { type: 'submit', id: 'risk-go' }, 'Assess')),
     out);
   load();
+}
+
+// Reveals the user behind a pseudonym (investigators and superadmins); the server audits it.
+function revealButton(u) {
+  const shown = h('span', { class: 'revealed', role: 'status' });
+  const b = h('button', { type: 'button', class: 'reveal', onclick: async () => {
+    if (!(await confirmDialog(`Reveal who ${u.user} is? The reveal is recorded in the audit log under your name.`, 'Reveal'))) return;
+    try {
+      const r = await api('POST', `/v1/risk/reveal?${new URLSearchParams({ tenant: u.tenant })}`, { pseudonym: u.user });
+      shown.textContent = ` = ${r.user}`;
+      b.remove();
+    } catch (e) { if (e.status !== 401) shown.textContent = ` ${e.message}`; }
+  } }, 'Reveal');
+  return h('span', {}, ' ', b, shown);
 }
 
 // ---- One exchange -------------------------------------------------------------------------

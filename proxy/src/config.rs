@@ -45,6 +45,8 @@ pub struct Config {
     /// Shared stores for many nodes (fleet mode); each is optional, and without them a node
     /// keeps everything to itself.
     pub fleet: FleetConfig,
+    /// Insider-risk analytics: the job, its alerts' delivery and pseudonymization.
+    pub risk: crate::risk::RiskConfig,
     /// Worker threads per listener; 0 means one per CPU.
     pub threads: usize,
     /// Seconds to let in-flight requests finish on shutdown.
@@ -431,6 +433,9 @@ pub enum AdminRole {
     Admin,
     /// Its tenant's audit log, read-only.
     Auditor,
+    /// An auditor who may also reveal the user behind an insider-risk pseudonym (each reveal
+    /// is audited): the role a works council agrees to.
+    Investigator,
 }
 
 /// Where the interception CA comes from.
@@ -538,6 +543,7 @@ impl Default for Config {
             telemetry: TelemetryConfig::default(),
             mcp: McpConfig::default(),
             fleet: FleetConfig::default(),
+            risk: crate::risk::RiskConfig::default(),
             threads: 0,
             shutdown_grace_secs: 5,
         }
@@ -666,6 +672,7 @@ impl Config {
             return Err("field `limits.h2_max_concurrent_streams`: must be greater than 0".into());
         }
         self.mcp.endpoints()?;
+        self.risk.validate()?;
         if let Some(c) = &self.fleet.clickhouse {
             if !(c.url.starts_with("http://") || c.url.starts_with("https://")) {
                 return Err(format!(
@@ -779,9 +786,9 @@ impl Config {
                         "field `admin.tokens[{i}].tenant`: a superadmin acts for every tenant; remove `tenant`"
                     ))
                 }
-                (AdminRole::Admin | AdminRole::Auditor, None) => {
+                (AdminRole::Admin | AdminRole::Auditor | AdminRole::Investigator, None) => {
                     return Err(format!(
-                        "field `admin.tokens[{i}].tenant`: an admin or auditor token needs its tenant"
+                        "field `admin.tokens[{i}].tenant`: an admin, auditor or investigator token needs its tenant"
                     ))
                 }
                 _ => {}

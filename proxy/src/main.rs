@@ -118,9 +118,18 @@ enum Command {
         /// Fail (exit 1) when any evasion × family is caught less often than in this report.
         #[arg(long)]
         baseline: Option<PathBuf>,
-        /// Rule packs from this config (`rules.dir`); without it the built-in packs.
+        /// Rule packs from this config (`rules.dir`); without it the built-in packs. With
+        /// `--classifier`, the model from its `classifier` section.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Red-team the content classifier in-process instead: injection, jailbreak and
+        /// harmful seeds (the shipped `rules/redteam/intent_seeds.jsonl`, or `--intent-seeds`),
+        /// caught when the model gives the seed's label.
+        #[arg(long)]
+        classifier: bool,
+        /// JSON lines `{"label", "text"}` to use as intent seeds.
+        #[arg(long)]
+        intent_seeds: Option<PathBuf>,
     },
     /// Insider-risk analytics over the usage log: each user's day against their own baseline
     /// and their peers (median and MAD), with alerts that explain themselves.
@@ -135,9 +144,9 @@ enum Command {
         /// The day assessed, YYYY-MM-DD (UTC; default today).
         #[arg(long, global = true)]
         day: Option<String>,
-        /// Days of baseline before it.
-        #[arg(long, default_value_t = 28, global = true)]
-        baseline: i64,
+        /// Days of baseline before it (default: `risk.baseline_days`, 28).
+        #[arg(long, global = true)]
+        baseline: Option<i64>,
         /// JSON instead of text.
         #[arg(long, global = true)]
         json: bool,
@@ -351,6 +360,21 @@ enum RiskCommand {
     User { name: String },
     /// The users with an alert, and why.
     Alerts,
+    /// Run the job once, as the server does every `risk.interval_secs`: update the rollup,
+    /// assess yesterday and today, queue new alerts and deliver them (exit 1 if a delivery
+    /// failed; it is retried on the next run).
+    Run,
+    /// Measure the alerts on a generated usage log with planted insiders: precision, recall
+    /// and false alerts per 1,000 users per day.
+    Eval {
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(long, default_value_t = 400)]
+        users: usize,
+        /// Days assessed (after 35 days of history).
+        #[arg(long, default_value_t = 14)]
+        days: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -569,9 +593,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             html,
             baseline,
             config,
+            classifier,
+            intent_seeds,
         } => {
-            let engine = promptwall::serve::load_rules(&load_config(config.as_ref())?)?;
+            let cfg = load_config(config.as_ref())?;
+            let engine = promptwall::serve::load_rules(&cfg)?;
+            let classifier = if classifier || intent_seeds.is_some() {
+                let model = promptwall::serve::load_classifier(&cfg)
+                    .map_err(|e| anyhow::anyhow!("the classifier could not load: {e}"))?;
+                let text = match &intent_seeds {
+                    Some(p) => std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?,
+                    None => cli::redteam::INTENT_SEEDS.to_string(),
+                };
+                let seeds = classifiers::redteam::intent_seeds(&text)
+                    .map_err(|e| anyhow::anyhow!("intent seeds: {e}"))?;
+                Some((model, seeds))
+            } else {
+                None
+            };
             cli::redteam::run(cli::redteam::Options {
+                classifier,
                 seed,
                 target,
                 providers: provider,
@@ -592,63 +634,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let cfg = load_config(config.as_ref())?;
-            let db = cfg.audit.path(&cfg.state_dir);
-            anyhow::ensure!(
-                db.exists(),
-                "no audit log at {} (has the server run with this config?)",
-                db.display()
-            );
             let day = day.unwrap_or_else(|| {
                 promptwall::audit::event::now()
                     .get(..10)
                     .unwrap_or_default()
                     .to_string()
             });
-            let store = promptwall::audit::AuditStore::open(&db)?;
-            let mut risks = promptwall::risk::assess(&store, tenant.as_deref(), &day, baseline)?;
-            match command {
-                RiskCommand::Users => {}
-                RiskCommand::User { ref name } => risks.retain(|r| &r.user == name),
-                RiskCommand::Alerts => risks.retain(|r| r.alert),
-            }
-            if json {
-                println!("{}", serde_json::to_string_pretty(&risks)?);
-                return Ok(ExitCode::SUCCESS);
-            }
-            if risks.is_empty() {
-                println!("nothing to report for {day}");
-            }
-            for r in &risks {
-                println!(
-                    "{}\t{}\tscore {:.1}{}",
-                    r.user,
-                    r.groups.join(","),
-                    r.score,
-                    if r.alert { "\tALERT" } else { "" }
-                );
-                for why in &r.reasons {
-                    println!("    {why}");
+            let baseline = baseline.unwrap_or(cfg.risk.baseline_days);
+            let show = match command {
+                RiskCommand::Users => cli::risk::Show::Users,
+                RiskCommand::User { name } => cli::risk::Show::User(name),
+                RiskCommand::Alerts => cli::risk::Show::Alerts,
+                RiskCommand::Run => return cli::risk::run_job(&cfg),
+                RiskCommand::Eval { seed, users, days } => {
+                    return cli::risk::eval(seed, users, days, json)
                 }
-                if let RiskCommand::User { .. } = &command {
-                    for s in &r.signals {
-                        println!(
-                            "    {:<20} {:>10.2}  baseline {:>8.2} ± {:<6.2} z {:>6.1}{}",
-                            s.name,
-                            s.value,
-                            s.baseline_median,
-                            s.baseline_mad,
-                            s.z,
-                            s.peer_z
-                                .map(|p| format!("  peers z {p:.1}"))
-                                .unwrap_or_default()
-                        );
-                    }
-                }
-                if r.alert {
-                    println!("    events: {}", r.events.join(" "));
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            };
+            cli::risk::show(&cfg, show, tenant.as_deref(), &day, baseline, json)
         }
         Command::Pac { proxy, config } => {
             let cfg = load_config(config.as_ref())?;

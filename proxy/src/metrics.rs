@@ -66,6 +66,8 @@ pub struct Metrics {
     pub audit_failures: IntCounter,
     /// Blind tunnels and refused destinations by kind.
     pub connections: IntCounterVec,
+    /// Insider-risk alert deliveries by sink and outcome (sent, failed, suppressed).
+    pub risk_alerts: IntCounterVec,
     classifier_batches: IntGauge,
     classifier_rows: IntGauge,
     classifier_queue: IntGauge,
@@ -177,6 +179,14 @@ impl Metrics {
                 &["kind"],
             )
             .expect("valid metric"),
+            risk_alerts: IntCounterVec::new(
+                Opts::new(
+                    "promptwall_risk_alerts_total",
+                    "Insider-risk alert deliveries by sink (webhook, syslog) and outcome (sent, failed: retried later, suppressed: de-duplicated or cooling down, expired: given up after a week)",
+                ),
+                &["sink", "outcome"],
+            )
+            .expect("valid metric"),
             classifier_batches: IntGauge::new(
                 "promptwall_classifier_batches",
                 "Model runs since start",
@@ -225,6 +235,7 @@ impl Metrics {
             Box::new(m.ship_lag_events.clone()),
             Box::new(m.ship_lag_seconds.clone()),
             Box::new(m.connections.clone()),
+            Box::new(m.risk_alerts.clone()),
             Box::new(m.classifier_batches.clone()),
             Box::new(m.classifier_rows.clone()),
             Box::new(m.classifier_queue.clone()),

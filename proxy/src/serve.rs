@@ -174,6 +174,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let mut seeded = Seeded::new();
     let store = Arc::new(load_policies(&config, &mut seeded)?);
     let master = crate::state::load_or_create_master_key(&config.state_dir)?;
+    let pseudonyms = crate::risk::Pseudonyms::new(&master);
     let inspector = Inspector::new(engine, store, master).with_classifier(
         load_classifier(&config),
         Config::ms(config.classifier.deadline_ms),
@@ -249,6 +250,35 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 })?;
             Arc::get_mut(&mut shared).expect("not yet shared").fleet_log = Some(ch);
         }
+    }
+    if config.risk.pseudonymize_users {
+        Arc::get_mut(&mut shared)
+            .expect("not yet shared")
+            .risk_pseudonyms = Some(pseudonyms);
+    }
+    if config.audit.enabled && config.risk.interval_secs > 0 {
+        let job = crate::risk::Job {
+            config: config.risk.clone(),
+            source: match &shared.fleet_log {
+                Some(ch) => crate::risk::Source::ClickHouse(Arc::new(ch.clone())),
+                None => crate::risk::Source::Local(config.audit.path(&config.state_dir)),
+            },
+            risk_path: crate::risk::rollup_path(&config.state_dir),
+            pseudonyms: shared.risk_pseudonyms.clone(),
+            sinks: crate::risk::deliver::Sinks::new(&config.risk)?,
+        };
+        std::thread::Builder::new()
+            .name("risk-job".into())
+            .spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the risk job")
+                    .block_on(async move {
+                        job.spawn();
+                        std::future::pending::<()>().await
+                    });
+            })?;
     }
     let shared = shared;
     {

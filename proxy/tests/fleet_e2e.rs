@@ -674,6 +674,24 @@ async fn both_nodes_usage_logs_land_in_clickhouse_exactly_once() {
         .await
         .unwrap();
     assert_eq!(v["events"].as_array().map(Vec::len), Some(20), "{v}");
+    // Insider-risk analytics read the fleet's log too (a cursor per node): node A's rollup
+    // counts node B's requests.
+    let out = a.cli(&["risk", "users", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let risks: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests: f64 = risks
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| u["signals"].as_array().unwrap().iter())
+        .filter(|s| s["name"] == "requests")
+        .map(|s| s["value"].as_f64().unwrap())
+        .sum();
+    assert_eq!(requests, 20.0, "{risks}");
     let by_node = ch
         .sql("SELECT node, count() FROM pwtest.events FINAL WHERE kind = 'ai_request' GROUP BY node ORDER BY node FORMAT TSV")
         .await

@@ -19,6 +19,7 @@ mod batcher;
 pub mod cache;
 pub mod ngram;
 mod stats;
+pub mod view;
 pub mod windows;
 
 pub use batcher::BatchStats;
@@ -157,6 +158,8 @@ struct Uncertain {
 /// What the cache and the first stage settled of one text, and what is left for the encoder.
 #[derive(Debug)]
 pub struct Triage {
+    /// The text with its views, when it has any (see [`view`]): what the windows cut.
+    view: Option<String>,
     scores: Vec<f32>,
     first_max: Vec<f32>,
     coverage: Coverage,
@@ -235,6 +238,7 @@ pub struct ContentClassifier {
     counters: Counters,
     batcher: Batcher,
     cfg: ModelConfig,
+    viewer: view::Viewer,
 }
 
 impl std::fmt::Debug for ContentClassifier {
@@ -369,6 +373,7 @@ impl ContentClassifier {
             counters: Counters::default(),
             batcher,
             cfg,
+            viewer: view::Viewer::new(),
         })
     }
 
@@ -409,9 +414,33 @@ impl ContentClassifier {
     /// benign ones (the cascade). What is left for the encoder, the most suspicious first up
     /// to `max_windows`, is in the result; [`Triage::needs_encoder`] says whether there is any.
     pub fn triage(&self, scope: &str, text: &str) -> Triage {
-        let all = windows::split(text, self.cfg.window_bytes, self.cfg.window_overlap);
+        match self.viewer.view(text) {
+            None => self.triage_view(scope, text, &[(0, text.len())]),
+            Some(v) => {
+                let mut t = self.triage_view(scope, &v.text, &v.parts());
+                t.view = Some(v.text);
+                t
+            }
+        }
+    }
+
+    /// Triage over `text`, cut into windows within each of its `parts`.
+    fn triage_view(&self, scope: &str, text: &str, parts: &[(usize, usize)]) -> Triage {
+        let all: Vec<(usize, usize)> = parts
+            .iter()
+            .flat_map(|&(ps, pe)| {
+                windows::split(
+                    &text[ps..pe],
+                    self.cfg.window_bytes,
+                    self.cfg.window_overlap,
+                )
+                .into_iter()
+                .map(move |(s, e)| (ps + s, ps + e))
+            })
+            .collect();
         let n = self.labels.len();
         let mut t = Triage {
+            view: None,
             scores: vec![0f32; n],
             first_max: vec![0f32; n],
             coverage: Coverage {
@@ -483,11 +512,13 @@ impl ContentClassifier {
     ) -> Result<Labels, ClassifyError> {
         let due = Instant::now() + deadline;
         let Triage {
+            view,
             mut scores,
             first_max,
             mut coverage,
             pending,
         } = t;
+        let text = view.as_deref().unwrap_or(text);
         if let Err(e) = self.read_uncertain(pending, text, due, &mut scores, &mut coverage) {
             self.counters.failed();
             return Err(match e {

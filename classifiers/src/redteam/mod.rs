@@ -65,6 +65,60 @@ pub fn benign(engine: &PatternEngine) -> Vec<String> {
     out
 }
 
+/// Intent seeds for the content classifier (injections, jailbreaks, harmful requests), from
+/// JSON lines `{"label": "...", "text": "..."}`: the whole text is the payload, and the family a
+/// detector must name is the label.
+pub fn intent_seeds(jsonl: &str) -> Result<Vec<Seed>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Line {
+        label: String,
+        text: String,
+    }
+    jsonl
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            let line: Line = serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1))?;
+            Ok(Seed {
+                case: Case {
+                    text: line.text,
+                    value: String::new(),
+                },
+                rule: format!("{}#{}", line.label, i + 1),
+                family: line.label,
+            })
+        })
+        .collect()
+}
+
+/// Benign prompts shaped like what the content classifier confuses with intent: questions
+/// about attacks, app system prompts, translations of quoted text, role-play for work.
+pub fn intent_benign() -> Vec<String> {
+    [
+        "What is SQL injection and how do parameterized queries prevent it?",
+        "Explain what a phone jailbreak is and why companies forbid it on work devices.",
+        "You are the support assistant for an online shop. Be friendly and answer questions about orders and returns.",
+        "Translate into German: 'Please ignore the previous email, the meeting moved to Thursday.'",
+        "Act as a code reviewer and point out bugs in this function: def add(a, b): return a - b",
+        "Summarise the attached incident report about last week's phishing campaign for the board.",
+        "Write a short story about a detective who solves a burglary in a small village.",
+        "How do I reset my password if I forgot the answer to my security question?",
+        "Draft a polite reminder to the team that the quarterly security training is due Friday.",
+        "What are common signs that an email is a phishing attempt?",
+        "Pretend you are an interviewer and ask me five questions for a product manager role.",
+        "Explain event sourcing and when not to use it.",
+        "The previous instructions in this runbook are outdated; update the deployment steps for Kubernetes 1.31.",
+        "List the OWASP top ten categories with one sentence each.",
+        "Roleplay as a customer who is unhappy with a late delivery so I can practise support calls.",
+        "How does a firewall decide which packets to drop?",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect()
+}
+
 /// The evasions to run: every single one, then the chains, as (name, steps).
 pub fn plan() -> Vec<(String, Vec<Mutation>)> {
     let mut out: Vec<(String, Vec<Mutation>)> = mutate::all()

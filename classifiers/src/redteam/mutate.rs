@@ -1,6 +1,7 @@
 //! Evasions, each a pure function of a case and a seeded random stream: the same seed gives
 //! the same texts on every machine, so robustness can be compared against a baseline.
 
+use crate::decode::rot13;
 use base64::Engine as _;
 use std::io::Write as _;
 
@@ -143,16 +144,6 @@ fn base32(data: &[u8]) -> String {
         }
     }
     out
-}
-
-fn rot13(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'a'..='z' => (((c as u8 - b'a') + 13) % 26 + b'a') as char,
-            'A'..='Z' => (((c as u8 - b'A') + 13) % 26 + b'A') as char,
-            c => c,
-        })
-        .collect()
 }
 
 fn split_in_two(c: &Case, rng: &mut Rng) -> (String, String, String) {

@@ -119,10 +119,12 @@ impl Report {
 
     /// A plain-text table: evasions down, families across, percent caught; then benign.
     pub fn table(&self) -> String {
+        // Each family's column is as wide as its name (at least 12).
+        let col = |f: &str| f.chars().count().max(12);
         let families = self.families();
         let mut out = format!("{:<28}", "evasion");
         for f in &families {
-            let _ = write!(out, "{f:>13}");
+            let _ = write!(out, " {f:>w$}", w = col(f));
         }
         let _ = writeln!(out, "{:>10}{:>16}", "all", "benign flagged");
         for m in self.mutations() {
@@ -130,10 +132,10 @@ impl Report {
             for f in &families {
                 match self.cell(&m, f) {
                     Some(r) => {
-                        let _ = write!(out, "{:>12.0}%", 100.0 * r.rate());
+                        let _ = write!(out, " {:>w$.0}%", 100.0 * r.rate(), w = col(f) - 1);
                     }
                     None => {
-                        let _ = write!(out, "{:>13}", "–");
+                        let _ = write!(out, " {:>w$}", "–", w = col(f));
                     }
                 }
             }

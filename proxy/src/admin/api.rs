@@ -81,6 +81,8 @@ enum Route<'a> {
     AuditVerify,
     /// Insider risk: every user (`false`) or only alerts (`true`).
     Risk(bool),
+    /// Insider risk: the user behind a pseudonym (investigators and superadmins, audited).
+    RiskReveal,
     Rules,
     RulesTest,
     PolicyValidate(&'a str),
@@ -104,6 +106,7 @@ fn route(path: &str) -> Option<Route<'_>> {
         ["audit", "destinations"] => Route::AuditDestinations,
         ["risk", "users"] => Route::Risk(false),
         ["risk", "alerts"] => Route::Risk(true),
+        ["risk", "reveal"] => Route::RiskReveal,
         ["rules"] => Route::Rules,
         ["rules", "test"] => Route::RulesTest,
         ["policies", t, "validate"] => Route::PolicyValidate(t),
@@ -162,6 +165,13 @@ pub async fn handle(shared: &Arc<Shared>, req: AdminRequest) -> AdminResponse {
         | Route::PolicyDraftDiff(t)
         | Route::PolicyRollback(t, _) => (Some(Need::Policy), Some(t.to_string())),
         // Who the caller is, and the shipped rule packs: no tenant's data.
+        Route::RiskReveal => (
+            Some(Need::RevealIdentity),
+            params
+                .get("tenant")
+                .cloned()
+                .or_else(|| principal.tenant.clone()),
+        ),
         Route::Session | Route::Rules | Route::RulesTest => (None, principal.tenant.clone()),
     };
     let allowed = match (need, &tenant) {
@@ -304,14 +314,87 @@ async fn act(
                 .and_then(|b| b.parse::<i64>().ok())
                 .filter(|b| (7..=365).contains(b))
                 .unwrap_or(28);
-            read_log(shared, move |db| {
-                let mut risks = crate::risk::assess(db, tenant.as_deref(), &day, baseline)?;
+            if shared.audit.is_none() {
+                return AdminResponse::error(404, "the audit log is disabled in this deployment");
+            }
+            let cfg = &shared.config;
+            let source = match &shared.fleet_log {
+                Some(ch) => crate::risk::Source::ClickHouse(std::sync::Arc::new(ch.clone())),
+                None => crate::risk::Source::Local(cfg.audit.path(&cfg.state_dir)),
+            };
+            let risk_path = crate::risk::rollup_path(&cfg.state_dir);
+            if let Err(e) = crate::risk::catch_up(&source, &risk_path).await {
+                return AdminResponse::error(503, e.to_string());
+            }
+            let pseudonyms = shared.risk_pseudonyms.clone();
+            let r = crate::risk::blocking(move || {
+                let store = crate::risk::RiskStore::open(&risk_path)?;
+                let mut risks = crate::risk::assess(
+                    &store,
+                    tenant.as_deref(),
+                    &day,
+                    baseline,
+                    pseudonyms.as_ref(),
+                )?;
                 if alerts_only {
                     risks.retain(|r| r.alert);
                 }
                 Ok(json!({ "day": day, "baseline_days": baseline, "users": risks }))
             })
-            .await
+            .await;
+            match r {
+                Ok(v) => AdminResponse::json(200, v),
+                Err(e) => AdminResponse::error(500, e.to_string()),
+            }
+        }
+        ("POST", Route::RiskReveal) => {
+            let Some(p) = shared.risk_pseudonyms.clone() else {
+                return AdminResponse::error(
+                    404,
+                    "users are not pseudonymized in this deployment (risk.pseudonymize_users)",
+                );
+            };
+            let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+                return AdminResponse::error(400, "expected JSON {\"pseudonym\": \"u-…\"}");
+            };
+            let Some(pseudonym) = body["pseudonym"].as_str().map(str::to_string) else {
+                return AdminResponse::error(400, "missing field `pseudonym`");
+            };
+            let Some(tenant) = tenant else {
+                return AdminResponse::error(400, "name the pseudonym's `tenant`");
+            };
+            let risk_path = crate::risk::rollup_path(&shared.config.state_dir);
+            let (t, ps) = (tenant.clone(), pseudonym.clone());
+            let found = crate::risk::blocking(move || {
+                let users = crate::risk::RiskStore::open(&risk_path)?.users(Some(&t))?;
+                Ok(p.reveal(&t, &ps, users.iter().map(|(_, u)| u.as_str()))
+                    .map(str::to_string))
+            })
+            .await;
+            // Who revealed whom is itself on the record.
+            let on_record = reveal_audit(
+                shared,
+                req,
+                principal,
+                &tenant,
+                &pseudonym,
+                matches!(found, Ok(Some(_))),
+            )
+            .await;
+            if !on_record {
+                return AdminResponse::error(
+                    503,
+                    "the reveal could not be recorded in the audit log, so it was not made",
+                );
+            }
+            match found {
+                Ok(Some(user)) => AdminResponse::json(
+                    200,
+                    json!({ "tenant": tenant, "pseudonym": pseudonym, "user": user }),
+                ),
+                Ok(None) => AdminResponse::error(404, "no user of this tenant has that pseudonym"),
+                Err(e) => AdminResponse::error(500, e.to_string()),
+            }
         }
         ("GET", Route::AuditDestinations) => {
             let filter = match filter_from(&params, tenant) {
@@ -654,6 +737,40 @@ where
         Ok(Ok(v)) => AdminResponse::json(200, v),
         Ok(Err(e)) => AdminResponse::error(400, e.to_string()),
         Err(e) => AdminResponse::error(500, format!("audit read failed: {e}")),
+    }
+}
+
+/// Records a pseudonym reveal: who asked, for which pseudonym, and whether it named someone.
+async fn reveal_audit(
+    shared: &Arc<Shared>,
+    req: &AdminRequest,
+    who: &Principal,
+    tenant: &str,
+    pseudonym: &str,
+    found: bool,
+) -> bool {
+    let Some(w) = &shared.audit else {
+        return false;
+    };
+    let event = AuditEvent {
+        id: crate::handler::request_id(),
+        time: crate::audit::event::now(),
+        kind: "admin".into(),
+        tenant: tenant.into(),
+        user: Some(who.name.clone()),
+        client_addr: req.peer.clone(),
+        host: "admin".into(),
+        endpoint: Some(format!("risk.reveal {pseudonym}")),
+        decision: if found { "revealed" } else { "not_found" }.into(),
+        status: if found { 200 } else { 404 },
+        ..Default::default()
+    };
+    match w.record(event).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "could not audit a pseudonym reveal");
+            false
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub enum Need {
     AuditRead,
     /// Reading or changing policies.
     Policy,
+    /// Revealing the user behind an insider-risk pseudonym.
+    RevealIdentity,
 }
 
 impl Principal {
@@ -30,6 +32,10 @@ impl Principal {
             (AdminRole::Superadmin, _)
                 | (AdminRole::Admin, Need::Policy)
                 | (AdminRole::Auditor, Need::AuditRead)
+                | (
+                    AdminRole::Investigator,
+                    Need::AuditRead | Need::RevealIdentity
+                )
         );
         role_ok && self.tenant.as_deref().is_none_or(|t| t == tenant)
     }

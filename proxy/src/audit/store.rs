@@ -133,22 +133,25 @@ pub struct StoredRow {
     pub hash: String,
 }
 
-/// One request of a user's trail: (id, time, decision, had a finding, host).
-pub type TrailEntry = (String, String, String, bool, String);
-
-/// One user's AI use on one day (see [`AuditStore::user_days`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct UserDay {
+/// One AI request (or refused AI destination) as insider-risk analytics sees it: who, when,
+/// where, what was decided and which categories were found; never the content.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// The source's own order (a node's `seq`).
+    pub seq: i64,
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// `ai_request` or `blocked_destination`.
+    pub kind: String,
+    pub tenant: String,
+    /// `-` for requests without a user.
     pub user: String,
-    /// `YYYY-MM-DD` (UTC).
-    pub day: String,
     pub groups: Vec<String>,
-    pub requests: i64,
+    pub decision: String,
+    pub categories: Vec<String>,
     pub bytes: i64,
-    pub sensitive: i64,
-    pub by_category: std::collections::BTreeMap<String, i64>,
-    pub blocked: i64,
-    pub off_hours: i64,
+    pub host: String,
 }
 
 /// One AI destination as the usage log saw it (see [`AuditStore::destinations`]).
@@ -593,88 +596,33 @@ impl AuditStore {
             .map_err(self.err())
     }
 
-    /// Per user and day since `since` (RFC 3339 prefix), what insider-risk baselines are built
-    /// from: AI requests, bytes sent, requests with sensitive findings (and by category),
-    /// blocked or coached attempts, and off-hours requests (before 07:00 or from 20:00 UTC).
-    pub fn user_days(&self, tenant: Option<&str>, since: &str) -> Result<Vec<UserDay>, StoreError> {
+    /// Up to `limit` AI requests and refused AI destinations after `seq`, in log order: what
+    /// the insider-risk rollup reads, a bounded page at a time, so it never holds the log.
+    pub fn activity_after(&self, seq: i64, limit: usize) -> Result<Vec<Activity>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT coalesce(user, '-'), substr(time, 1, 10), categories, decision,
-                        CAST(substr(time, 12, 2) AS INTEGER), coalesce(json_extract(body, '$.request_bytes'), 0), groups
-                 FROM events WHERE kind = 'ai_request' AND time >= ?1 AND (?2 IS NULL OR tenant = ?2)",
+            .prepare_cached(
+                "SELECT seq, id, time, kind, tenant, coalesce(user, '-'), groups, decision, categories,
+                        coalesce(json_extract(body, '$.request_bytes'), 0), coalesce(json_extract(body, '$.host'), '')
+                 FROM events WHERE seq > ?1 AND kind IN ('ai_request', 'blocked_destination')
+                 ORDER BY seq LIMIT ?2",
             )
             .map_err(self.err())?;
-        let mut rows = stmt.query(params![since, tenant]).map_err(self.err())?;
-        let mut days: std::collections::BTreeMap<(String, String), UserDay> = Default::default();
-        while let Some(r) = rows.next().map_err(self.err())? {
-            let (user, day): (String, String) =
-                (r.get(0).map_err(self.err())?, r.get(1).map_err(self.err())?);
-            let categories: String = r.get(2).map_err(self.err())?;
-            let decision: String = r.get(3).map_err(self.err())?;
-            let hour: i64 = r.get(4).map_err(self.err())?;
-            let bytes: i64 = r.get(5).map_err(self.err())?;
-            let groups: String = r.get(6).map_err(self.err())?;
-            let d = days
-                .entry((user.clone(), day.clone()))
-                .or_insert_with(|| UserDay {
-                    user,
-                    day,
-                    groups: groups
-                        .split(',')
-                        .filter(|g| !g.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    ..UserDay::default()
-                });
-            d.requests += 1;
-            d.bytes += bytes;
-            let cats: Vec<&str> = categories.split(',').filter(|c| !c.is_empty()).collect();
-            if !cats.is_empty() {
-                d.sensitive += 1;
-                for c in cats {
-                    *d.by_category.entry(c.to_string()).or_default() += 1;
-                }
-            }
-            if matches!(decision.as_str(), "block" | "coach") {
-                d.blocked += 1;
-            }
-            if !(7..20).contains(&hour) {
-                d.off_hours += 1;
-            }
-        }
-        Ok(days.into_values().collect())
-    }
-
-    /// One user's AI requests since `since`, oldest first, as (id, time, decision, sensitive,
-    /// host): the events behind an alert, and retries after a block.
-    pub fn user_trail(
-        &self,
-        tenant: Option<&str>,
-        user: &str,
-        since: &str,
-    ) -> Result<Vec<TrailEntry>, StoreError> {
-        // The usual filter (`tenant = ?`, `user = ?`, `time >= ?`), so the (tenant, user, time)
-        // index serves it; `-` stands for requests without a user.
-        let f = Filter {
-            tenant: tenant.map(str::to_string),
-            user: (user != "-").then(|| user.to_string()),
-            since: Some(since.to_string()),
-            ..Filter::default()
-        };
-        let (w, args) = Self::where_clause(&f);
-        let anonymous = if user == "-" { " AND user IS NULL" } else { "" };
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT id, time, decision, categories != ',,', coalesce(json_extract(body, '$.host'), '')
-                 FROM events{w}{anonymous} AND kind IN ('ai_request', 'blocked_destination')
-                 ORDER BY seq LIMIT 100000"
-            ))
-            .map_err(self.err())?;
         let rows = stmt
-            .query_map(params_from_iter(args.iter()), |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            .query_map(params![seq, limit as i64], |r| {
+                Ok(Activity {
+                    seq: r.get(0)?,
+                    id: r.get(1)?,
+                    time: r.get(2)?,
+                    kind: r.get(3)?,
+                    tenant: r.get(4)?,
+                    user: r.get(5)?,
+                    groups: items(&r.get::<_, String>(6)?),
+                    decision: r.get(7)?,
+                    categories: items(&r.get::<_, String>(8)?),
+                    bytes: r.get(9)?,
+                    host: r.get(10)?,
+                })
             })
             .map_err(self.err())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.err())

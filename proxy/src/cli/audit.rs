@@ -168,10 +168,11 @@ pub fn verify(db: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn cef_escape(s: &str) -> String {
+/// Escapes a CEF extension value (`\\`, `=`, and line breaks, which end a record).
+pub fn cef_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('=', "\\=")
-        .replace('\n', " ")
+        .replace(['\n', '\r'], " ")
 }
 
 /// Writes matching events for a SIEM, as JSON lines or CEF.

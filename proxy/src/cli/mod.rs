@@ -6,5 +6,6 @@ pub mod eval;
 pub mod policy;
 pub mod redteam;
 pub mod remote;
+pub mod risk;
 pub mod rules;
 pub mod scan;

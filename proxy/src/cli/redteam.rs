@@ -7,8 +7,16 @@ use classifiers::redteam::{self, Report, Seed};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The shipped intent seeds for red-teaming the content classifier.
+pub const INTENT_SEEDS: &str = include_str!("../../../rules/redteam/intent_seeds.jsonl");
+
 /// What to run and where the results go.
 pub struct Options {
+    /// Red-team the content classifier with these intent seeds instead of the rules.
+    pub classifier: Option<(
+        std::sync::Arc<classifiers::onnx::ContentClassifier>,
+        Vec<Seed>,
+    )>,
     pub seed: u64,
     /// A running proxy's gateway (`http://127.0.0.1:8081`); `None`: the engine in-process.
     pub target: Option<String>,
@@ -54,8 +62,9 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
         evasions.retain(|(name, _)| o.only.contains(name));
         anyhow::ensure!(!evasions.is_empty(), "--only names no known evasion");
     }
-    let report = match &o.target {
-        None => {
+    let report = match (&o.classifier, &o.target) {
+        (Some((model, intent)), _) => run_classifier(model, intent, o.seed, evasions),
+        (None, None) => {
             let engine = &o.engine;
             redteam::run(
                 &seeds,
@@ -70,7 +79,7 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
                 |text| !redteam::scan_messages(engine, text).is_empty(),
             )
         }
-        Some(base) => {
+        (None, Some(base)) => {
             // A sample per rule: every request is a real round trip.
             let mut per: std::collections::HashMap<String, usize> = Default::default();
             seeds.retain(|s: &Seed| {
@@ -126,4 +135,38 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
         println!("\nno regression against {}", p.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The content classifier as the target: a seed is caught when its mutated text gets the
+/// seed's label (at the model's threshold); a benign text is flagged when it gets any intent
+/// label. Messages are joined with newlines, as the proxy gives the model a request's texts.
+pub fn run_classifier(
+    model: &classifiers::onnx::ContentClassifier,
+    seeds: &[Seed],
+    seed: u64,
+    evasions: Vec<(String, Vec<classifiers::redteam::Mutation>)>,
+) -> Report {
+    const INTENT: [&str; 3] = ["prompt_injection", "jailbreak", "harmful"];
+    let labels = |text: &str| -> Vec<String> {
+        let joined = text.replace(redteam::mutate::MESSAGE_BREAK, "\n");
+        model
+            .classify(&joined, std::time::Duration::from_secs(60))
+            .ok()
+            .into_iter()
+            .flat_map(|l| {
+                l.scores
+                    .into_iter()
+                    .filter(|(k, v)| model.thresholds.get(k).is_some_and(|t| v >= t))
+                    .map(|(k, _)| k)
+            })
+            .collect()
+    };
+    redteam::run(
+        seeds,
+        &redteam::intent_benign(),
+        seed,
+        evasions,
+        |text, s| labels(text).contains(&s.family),
+        |text| labels(text).iter().any(|l| INTENT.contains(&l.as_str())),
+    )
 }

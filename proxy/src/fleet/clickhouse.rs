@@ -272,6 +272,71 @@ impl ClickHouse {
             .collect())
     }
 
+    /// The nodes whose rows are in ClickHouse.
+    pub async fn nodes(&self) -> Result<Vec<String>, ChError> {
+        let rows = self
+            .rows(&format!(
+                "SELECT DISTINCT node FROM {}.events ORDER BY node",
+                self.database
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r["node"].as_str().unwrap_or_default().to_string())
+            .collect())
+    }
+
+    /// One node's AI requests and refused AI destinations after `seq`, in its order, at most
+    /// `limit`: what the insider-risk rollup reads in fleet mode (each node's `seq` is its own,
+    /// and its rows arrive in that order, so a per-node cursor misses nothing).
+    pub async fn activity_after(
+        &self,
+        node: &str,
+        seq: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::audit::store::Activity>, ChError> {
+        let rows = self
+            .rows(&format!(
+                "SELECT seq, id, time, kind, tenant, user, groups, decision, categories,
+                        visitParamExtractInt(body, 'request_bytes') AS bytes,
+                        visitParamExtractString(body, 'host') AS host
+                 FROM {}.events FINAL
+                 WHERE node = {} AND seq > {seq} AND kind IN ('ai_request', 'blocked_destination')
+                 ORDER BY seq LIMIT {limit}",
+                self.database,
+                lit(node)
+            ))
+            .await?;
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let list = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok(rows
+            .iter()
+            .map(|r| crate::audit::store::Activity {
+                seq: num(&r["seq"]),
+                id: text(&r["id"]),
+                time: text(&r["time"]),
+                kind: text(&r["kind"]),
+                tenant: text(&r["tenant"]),
+                user: Some(text(&r["user"]))
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| "-".into()),
+                groups: list(&r["groups"]),
+                decision: text(&r["decision"]),
+                categories: list(&r["categories"]),
+                bytes: num(&r["bytes"]),
+                host: text(&r["host"]),
+            })
+            .collect())
+    }
+
     /// Checks every node's hash chain as stored in ClickHouse: each row's hash is its body
     /// chained to the row before, and each node's rows are contiguous. Names every gap and
     /// edit; `Ok` lists (node, rows verified).

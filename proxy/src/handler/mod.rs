@@ -68,6 +68,8 @@ pub struct Shared {
     pub fleet_policies: Option<Arc<crate::fleet::policies::PgPolicies>>,
     /// The whole fleet's usage log in ClickHouse (fleet mode): what auditors read.
     pub fleet_log: Option<crate::fleet::clickhouse::ClickHouse>,
+    /// Users' pseudonyms in insider-risk results (`risk.pseudonymize_users`).
+    pub risk_pseudonyms: Option<crate::risk::Pseudonyms>,
 }
 
 impl Shared {
@@ -898,6 +900,7 @@ pub fn shared(
         mcp_sessions: Default::default(),
         fleet_policies: None,
         fleet_log: None,
+        risk_pseudonyms: None,
         config,
     }))
 }
