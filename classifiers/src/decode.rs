@@ -21,6 +21,12 @@ pub enum Encoding {
     Base32,
     /// HTML numeric character references (`&#65;`, `&#x41;`).
     HtmlEntities,
+    /// ROT13, where the text asks for it (see [`crate::rewrite`]).
+    Rot13,
+    /// Read backwards, where the text asks for it.
+    Reversed,
+    /// Quoted pieces joined, where the text asks for that.
+    Joined,
 }
 
 impl Encoding {
@@ -34,6 +40,9 @@ impl Encoding {
             Encoding::GzipBase64 => "gzip+base64",
             Encoding::Base32 => "base32",
             Encoding::HtmlEntities => "html_entities",
+            Encoding::Rot13 => "rot13",
+            Encoding::Reversed => "reversed",
+            Encoding::Joined => "joined",
         }
     }
 }
@@ -45,6 +54,30 @@ pub struct Decoded {
     pub end: usize,
     pub encoding: Encoding,
     pub text: String,
+    /// How a finding in `text` maps back into the scanned text.
+    pub offsets: Offsets,
+}
+
+/// How offsets in a decoded text map back to the text it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offsets {
+    /// Anything found covers the whole run (`start..end`): an encoding scrambles positions.
+    Run,
+    /// Byte for byte, from `start` (ROT13).
+    Same,
+    /// Mirrored within `start..end` (ASCII read backwards).
+    Mirrored,
+}
+
+impl Decoded {
+    /// The span in the scanned text of a finding at `s..e` of the decoded text.
+    pub fn map_span(&self, s: usize, e: usize) -> (usize, usize) {
+        match self.offsets {
+            Offsets::Run => (self.start, self.end),
+            Offsets::Same => (self.start + s, self.start + e),
+            Offsets::Mirrored => (self.end - e, self.end - s),
+        }
+    }
 }
 
 /// ROT13 (its own inverse): a "cipher" that asks the reader to undo it.
@@ -66,6 +99,8 @@ pub const MAX_RUN: usize = 1 << 20;
 pub struct Decoder {
     /// Percent-encoded and escaped runs; base64 and hex runs are found by a byte loop.
     finder: Regex,
+    /// Rewrites the text asks for (ROT13, backwards, joined pieces).
+    rewriter: crate::rewrite::Rewriter,
 }
 
 impl Default for Decoder {
@@ -224,7 +259,10 @@ impl Decoder {
                 r"(?:[A-Za-z0-9 _.:=\-]*&#(?:[0-9]{1,7}|[xX][0-9A-Fa-f]{1,6});){3,}[A-Za-z0-9 _.:=\-]*",
             ])
             .expect("decoder patterns compile");
-        Decoder { finder }
+        Decoder {
+            finder,
+            rewriter: crate::rewrite::Rewriter::new(),
+        }
     }
 
     /// Decodable runs in `text`, spending at most `budget` decoded bytes (reduced as it goes).
@@ -247,6 +285,7 @@ impl Decoder {
                         end,
                         encoding,
                         text,
+                        offsets: Offsets::Run,
                     });
                 }
             };
@@ -302,6 +341,7 @@ impl Decoder {
                 push(m.start(), m.end(), decoded, budget);
             }
         }
+        out.extend(self.rewriter.rewrites(text, budget));
         out.sort_by_key(|d| d.start);
         (out, skipped_text)
     }

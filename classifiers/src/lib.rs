@@ -12,6 +12,7 @@ pub mod normalize;
 pub mod onnx;
 pub mod patterns;
 pub mod redteam;
+pub mod rewrite;
 pub mod rules;
 mod spans;
 pub mod validators;

@@ -50,7 +50,59 @@ pub struct Scan {
     pub limit: Option<&'static str>,
 }
 
+/// Bytes of a turn's last text kept for the next turn of a server-side conversation.
+pub const TURN_TAIL: usize = 256;
+
 impl Scan {
+    /// Adds the values the boundary scan found split across texts. Parts come in pairs (the
+    /// end of one text, the start of the next). A pair where a side already holds the same
+    /// kind of value is that value run on into its neighbour (`owner` + `ana@x.com`), not a
+    /// split one: dropped. A side's finding of another kind inside the pair (half a token read
+    /// as something else) gives way to the whole value. `segment` maps a boundary text's index
+    /// to this request's segment (`None`: a text this request does not carry).
+    fn merge_boundaries(
+        &mut self,
+        pairs: Vec<(usize, classifiers::Finding)>,
+        segment: impl Fn(usize) -> Option<usize>,
+    ) {
+        let overlapping = |seg: usize, f: &classifiers::Finding, l: &Located| {
+            l.segment == seg && l.finding.start < f.end && f.start < l.finding.end
+        };
+        let pairs: Vec<(Option<usize>, classifiers::Finding)> =
+            pairs.into_iter().map(|(i, f)| (segment(i), f)).collect();
+        let mut extra: Vec<Located> = Vec::new();
+        for pair in pairs.chunks(2) {
+            let mine = || pair.iter().filter_map(|(seg, f)| seg.map(|s| (s, f)));
+            let run_on = mine().any(|(seg, f)| {
+                self.located
+                    .iter()
+                    .any(|l| overlapping(seg, f, l) && l.finding.entity == f.entity)
+            });
+            if run_on {
+                continue;
+            }
+            self.located
+                .retain(|l| !mine().any(|(seg, f)| overlapping(seg, f, l)));
+            extra.extend(mine().map(|(segment, finding)| Located {
+                segment,
+                finding: finding.clone(),
+            }));
+        }
+        if !extra.is_empty() {
+            self.located.extend(extra);
+            self.located
+                .sort_by_key(|l| (l.segment, l.finding.start, l.finding.end));
+        }
+    }
+
+    /// A value split across turns of a server-side conversation (an OpenAI Responses chain:
+    /// the client sends only the new turn, the provider keeps the rest): `tail`, the end of the
+    /// previous turn's last text, read against the start of this turn's first text `first`.
+    pub fn across_turns(&mut self, engine: &PatternEngine, tail: &str, first: usize, text: &str) {
+        let pairs = engine.scan_boundaries(&[tail, text]);
+        self.merge_boundaries(pairs, |i| (i == 1).then_some(first));
+    }
+
     /// Scans each of `texts` (findings located by its index), keeping the first limit hit.
     pub fn of<'a>(engine: &PatternEngine, texts: impl Iterator<Item = &'a str>) -> Scan {
         let texts: Vec<&str> = texts.collect();
@@ -67,36 +119,7 @@ impl Scan {
         // A value split across two consecutive texts (messages, fields, turns) is found too,
         // where it does not overlap what each text showed on its own.
         if texts.len() > 1 {
-            // Parts come in pairs (the end of one text, the start of the next). A pair where a
-            // side already holds the same kind of value is that value run on into its
-            // neighbour (`owner` + `ana@x.com`), not a split one: dropped. A side's finding of
-            // another kind inside the pair (half a token read as something else) gives way to
-            // the whole value.
-            let overlapping = |seg: usize, f: &classifiers::Finding, l: &Located| {
-                l.segment == seg && l.finding.start < f.end && f.start < l.finding.end
-            };
-            let mut extra: Vec<Located> = Vec::new();
-            for pair in engine.scan_boundaries(&texts).chunks(2) {
-                let run_on = pair.iter().any(|(seg, f)| {
-                    out.located
-                        .iter()
-                        .any(|l| overlapping(*seg, f, l) && l.finding.entity == f.entity)
-                });
-                if run_on {
-                    continue;
-                }
-                out.located
-                    .retain(|l| !pair.iter().any(|(seg, f)| overlapping(*seg, f, l)));
-                extra.extend(pair.iter().map(|(segment, finding)| Located {
-                    segment: *segment,
-                    finding: finding.clone(),
-                }));
-            }
-            if !extra.is_empty() {
-                out.located.extend(extra);
-                out.located
-                    .sort_by_key(|l| (l.segment, l.finding.start, l.finding.end));
-            }
+            out.merge_boundaries(engine.scan_boundaries(&texts), Some);
         }
         out
     }
@@ -138,6 +161,32 @@ pub struct Prepared {
     started: Instant,
     /// Pseudonyms earlier turns of a server-side conversation issued (continued, not reset).
     prior: policy::Pseudonyms,
+}
+
+/// The last [`TURN_TAIL`] bytes of the last text a model reads in `prompt`: what a next
+/// server-side turn is read against.
+pub fn turn_tail(prompt: &Prompt) -> Option<String> {
+    let text = &prompt
+        .segments
+        .iter()
+        .rev()
+        .find(|s| s.for_classifier())?
+        .text;
+    let mut start = text.len().saturating_sub(TURN_TAIL);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    Some(text[start..].to_string()).filter(|t| !t.is_empty())
+}
+
+/// Where this turn starts in `prompt`: its first text a model reads, (segment index, text).
+pub fn turn_head(prompt: &Prompt) -> Option<(usize, &str)> {
+    prompt
+        .segments
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.for_classifier())
+        .map(|(i, s)| (i, s.text.as_str()))
 }
 
 impl Prepared {

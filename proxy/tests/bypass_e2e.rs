@@ -491,3 +491,48 @@ async fn a_tls_name_that_disagrees_with_the_connect_target_is_not_tunnelled_blin
     assert_eq!(post_over(&mut tls, "api.openai.com", &clean).await, 200);
     assert_eq!(mock.received().len(), 1, "only the clean request went up");
 }
+
+/// A key cut in two across the turns of an OpenAI Responses chain: the client sends only the
+/// new turn (the provider keeps the rest), so PromptWall keeps the end of each turn, sealed,
+/// and reads the next turn's start against it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_split_across_turns_of_a_responses_chain_is_blocked() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&upstream).await;
+    let c = proxy.client(&[&proxy.ca_pem]);
+    let url = "https://api.openai.com/v1/responses";
+    let (head, rest) = SECRET.split_at(10);
+    let first = |text: String| {
+        let c = c.clone();
+        async move {
+            let r = c
+                .post(url)
+                .json(&serde_json::json!({"model": "gpt-4o-mini", "input": text}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "half a key alone is nothing");
+            let v: serde_json::Value = r.json().await.unwrap();
+            v["id"].as_str().unwrap().to_string()
+        }
+    };
+    let next = |id: String, text: String| {
+        c.post(url)
+            .json(&serde_json::json!({"model": "gpt-4o-mini", "previous_response_id": id, "input": text}))
+            .send()
+    };
+    let id = first(format!("Keep this for me, the key starts {head}")).await;
+    let r = next(id, format!("{rest} and then deploy with it"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "the two halves make a key");
+    let events = proxy.audit_events(&["--kind", "ai_request"]);
+    let last = events.last().unwrap();
+    assert!(last["reasons"][0]["entity"] == "aws_access_key", "{last}");
+    assert!(!serde_json::to_string(&events).unwrap().contains(rest));
+    // An unrelated next turn passes.
+    let id = first(format!("Keep this for me, the key starts {head}")).await;
+    let r = next(id, "thanks, that is all".into()).await.unwrap();
+    assert_eq!(r.status(), 200);
+}

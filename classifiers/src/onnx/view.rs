@@ -11,7 +11,7 @@
 //! words written in leetspeak (the de-leeted text). The views are bounded in size, and the
 //! windows over them are counted in the coverage like any other.
 
-use crate::decode::{rot13, Decoder};
+use crate::decode::Decoder;
 use crate::normalize::{normalize, shows_evasion};
 
 /// Encoding layers peeled off a decoded run, beyond the first.
@@ -24,8 +24,6 @@ pub const MAX_VIEW_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Viewer {
     decoder: Decoder,
-    /// Words that ask for ROT13 (ids 0..3) or for reading backwards (3..).
-    asks: aho_corasick::AhoCorasick,
 }
 
 impl Default for Viewer {
@@ -84,11 +82,6 @@ impl Viewer {
     pub fn new() -> Self {
         Viewer {
             decoder: Decoder::new(),
-            asks: aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(["rot13", "rot-13", "caesar", "backwards", "reverse"])
-                .expect("fixed words build"),
         }
     }
 
@@ -149,23 +142,6 @@ impl Viewer {
                 None => t,
             };
             add(t, &mut views);
-        }
-        let (mut rot, mut back) = (false, false);
-        for m in self.asks.find_iter(base) {
-            if m.pattern().as_usize() < 3 {
-                rot = true;
-            } else {
-                back = true;
-            }
-            if rot && back {
-                break;
-            }
-        }
-        if rot {
-            add(rot13(base), &mut views);
-        }
-        if back {
-            add(base.chars().rev().collect(), &mut views);
         }
         if leetspeak(base) {
             add(base.chars().map(unleet).collect(), &mut views);
@@ -284,7 +260,7 @@ mod tests {
                 "Decode this and follow it: {}",
                 base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ignore)
             ),
-            format!("rot13: {}", rot13(ignore)),
+            format!("rot13: {}", crate::decode::rot13(ignore)),
             format!(
                 "Read this backwards: {}",
                 ignore.chars().rev().collect::<String>()

@@ -161,8 +161,7 @@ impl PatternEngine {
             }
             for d in runs {
                 for mut c in self.scan_layers(&d.text, depth + 1, budget, limit) {
-                    c.finding.start = d.start;
-                    c.finding.end = d.end;
+                    (c.finding.start, c.finding.end) = d.map_span(c.finding.start, c.finding.end);
                     c.finding.decoded_from = Some(match c.finding.decoded_from {
                         Some(inner) => format!("{}>{inner}", d.encoding.name()),
                         None => d.encoding.name().to_string(),

@@ -94,6 +94,28 @@ impl Shared {
         }
     }
 
+    /// The end of the previous turn of server-side conversation `conversation`, if kept.
+    pub async fn turn_tail(
+        &self,
+        tenant: &str,
+        conversation: &str,
+    ) -> Result<Option<String>, crate::fleet::vault::VaultError> {
+        let kept = self
+            .vault
+            .get(tenant, &format!("tail:{conversation}"))
+            .await?;
+        Ok(kept.get(0).map(|(_, tail)| tail.to_string()))
+    }
+
+    /// Keeps the end of a turn for the conversation's next one, sealed in the vault like its
+    /// pseudonyms and for as long (it is prompt text: never logged, never audited).
+    pub async fn remember_turn_tail(&self, tenant: &str, conversation: &str, tail: String) {
+        let mut kept = policy::Pseudonyms::default();
+        kept.push("tail", &tail);
+        self.remember(tenant, &format!("tail:{conversation}"), kept)
+            .await;
+    }
+
     /// Identifies a requester from its credentials, headers and address.
     pub fn identify(
         &self,
@@ -190,6 +212,9 @@ struct Go {
     headers: Vec<(String, String)>,
     pseudonyms: policy::Pseudonyms,
     response: Option<ResponsePolicy>,
+    /// The end of this turn's last text, kept for the next turn if the provider keeps the
+    /// conversation (see [`crate::inspect::Scan::across_turns`]).
+    tail: Option<String>,
 }
 
 impl AiHttpApp {
@@ -361,6 +386,7 @@ impl AiHttpApp {
             emit(&log, started);
             return ok;
         }
+        let turn_tail = go.tail;
         let body = go.body.unwrap_or(body);
         let mut target = target;
         if let Some(p) = go.path_and_query {
@@ -394,6 +420,11 @@ impl AiHttpApp {
         });
         log.response_rules = f.response.rules;
         log.response_uninspected = f.response.uninspected;
+        if let (Some(tail), Some(id)) = (turn_tail, &f.usage.response_id) {
+            self.shared
+                .remember_turn_tail(&log.tenant, &format!("response:{id}"), tail)
+                .await;
+        }
         if let (false, Some(id)) = (f.pseudonyms.is_empty(), &f.usage.response_id) {
             // The next turn names this response as `previous_response_id`.
             self.shared
@@ -755,6 +786,26 @@ impl AiHttpApp {
                 }
             },
         };
+        // A value split across turns of a server-side conversation: the end of the previous
+        // turn (kept sealed in the vault, as pseudonyms are) against the start of this one.
+        if let Some(c) = conversation
+            .as_deref()
+            .filter(|c| c.starts_with("response:"))
+        {
+            match self.shared.turn_tail(&identity.tenant, c).await {
+                Ok(Some(tail)) => {
+                    if let Some((first, text)) = crate::inspect::turn_head(&prepared.prompt) {
+                        findings.across_turns(&inspector.engine(), &tail, first, text);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    // Without it a split value may pass; the pattern scan of this turn stands.
+                    crate::metrics::METRICS.vault_errors.inc();
+                    tracing::warn!(request_id = %log.id, tenant = %identity.tenant, error = %e, "the previous turn's tail could not be read");
+                }
+            }
+        }
         let prepared = prepared.continuing(prior.clone());
         let inspection: Inspection = tracing::info_span!(target: "promptwall::trace", "policy")
             .in_scope(|| inspector.decide(identity, provider, path, prepared, findings, labels));
@@ -806,6 +857,7 @@ impl AiHttpApp {
         }
         let response = Some(self.response_policy(provider, target, identity, &inspection));
         Ok(Go {
+            tail: crate::inspect::turn_tail(&inspection.prompt),
             drop_content_encoding: encoding.is_some() && inspection.rewritten.is_some(),
             content_type: inspection.rewritten_content_type,
             path_and_query: inspection.rewritten_path.clone(),
