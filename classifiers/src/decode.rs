@@ -30,6 +30,14 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// An encoding proper, not a rewrite the text asks for (ROT13, reversal, joined pieces).
+    pub fn is_encoding(self) -> bool {
+        !matches!(
+            self,
+            Encoding::Rot13 | Encoding::Reversed | Encoding::Joined
+        )
+    }
+
     /// The name reported in `Finding::decoded_from`.
     pub fn name(self) -> &'static str {
         match self {
@@ -67,15 +75,20 @@ pub enum Offsets {
     Same,
     /// Mirrored within `start..end` (ASCII read backwards).
     Mirrored,
+    /// Only what overlaps `from..to` of the decoded text counts, and covers the run (joined
+    /// pieces between their unchanged surroundings).
+    Within { from: usize, to: usize },
 }
 
 impl Decoded {
     /// The span in the scanned text of a finding at `s..e` of the decoded text.
-    pub fn map_span(&self, s: usize, e: usize) -> (usize, usize) {
+    /// `None`: the finding lies outside what this run changed (it is found where it stands).
+    pub fn map_span(&self, s: usize, e: usize) -> Option<(usize, usize)> {
         match self.offsets {
-            Offsets::Run => (self.start, self.end),
-            Offsets::Same => (self.start + s, self.start + e),
-            Offsets::Mirrored => (self.end - e, self.end - s),
+            Offsets::Run => Some((self.start, self.end)),
+            Offsets::Same => Some((self.start + s, self.start + e)),
+            Offsets::Mirrored => Some((self.end - e, self.end - s)),
+            Offsets::Within { from, to } => (s < to && from < e).then_some((self.start, self.end)),
         }
     }
 }
@@ -341,7 +354,9 @@ impl Decoder {
                 push(m.start(), m.end(), decoded, budget);
             }
         }
-        out.extend(self.rewriter.rewrites(text, budget));
+        let (rewrites, dropped) = self.rewriter.rewrites(text, budget);
+        out.extend(rewrites);
+        skipped_text |= dropped;
         out.sort_by_key(|d| d.start);
         (out, skipped_text)
     }

@@ -11,8 +11,7 @@
 use crate::decode::{rot13, Decoded, Encoding, Offsets};
 use aho_corasick::AhoCorasick;
 
-/// Asks acted on per text, and the most pieces joined.
-const MAX_ASKS: usize = 4;
+/// The most pieces joined.
 const MAX_PIECES: usize = 16;
 const MAX_PIECE: usize = 200;
 
@@ -41,14 +40,13 @@ const JOIN: &[&str] = &[
 /// Finds the asks; build once.
 #[derive(Debug)]
 pub struct Rewriter {
-    /// The ask words in lower case, capitalized and (for ROT13) upper case, searched with
-    /// Teddy (SIMD over each word's first bytes): about ten times faster than a
-    /// case-insensitive automaton, whose prefilter cannot skip text full of common letters.
+    /// The ask words, searched in an ASCII-lowercased copy of the text (any case matches,
+    /// offsets stay) with Teddy (SIMD over each word's first bytes): about ten times faster
+    /// than a case-insensitive automaton, whose prefilter cannot skip text full of common
+    /// letters. `None` where SIMD is not available.
     packed: Option<aho_corasick::packed::Searcher>,
-    /// The same, case-insensitive, where SIMD is not available.
+    /// The same words for that case.
     asks: AhoCorasick,
-    /// Per packed pattern, its word's index in `ROT13 ++ REVERSE ++ JOIN`.
-    word_of: Vec<usize>,
 }
 
 impl Default for Rewriter {
@@ -57,81 +55,83 @@ impl Default for Rewriter {
     }
 }
 
+/// What an ask asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    Rot13,
+    Reverse,
+    Join,
+}
+
+fn ask_of(word: usize) -> Ask {
+    if word < ROT13.len() {
+        Ask::Rot13
+    } else if word < ROT13.len() + REVERSE.len() {
+        Ask::Reverse
+    } else {
+        Ask::Join
+    }
+}
+
 impl Rewriter {
     /// Compiles the ask words.
     pub fn new() -> Self {
         let words: Vec<&str> = ROT13.iter().chain(REVERSE).chain(JOIN).copied().collect();
-        let mut variants: Vec<String> = Vec::new();
-        let mut word_of = Vec::new();
-        for (i, w) in words.iter().enumerate() {
-            let capital = format!("{}{}", w[..1].to_ascii_uppercase(), &w[1..]);
-            let upper = w.to_ascii_uppercase();
-            for v in [w.to_string(), capital, upper] {
-                if !variants.contains(&v) {
-                    variants.push(v);
-                    word_of.push(i);
-                }
-            }
-        }
-        let packed = aho_corasick::packed::Config::new()
-            .builder()
-            .extend(&variants)
-            .build();
         Rewriter {
-            packed,
+            packed: aho_corasick::packed::Config::new()
+                .builder()
+                .extend(&words)
+                .build(),
             asks: AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(words)
+                .build(&words)
                 .expect("fixed words build"),
-            word_of,
         }
     }
 
-    /// The asks in `text`: (word index, start, end), at most [`MAX_ASKS`].
-    fn find(&self, text: &str) -> Vec<(usize, usize, usize)> {
+    /// The asks in `text`, in order: (what is asked, start, end).
+    fn find(&self, text: &str) -> Vec<(Ask, usize, usize)> {
+        let lower = text.to_ascii_lowercase();
         match &self.packed {
             Some(p) => p
-                .find_iter(text.as_bytes())
-                .take(MAX_ASKS)
-                .map(|m| (self.word_of[m.pattern().as_usize()], m.start(), m.end()))
+                .find_iter(lower.as_bytes())
+                .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
                 .collect(),
             None => self
                 .asks
-                .find_iter(text)
-                .take(MAX_ASKS)
-                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .find_iter(lower.as_str())
+                .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
                 .collect(),
         }
     }
 
-    /// The rewrites `text` asks for, spending `budget` bytes. Each covers the stretch around
-    /// its ask ([`BEFORE`] bytes before it, [`AFTER`] after), so a long text that happens to
-    /// say "reversed" costs a few kilobytes, not a second pass over all of it.
-    pub fn rewrites(&self, text: &str, budget: &mut usize) -> Vec<Decoded> {
+    /// The rewrites `text` asks for, spending `budget` bytes, and whether an ask was left
+    /// unread because the budget ran out (the caller must not call the text clean then). Each
+    /// rewrite covers the stretch around its ask ([`BEFORE`] bytes before it, [`AFTER`] after);
+    /// asks inside a stretch already rewritten the same way add nothing, so decoy words cost
+    /// no more than one.
+    pub fn rewrites(&self, text: &str, budget: &mut usize) -> (Vec<Decoded>, bool) {
         let mut out: Vec<Decoded> = Vec::new();
-        let push = |d: Decoded, budget: &mut usize, out: &mut Vec<Decoded>| {
-            if d.text.len() <= *budget
-                && !out
-                    .iter()
-                    .any(|o| o.encoding == d.encoding && o.start <= d.start && d.end <= o.end)
+        let mut covered: Vec<(Ask, usize, usize)> = Vec::new();
+        let mut dropped = false;
+        for (ask, s, e) in self.find(text) {
+            if covered
+                .iter()
+                .any(|&(a, from, to)| a == ask && from <= s && e <= to)
             {
-                *budget -= d.text.len();
-                out.push(d);
+                continue;
             }
-        };
-        for (i, s, e) in self.find(text) {
             let (start, end) = region(text, s, e);
+            covered.push((ask, start, end));
             let part = &text[start..end];
-            let d = if i < ROT13.len() {
-                Some(Decoded {
+            let d = match ask {
+                Ask::Rot13 => Some(Decoded {
                     start,
                     end,
                     encoding: Encoding::Rot13,
                     text: rot13(part),
                     offsets: Offsets::Same,
-                })
-            } else if i < ROT13.len() + REVERSE.len() {
-                Some(Decoded {
+                }),
+                Ask::Reverse => Some(Decoded {
                     start,
                     end,
                     encoding: Encoding::Reversed,
@@ -141,19 +141,22 @@ impl Rewriter {
                     } else {
                         Offsets::Run
                     },
-                })
-            } else {
-                joined(part).map(|mut d| {
+                }),
+                Ask::Join => joined(part, start == 0).map(|mut d| {
                     d.start += start;
                     d.end += start;
                     d
-                })
+                }),
             };
-            if let Some(d) = d {
-                push(d, budget, &mut out);
+            let Some(d) = d else { continue };
+            if d.text.len() > *budget {
+                dropped = true;
+                continue;
             }
+            *budget -= d.text.len();
+            out.push(d);
         }
-        out
+        (out, dropped)
     }
 }
 
@@ -176,10 +179,15 @@ fn region(text: &str, s: usize, e: usize) -> (usize, usize) {
 
 /// The quoted pieces of `text` (double or single quotes, on one line, 1 to 200 bytes each, at
 /// most 16), joined in order: two at least.
-fn joined(text: &str) -> Option<Decoded> {
+fn joined(text: &str, at_start: bool) -> Option<Decoded> {
     let b = text.as_bytes();
     let mut pieces: Vec<(usize, usize)> = Vec::new();
-    let mut i = 0;
+    // From a line start: a stretch cut out of a longer text may begin inside a quoted string.
+    let mut i = if at_start {
+        0
+    } else {
+        b.iter().position(|&c| c == b'\n').map_or(0, |p| p + 1)
+    };
     while i < b.len() && pieces.len() < MAX_PIECES {
         let q = b[i];
         if q == b'"' || q == b'\'' || q == b'`' {
@@ -204,20 +212,22 @@ fn joined(text: &str) -> Option<Decoded> {
     if pieces.len() < 2 {
         return None;
     }
-    // The joined value keeps the words around it (a rule may need "IBAN" or "BIC" nearby).
+    // The joined value keeps the words around it (a rule may need "IBAN" or "BIC" nearby);
+    // only what overlaps the joined value itself counts (the rest is found where it stands).
     let (first, last) = (pieces[0].0, pieces[pieces.len() - 1].1);
     let mut text_out = String::with_capacity(text.len());
     text_out.push_str(&text[..first]);
     for &(s, e) in &pieces {
         text_out.push_str(&text[s..e]);
     }
+    let to = text_out.len();
     text_out.push_str(&text[last..]);
     Some(Decoded {
         start: first,
         end: last,
         encoding: Encoding::Joined,
         text: text_out,
-        offsets: Offsets::Run,
+        offsets: Offsets::Within { from: first, to },
     })
 }
 
@@ -226,7 +236,7 @@ mod tests {
     use super::*;
 
     fn rewrite(text: &str) -> Vec<Decoded> {
-        Rewriter::new().rewrites(text, &mut 1_000_000)
+        Rewriter::new().rewrites(text, &mut 1_000_000).0
     }
 
     #[test]
@@ -238,6 +248,9 @@ mod tests {
         assert!(rewrite("Summarise the meeting notes.").is_empty());
         assert_eq!(rewrite("ROT13 this: NXVNDJREGLHVBCNFQSTU").len(), 1);
         assert_eq!(rewrite("Backwards: HGFDSAPOIUYTREWQAIKA").len(), 1);
+        assert_eq!(rewrite("ReAd It BaCkWaRdS: HGFDSAPOIUYTREWQAIKA").len(), 1);
+        // Decoys: many asks close together are one rewrite.
+        assert_eq!(rewrite(&"rot13 ".repeat(50)).len(), 1);
         let r = rewrite("rot13: NXVNDJREGLHVBCNFQSTU");
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].encoding, Encoding::Rot13);
@@ -265,8 +278,8 @@ mod tests {
         assert!(r[0].text.len() <= BEFORE + AFTER + 8);
         assert_eq!(r[0].start, 100_000 - BEFORE + 1);
         let mut small = 10;
-        assert!(Rewriter::new()
-            .rewrites("rot13 of a text longer than the budget", &mut small)
-            .is_empty());
+        let (none, dropped) =
+            Rewriter::new().rewrites("rot13 of a text longer than the budget", &mut small);
+        assert!(none.is_empty() && dropped, "an ask left unread is reported");
     }
 }

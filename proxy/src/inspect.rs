@@ -99,8 +99,17 @@ impl Scan {
     /// the client sends only the new turn, the provider keeps the rest): `tail`, the end of the
     /// previous turn's last text, read against the start of this turn's first text `first`.
     pub fn across_turns(&mut self, engine: &PatternEngine, tail: &str, first: usize, text: &str) {
+        // The tail's own findings stand in for the previous turn's: a value that merely runs
+        // on from the tail into this turn ("ana@x.com" + "Thanks") is not a split one.
+        const TAIL: usize = usize::MAX;
+        let own = engine.scan(tail);
+        self.located.extend(own.into_iter().map(|finding| Located {
+            segment: TAIL,
+            finding,
+        }));
         let pairs = engine.scan_boundaries(&[tail, text]);
-        self.merge_boundaries(pairs, |i| (i == 1).then_some(first));
+        self.merge_boundaries(pairs, |i| Some(if i == 1 { first } else { TAIL }));
+        self.located.retain(|l| l.segment != TAIL);
     }
 
     /// Scans each of `texts` (findings located by its index), keeping the first limit hit.
@@ -166,12 +175,7 @@ pub struct Prepared {
 /// The last [`TURN_TAIL`] bytes of the last text a model reads in `prompt`: what a next
 /// server-side turn is read against.
 pub fn turn_tail(prompt: &Prompt) -> Option<String> {
-    let text = &prompt
-        .segments
-        .iter()
-        .rev()
-        .find(|s| s.for_classifier())?
-        .text;
+    let text = &turn_texts(prompt).next_back()?.1.text;
     let mut start = text.len().saturating_sub(TURN_TAIL);
     while !text.is_char_boundary(start) {
         start += 1;
@@ -181,12 +185,22 @@ pub fn turn_tail(prompt: &Prompt) -> Option<String> {
 
 /// Where this turn starts in `prompt`: its first text a model reads, (segment index, text).
 pub fn turn_head(prompt: &Prompt) -> Option<(usize, &str)> {
-    prompt
+    turn_texts(prompt).next().map(|(i, s)| (i, s.text.as_str()))
+}
+
+/// The texts a turn is made of: the user's (instructions and tool definitions, resent every
+/// turn, come before and after them), or, where no text is marked as the user's, every text a
+/// model reads.
+fn turn_texts(
+    prompt: &Prompt,
+) -> impl DoubleEndedIterator<Item = (usize, &crate::providers::Segment)> {
+    let user = prompt
         .segments
         .iter()
-        .enumerate()
-        .find(|(_, s)| s.for_classifier())
-        .map(|(i, s)| (i, s.text.as_str()))
+        .any(|s| s.role == crate::providers::Role::User);
+    prompt.segments.iter().enumerate().filter(move |(_, s)| {
+        s.for_classifier() && (!user || s.role == crate::providers::Role::User)
+    })
 }
 
 impl Prepared {

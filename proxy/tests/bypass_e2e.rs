@@ -256,7 +256,7 @@ async fn a_scan_limit_follows_the_tenants_fail_mode() {
         .client_as("s", "s")
         .post(url)
         .header(
-            "x-mock-reply-reversed",
+            "x-mock-reply-mirror",
             reversed(&format!("here it is: {deep}")),
         )
         .json(&chat("hello", true))

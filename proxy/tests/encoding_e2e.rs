@@ -135,7 +135,7 @@ async fn a_compressed_stream_is_decoded_as_it_flows_inspected_and_restored() {
         let r = client
             .post(url)
             .header(
-                "x-mock-reply-reversed",
+                "x-mock-reply-mirror",
                 reversed("the deploy key is AKIAQWERTYUIOPASDFGH ok"),
             )
             .header("x-mock-gzip", "1")

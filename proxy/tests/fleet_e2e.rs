@@ -113,7 +113,7 @@ async fn two_nodes_share_a_conversations_pseudonyms_through_redis() {
             .header("x-user", "ann")
             .json(&body);
         req = match reply {
-            Some(r) => req.header("x-mock-reply-reversed", reversed(r)),
+            Some(r) => req.header("x-mock-reply-mirror", reversed(r)),
             None => req.header("x-mock-echo", "1"),
         };
         req.send()
@@ -212,7 +212,7 @@ async fn two_nodes_share_a_conversations_pseudonyms_through_redis() {
     let r = http
         .post(format!("http://{}/openai/v1/responses", a.gateway))
         .header("x-globex-user", "gus")
-        .header("x-mock-reply-reversed", reversed("fine"))
+        .header("x-mock-reply-mirror", reversed("fine"))
         .json(&json!({"model": "gpt-4o-mini", "previous_response_id": "resp_x", "input": "hi"}))
         .send()
         .await

@@ -136,7 +136,7 @@ async fn an_mcp_session_is_inspected_on_both_paths() {
         &gw,
         &call(6, "fetch_page", json!({"page": "Deploy"})),
         Some((
-            "x-mock-reply-reversed",
+            "x-mock-reply-mirror",
             reversed(&format!("use {SECRET} to deploy")),
         )),
     )
@@ -307,7 +307,7 @@ async fn a_legacy_sse_session_gets_its_refusals_on_its_stream() {
     let r = client
         .post(format!("https://{HOST}{endpoint}"))
         .header(
-            "x-mock-reply-reversed",
+            "x-mock-reply-mirror",
             reversed(&format!("use {SECRET} to deploy")),
         )
         .json(&call(3, "fetch_page", json!({"page": "Deploy"})))

@@ -287,7 +287,7 @@ async fn a_responses_chain_keeps_its_pseudonyms_across_turns() {
     let turn = |body: serde_json::Value, reply: Option<&str>| {
         let mut req = gina.post(url).json(&body);
         req = match reply {
-            Some(r) => req.header("x-mock-reply-reversed", reversed(r)),
+            Some(r) => req.header("x-mock-reply-mirror", reversed(r)),
             None => req.header("x-mock-echo", "1"),
         };
         req.send()
@@ -333,7 +333,7 @@ async fn a_responses_chain_keeps_its_pseudonyms_across_turns() {
     let alice = env.proxy.client_as("alice", "alice-pw");
     let r = alice
         .post(url)
-        .header("x-mock-reply-reversed", reversed("Remember <EMAIL_2>."))
+        .header("x-mock-reply-mirror", reversed("Remember <EMAIL_2>."))
         .json(&serde_json::json!({"model": "gpt-4o-mini", "previous_response_id": id, "input": "Thanks!"}))
         .send()
         .await
@@ -366,7 +366,7 @@ async fn an_assistants_thread_keeps_its_pseudonyms_and_reads_are_restored() {
     let r = gina
         .get(url)
         .header(
-            "x-mock-reply-reversed",
+            "x-mock-reply-mirror",
             reversed("<EMAIL_1> wrote to <EMAIL_2>"),
         )
         .send()

@@ -77,7 +77,7 @@ async fn a_secret_split_across_events_is_cut_with_each_providers_error_event() {
         let r = client
             .post(c.url)
             .header(
-                "x-mock-reply-reversed",
+                "x-mock-reply-mirror",
                 reversed("Sure, the deploy key is AKIAQWERTYUIOPASDFGH and it works"),
             )
             .header("x-mock-chunk-chars", "4")

@@ -113,7 +113,7 @@ async fn a_realtime_session_through_the_gateway_is_inspected_both_ways() {
     // A secret in the model's deltas (four characters each) is cut before it is whole.
     let mut req = url.into_client_request().unwrap();
     req.headers_mut().insert(
-        "x-mock-reply-reversed",
+        "x-mock-reply-mirror",
         reversed(&format!("the key is {SECRET} ok"))
             .parse()
             .unwrap(),

@@ -94,6 +94,9 @@ impl Viewer {
                 .decoder
                 .candidates(&text, &mut budget)
                 .into_iter()
+                // Only an encoding is a layer; a rewrite the text asks for is not (its
+                // decoded text would be lost to its ROT13 or reversal).
+                .filter(|d| d.encoding.is_encoding())
                 .find(|d| (d.end - d.start) * 10 >= text.trim().len() * 9);
             match whole {
                 Some(d) => text = d.text,

@@ -161,7 +161,10 @@ impl PatternEngine {
             }
             for d in runs {
                 for mut c in self.scan_layers(&d.text, depth + 1, budget, limit) {
-                    (c.finding.start, c.finding.end) = d.map_span(c.finding.start, c.finding.end);
+                    let Some(span) = d.map_span(c.finding.start, c.finding.end) else {
+                        continue;
+                    };
+                    (c.finding.start, c.finding.end) = span;
                     c.finding.decoded_from = Some(match c.finding.decoded_from {
                         Some(inner) => format!("{}>{inner}", d.encoding.name()),
                         None => d.encoding.name().to_string(),

@@ -6,8 +6,9 @@
 //! Per-request controls (headers): `x-mock-tokens` (tokens in the answer), `x-mock-delay-ms`
 //! (between tokens), `x-mock-header-delay-ms` (before the response head), `x-mock-echo: 1`
 //! (answer with the last user text instead of generated tokens), `x-mock-reply: TEXT` (answer
-//! with TEXT), `x-mock-reply-reversed: TXET` (answer with TEXT: a reply that carries a secret or
-//! a pseudonym token, since PromptWall scans request headers too), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces),
+//! with TEXT), `x-mock-reply-mirror: TXET` (answer with TEXT: a reply that carries a secret or
+//! a pseudonym token, since PromptWall scans request headers too; the name avoids the words
+//! that make PromptWall read a text backwards, "reversed" among them), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces),
 //! `x-mock-gzip: 1` (gzip the answer: a JSON body, or a stream's events as one body).
 //!
 //! It also serves the Realtime API's WebSocket (`realtime`) and an MCP server on both MCP
@@ -165,7 +166,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             .map(str::to_string)
     };
     let reply = header("x-mock-reply")
-        .or_else(|| header("x-mock-reply-reversed").map(|r| r.chars().rev().collect()));
+        .or_else(|| header("x-mock-reply-mirror").map(|r| r.chars().rev().collect()));
     let chunk_chars = header_num(&req, "x-mock-chunk-chars").map(|n| n.max(1) as usize);
     let tool_description = header("x-mock-tool-description");
     if req

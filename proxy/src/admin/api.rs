@@ -304,16 +304,23 @@ async fn act(
             r
         }
         ("GET", Route::Risk(alerts_only)) => {
-            let day = params
-                .get("day")
-                .filter(|d| d.len() == 10)
-                .cloned()
-                .unwrap_or_else(|| crate::audit::event::now()[..10].to_string());
-            let baseline = params
-                .get("baseline")
-                .and_then(|b| b.parse::<i64>().ok())
-                .filter(|b| (7..=365).contains(b))
-                .unwrap_or(28);
+            let day = match params.get("day") {
+                None => crate::audit::event::now()[..10].to_string(),
+                Some(d) if crate::risk::score::is_date(d) => d.clone(),
+                Some(d) => {
+                    return AdminResponse::error(
+                        400,
+                        format!("`day` must be YYYY-MM-DD, got {d:?}"),
+                    )
+                }
+            };
+            let baseline = match params.get("baseline").map(|b| b.parse::<i64>()) {
+                None => shared.config.risk.baseline_days,
+                Some(Ok(b)) if (7..=365).contains(&b) => b,
+                Some(_) => {
+                    return AdminResponse::error(400, "`baseline` is a number of days, 7 to 365")
+                }
+            };
             if shared.audit.is_none() {
                 return AdminResponse::error(404, "the audit log is disabled in this deployment");
             }
@@ -357,13 +364,35 @@ async fn act(
             let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
                 return AdminResponse::error(400, "expected JSON {\"pseudonym\": \"u-…\"}");
             };
-            let Some(pseudonym) = body["pseudonym"].as_str().map(str::to_string) else {
-                return AdminResponse::error(400, "missing field `pseudonym`");
+            let Some(pseudonym) = body["pseudonym"]
+                .as_str()
+                .filter(|p| {
+                    p.len() == 18
+                        && p.starts_with("u-")
+                        && p[2..]
+                            .bytes()
+                            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                })
+                .map(str::to_string)
+            else {
+                return AdminResponse::error(
+                    400,
+                    "field `pseudonym`: expected u- and 16 hex digits",
+                );
             };
             let Some(tenant) = tenant else {
                 return AdminResponse::error(400, "name the pseudonym's `tenant`");
             };
-            let risk_path = crate::risk::rollup_path(&shared.config.state_dir);
+            let cfg = &shared.config;
+            let risk_path = crate::risk::rollup_path(&cfg.state_dir);
+            // Users seen since the last run are known too.
+            let source = match &shared.fleet_log {
+                Some(ch) => crate::risk::Source::ClickHouse(std::sync::Arc::new(ch.clone())),
+                None => crate::risk::Source::Local(cfg.audit.path(&cfg.state_dir)),
+            };
+            if let Err(e) = crate::risk::catch_up(&source, &risk_path).await {
+                return AdminResponse::error(503, e.to_string());
+            }
             let (t, ps) = (tenant.clone(), pseudonym.clone());
             let found = crate::risk::blocking(move || {
                 let users = crate::risk::RiskStore::open(&risk_path)?.users(Some(&t))?;
@@ -378,7 +407,11 @@ async fn act(
                 principal,
                 &tenant,
                 &pseudonym,
-                matches!(found, Ok(Some(_))),
+                match &found {
+                    Ok(Some(_)) => ("revealed", 200),
+                    Ok(None) => ("not_found", 404),
+                    Err(_) => ("error", 500),
+                },
             )
             .await;
             if !on_record {
@@ -747,7 +780,7 @@ async fn reveal_audit(
     who: &Principal,
     tenant: &str,
     pseudonym: &str,
-    found: bool,
+    (decision, status): (&str, u16),
 ) -> bool {
     let Some(w) = &shared.audit else {
         return false;
@@ -761,8 +794,8 @@ async fn reveal_audit(
         client_addr: req.peer.clone(),
         host: "admin".into(),
         endpoint: Some(format!("risk.reveal {pseudonym}")),
-        decision: if found { "revealed" } else { "not_found" }.into(),
-        status: if found { 200 } else { 404 },
+        decision: decision.into(),
+        status,
         ..Default::default()
     };
     match w.record(event).await {

@@ -168,7 +168,8 @@ impl Sinks {
                     .body(body)
                     .send()
                     .await
-                    .map_err(|e| format!("webhook: {e}"))?;
+                    // Without the URL: a webhook URL may carry a token.
+                    .map_err(|e| format!("webhook: {}", e.without_url()))?;
                 if r.status().is_success() {
                     Ok(())
                 } else {
@@ -311,12 +312,18 @@ pub struct Pending {
     pub created: i64,
 }
 
-/// Deliveries due at `now`, oldest first.
+/// Seconds a claimed delivery is left to its sender before another run may take it.
+pub const LEASE_SECS: i64 = 300;
+
+/// Deliveries due at `now`, oldest first, claimed for [`LEASE_SECS`] in the same statement, so
+/// the server's job and a `promptwall risk run` from cron never send the same row at once.
 pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<Pending>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, sink, payload, attempts, created FROM outbox WHERE next_at <= ?1 ORDER BY id LIMIT ?2",
+        "UPDATE outbox SET next_at = ?1 + ?3
+         WHERE id IN (SELECT id FROM outbox WHERE next_at <= ?1 ORDER BY id LIMIT ?2)
+         RETURNING id, sink, payload, attempts, created",
     )?;
-    let rows = stmt.query_map(params![now, limit as i64], |r| {
+    let rows = stmt.query_map(params![now, limit as i64, LEASE_SECS], |r| {
         let payload: String = r.get(2)?;
         Ok(Pending {
             row: r.get(0)?,
@@ -328,7 +335,9 @@ pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<Pe
             created: r.get(4)?,
         })
     })?;
-    rows.collect()
+    let mut out: Vec<Pending> = rows.collect::<rusqlite::Result<_>>()?;
+    out.sort_by_key(|p| p.row);
+    Ok(out)
 }
 
 /// Records a delivery's outcome: done, retried later (backoff doubling from 30 s up to an
@@ -457,6 +466,8 @@ mod tests {
         )
         .unwrap();
         let p = due(&conn, 0, 10).unwrap().remove(0);
+        // Claimed: another run does not take it while its sender is at it.
+        assert!(due(&conn, 0, 10).unwrap().is_empty());
         settle(&conn, &p, Err("down".into()), 0);
         assert!(due(&conn, 29, 10).unwrap().is_empty());
         let p = due(&conn, 30, 10).unwrap().remove(0);

@@ -45,11 +45,19 @@ pub fn assess(
     let mut out = score::assess_rows(rows, day, baseline);
     if let Some(p) = pseudonyms {
         for r in &mut out {
-            r.user = p.of(&r.tenant, &r.user);
-            r.pseudonymous = true;
+            pseudonymize(p, r);
         }
     }
     Ok(out)
+}
+
+/// Shows `r` by pseudonym. Its event ids go too: the usage log names the user of each event,
+/// so an id would undo the pseudonym for anyone who may read the log. An investigator reveals
+/// the user (audited) and then finds the events by user.
+pub fn pseudonymize(p: &Pseudonyms, r: &mut UserRisk) {
+    r.user = p.of(&r.tenant, &r.user);
+    r.pseudonymous = true;
+    r.events.clear();
 }
 
 /// Brings the rollup at `risk_path` up to date from the local log at `audit_path`, then
@@ -128,8 +136,7 @@ impl Job {
                     let user = r.user.clone();
                     let mut shown = r;
                     if let Some(p) = &pseudonyms {
-                        shown.user = p.of(&shown.tenant, &shown.user);
-                        shown.pseudonymous = true;
+                        pseudonymize(p, &mut shown);
                     }
                     messages.push((user, AlertMessage::new(&shown, &day, &stamp)));
                 }

@@ -204,12 +204,16 @@ impl RiskStore {
         let mut position = self.position("local")?;
         let last = audit.last_row()?.map_or(0, |(seq, _)| seq);
         if last < position {
-            // A new log file (its numbering restarted): read it from the start.
+            // A new log file (its numbering restarted): read it from the start, and say so in
+            // the cursor too (ingest skips what the cursor says is counted).
             tracing::warn!(
                 position,
                 last,
                 "the usage log is behind the risk rollup's cursor; reading it from the start"
             );
+            self.conn
+                .execute("UPDATE cursors SET position = 0 WHERE source = 'local'", [])
+                .map_err(self.err())?;
             position = 0;
         }
         let mut out = CatchUp {
@@ -357,9 +361,12 @@ impl RiskStore {
                 d.blocked += 1;
                 notable = true;
             }
-            // A retry is a request soon after a refusal that is itself sensitive or refused:
-            // trying to get the same thing through. A clean resend is compliance, not a sign.
-            if refused || !e.categories.is_empty() {
+            // A retry is a request soon after a refusal (not the refusal itself) that is
+            // itself sensitive or refused: trying to get the same thing through. A clean
+            // resend is compliance, not a sign.
+            if (refused || !e.categories.is_empty())
+                && u.last_refusal.as_deref() != Some(e.time.as_str())
+            {
                 if let (Some(prev), Some(now)) = (
                     u.last_refusal.as_deref().and_then(parse_time),
                     parse_time(&e.time),
@@ -381,9 +388,15 @@ impl RiskStore {
             if !e.groups.is_empty() {
                 d.groups = e.groups.clone();
             }
-            let next = refused.then(|| e.time.clone());
-            if next != u.last_refusal {
-                u.last_refusal = next;
+            // The latest refusal stays the reference for [`RETRY_MINUTES`], whatever comes
+            // between (a clean request in between does not excuse the next attempt). Sources
+            // read one node at a time may go back in time: keep the latest.
+            if refused
+                && u.last_refusal
+                    .as_deref()
+                    .is_none_or(|t| t < e.time.as_str())
+            {
+                u.last_refusal = Some(e.time.clone());
                 u.dirty = true;
             }
         }

@@ -152,6 +152,11 @@ fn date(day: &str) -> Option<time::Date> {
     .ok()
 }
 
+/// Whether `day` is a date, `YYYY-MM-DD`.
+pub fn is_date(day: &str) -> bool {
+    date(day).is_some()
+}
+
 /// The day `n` days before `day` (`YYYY-MM-DD`).
 pub fn days_before(day: &str, n: i64) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day]");
@@ -165,6 +170,9 @@ pub fn is_weekend(day: &str) -> bool {
     date(day)
         .is_some_and(|d| matches!(d.weekday(), time::Weekday::Saturday | time::Weekday::Sunday))
 }
+
+/// Peers (active that day) a user needs before they are compared with them.
+pub const MIN_PEERS: usize = 3;
 
 /// Peer groups larger than this share one computation of their statistics.
 const EXACT_PEERS: usize = 50;
@@ -183,12 +191,16 @@ impl<'a> Peers<'a> {
         tenant: &str,
         groups: &[String],
         latest: &BTreeMap<&'a Key, Vec<String>>,
+        active: &std::collections::BTreeSet<&'a Key>,
         today: &BTreeMap<&'a Key, Vec<f64>>,
     ) -> Self {
+        // Peers active that day: someone on leave is not a peer's zero.
         let members: Vec<&Key> = latest
             .iter()
             .filter(|(k, g)| {
-                k.0 == tenant && (groups.is_empty() || g.iter().any(|x| groups.contains(x)))
+                k.0 == tenant
+                    && active.contains(*k)
+                    && (groups.is_empty() || g.iter().any(|x| groups.contains(x)))
             })
             .map(|(k, _)| *k)
             .collect();
@@ -245,6 +257,8 @@ pub fn assess_rows(rows: Vec<DayRow>, day: &str, baseline: i64) -> Vec<UserRisk>
             (k, SIGNALS.iter().map(|(n, ..)| value(d, n)).collect())
         })
         .collect();
+    let active: std::collections::BTreeSet<&Key> =
+        by_user.keys().filter(|k| today(k).is_some()).collect();
     let mut peer_stats: std::collections::HashMap<(String, Vec<String>), Peers<'_>> =
         Default::default();
     let mut out = Vec::new();
@@ -271,7 +285,7 @@ pub fn assess_rows(rows: Vec<DayRow>, day: &str, baseline: i64) -> Vec<UserRisk>
         };
         let peers = peer_stats
             .entry((key.0.clone(), groups.clone()))
-            .or_insert_with(|| Peers::of(&key.0, &groups, &latest_groups, &today_vals));
+            .or_insert_with(|| Peers::of(&key.0, &groups, &latest_groups, &active, &today_vals));
         let others: Vec<&Key> = peers
             .members
             .iter()
@@ -293,19 +307,34 @@ pub fn assess_rows(rows: Vec<DayRow>, day: &str, baseline: i64) -> Vec<UserRisk>
         let mut score: f64 = 0.0;
         for (signal, &(name, min, floor)) in SIGNALS.iter().enumerate() {
             let x = value(today(key), name);
-            let series: Vec<f64> = own.iter().map(|bd| value(days.get(*bd), name)).collect();
+            // A share means nothing on a day without requests: those days are left out.
+            let series: Vec<f64> = own
+                .iter()
+                .filter_map(|bd| {
+                    let d = days.get(*bd);
+                    (name != "sensitive_share" || d.is_some_and(|d| d.requests > 0))
+                        .then(|| value(d, name))
+                })
+                .collect();
             let (med, mad) = med_mad(&series);
-            let z = (own.len() >= MIN_OWN_DAYS).then(|| robust_z(x, med, mad, floor));
-            let (peer_median, peer_z) = if peer_count >= 2 {
+            let z = (series.len() >= MIN_OWN_DAYS).then(|| robust_z(x, med, mad, floor));
+            let (peer_median, peer_z) = if peer_count >= MIN_PEERS {
                 let (pm, pmad) = peer_stats_now[signal];
                 (Some(pm), Some(robust_z(x, pm, pmad, floor)))
             } else {
                 (None, None)
             };
+            let stands_out = x >= min
+                && match (z, peer_z) {
+                    (Some(z), p) => z >= OWN_Z && p.is_none_or(|p| p >= PEER_Z),
+                    // Too new for a baseline: stand out from the peers as far.
+                    (None, Some(p)) => p >= OWN_Z,
+                    (None, None) => false,
+                };
             // Counts are noisy at small numbers: a count must also be improbable under the
             // user's own mean rate (Poisson), and a share under their own share (binomial).
-            let mean = series.iter().sum::<f64>() / series.len().max(1) as f64;
-            let improbable = match name {
+            // Checked last, only for what already stands out.
+            let improbable = || match name {
                 // Bytes are not a count of events; a new refused or rare AI tool is evidence
                 // in itself (it is rare in the tenant by construction).
                 "bytes" | "new_destinations" => true,
@@ -321,16 +350,12 @@ pub fn assess_rows(rows: Vec<DayRow>, day: &str, baseline: i64) -> Vec<UserRisk>
                         && d.sensitive >= 5
                         && binomial_tail(d.sensitive, d.requests, p0.max(0.01)) < P_MAX
                 }),
-                _ => poisson_tail(x, mean.max(0.25)) < P_MAX,
+                _ => {
+                    let mean = series.iter().sum::<f64>() / series.len().max(1) as f64;
+                    poisson_tail(x, mean.max(0.25)) < P_MAX
+                }
             };
-            let alerting = x >= min
-                && (z.is_none() || improbable)
-                && match (z, peer_z) {
-                    (Some(z), p) => z >= OWN_Z && p.is_none_or(|p| p >= PEER_Z),
-                    // Too new for a baseline: stand out from the peers as far.
-                    (None, Some(p)) => p >= OWN_Z,
-                    (None, None) => false,
-                };
+            let alerting = stands_out && improbable();
             if alerting {
                 score = score.max(z.unwrap_or_default().max(peer_z.unwrap_or_default()));
                 let own_part = match z {
@@ -364,11 +389,13 @@ pub fn assess_rows(rows: Vec<DayRow>, day: &str, baseline: i64) -> Vec<UserRisk>
         let last_week: Vec<f64> = (0..7)
             .map(|n| days.get(&days_before(day, n)).map_or(0, |x| x.sensitive) as f64)
             .collect();
+        // Every earlier baseline day since the user appeared (weekdays and weekends, as the
+        // last week has both).
         let cut = days_before(day, 6);
-        let earlier: Vec<f64> = own
+        let earlier: Vec<f64> = baseline_days
             .iter()
-            .filter(|d| d.as_str() < cut.as_str())
-            .map(|d| days.get(*d).map_or(0, |x| x.sensitive) as f64)
+            .filter(|d| d.as_str() < cut.as_str() && d.as_str() >= first.as_str())
+            .map(|d| days.get(d).map_or(0, |x| x.sensitive) as f64)
             .collect();
         let recent = med_mad(&last_week).0;
         let before = med_mad(&earlier).0;
@@ -440,21 +467,34 @@ pub(crate) fn poisson_tail(x: f64, lambda: f64) -> f64 {
     (1.0 - below).max(0.0)
 }
 
-/// P(X ≥ k) for X ~ Binomial(n, p).
+/// P(X ≥ k) for X ~ Binomial(n, p): the terms from `k` up, each from the one before, until
+/// they no longer count (linear in the terms summed, however large `n` is).
 pub(crate) fn binomial_tail(k: i64, n: i64, p: f64) -> f64 {
     if k <= 0 {
         return 1.0;
     }
+    if k > n {
+        return 0.0;
+    }
     let p = p.clamp(1e-9, 1.0 - 1e-9);
-    let ln_choose = |n: i64, j: i64| -> f64 {
-        (1..=j)
-            .map(|i| ((n - j + i) as f64).ln() - (i as f64).ln())
-            .sum()
-    };
-    (k..=n)
-        .map(|j| (ln_choose(n, j) + j as f64 * p.ln() + (n - j) as f64 * (1.0 - p).ln()).exp())
-        .sum::<f64>()
-        .min(1.0)
+    // ln C(n, k) by log-gamma-free summation over the smaller side.
+    let j = k.min(n - k);
+    let ln_choose: f64 = (1..=j)
+        .map(|i| ((n - j + i) as f64).ln() - (i as f64).ln())
+        .sum();
+    let mut term = (ln_choose + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln()).exp();
+    let ratio = p / (1.0 - p);
+    let mut sum = 0.0;
+    let mut i = k;
+    while i <= n {
+        sum += term;
+        if term < sum * 1e-12 || (term == 0.0 && sum > 0.0) {
+            break;
+        }
+        term *= (n - i) as f64 / (i + 1) as f64 * ratio;
+        i += 1;
+    }
+    sum.min(1.0)
 }
 
 fn fmt(x: f64) -> String {

@@ -7,7 +7,7 @@ Prints one JSON object:
 - `tools`: the tools listed; `clean`: a clean call's text;
 - `secret`: what a call carrying SECRET in its arguments came back with;
 - `result`: what a call whose *result* carries SECRET came back with (the mock's `fetch_page`
-  answers with the text of the `x-mock-reply-reversed` header, reversed, which this session
+  answers with the text of the `x-mock-reply-mirror` header, reversed, which this session
   sends);
 - `poisoned`: what listing the tools came back with when a description hides instructions.
 Every step is bounded: a client left waiting fails the step with `timeout`, never hangs."""
@@ -51,7 +51,7 @@ async def step(coro):
 
 async def main(url: str, secret: str, transport: str) -> dict:
     out = {}
-    leak = {"x-mock-reply-reversed": f"use {secret} to deploy"[::-1]}
+    leak = {"x-mock-reply-mirror": f"use {secret} to deploy"[::-1]}
     async with connect(url, transport, leak) as session:
         await asyncio.wait_for(session.initialize(), STEP)
         tools = await asyncio.wait_for(session.list_tools(), STEP)

@@ -264,7 +264,7 @@ pub fn upstream_yaml(pem: &str, addr: SocketAddr, hosts: &[&str]) -> (TempDir, S
 }
 
 /// A chat-completions body with one user message.
-/// `s` reversed, for the mock's `x-mock-reply-reversed`: a reply carrying a secret or a token
+/// `s` reversed, for the mock's `x-mock-reply-mirror`: a reply carrying a secret or a token
 /// must not travel in a request header, which PromptWall scans.
 pub fn reversed(s: &str) -> String {
     s.chars().rev().collect()
