@@ -122,9 +122,9 @@ enum Command {
         /// `--classifier`, the model from its `classifier` section.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Red-team the content classifier in-process instead: injection, jailbreak and
-        /// harmful seeds (the shipped `rules/redteam/intent_seeds.jsonl`, or `--intent-seeds`),
-        /// caught when the model gives the seed's label.
+        /// Red-team the content classifier instead: injection, jailbreak and harmful seeds (the
+        /// shipped `rules/redteam/intent_seeds.jsonl`, or `--intent-seeds`), caught in-process
+        /// when the model gives the seed's label, or with `--target` when the proxy refuses it.
         #[arg(long)]
         classifier: bool,
         /// JSON lines `{"label", "text"}` to use as intent seeds.
@@ -598,22 +598,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let cfg = load_config(config.as_ref())?;
             let engine = promptwall::serve::load_rules(&cfg)?;
-            let classifier = if classifier || intent_seeds.is_some() {
-                let model = promptwall::serve::load_classifier(&cfg)
-                    .map_err(|e| anyhow::anyhow!("the classifier could not load: {e}"))?;
+            let intent = if classifier || intent_seeds.is_some() {
                 let text = match &intent_seeds {
                     Some(p) => std::fs::read_to_string(p)
                         .with_context(|| format!("reading {}", p.display()))?,
                     None => cli::redteam::INTENT_SEEDS.to_string(),
                 };
-                let seeds = classifiers::redteam::intent_seeds(&text)
-                    .map_err(|e| anyhow::anyhow!("intent seeds: {e}"))?;
-                Some((model, seeds))
+                Some(
+                    classifiers::redteam::intent_seeds(&text)
+                        .map_err(|e| anyhow::anyhow!("intent seeds: {e}"))?,
+                )
             } else {
                 None
             };
+            // In-process, the model is loaded here; through a proxy, the proxy's decides.
+            let model = match (&intent, &target) {
+                (Some(_), None) => Some(
+                    promptwall::serve::load_classifier(&cfg)
+                        .map_err(|e| anyhow::anyhow!("the classifier could not load: {e}"))?,
+                ),
+                _ => None,
+            };
             cli::redteam::run(cli::redteam::Options {
-                classifier,
+                intent,
+                model,
                 seed,
                 target,
                 providers: provider,

@@ -121,4 +121,49 @@ async fn a_running_proxy_is_red_teamed_through_its_gateway() {
         .unwrap()
         .iter()
         .any(|r| r["mutation"] == "split_messages" && r["family"] == "secret"));
+
+    // The intent seeds through the same proxy: its classifier and default policy decide
+    // (injections and jailbreaks are blocked, harmful requests only logged).
+    let gateway = format!("http://{}", proxy.gateway);
+    let json2 = json.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
+            .args(["redteam", "--classifier", "--target", &gateway])
+            .args(["--provider", "openai", "--only", "none,base64"])
+            .arg("--json")
+            .arg(&json2)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rate = |mutation: &str, family: &str| {
+        let r = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["mutation"] == mutation && r["family"] == family)
+            .unwrap();
+        r["detected"].as_f64().unwrap() / r["cases"].as_f64().unwrap()
+    };
+    for family in ["prompt_injection", "jailbreak"] {
+        for mutation in ["none", "base64"] {
+            assert!(
+                rate(mutation, family) >= 0.7,
+                "{mutation}/{family}: {report}"
+            );
+        }
+    }
+    assert_eq!(
+        rate("none", "harmful"),
+        0.0,
+        "harmful requests are logged, not blocked"
+    );
 }

@@ -12,11 +12,11 @@ pub const INTENT_SEEDS: &str = include_str!("../../../rules/redteam/intent_seeds
 
 /// What to run and where the results go.
 pub struct Options {
-    /// Red-team the content classifier with these intent seeds instead of the rules.
-    pub classifier: Option<(
-        std::sync::Arc<classifiers::onnx::ContentClassifier>,
-        Vec<Seed>,
-    )>,
+    /// Intent seeds to use instead of the rules' examples: against `model` in-process, or
+    /// through the proxy at `target`, whose classifier and policy decide.
+    pub intent: Option<Vec<Seed>>,
+    /// The content classifier, for an in-process run with `intent`.
+    pub model: Option<std::sync::Arc<classifiers::onnx::ContentClassifier>>,
     pub seed: u64,
     /// A running proxy's gateway (`http://127.0.0.1:8081`); `None`: the engine in-process.
     pub target: Option<String>,
@@ -55,15 +55,17 @@ fn request(provider: &str, text: &str) -> (&'static str, serde_json::Value) {
 
 /// Runs the harness; the exit code says whether a baseline was kept.
 pub fn run(o: Options) -> anyhow::Result<ExitCode> {
-    let mut seeds = redteam::seeds(&o.engine);
-    let benign = redteam::benign(&o.engine);
+    let (mut seeds, benign) = match &o.intent {
+        Some(intent) => (intent.clone(), redteam::intent_benign()),
+        None => (redteam::seeds(&o.engine), redteam::benign(&o.engine)),
+    };
     let mut evasions = redteam::plan();
     if !o.only.is_empty() {
         evasions.retain(|(name, _)| o.only.contains(name));
         anyhow::ensure!(!evasions.is_empty(), "--only names no known evasion");
     }
-    let report = match (&o.classifier, &o.target) {
-        (Some((model, intent)), _) => run_classifier(model, intent, o.seed, evasions),
+    let report = match (&o.model, &o.target) {
+        (Some(model), None) => run_classifier(model, &seeds, o.seed, evasions),
         (None, None) => {
             let engine = &o.engine;
             redteam::run(
@@ -79,7 +81,7 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
                 |text| !redteam::scan_messages(engine, text).is_empty(),
             )
         }
-        (None, Some(base)) => {
+        (_, Some(base)) => {
             // A sample per rule: every request is a real round trip.
             let mut per: std::collections::HashMap<String, usize> = Default::default();
             seeds.retain(|s: &Seed| {
