@@ -88,20 +88,33 @@ impl Rewriter {
         }
     }
 
-    /// The asks in `text`, in order: (what is asked, start, end).
+    /// The asks in `text`, in order: (what is asked, start, end). The lower-cased copy is
+    /// made in a buffer each thread keeps, so the scan allocates nothing for a text that asks
+    /// for nothing.
     fn find(&self, text: &str) -> Vec<(Ask, usize, usize)> {
-        let lower = text.to_ascii_lowercase();
-        match &self.packed {
-            Some(p) => p
-                .find_iter(lower.as_bytes())
-                .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
-                .collect(),
-            None => self
-                .asks
-                .find_iter(lower.as_str())
-                .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
-                .collect(),
+        thread_local! {
+            static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        LOWER.with_borrow_mut(|lower| {
+            lower.clear();
+            lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+            let found = match &self.packed {
+                Some(p) => p
+                    .find_iter(lower.as_slice())
+                    .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
+                    .collect(),
+                None => self
+                    .asks
+                    .find_iter(lower.as_slice())
+                    .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
+                    .collect(),
+            };
+            // A megabyte text once should not pin a megabyte per thread.
+            if lower.capacity() > 1 << 20 {
+                *lower = Vec::new();
+            }
+            found
+        })
     }
 
     /// The rewrites `text` asks for, spending `budget` bytes, and whether an ask was left

@@ -259,10 +259,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     if config.audit.enabled && config.risk.interval_secs > 0 {
         let job = crate::risk::Job {
             config: config.risk.clone(),
-            source: match &shared.fleet_log {
-                Some(ch) => crate::risk::Source::ClickHouse(Arc::new(ch.clone())),
-                None => crate::risk::Source::Local(config.audit.path(&config.state_dir)),
-            },
+            source: crate::risk::Source::of(&config, shared.fleet_log.as_ref()),
             risk_path: crate::risk::rollup_path(&config.state_dir),
             pseudonyms: shared.risk_pseudonyms.clone(),
             sinks: crate::risk::deliver::Sinks::new(&config.risk)?,

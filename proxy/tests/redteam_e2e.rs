@@ -79,6 +79,33 @@ fn the_classifier_holds_its_robustness_baseline() {
     }
 }
 
+/// Runs `promptwall redteam --target GATEWAY ARGS --json JSON` off the async workers and
+/// returns its report.
+async fn redteam_through(
+    gateway: &str,
+    args: &[&str],
+    json: &std::path::Path,
+) -> serde_json::Value {
+    let mut all: Vec<String> = vec!["redteam".into(), "--target".into(), gateway.into()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    all.extend(["--json".into(), json.display().to_string()]);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
+            .args(&all)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_proxy_is_red_teamed_through_its_gateway() {
     let (_mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
@@ -87,26 +114,17 @@ async fn a_running_proxy_is_red_teamed_through_its_gateway() {
     let dir = TempDir::new("redteam-proxy");
     let json = dir.0.join("r.json");
     let gateway = format!("http://{}", proxy.gateway);
-    let json2 = json.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
-            .args(["redteam", "--target", &gateway, "--provider", "openai"])
-            .args(["--only", "none,base64,homoglyph,split_messages"])
-            .arg("--json")
-            .arg(&json2)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report = redteam_through(
+        &gateway,
+        &[
+            "--provider",
+            "openai",
+            "--only",
+            "none,base64,homoglyph,split_messages",
+        ],
+        &json,
+    )
+    .await;
     // The default policy blocks every credential, however it is hidden among these: cut in
     // two across consecutive messages too.
     for row in report["rows"].as_array().unwrap() {
@@ -124,26 +142,18 @@ async fn a_running_proxy_is_red_teamed_through_its_gateway() {
 
     // The intent seeds through the same proxy: its classifier and default policy decide
     // (injections and jailbreaks are blocked, harmful requests only logged).
-    let gateway = format!("http://{}", proxy.gateway);
-    let json2 = json.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_promptwall"))
-            .args(["redteam", "--classifier", "--target", &gateway])
-            .args(["--provider", "openai", "--only", "none,base64"])
-            .arg("--json")
-            .arg(&json2)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report = redteam_through(
+        &gateway,
+        &[
+            "--classifier",
+            "--provider",
+            "openai",
+            "--only",
+            "none,base64",
+        ],
+        &json,
+    )
+    .await;
     let rate = |mutation: &str, family: &str| {
         let r = report["rows"]
             .as_array()

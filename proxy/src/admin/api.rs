@@ -324,15 +324,10 @@ async fn act(
             if shared.audit.is_none() {
                 return AdminResponse::error(404, "the audit log is disabled in this deployment");
             }
-            let cfg = &shared.config;
-            let source = match &shared.fleet_log {
-                Some(ch) => crate::risk::Source::ClickHouse(std::sync::Arc::new(ch.clone())),
-                None => crate::risk::Source::Local(cfg.audit.path(&cfg.state_dir)),
+            let risk_path = match refresh_rollup(shared).await {
+                Ok(p) => p,
+                Err(r) => return r,
             };
-            let risk_path = crate::risk::rollup_path(&cfg.state_dir);
-            if let Err(e) = crate::risk::catch_up(&source, &risk_path).await {
-                return AdminResponse::error(503, e.to_string());
-            }
             let pseudonyms = shared.risk_pseudonyms.clone();
             let r = crate::risk::blocking(move || {
                 let store = crate::risk::RiskStore::open(&risk_path)?;
@@ -383,16 +378,11 @@ async fn act(
             let Some(tenant) = tenant else {
                 return AdminResponse::error(400, "name the pseudonym's `tenant`");
             };
-            let cfg = &shared.config;
-            let risk_path = crate::risk::rollup_path(&cfg.state_dir);
             // Users seen since the last run are known too.
-            let source = match &shared.fleet_log {
-                Some(ch) => crate::risk::Source::ClickHouse(std::sync::Arc::new(ch.clone())),
-                None => crate::risk::Source::Local(cfg.audit.path(&cfg.state_dir)),
+            let risk_path = match refresh_rollup(shared).await {
+                Ok(p) => p,
+                Err(r) => return r,
             };
-            if let Err(e) = crate::risk::catch_up(&source, &risk_path).await {
-                return AdminResponse::error(503, e.to_string());
-            }
             let (t, ps) = (tenant.clone(), pseudonym.clone());
             let found = crate::risk::blocking(move || {
                 let users = crate::risk::RiskStore::open(&risk_path)?.users(Some(&t))?;
@@ -771,6 +761,18 @@ where
         Ok(Err(e)) => AdminResponse::error(400, e.to_string()),
         Err(e) => AdminResponse::error(500, format!("audit read failed: {e}")),
     }
+}
+
+/// Brings the insider-risk rollup up to date from the usage log; its path, or the answer to
+/// give when the log cannot be read.
+async fn refresh_rollup(shared: &Arc<Shared>) -> Result<std::path::PathBuf, AdminResponse> {
+    let cfg = &shared.config;
+    let source = crate::risk::Source::of(cfg, shared.fleet_log.as_ref());
+    let risk_path = crate::risk::rollup_path(&cfg.state_dir);
+    crate::risk::catch_up(&source, &risk_path)
+        .await
+        .map(|_| risk_path)
+        .map_err(|e| AdminResponse::error(503, e.to_string()))
 }
 
 /// Records a pseudonym reveal: who asked, for which pseudonym, and whether it named someone.

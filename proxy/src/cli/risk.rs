@@ -17,19 +17,6 @@ pub enum Show {
     Alerts,
 }
 
-fn source(cfg: &Config) -> Source {
-    match &cfg.fleet.clickhouse {
-        Some(c) => Source::ClickHouse(std::sync::Arc::new(
-            crate::fleet::clickhouse::ClickHouse::new(
-                &c.url,
-                &c.database,
-                Config::ms(c.timeout_ms),
-            ),
-        )),
-        None => Source::Local(cfg.audit.path(&cfg.state_dir)),
-    }
-}
-
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -67,7 +54,7 @@ pub fn show(
 ) -> anyhow::Result<ExitCode> {
     check_log(cfg)?;
     let risk_path = risk::rollup_path(&cfg.state_dir);
-    runtime()?.block_on(risk::catch_up(&source(cfg), &risk_path))?;
+    runtime()?.block_on(risk::catch_up(&Source::of(cfg, None), &risk_path))?;
     let pseudonyms = pseudonyms(cfg)?;
     let store = risk::RiskStore::open(&risk_path)?;
     let mut risks = risk::assess(&store, tenant, day, baseline, pseudonyms.as_ref())?;
@@ -123,7 +110,7 @@ pub fn run_job(cfg: &Config) -> anyhow::Result<ExitCode> {
     let pseudonyms = pseudonyms(cfg)?;
     let job = risk::Job {
         config: cfg.risk.clone(),
-        source: source(cfg),
+        source: Source::of(cfg, None),
         risk_path: risk::rollup_path(&cfg.state_dir),
         pseudonyms,
         sinks: risk::deliver::Sinks::new(&cfg.risk)?,

@@ -857,7 +857,14 @@ impl AiHttpApp {
         }
         let response = Some(self.response_policy(provider, target, identity, &inspection));
         Ok(Go {
-            tail: crate::inspect::turn_tail(&inspection.prompt),
+            // Only a Responses call gets a response id for a next turn to name; nothing else
+            // pays for keeping its tail.
+            tail: path
+                .split('?')
+                .next()
+                .is_some_and(|p| p.ends_with("/responses"))
+                .then(|| crate::inspect::turn_tail(&inspection.prompt))
+                .flatten(),
             drop_content_encoding: encoding.is_some() && inspection.rewritten.is_some(),
             content_type: inspection.rewritten_content_type,
             path_and_query: inspection.rewritten_path.clone(),

@@ -400,55 +400,19 @@ mod tests {
         migrate(&conn).unwrap();
         let sinks = ["webhook", "syslog"];
         let hour = 3600;
-        let r = enqueue(
-            &mut conn,
-            &[alert("eve", &["blocked"])],
-            &sinks,
-            0,
-            6 * hour,
-        )
-        .unwrap();
-        assert_eq!(r, (1, 0));
+        // (queued, suppressed) for an alert of eve's with `signals` at `at`, 6-hour cool-down.
+        let mut send = |signals: &[&str], at: i64| {
+            enqueue(&mut conn, &[alert("eve", signals)], &sinks, at, 6 * hour).unwrap()
+        };
+        assert_eq!(send(&["blocked"], 0), (1, 0));
         // The same alert again, and a weaker one, within the cool-down: quiet.
-        let r = enqueue(
-            &mut conn,
-            &[alert("eve", &["blocked"])],
-            &sinks,
-            hour,
-            6 * hour,
-        )
-        .unwrap();
-        assert_eq!(r, (0, 1));
+        assert_eq!(send(&["blocked"], hour), (0, 1));
         // A new signal escalates through the cool-down.
-        let r = enqueue(
-            &mut conn,
-            &[alert("eve", &["blocked", "sensitive"])],
-            &sinks,
-            2 * hour,
-            6 * hour,
-        )
-        .unwrap();
-        assert_eq!(r, (1, 0));
+        assert_eq!(send(&["blocked", "sensitive"], 2 * hour), (1, 0));
         // After the cool-down a repeat of a known signal set goes out again, but never the
         // very same alert id twice.
-        let r = enqueue(
-            &mut conn,
-            &[alert("eve", &["sensitive"])],
-            &sinks,
-            9 * hour,
-            6 * hour,
-        )
-        .unwrap();
-        assert_eq!(r, (1, 0));
-        let r = enqueue(
-            &mut conn,
-            &[alert("eve", &["blocked"])],
-            &sinks,
-            30 * hour,
-            6 * hour,
-        )
-        .unwrap();
-        assert_eq!(r, (0, 1));
+        assert_eq!(send(&["sensitive"], 9 * hour), (1, 0));
+        assert_eq!(send(&["blocked"], 30 * hour), (0, 1));
         // Each queued alert waits once per sink.
         assert_eq!(due(&conn, 30 * hour, 100).unwrap().len(), 6);
     }

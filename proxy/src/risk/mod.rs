@@ -84,6 +84,27 @@ pub enum Source {
     ClickHouse(Arc<crate::fleet::clickhouse::ClickHouse>),
 }
 
+impl Source {
+    /// Where `config` keeps the usage log risk reads: the fleet's ClickHouse (the running
+    /// node's client `fleet_log`, else one built from the config), or the node's own file.
+    pub fn of(
+        config: &crate::config::Config,
+        fleet_log: Option<&crate::fleet::clickhouse::ClickHouse>,
+    ) -> Source {
+        match (fleet_log, &config.fleet.clickhouse) {
+            (Some(ch), _) => Source::ClickHouse(Arc::new(ch.clone())),
+            (None, Some(c)) => {
+                Source::ClickHouse(Arc::new(crate::fleet::clickhouse::ClickHouse::new(
+                    &c.url,
+                    &c.database,
+                    crate::config::Config::ms(c.timeout_ms),
+                )))
+            }
+            (None, None) => Source::Local(config.audit.path(&config.state_dir)),
+        }
+    }
+}
+
 /// What one run of the job did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct JobReport {

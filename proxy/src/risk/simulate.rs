@@ -415,7 +415,8 @@ pub fn evaluate(s: &Scenario, store: &mut RiskStore) -> Result<Evaluation, RiskE
     let mut false_alert_examples = Vec::new();
     for n in (0..s.eval_days).rev() {
         let day = super::score::days_before(&last, n);
-        for r in super::assess(store, Some("corp"), &day, 28, None)? {
+        let baseline = super::RiskConfig::default().baseline_days;
+        for r in super::assess(store, Some("corp"), &day, baseline, None)? {
             if !r.alert {
                 continue;
             }
