@@ -3,8 +3,8 @@
 # for train.py when the machine is otherwise idle (cache 3 min, fine-tune 11 min, windowed int8 eval 6 min), about
 # 40 minutes beside a Rust build; plus the data build (corpus.py, under a minute).
 # data (corpus.py -> .work/data) -> fine-tune MiniLM layers 4-5 + heads (torch, training venv) -> delta + heads
-# -> int8 and float ONNX graphs (bert_onnx.py, no torch) -> calibration, thresholds, first stage, cascade
-# -> metrics.json and MODEL_CARD.md. Writes classifiers/models/ (committed) and .cache/model/.
+# -> int8 and float ONNX graphs (bert_onnx.py, no torch) -> calibration, thresholds, first stage
+# -> metrics.json and MODEL_CARD.md -> teacher scores and the cascade's gate (teacher.py, distill.py). Writes classifiers/models/ (committed) and .cache/model/.
 # torch lives only in the training venv (.venv); `make setup` never needs it.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,3 +26,9 @@ fi
 "$venv/bin/python" train.py --wheels "$wheels" --data .work/data --out ../models "$@"
 mkdir -p "$root/.cache/model"
 cp .work/final/model.onnx .work/final/model-cuda.onnx "$root/.cache/model/"
+# The cascade's gate: the shipped int8 graph scores every window (about 15 minutes, cached in
+# .work/teacher), then the gate is distilled from those scores and measured (about a minute).
+rm -rf .work/teacher
+"$venv/bin/python" teacher.py --data .work/data --model "$root/.cache/model/model.onnx"
+"$venv/bin/python" distill.py --data .work/data --models ../models --write
+"$venv/bin/python" card.py ../models .work/data/stats.json

@@ -11,8 +11,9 @@
    against torch and measuring the int8 activation ranges (calibration.json) on training texts;
 4. score dev through the int8 graph, windowed like the Rust side; calibrate each label (Platt, folded
    into the head) and choose thresholds for precision on dev's benign texts;
-5. train the first stage (hashed byte 3-grams, features.py) and choose its cascade thresholds so
-   that no window the encoder flags on dev and test would be settled without the encoder;
+5. train the first stage's label model (hashed byte 3-grams, features.py), which ranks windows and
+   may raise short direct overrides on its own; the cascade's gate is distilled afterwards from the
+   encoder's window scores (teacher.py, distill.py), which replace the label-model cascade below;
 6. evaluate test and every held-out source on the int8 graph, write metrics.json and MODEL_CARD.md.
 """
 import argparse, hashlib, json, math, random, shutil, time

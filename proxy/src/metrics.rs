@@ -71,6 +71,7 @@ pub struct Metrics {
     classifier_batches: IntGauge,
     classifier_rows: IntGauge,
     classifier_queue: IntGauge,
+    classifier_shed: IntGauge,
     classifier_windows: IntGaugeVec,
     classifier_texts: IntGaugeVec,
     otel: OnceLock<Otel>,
@@ -202,6 +203,11 @@ impl Metrics {
                 "Windows waiting for a model worker",
             )
             .expect("valid metric"),
+            classifier_shed: IntGauge::new(
+                "promptwall_classifier_shed_windows",
+                "Windows refused or dropped since start because the model could not score them before their deadline (the request's on_classifier_error decided)",
+            )
+            .expect("valid metric"),
             classifier_windows: IntGaugeVec::new(
                 Opts::new(
                     "promptwall_classifier_windows",
@@ -213,7 +219,7 @@ impl Metrics {
             classifier_texts: IntGaugeVec::new(
                 Opts::new(
                     "promptwall_classifier_texts",
-                    "Texts classified since start, by whether the encoder read any of their windows (failed: deadline or model error, decided by on_classifier_error)",
+                    "Texts classified since start, by whether the encoder read any of their windows (yes, no), or failed (deadline or model error, decided by on_classifier_error)",
                 ),
                 &["encoder"],
             )
@@ -239,6 +245,7 @@ impl Metrics {
             Box::new(m.classifier_batches.clone()),
             Box::new(m.classifier_rows.clone()),
             Box::new(m.classifier_queue.clone()),
+            Box::new(m.classifier_shed.clone()),
             Box::new(m.classifier_windows.clone()),
             Box::new(m.classifier_texts.clone()),
         ];
@@ -417,6 +424,7 @@ impl Metrics {
             self.classifier_batches.set(s.batches as i64);
             self.classifier_rows.set(s.rows as i64);
             self.classifier_queue.set(s.queued as i64);
+            self.classifier_shed.set(s.shed as i64);
             for (outcome, n) in [
                 ("cached", c.cached),
                 ("settled", c.settled),
@@ -434,6 +442,7 @@ impl Metrics {
             texts
                 .with_label_values(&["no"])
                 .set((c.texts - c.texts_encoded) as i64);
+            texts.with_label_values(&["failed"]).set(c.failed as i64);
         }
         let mut out = Vec::new();
         TextEncoder::new()

@@ -1,7 +1,15 @@
 //! The batching worker: one thread per session. A worker takes the first waiting job, gathers
 //! what is queued (waiting up to `max_wait` for more only when the queue is busy) until the
-//! batch is full, drops jobs whose deadline is gone,
-//! pads the rest to the longest, runs them in one call and answers each caller.
+//! batch is full, pads it to the longest, runs it in one call and answers each caller.
+//!
+//! Under overload a deadline queue collapses: every job waits its whole deadline, the workers
+//! spend their time on jobs whose callers have already given up, and almost nothing is answered
+//! in time (measured: 16 of 616 texts at 16 concurrent chat clients). So the batcher keeps a
+//! running estimate of the model's cost per token, and
+//! - refuses a job at once (`Overloaded`) when the work queued ahead of it cannot finish before
+//!   its deadline, so its caller's policy decides in microseconds instead of after the deadline;
+//! - drops, before running a batch, the jobs that would finish past their deadline anyway, so
+//!   the model's time goes to jobs that can still be answered.
 
 use super::ClassifyError;
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -16,6 +24,8 @@ use std::time::{Duration, Instant};
 pub struct Job {
     ids: Vec<i64>,
     due: Instant,
+    /// Its tokens, as counted into `Counters::queued_tokens`.
+    queued: u64,
     reply: Option<Sender<Result<Vec<f32>, ClassifyError>>>,
 }
 
@@ -25,16 +35,43 @@ impl Job {
         Job {
             ids,
             due,
+            queued: 0,
             reply: None,
         }
     }
 }
 
-/// Counts for telemetry: how full the batches are and how long the queue is.
+/// Counts for telemetry (how full the batches are, how long the queue is) and the cost
+/// estimate behind admission.
 #[derive(Debug, Default)]
 struct Counters {
     batches: AtomicU64,
     rows: AtomicU64,
+    /// Tokens waiting in the queue.
+    queued_tokens: AtomicU64,
+    /// Nanoseconds per padded token of a model run, a moving average (0: nothing measured yet,
+    /// so nothing is refused).
+    ns_per_token: AtomicU64,
+    /// Jobs refused at the door or dropped before running: they could not finish in time.
+    shed: AtomicU64,
+}
+
+impl Counters {
+    /// How long `tokens` padded tokens take to run, by the current estimate.
+    fn cost(&self, tokens: u64) -> Duration {
+        Duration::from_nanos(tokens.saturating_mul(self.ns_per_token.load(Ordering::Relaxed)))
+    }
+
+    /// Folds one run's measured cost into the estimate (weight 1/8).
+    fn observe(&self, tokens: u64, took: Duration) {
+        if tokens == 0 {
+            return;
+        }
+        let now = (took.as_nanos() / u128::from(tokens)).min(u128::from(u32::MAX)) as u64;
+        let old = self.ns_per_token.load(Ordering::Relaxed);
+        let new = if old == 0 { now } else { (old * 7 + now) / 8 };
+        self.ns_per_token.store(new, Ordering::Relaxed);
+    }
 }
 
 /// A snapshot of the batcher's counters, for metrics.
@@ -46,6 +83,8 @@ pub struct BatchStats {
     pub rows: u64,
     /// Windows waiting for a worker now.
     pub queued: u64,
+    /// Windows refused or dropped because they could not be scored before their deadline.
+    pub shed: u64,
 }
 
 /// The queue in front of the workers.
@@ -57,6 +96,7 @@ pub struct Batcher {
     /// For `run_now`: the sessions are shared with the workers.
     sessions: Vec<Arc<Mutex<Session>>>,
     labels: usize,
+    max_batch: usize,
 }
 
 /// Runs one padded batch; returns one score row per input.
@@ -116,9 +156,18 @@ fn worker(
                 None => break,
             }
         }
-        let now = Instant::now();
-        let (live, late): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| j.due > now);
+        for j in &jobs {
+            counters
+                .queued_tokens
+                .fetch_sub(j.queued, Ordering::Relaxed);
+        }
+        // A job that would finish past its deadline is answered now: its caller's policy
+        // decides, and the model's time goes to jobs that can still be answered.
+        let width = jobs.iter().map(|j| j.ids.len()).max().unwrap_or(0) as u64;
+        let done = Instant::now() + counters.cost(width * jobs.len() as u64);
+        let (live, late): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| j.due > done);
         for j in late {
+            counters.shed.fetch_add(1, Ordering::Relaxed);
             if let Some(r) = j.reply {
                 let _ = r.send(Err(ClassifyError::Deadline(0)));
             }
@@ -131,10 +180,15 @@ fn worker(
         counters
             .rows
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let padded = batch.iter().map(|b| b.len()).max().unwrap_or(0) * batch.len();
+        let started = Instant::now();
         let result = match session.lock() {
             Ok(mut s) => run_batch(&mut s, &batch, labels),
             Err(_) => Err("session lock poisoned".into()),
         };
+        if result.is_ok() {
+            counters.observe(padded as u64, started.elapsed());
+        }
         match result {
             Ok(rows) => {
                 for (j, row) in live.into_iter().zip(rows) {
@@ -183,6 +237,7 @@ impl Batcher {
             counters,
             sessions,
             labels,
+            max_batch: max_batch.max(1),
         })
     }
 
@@ -192,6 +247,7 @@ impl Batcher {
             batches: self.counters.batches.load(Ordering::Relaxed),
             rows: self.counters.rows.load(Ordering::Relaxed),
             queued: self.tx.len() as u64,
+            shed: self.counters.shed.load(Ordering::Relaxed),
         }
     }
 
@@ -200,11 +256,34 @@ impl Batcher {
         &self,
         mut job: Job,
     ) -> Result<Receiver<Result<Vec<f32>, ClassifyError>>, ClassifyError> {
+        // Admission: the work queued ahead, shared by the workers, plus this job's own run
+        // (at worst in a full batch of its width) must fit before its deadline.
+        let now = Instant::now();
+        if now >= job.due {
+            return Err(ClassifyError::Deadline(0));
+        }
+        let tokens = job.ids.len() as u64;
+        let ahead =
+            self.counters.queued_tokens.load(Ordering::Relaxed) / self.workers.len().max(1) as u64;
+        let own = tokens * self.max_batch as u64;
+        if now + self.counters.cost(ahead + own) > job.due {
+            self.counters.shed.fetch_add(1, Ordering::Relaxed);
+            return Err(ClassifyError::Overloaded);
+        }
         let (rtx, rrx) = bounded(1);
         job.reply = Some(rtx);
-        self.tx.try_send(job).map_err(|e| match e {
-            crossbeam_channel::TrySendError::Full(_) => ClassifyError::Deadline(0),
-            crossbeam_channel::TrySendError::Disconnected(_) => ClassifyError::Stopped,
+        job.queued = tokens;
+        self.counters
+            .queued_tokens
+            .fetch_add(tokens, Ordering::Relaxed);
+        self.tx.try_send(job).map_err(|e| {
+            self.counters
+                .queued_tokens
+                .fetch_sub(tokens, Ordering::Relaxed);
+            match e {
+                crossbeam_channel::TrySendError::Full(_) => ClassifyError::Overloaded,
+                crossbeam_channel::TrySendError::Disconnected(_) => ClassifyError::Stopped,
+            }
         })?;
         Ok(rrx)
     }

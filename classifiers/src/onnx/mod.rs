@@ -57,6 +57,9 @@ pub enum ClassifyError {
     Model(String),
     #[error("the classifier is not running")]
     Stopped,
+    /// Refused at once: the work queued ahead could not finish before the deadline.
+    #[error("the classifier is overloaded: its queue would not finish within the deadline")]
+    Overloaded,
 }
 
 /// The model setup builds for this build's execution provider: the int8 graph on the CPU
@@ -91,8 +94,10 @@ pub struct ModelConfig {
     /// The most windows the encoder reads per text (the cache's and the first stage's answers
     /// do not count).
     pub max_windows: usize,
-    /// Let the first stage settle clearly benign windows (when the model ships cascade
-    /// thresholds). Off, the encoder reads every window up to `max_windows`.
+    /// Let the first stage's gate settle the windows it predicts the encoder would not flag
+    /// (when the model ships a gate). It halves encoder work on benign text but loses some of
+    /// what the encoder catches on unseen sources (MODEL_CARD.md, "Cascade"), so it is off by
+    /// default: the encoder reads every window up to `max_windows`.
     pub cascade: bool,
     /// Windows whose results are remembered (0: no cache).
     pub cache_entries: usize,
@@ -109,7 +114,7 @@ impl Default for ModelConfig {
             window_bytes: 1000,
             window_overlap: 200,
             max_windows: 4,
-            cascade: true,
+            cascade: false,
             cache_entries: 65_536,
         }
     }
@@ -464,9 +469,11 @@ impl ContentClassifier {
                 }
                 continue;
             }
-            let first = self.ngram.score(window);
+            let scored = self.ngram.score(window);
+            let settles = self.cfg.cascade && self.ngram.settles(&scored);
+            let first = scored.labels;
             max_into(&mut t.first_max, &first);
-            if self.cfg.cascade && self.ngram.settles(&first) {
+            if settles {
                 t.coverage.settled += 1;
                 self.cache.insert(
                     key,

@@ -373,16 +373,7 @@ async fn run(
         .await,
     );
     // Over TLS, as the nginx peer is: the same client, handshake and body.
-    let gateway = reqwest::Client::builder()
-        .no_proxy()
-        .resolve("localhost", ([127, 0, 0, 1], full.gateway).into())
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(root(&full.ca_pem)?)
-        .build()?;
-    let gw_url = format!(
-        "https://localhost:{}/openai/v1/chat/completions",
-        full.gateway
-    );
+    let (gateway, gw_url) = gateway_client(&full)?;
     out.push(
         scenario(
             "gateway (TLS), full rules + policy",
@@ -449,70 +440,126 @@ async fn run(
             true,
         )
         .await?;
-        out.push(
-            scenario(
+        let (gateway, gw_url) = gateway_client(&model)?;
+        // Each classifier run sends last messages of its own (in chat mode), so the second
+        // does not find the first one's windows in the cache.
+        let runs = [
+            (
                 "intercept, full rules + classifier",
                 through(&model, &model.ca_pem)?,
                 url,
-                body.clone(),
-                args,
-                Some(&model),
-            )
-            .await,
-        );
-        let windows = |outcome: &'static str| {
-            let model = &model;
-            async move {
-                model
-                    .metric(&format!(
-                        "promptwall_classifier_windows{{outcome=\"{outcome}\"}}"
-                    ))
-                    .await
-            }
+                1,
+            ),
+            ("gateway (TLS), full rules + classifier", gateway, gw_url, 2),
+        ];
+        for (name, client, url, salt) in runs {
+            let before = ClassifierSplit::read(&model).await;
+            let prompts = if args.body_mode == mix::BodyMode::Chat {
+                Arc::new(mix::prompts_salted(args, salt))
+            } else {
+                body.clone()
+            };
+            out.push(scenario(name, client, url, prompts, args, Some(&model)).await);
+            ClassifierSplit::read(&model)
+                .await
+                .since(&before)
+                .print(name);
+        }
+        drop(model);
+        // The cascade is opt-in (it loses some recall on unseen sources): measured beside.
+        let cascade = Proxy::start_as(
+            args,
+            "cascade",
+            "classifier:\n  enabled: true\n  cascade: true\n",
+            mock,
+            mock_pem,
+            true,
+        )
+        .await?;
+        let name = "gateway (TLS), full rules + classifier, cascade on";
+        let (client, url) = gateway_client(&cascade)?;
+        let prompts = if args.body_mode == mix::BodyMode::Chat {
+            Arc::new(mix::prompts_salted(args, 3))
+        } else {
+            body.clone()
         };
-        let outcomes = ["cached", "settled", "encoded", "unread"];
-        let mut before = Vec::new();
-        for o in outcomes {
-            before.push(windows(o).await);
+        let before = ClassifierSplit::read(&cascade).await;
+        out.push(scenario(name, client, url, prompts, args, Some(&cascade)).await);
+        ClassifierSplit::read(&cascade)
+            .await
+            .since(&before)
+            .print(name);
+    }
+    Ok(out)
+}
+
+/// A client for a proxy's TLS gateway (its CA trusted, `localhost` pinned to loopback) and the
+/// chat-completions URL there.
+fn gateway_client(p: &Proxy) -> anyhow::Result<(reqwest::Client, String)> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .resolve("localhost", ([127, 0, 0, 1], p.gateway).into())
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(p.ca_pem.as_bytes())?)
+        .build()?;
+    let url = format!("https://localhost:{}/openai/v1/chat/completions", p.gateway);
+    Ok((client, url))
+}
+
+/// The classifier's counters from a proxy's /metrics: how its windows were settled and how
+/// many texts failed (a failed text is not in the window counts; on_classifier_error decided it).
+#[derive(Default)]
+struct ClassifierSplit {
+    /// cached, settled, encoded, unread
+    windows: [f64; 4],
+    /// reached the encoder, did not, failed
+    texts: [f64; 3],
+}
+
+impl ClassifierSplit {
+    const OUTCOMES: [&'static str; 4] = ["cached", "settled", "encoded", "unread"];
+    const TEXTS: [&'static str; 3] = ["yes", "no", "failed"];
+
+    async fn read(p: &Proxy) -> Self {
+        let mut s = ClassifierSplit::default();
+        for (v, o) in s.windows.iter_mut().zip(Self::OUTCOMES) {
+            *v = p
+                .metric(&format!("promptwall_classifier_windows{{outcome=\"{o}\"}}"))
+                .await;
         }
-        let gw_url = format!(
-            "https://localhost:{}/openai/v1/chat/completions",
-            model.gateway
-        );
-        out.push(
-            scenario(
-                "gateway (TLS), full rules + classifier",
-                reqwest::Client::builder()
-                    .no_proxy()
-                    .resolve("localhost", ([127, 0, 0, 1], model.gateway).into())
-                    .tls_built_in_root_certs(false)
-                    .add_root_certificate(root(&model.ca_pem)?)
-                    .build()?,
-                gw_url,
-                body,
-                args,
-                Some(&model),
-            )
-            .await,
-        );
+        for (v, k) in s.texts.iter_mut().zip(Self::TEXTS) {
+            *v = p
+                .metric(&format!("promptwall_classifier_texts{{encoder=\"{k}\"}}"))
+                .await;
+        }
+        s
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        let mut d = ClassifierSplit::default();
+        for i in 0..4 {
+            d.windows[i] = self.windows[i] - before.windows[i];
+        }
+        for i in 0..3 {
+            d.texts[i] = self.texts[i] - before.texts[i];
+        }
+        d
+    }
+
+    fn print(&self, name: &str) {
+        let total: f64 = self.windows.iter().sum();
         let mut split = String::new();
-        let mut counts = Vec::new();
-        for (o, b) in outcomes.iter().zip(before) {
-            counts.push(windows(o).await - b);
-        }
-        let total: f64 = counts.iter().sum();
-        for (o, n) in outcomes.iter().zip(&counts) {
+        for (o, n) in Self::OUTCOMES.iter().zip(&self.windows) {
             let _ = write!(split, "{o} {n:.0} ({:.1}%), ", 100.0 * n / total.max(1.0));
         }
-        let (cached, settled, encoded) = (counts[0], counts[1], counts[2]);
+        let [cached, settled, encoded, _] = self.windows;
+        let [yes, no, failed] = self.texts;
         println!(
-            "classifier windows in the gateway run (warm-up included): {}cache hit rate {:.1}%, encoder share of uncached windows {:.1}%",
-            split,
+            "classifier in \"{name}\" (warm-up included): windows {split}cache hit rate {:.1}%, encoder share of uncached windows {:.1}%; texts: {yes:.0} reached the encoder, {no:.0} did not, {failed:.0} failed (deadline or model error)",
             100.0 * cached / total.max(1.0),
             100.0 * encoded / (encoded + settled).max(1.0)
         );
     }
-    Ok(out)
 }
 
 /// One request's result: `Ok(blocked)` for a correct answer (200, or 403 for a prompt that
@@ -743,12 +790,16 @@ fn print_table(args: &Args, outcomes: &[Outcome]) {
             );
         }
     }
-    if let (Some(off), Some(on)) = (
-        find("gateway (TLS), full rules + policy"),
-        find("gateway (TLS), full rules + classifier"),
-    ) {
+    for on_name in [
+        "gateway (TLS), full rules + classifier",
+        "gateway (TLS), full rules + classifier, cascade on",
+    ] {
+        let (Some(off), Some(on)) = (find("gateway (TLS), full rules + policy"), find(on_name))
+        else {
+            continue;
+        };
         println!(
-            "\nClassifier cost through the gateway (same run, same bodies): throughput {:.2}x of classifier off, p50 {:+.2} ms, p99 {:+.2} ms",
+            "\nClassifier cost through the gateway ({on_name:?} against classifier off; same run; in chat mode, new last messages): throughput {:.2}x of classifier off, p50 {:+.2} ms, p99 {:+.2} ms",
             rps(on) / rps(off),
             p(on, 0.5) - p(off, 0.5),
             p(on, 0.99) - p(off, 0.99),

@@ -33,6 +33,11 @@ pub struct Prompt {
 
 /// Deterministic variants (64, or 1 when nothing varies); request `i` sends `i % len`.
 pub fn prompts(args: &Args) -> Vec<Prompt> {
+    prompts_salted(args, 0)
+}
+
+/// [`prompts`] from another seed: in chat mode, new last messages.
+pub fn prompts_salted(args: &Args, salt: u64) -> Vec<Prompt> {
     let max = args
         .prompt_bytes_max
         .unwrap_or(args.prompt_bytes)
@@ -51,7 +56,7 @@ pub fn prompts(args: &Args) -> Vec<Prompt> {
         1
     };
     let filler = "Please summarise the quarterly planning notes for the team. ";
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03);
     let mut next = || {
         // xorshift64*: reproducible without a dependency.
         seed ^= seed >> 12;
