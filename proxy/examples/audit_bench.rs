@@ -146,6 +146,26 @@ fn raw_insert(path: &std::path::Path, events: &[AuditEvent], batch: usize) -> f6
 /// The proxy's path: concurrent requests each wait for their event's commit.
 fn writer_throughput(path: &std::path::Path, n: usize, producers: usize) -> f64 {
     fresh(path);
+    writer_run(path, n, producers)
+}
+
+/// The same on a log that already holds `rows` chained events (written through the store in
+/// large transactions first): the indexes' B-trees are then larger than a batch, as in a log
+/// that has run for a while, and each insert dirties pages of its own.
+fn writer_throughput_on(path: &std::path::Path, rows: usize, n: usize, producers: usize) -> f64 {
+    fresh(path);
+    let mut store = AuditStore::open(path).unwrap();
+    for start in (0..rows).step_by(4096) {
+        let mut chunk: Vec<AuditEvent> = (start..(start + 4096).min(rows))
+            .map(|i| live_event(n + i))
+            .collect();
+        store.insert(&mut chunk).unwrap();
+    }
+    drop(store);
+    writer_run(path, n, producers)
+}
+
+fn writer_run(path: &std::path::Path, n: usize, producers: usize) -> f64 {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -190,13 +210,39 @@ fn main() {
     let wpath = dir.join("pw-audit-bench-write.db");
     let raw_each = raw_insert(&wpath, &events, 1);
     let raw_batched = raw_insert(&wpath, &events, 512);
+    let commits = || {
+        let h = &promptwall::metrics::METRICS.audit_write_seconds;
+        (h.get_sample_count(), h.get_sample_sum())
+    };
+    let c0 = commits();
     let w64 = writer_throughput(&wpath, n, 64);
+    let c1 = commits();
     let w512 = writer_throughput(&wpath, n, 512);
+    let c2 = commits();
+    let prefill = 300_000;
+    let w512_on = writer_throughput_on(&wpath, prefill, n, 512);
+    let c3 = commits();
+    // Per phase: how many transactions the writer made and how long each took (insert + commit).
+    let batches = |a: (u64, f64), b: (u64, f64)| {
+        let k = (b.0 - a.0).max(1);
+        format!(
+            "{k} transactions, {:.0} events each, {:.2} ms each",
+            n as f64 / k as f64,
+            1e3 * (b.1 - a.1) / k as f64
+        )
+    };
     println!("write throughput, {n} events, synchronous=FULL (durable):");
     println!("  baseline raw INSERT, one commit per row    {raw_each:>10.0} rows/s");
     println!("  baseline raw INSERT, 512 rows per commit   {raw_batched:>10.0} rows/s");
-    println!("  AuditWriter, 64 concurrent requests        {w64:>10.0} events/s (chained, acked after commit)");
-    println!("  AuditWriter, 512 concurrent requests       {w512:>10.0} events/s");
+    println!("  AuditWriter, 64 concurrent requests        {w64:>10.0} events/s (chained, acked after commit; {})", batches(c0, c1));
+    println!(
+        "  AuditWriter, 512 concurrent requests       {w512:>10.0} events/s ({})",
+        batches(c1, c2)
+    );
+    println!(
+        "  the same on a log of {prefill} events        {w512_on:>10.0} events/s ({})",
+        batches(c2, c3)
+    );
     fresh(&wpath);
     if rows == 0 {
         return;
