@@ -125,6 +125,11 @@ impl AuditStore {
             params![tenant, before, through],
         )
         .map_err(&err)?;
+        tx.execute(
+            "DELETE FROM user_index WHERE tenant = ?1 AND time < ?2 AND seq <= ?3",
+            params![tenant, before, through],
+        )
+        .map_err(&err)?;
         tx.commit().map_err(&err)?;
         self.last_hash = prev;
         Ok(Some(checkpoint))

@@ -46,7 +46,23 @@ CREATE TABLE IF NOT EXISTS tombstones (
   hash TEXT NOT NULL,
   checkpoint INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_tenant_user_time ON events(tenant, user, time);
+-- Which events each user made, for the `user` filter. A (tenant, user, time) index on `events`
+-- put every insert at a random place (one dirty 4 KB page per event once the index outgrew a
+-- batch), which halved durable writes on a grown log. This table is filled out of the commit
+-- path, in key order and many rows at a time (`merge_user_index`); rows after
+-- `user_index_state.upto` are found by reading that tail of `events`. `verify` checks it.
+CREATE TABLE IF NOT EXISTS user_index (
+  tenant TEXT NOT NULL,
+  user TEXT NOT NULL,
+  time TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (tenant, user, time, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS user_index_state (
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  upto INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO user_index_state (id, upto) VALUES (0, 0);
 -- One row per (event, category | entity | rule | group): the index behind those filters, so a
 -- filtered query reads only matching rows. Derived from the chained rows; `verify` checks it.
 CREATE TABLE IF NOT EXISTS event_tags (
@@ -61,8 +77,44 @@ CREATE TABLE IF NOT EXISTS event_tags (
 /// Schema version in `PRAGMA user_version`; 1 added `event_tags`; 2 dropped the decision and
 /// provider indexes. Those columns have a handful of values each, so a filter on them reads the
 /// (tenant, time) range and keeps the matches (a 1-in-20 decision needs ~2,000 rows for a page
-/// of 100), while every insert paid for two more B-trees.
-const SCHEMA_VERSION: i64 = 2;
+/// of 100), while every insert paid for two more B-trees. 3 replaced the (tenant, user, time)
+/// index with `user_index`, filled out of the commit path.
+const SCHEMA_VERSION: i64 = 3;
+
+/// Indexes the users of up to `max_rows` events after `user_index_state.upto`, in key order, in
+/// one short transaction; returns how many events (seq numbers) it covered. Run off the commit path (the
+/// writer's checkpoint thread); until it runs, queries read the unindexed tail instead.
+pub(super) fn merge_user_index(conn: &Connection, max_rows: i64) -> Result<usize, rusqlite::Error> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        let upto: i64 =
+            conn.query_row("SELECT upto FROM user_index_state WHERE id = 0", [], |r| {
+                r.get(0)
+            })?;
+        let last: i64 =
+            conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+        let to = last.min(upto.saturating_add(max_rows));
+        if to <= upto {
+            return Ok(0);
+        }
+        conn.execute(
+            "INSERT OR IGNORE INTO user_index (tenant, user, time, seq)
+             SELECT tenant, user, time, seq FROM events
+             WHERE seq > ?1 AND seq <= ?2 AND user IS NOT NULL
+             ORDER BY tenant, user, time, seq",
+            params![upto, to],
+        )?;
+        conn.execute("UPDATE user_index_state SET upto = ?1 WHERE id = 0", [to])?;
+        Ok((to - upto) as usize)
+    })();
+    match result {
+        Ok(n) => conn.execute_batch("COMMIT").map(|()| n),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
 
 /// The `event_tags` rows of one event: `category:pii`, `entity:email`, `rule:no-keys`, `group:eng`.
 fn tags(
@@ -102,6 +154,11 @@ fn tag_digest(sum: &mut u64, seq: i64, tag: &str) {
     let mut b = [0u8; 8];
     b.copy_from_slice(&d.as_ref()[..8]);
     *sum = sum.wrapping_add(u64::from_le_bytes(b));
+}
+
+/// A `user_index` row as `verify` digests it (fields joined by U+001F, as the SQL side does).
+fn user_entry(tenant: &str, user: &str, time: &str) -> String {
+    format!("{tenant}\u{1f}{user}\u{1f}{time}")
 }
 
 /// Splits a stored `,a,b,` list.
@@ -262,6 +319,17 @@ fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
             "DROP INDEX IF EXISTS events_tenant_decision_time;
              DROP INDEX IF EXISTS events_tenant_provider_time;",
         )?;
+        if version < 3 {
+            // The whole log at once, read in the old index's order (while it still exists).
+            conn.execute_batch(
+                "INSERT OR IGNORE INTO user_index (tenant, user, time, seq)
+                   SELECT tenant, user, time, seq FROM events WHERE user IS NOT NULL
+                   ORDER BY tenant, user, time, seq;
+                 UPDATE user_index_state SET upto = (SELECT coalesce(max(seq), 0) FROM events)
+                   WHERE id = 0;
+                 DROP INDEX IF EXISTS events_tenant_user_time;",
+            )?;
+        }
         if version >= 1 {
             return conn.pragma_update(None, "user_version", SCHEMA_VERSION);
         }
@@ -366,6 +434,33 @@ impl AuditStore {
         })
     }
 
+    /// The digest and row count of a derived index, from `sql` giving (seq, entry) rows.
+    fn index_digest(&self, sql: &str) -> Result<(u64, u64), StoreError> {
+        let (mut sum, mut n) = (0u64, 0u64);
+        let mut stmt = self.conn.prepare(sql).map_err(self.err())?;
+        let mut rows = stmt.query([]).map_err(self.err())?;
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let (seq, entry): (i64, String) =
+                (r.get(0).map_err(self.err())?, r.get(1).map_err(self.err())?);
+            tag_digest(&mut sum, seq, &entry);
+            n += 1;
+        }
+        Ok((sum, n))
+    }
+
+    /// Indexes the users of every event not yet in the user index (what the writer's
+    /// checkpoint thread does a step at a time); returns how many events it covered.
+    pub fn index_users(&self) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        loop {
+            let n = merge_user_index(&self.conn, 100_000).map_err(self.err())?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n as u64;
+        }
+    }
+
     pub(super) fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         move |source| StoreError::Sqlite {
             path: self.path.clone(),
@@ -399,12 +494,24 @@ impl AuditStore {
             }
         };
         eq("tenant", &f.tenant);
-        eq("user", &f.user);
         eq("provider", &f.provider);
         eq("model", &f.model);
         eq("decision", &f.action);
         eq("kind", &f.kind);
         eq("id", &f.id);
+        if let Some(user) = &f.user {
+            // The merged index, plus the tail it has not reached yet.
+            args.push(user.clone());
+            let u = args.len();
+            let mut merged = format!("SELECT seq FROM user_index WHERE user = ?{u}");
+            if f.tenant.is_some() {
+                // The tenant is always the first argument.
+                merged.push_str(" AND tenant = ?1");
+            }
+            sql.push_str(&format!(
+                " AND seq IN ({merged} UNION ALL SELECT seq FROM events WHERE seq > (SELECT upto FROM user_index_state WHERE id = 0) AND user = ?{u})"
+            ));
+        }
         for (kind, v) in [
             ("category", &f.category),
             ("entity", &f.entity),
@@ -665,6 +772,27 @@ impl AuditStore {
     /// Recomputes the whole chain; `Err` names the first row that does not verify. Rows removed
     /// by retention are checked through their tombstones and the checkpoint that records them.
     pub fn verify(&self) -> Result<u64, StoreError> {
+        // One read snapshot: a writer or the user-index merge running meanwhile does not make
+        // the derived indexes look out of step with the rows.
+        let own = self.conn.is_autocommit();
+        if own {
+            self.conn.execute_batch("BEGIN").map_err(self.err())?;
+        }
+        let result = self.verify_in_snapshot();
+        if own {
+            let _ = self.conn.execute_batch("COMMIT");
+        }
+        result
+    }
+
+    fn verify_in_snapshot(&self) -> Result<u64, StoreError> {
+        let upto: i64 = self
+            .conn
+            .query_row("SELECT upto FROM user_index_state WHERE id = 0", [], |r| {
+                r.get(0)
+            })
+            .map_err(self.err())?;
+        let (mut want_users, mut want_user_rows) = (0u64, 0u64);
         let mut stmt = self
             .conn
             .prepare(
@@ -742,6 +870,10 @@ impl AuditStore {
                 tag_digest(&mut want_tags, seq, &t);
                 want_tag_rows += 1;
             }
+            if let (Some(user), true) = (&e.user, seq <= upto) {
+                tag_digest(&mut want_users, seq, &user_entry(&e.tenant, user, &e.time));
+                want_user_rows += 1;
+            }
             prev = hash;
             n += 1;
         }
@@ -753,23 +885,23 @@ impl AuditStore {
         }
         // The tag index is derived, not chained: it must match the rows exactly, or filtered
         // queries could hide (or invent) events.
-        let (mut have_tags, mut have_tag_rows) = (0u64, 0u64);
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, tag FROM event_tags")
-            .map_err(self.err())?;
-        let mut rows = stmt.query([]).map_err(self.err())?;
-        while let Some(r) = rows.next().map_err(self.err())? {
-            let (seq, tag): (i64, String) =
-                (r.get(0).map_err(self.err())?, r.get(1).map_err(self.err())?);
-            tag_digest(&mut have_tags, seq, &tag);
-            have_tag_rows += 1;
-        }
+        let (have_tags, have_tag_rows) = self.index_digest("SELECT seq, tag FROM event_tags")?;
         if (have_tags, have_tag_rows) != (want_tags, want_tag_rows) {
             return Err(StoreError::Corrupt {
                 seq: 0,
                 reason: format!(
                     "the filter index (event_tags, {have_tag_rows} rows) does not match the events ({want_tag_rows} expected); filtered queries may be wrong"
+                ),
+            });
+        }
+        let (have_users, have_user_rows) = self.index_digest(
+            "SELECT seq, tenant || char(31) || user || char(31) || time FROM user_index",
+        )?;
+        if (have_users, have_user_rows) != (want_users, want_user_rows) {
+            return Err(StoreError::Corrupt {
+                seq: 0,
+                reason: format!(
+                    "the user index (user_index, {have_user_rows} rows) does not match the events up to {upto} ({want_user_rows} expected); user queries may be wrong"
                 ),
             });
         }
@@ -926,14 +1058,7 @@ pub(crate) mod tests {
         );
         assert_eq!(got[0].hash.len(), 64, "the hash comes back with the row");
         // The planner reads the tag index, not every event.
-        let plan: Vec<String> = s
-            .conn
-            .prepare("EXPLAIN QUERY PLAN SELECT seq FROM events WHERE tenant = 'acme' AND seq IN (SELECT seq FROM event_tags WHERE tag = 'category:pii' AND tenant = 'acme' AND time >= '2026') ORDER BY seq LIMIT 100")
-            .unwrap()
-            .query_map([], |r| r.get::<_, String>(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let plan = query_plan(&s, "SELECT seq FROM events WHERE tenant = 'acme' AND seq IN (SELECT seq FROM event_tags WHERE tag = 'category:pii' AND tenant = 'acme' AND time >= '2026') ORDER BY seq LIMIT 100");
         assert!(
             plan.iter()
                 .any(|l| l.contains("event_tags") && l.contains("PRIMARY KEY")),
@@ -970,5 +1095,137 @@ pub(crate) mod tests {
             .unwrap();
         let e = s.verify().unwrap_err().to_string();
         assert!(e.contains("filter index"), "{e}");
+    }
+
+    /// SQLite's plan for `sql`, one line per step.
+    fn query_plan(s: &AuditStore, sql: &str) -> Vec<String> {
+        s.conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// The ids a user query returns, oldest first and newest first.
+    fn user_ids(s: &AuditStore, tenant: Option<&str>, user: &str) -> (Vec<String>, Vec<String>) {
+        let f = Filter {
+            tenant: tenant.map(str::to_string),
+            user: Some(user.into()),
+            limit: 1000,
+            ..Filter::default()
+        };
+        let ids =
+            |f: &Filter| -> Vec<String> { s.query(f).unwrap().into_iter().map(|e| e.id).collect() };
+        let newest = Filter {
+            newest_first: true,
+            ..f.clone()
+        };
+        (ids(&f), ids(&newest))
+    }
+
+    #[test]
+    fn a_user_query_reads_the_merged_index_and_the_tail_it_has_not_reached() {
+        let p = tmp("user-index");
+        let mut s = AuditStore::open(&p).unwrap();
+        let mut batch: Vec<AuditEvent> = (0..30)
+            .map(|i| ev(i, if i % 2 == 0 { "acme" } else { "globex" }, "allow"))
+            .collect();
+        batch[7].user = None;
+        s.insert(&mut batch).unwrap();
+        // What a scan of the events says: the expected answer at every stage.
+        let expect = |tenant: Option<&str>, user: &str| -> Vec<String> {
+            batch
+                .iter()
+                .filter(|e| e.user.as_deref() == Some(user) && tenant.is_none_or(|t| e.tenant == t))
+                .map(|e| e.id.clone())
+                .collect()
+        };
+        let check = |s: &AuditStore, stage: &str| {
+            for tenant in [Some("acme"), Some("globex"), None] {
+                for user in ["u0", "u1", "u2"] {
+                    let (oldest, newest) = user_ids(s, tenant, user);
+                    let want = expect(tenant, user);
+                    assert!(!want.is_empty());
+                    assert_eq!(oldest, want, "{stage}: {tenant:?} {user}");
+                    let mut rev = want.clone();
+                    rev.reverse();
+                    assert_eq!(newest, rev, "{stage}: {tenant:?} {user}, newest first");
+                }
+            }
+        };
+        check(&s, "nothing merged");
+        assert_eq!(merge_user_index(&s.conn, 12).unwrap(), 12);
+        check(&s, "12 merged");
+        assert_eq!(s.verify().unwrap(), 30);
+        assert_eq!(merge_user_index(&s.conn, 1000).unwrap(), 18);
+        assert_eq!(merge_user_index(&s.conn, 1000).unwrap(), 0, "nothing left");
+        check(&s, "all merged");
+        let merged: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM user_index", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(merged, 29, "one entry per event with a user");
+        assert_eq!(s.verify().unwrap(), 30);
+        // The planner reads the user index, not the tenant's events.
+        let plan = query_plan(&s, "SELECT seq FROM events WHERE tenant = 'acme' AND seq IN (SELECT seq FROM user_index WHERE user = 'u1' AND tenant = 'acme' UNION ALL SELECT seq FROM events WHERE seq > (SELECT upto FROM user_index_state WHERE id = 0) AND user = 'u1') ORDER BY seq LIMIT 100");
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("user_index") && l.contains("PRIMARY KEY")),
+            "{plan:?}"
+        );
+    }
+
+    #[test]
+    fn an_edited_user_index_fails_verification_and_an_old_file_gets_one() {
+        let p = tmp("user-tamper");
+        let mut s = AuditStore::open(&p).unwrap();
+        let mut batch: Vec<AuditEvent> = (0..6).map(|i| ev(i, "acme", "allow")).collect();
+        s.insert(&mut batch).unwrap();
+        merge_user_index(&s.conn, 100).unwrap();
+        assert_eq!(s.verify().unwrap(), 6);
+        // Hiding an event from user queries, without touching the chained rows.
+        s.conn
+            .execute("DELETE FROM user_index WHERE seq = 2", [])
+            .unwrap();
+        let e = s.verify().unwrap_err().to_string();
+        assert!(e.contains("user index"), "{e}");
+        // Or pointing a user's query at another user's event.
+        s.conn
+            .execute(
+                "INSERT INTO user_index (tenant, user, time, seq) SELECT tenant, 'u9', time, seq FROM events WHERE seq = 2",
+                [],
+            )
+            .unwrap();
+        assert!(s.verify().is_err());
+        drop(s);
+        // A version-2 file: the (tenant, user, time) index and no user_index. Opening it
+        // indexes the whole log and drops the old index.
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch(
+            "DELETE FROM user_index; UPDATE user_index_state SET upto = 0;
+             CREATE INDEX events_tenant_user_time ON events(tenant, user, time);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        drop(c);
+        let s = AuditStore::open(&p).unwrap();
+        assert_eq!(s.verify().unwrap(), 6);
+        let upto: i64 = s
+            .conn
+            .query_row("SELECT upto FROM user_index_state", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(upto, 6);
+        let old: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'events_tenant_user_time'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old, 0);
+        assert_eq!(user_ids(&s, Some("acme"), "u1").0, ["r1", "r4"]);
     }
 }
