@@ -20,6 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Where one job's scores (or why not) arrive.
+pub type Reply = Receiver<Result<Vec<f32>, ClassifyError>>;
+
 /// One window to score.
 pub struct Job {
     ids: Vec<i64>,
@@ -54,6 +57,8 @@ struct Counters {
     ns_per_token: AtomicU64,
     /// Jobs refused at the door or dropped before running: they could not finish in time.
     shed: AtomicU64,
+    /// Model runs measured so far.
+    runs: AtomicU64,
 }
 
 impl Counters {
@@ -62,9 +67,10 @@ impl Counters {
         Duration::from_nanos(tokens.saturating_mul(self.ns_per_token.load(Ordering::Relaxed)))
     }
 
-    /// Folds one run's measured cost into the estimate (weight 1/8).
+    /// Folds one run's measured cost into the estimate (weight 1/8). The first run is not
+    /// counted: it pays for the session's cold start.
     fn observe(&self, tokens: u64, took: Duration) {
-        if tokens == 0 {
+        if tokens == 0 || self.runs.fetch_add(1, Ordering::Relaxed) == 0 {
             return;
         }
         let now = (took.as_nanos() / u128::from(tokens)).min(u128::from(u32::MAX)) as u64;
@@ -96,7 +102,6 @@ pub struct Batcher {
     /// For `run_now`: the sessions are shared with the workers.
     sessions: Vec<Arc<Mutex<Session>>>,
     labels: usize,
-    max_batch: usize,
 }
 
 /// Runs one padded batch; returns one score row per input.
@@ -237,7 +242,6 @@ impl Batcher {
             counters,
             sessions,
             labels,
-            max_batch: max_batch.max(1),
         })
     }
 
@@ -251,41 +255,47 @@ impl Batcher {
         }
     }
 
-    /// Queues a job; the receiver gets its scores (or why not).
-    pub fn submit(
-        &self,
-        mut job: Job,
-    ) -> Result<Receiver<Result<Vec<f32>, ClassifyError>>, ClassifyError> {
-        // Admission: the work queued ahead, shared by the workers, plus this job's own run
-        // (at worst in a full batch of its width) must fit before its deadline.
+    /// Queues one text's jobs, admitted or refused together (refusing one window and
+    /// running its siblings would spend the model on a text that fails anyway); one receiver
+    /// per job, in order.
+    pub fn submit_all(&self, jobs: Vec<Job>) -> Result<Vec<Reply>, ClassifyError> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = Instant::now();
-        if now >= job.due {
+        let due = jobs.iter().map(|j| j.due).min().unwrap_or(now);
+        if now >= due {
             return Err(ClassifyError::Deadline(0));
         }
-        let tokens = job.ids.len() as u64;
-        let ahead =
-            self.counters.queued_tokens.load(Ordering::Relaxed) / self.workers.len().max(1) as u64;
-        let own = tokens * self.max_batch as u64;
-        if now + self.counters.cost(ahead + own) > job.due {
-            self.counters.shed.fetch_add(1, Ordering::Relaxed);
+        // Admission: the work queued ahead, shared by the workers, plus these jobs' own runs
+        // must fit before the deadline. An empty queue always admits, so an estimate made high
+        // by one slow run is corrected by the next run instead of refusing everything.
+        let tokens: u64 = jobs.iter().map(|j| j.ids.len() as u64).sum();
+        let queued = self.counters.queued_tokens.load(Ordering::Relaxed);
+        let ahead = queued / self.workers.len().max(1) as u64;
+        if queued > 0 && now + self.counters.cost(ahead + tokens) > due {
+            self.counters
+                .shed
+                .fetch_add(jobs.len() as u64, Ordering::Relaxed);
             return Err(ClassifyError::Overloaded);
         }
-        let (rtx, rrx) = bounded(1);
-        job.reply = Some(rtx);
-        job.queued = tokens;
-        self.counters
-            .queued_tokens
-            .fetch_add(tokens, Ordering::Relaxed);
-        self.tx.try_send(job).map_err(|e| {
-            self.counters
-                .queued_tokens
-                .fetch_sub(tokens, Ordering::Relaxed);
-            match e {
-                crossbeam_channel::TrySendError::Full(_) => ClassifyError::Overloaded,
-                crossbeam_channel::TrySendError::Disconnected(_) => ClassifyError::Stopped,
-            }
-        })?;
-        Ok(rrx)
+        let mut receivers = Vec::with_capacity(jobs.len());
+        for mut job in jobs {
+            let (rtx, rrx) = bounded(1);
+            let n = job.ids.len() as u64;
+            job.reply = Some(rtx);
+            job.queued = n;
+            self.counters.queued_tokens.fetch_add(n, Ordering::Relaxed);
+            self.tx.try_send(job).map_err(|e| {
+                self.counters.queued_tokens.fetch_sub(n, Ordering::Relaxed);
+                match e {
+                    crossbeam_channel::TrySendError::Full(_) => ClassifyError::Overloaded,
+                    crossbeam_channel::TrySendError::Disconnected(_) => ClassifyError::Stopped,
+                }
+            })?;
+            receivers.push(rrx);
+        }
+        Ok(receivers)
     }
 
     /// Runs a batch on the first session right away (a baseline without the queue).

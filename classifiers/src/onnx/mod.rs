@@ -469,7 +469,7 @@ impl ContentClassifier {
                 }
                 continue;
             }
-            let scored = self.ngram.score(window);
+            let scored = self.ngram.score(window, self.cfg.cascade);
             let settles = self.cfg.cascade && self.ngram.settles(&scored);
             let first = scored.labels;
             max_into(&mut t.first_max, &first);
@@ -560,11 +560,11 @@ impl ContentClassifier {
         scores: &mut [f32],
         coverage: &mut Coverage,
     ) -> Result<(), ClassifyError> {
-        let mut receivers = Vec::with_capacity(pending.len());
-        for u in &pending {
-            let ids = self.encode(&text[u.range.0..u.range.1])?;
-            receivers.push(self.batcher.submit(Job::new(ids, due))?);
-        }
+        let jobs = pending
+            .iter()
+            .map(|u| Ok(Job::new(self.encode(&text[u.range.0..u.range.1])?, due)))
+            .collect::<Result<Vec<_>, ClassifyError>>()?;
+        let receivers = self.batcher.submit_all(jobs)?;
         for (u, rx) in pending.into_iter().zip(receivers) {
             let row = match rx.recv_deadline(due) {
                 Ok(r) => r?,

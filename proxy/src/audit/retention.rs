@@ -69,7 +69,10 @@ impl AuditStore {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(&err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&err)?;
         let rows: Vec<(i64, String, String)> = {
             let mut stmt = tx
                 .prepare(

@@ -62,7 +62,6 @@ CREATE TABLE IF NOT EXISTS user_index_state (
   id INTEGER PRIMARY KEY CHECK (id = 0),
   upto INTEGER NOT NULL
 );
-INSERT OR IGNORE INTO user_index_state (id, upto) VALUES (0, 0);
 -- One row per (event, category | entity | rule | group): the index behind those filters, so a
 -- filtered query reads only matching rows. Derived from the chained rows; `verify` checks it.
 CREATE TABLE IF NOT EXISTS event_tags (
@@ -87,10 +86,11 @@ const SCHEMA_VERSION: i64 = 3;
 pub(super) fn merge_user_index(conn: &Connection, max_rows: i64) -> Result<usize, rusqlite::Error> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| {
-        let upto: i64 =
-            conn.query_row("SELECT upto FROM user_index_state WHERE id = 0", [], |r| {
-                r.get(0)
-            })?;
+        let upto: i64 = conn.query_row(
+            "SELECT coalesce((SELECT upto FROM user_index_state WHERE id = 0), 0)",
+            [],
+            |r| r.get(0),
+        )?;
         let last: i64 =
             conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
         let to = last.min(upto.saturating_add(max_rows));
@@ -104,7 +104,11 @@ pub(super) fn merge_user_index(conn: &Connection, max_rows: i64) -> Result<usize
              ORDER BY tenant, user, time, seq",
             params![upto, to],
         )?;
-        conn.execute("UPDATE user_index_state SET upto = ?1 WHERE id = 0", [to])?;
+        conn.execute(
+            "INSERT INTO user_index_state (id, upto) VALUES (0, ?1)
+             ON CONFLICT (id) DO UPDATE SET upto = excluded.upto",
+            [to],
+        )?;
         Ok((to - upto) as usize)
     })();
     match result {
@@ -156,9 +160,10 @@ fn tag_digest(sum: &mut u64, seq: i64, tag: &str) {
     *sum = sum.wrapping_add(u64::from_le_bytes(b));
 }
 
-/// A `user_index` row as `verify` digests it (fields joined by U+001F, as the SQL side does).
+/// A `user_index` row as `verify` digests it: tenant and user prefixed by their byte lengths
+/// (so no choice of names can make two rows digest alike), as the SQL side builds it.
 fn user_entry(tenant: &str, user: &str, time: &str) -> String {
-    format!("{tenant}\u{1f}{user}\u{1f}{time}")
+    format!("{}:{tenant}{}:{user}{time}", tenant.len(), user.len())
 }
 
 /// Splits a stored `,a,b,` list.
@@ -322,7 +327,8 @@ fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
         if version < 3 {
             // The whole log at once, read in the old index's order (while it still exists).
             conn.execute_batch(
-                "INSERT OR IGNORE INTO user_index (tenant, user, time, seq)
+                "INSERT OR IGNORE INTO user_index_state (id, upto) VALUES (0, 0);
+                 INSERT OR IGNORE INTO user_index (tenant, user, time, seq)
                    SELECT tenant, user, time, seq FROM events WHERE user IS NOT NULL
                    ORDER BY tenant, user, time, seq;
                  UPDATE user_index_state SET upto = (SELECT coalesce(max(seq), 0) FROM events)
@@ -476,7 +482,10 @@ impl AuditStore {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(&err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&err)?;
         let mut prev = self.last_hash.clone();
         insert_chained(&tx, &mut prev, events).map_err(&err)?;
         tx.commit().map_err(&err)?;
@@ -509,7 +518,7 @@ impl AuditStore {
                 merged.push_str(" AND tenant = ?1");
             }
             sql.push_str(&format!(
-                " AND seq IN ({merged} UNION ALL SELECT seq FROM events WHERE seq > (SELECT upto FROM user_index_state WHERE id = 0) AND user = ?{u})"
+                " AND seq IN ({merged} UNION ALL SELECT seq FROM events WHERE seq > coalesce((SELECT upto FROM user_index_state WHERE id = 0), 0) AND user = ?{u})"
             ));
         }
         for (kind, v) in [
@@ -788,9 +797,11 @@ impl AuditStore {
     fn verify_in_snapshot(&self) -> Result<u64, StoreError> {
         let upto: i64 = self
             .conn
-            .query_row("SELECT upto FROM user_index_state WHERE id = 0", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT coalesce((SELECT upto FROM user_index_state WHERE id = 0), 0)",
+                [],
+                |r| r.get(0),
+            )
             .map_err(self.err())?;
         let (mut want_users, mut want_user_rows) = (0u64, 0u64);
         let mut stmt = self
@@ -895,7 +906,7 @@ impl AuditStore {
             });
         }
         let (have_users, have_user_rows) = self.index_digest(
-            "SELECT seq, tenant || char(31) || user || char(31) || time FROM user_index",
+            "SELECT seq, length(CAST(tenant AS BLOB)) || ':' || tenant || length(CAST(user AS BLOB)) || ':' || user || time FROM user_index",
         )?;
         if (have_users, have_user_rows) != (want_users, want_user_rows) {
             return Err(StoreError::Corrupt {
@@ -1169,7 +1180,7 @@ pub(crate) mod tests {
         assert_eq!(merged, 29, "one entry per event with a user");
         assert_eq!(s.verify().unwrap(), 30);
         // The planner reads the user index, not the tenant's events.
-        let plan = query_plan(&s, "SELECT seq FROM events WHERE tenant = 'acme' AND seq IN (SELECT seq FROM user_index WHERE user = 'u1' AND tenant = 'acme' UNION ALL SELECT seq FROM events WHERE seq > (SELECT upto FROM user_index_state WHERE id = 0) AND user = 'u1') ORDER BY seq LIMIT 100");
+        let plan = query_plan(&s, "SELECT seq FROM events WHERE tenant = 'acme' AND seq IN (SELECT seq FROM user_index WHERE user = 'u1' AND tenant = 'acme' UNION ALL SELECT seq FROM events WHERE seq > coalesce((SELECT upto FROM user_index_state WHERE id = 0), 0) AND user = 'u1') ORDER BY seq LIMIT 100");
         assert!(
             plan.iter()
                 .any(|l| l.contains("user_index") && l.contains("PRIMARY KEY")),
