@@ -517,6 +517,14 @@ impl AuditStore {
                 // The tenant is always the first argument.
                 merged.push_str(" AND tenant = ?1");
             }
+            // The time range inside the lookup too (the outer query applies it as well), so a
+            // busy user's other days are not read.
+            for (v, op) in [(&f.since, ">="), (&f.until, "<")] {
+                if let Some(v) = v {
+                    args.push(v.clone());
+                    merged.push_str(&format!(" AND time {op} ?{}", args.len()));
+                }
+            }
             sql.push_str(&format!(
                 " AND seq IN ({merged} UNION ALL SELECT seq FROM events WHERE seq > coalesce((SELECT upto FROM user_index_state WHERE id = 0), 0) AND user = ?{u})"
             ));
@@ -1173,6 +1181,27 @@ pub(crate) mod tests {
         assert_eq!(merge_user_index(&s.conn, 1000).unwrap(), 18);
         assert_eq!(merge_user_index(&s.conn, 1000).unwrap(), 0, "nothing left");
         check(&s, "all merged");
+        // A time range narrows the lookup and the tail alike.
+        let since = Filter {
+            tenant: Some("acme".into()),
+            user: Some("u0".into()),
+            since: Some("2026-11-10T00:00:00Z".into()),
+            until: Some("2026-11-15T00:00:00Z".into()),
+            ..Filter::default()
+        };
+        let want: Vec<String> = batch
+            .iter()
+            .filter(|e| {
+                e.tenant == "acme"
+                    && e.user.as_deref() == Some("u0")
+                    && e.time.as_str() >= "2026-11-10T00:00:00Z"
+                    && e.time.as_str() < "2026-11-15T00:00:00Z"
+            })
+            .map(|e| e.id.clone())
+            .collect();
+        assert!(!want.is_empty());
+        let got: Vec<String> = s.query(&since).unwrap().into_iter().map(|e| e.id).collect();
+        assert_eq!(got, want);
         let merged: i64 = s
             .conn
             .query_row("SELECT count(*) FROM user_index", [], |r| r.get(0))
