@@ -33,6 +33,32 @@ pub struct Forwarded {
     /// The request's pseudonyms, handed back: a caller keeps them when the answer carries an
     /// id a later turn continues from.
     pub pseudonyms: policy::Pseudonyms,
+    /// Whether they were kept already, for the answer's id, before it reached the client.
+    pub turn_kept: bool,
+}
+
+/// Where a Responses turn's pseudonyms go, so that its next turn (on any node) restores the
+/// same tokens: kept as soon as the answer names its id and before that answer reaches the
+/// client, who may send the next turn at once.
+pub struct KeepTurn {
+    pub shared: std::sync::Arc<crate::handler::Shared>,
+    pub tenant: String,
+}
+
+/// Keeps the turn's pseudonyms once the answer's id is known (at most once).
+async fn keep_turn(keep: &mut Option<KeepTurn>, out: &mut Forwarded) {
+    let Some(id) = out.usage.response_id.as_ref() else {
+        return;
+    };
+    if out.pseudonyms.is_empty() {
+        return;
+    }
+    if let Some(k) = keep.take() {
+        k.shared
+            .remember(&k.tenant, &format!("response:{id}"), out.pseudonyms.clone())
+            .await;
+        out.turn_kept = true;
+    }
 }
 
 fn no_body_status(s: StatusCode) -> bool {
@@ -77,6 +103,8 @@ pub struct Outbound {
     pub shape: ErrorShape,
     /// For an MCP server: its session registry and gateway mapping.
     pub mcp: Option<crate::stream::mcp::Route>,
+    /// Where to keep the pseudonyms of a server-side conversation's turn.
+    pub keep: Option<KeepTurn>,
 }
 
 /// Sends the request to `target` and streams the response to the client.
@@ -96,6 +124,7 @@ pub async fn forward(
         response_policy,
         shape,
         mcp,
+        mut keep,
     } = outbound;
     let req = session.req_header();
     let method = Method::from_bytes(req.method.as_str().as_bytes()).unwrap_or(Method::GET);
@@ -301,6 +330,7 @@ pub async fn forward(
         let plain: &[u8] = decoded.as_deref().unwrap_or(buf);
         if complete && inspectable {
             out.usage.observe(plain);
+            keep_turn(&mut keep, &mut out).await;
         }
         let body = if complete && inspectable {
             let verdict = match &mcp {
@@ -442,6 +472,7 @@ pub async fn forward(
                             match piece {
                                 Piece::Event(e) => {
                                     out.usage.observe(e.data.as_bytes());
+                                    keep_turn(&mut keep, &mut out).await;
                                     buf.extend(guard.on_event(&e))
                                 }
                                 Piece::Raw(b) if !guard.is_cut() => buf.extend_from_slice(&b),

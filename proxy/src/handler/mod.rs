@@ -401,6 +401,10 @@ impl AiHttpApp {
             response_policy: go.response,
             shape,
             mcp: self.mcp_route(&target, &identity.tenant),
+            keep: Some(crate::forward::KeepTurn {
+                shared: self.shared.clone(),
+                tenant: identity.tenant.to_string(),
+            }),
         };
         let f = match target.provider.as_deref() {
             Some(provider) if crate::ws::is_upgrade(session) => {
@@ -425,8 +429,11 @@ impl AiHttpApp {
                 .remember_turn_tail(&log.tenant, &format!("response:{id}"), tail)
                 .await;
         }
-        if let (false, Some(id)) = (f.pseudonyms.is_empty(), &f.usage.response_id) {
-            // The next turn names this response as `previous_response_id`.
+        if let (false, false, Some(id)) =
+            (f.turn_kept, f.pseudonyms.is_empty(), &f.usage.response_id)
+        {
+            // The next turn names this response as `previous_response_id` (kept here when the
+            // id was only seen after the answer went out, e.g. a passthrough stream).
             self.shared
                 .remember(&log.tenant, &format!("response:{id}"), f.pseudonyms)
                 .await;
