@@ -30,34 +30,39 @@ pub struct Forwarded {
     pub response: ResponseOutcome,
     /// Token counts the provider reported in its response.
     pub usage: crate::providers::usage::Usage,
-    /// The request's pseudonyms, handed back: a caller keeps them when the answer carries an
-    /// id a later turn continues from.
+    /// The request's pseudonyms, which the answer's tokens are restored from (and which
+    /// [`KeepTurn`] keeps for the next turn).
     pub pseudonyms: policy::Pseudonyms,
-    /// Whether they were kept already, for the answer's id, before it reached the client.
-    pub turn_kept: bool,
 }
 
-/// Where a Responses turn's pseudonyms go, so that its next turn (on any node) restores the
-/// same tokens: kept as soon as the answer names its id and before that answer reaches the
-/// client, who may send the next turn at once.
+/// What a Responses turn leaves for its next one (on any node): its pseudonyms, so the same
+/// tokens are restored, and the end of its text, so a secret split across the turns is seen.
+/// Kept as soon as the answer names its id and before that answer reaches the client, who may
+/// send the next turn at once.
 pub struct KeepTurn {
     pub shared: std::sync::Arc<crate::handler::Shared>,
     pub tenant: String,
+    pub tail: Option<String>,
 }
 
-/// Keeps the turn's pseudonyms once the answer's id is known (at most once).
-async fn keep_turn(keep: &mut Option<KeepTurn>, out: &mut Forwarded) {
+/// Keeps the turn (at most once) when the answer's id is known.
+async fn keep_turn(keep: &mut Option<KeepTurn>, out: &Forwarded) {
     let Some(id) = out.usage.response_id.as_ref() else {
         return;
     };
-    if out.pseudonyms.is_empty() {
+    let Some(k) = keep.take() else {
         return;
-    }
-    if let Some(k) = keep.take() {
+    };
+    let conversation = format!("response:{id}");
+    if !out.pseudonyms.is_empty() {
         k.shared
-            .remember(&k.tenant, &format!("response:{id}"), out.pseudonyms.clone())
+            .remember(&k.tenant, &conversation, out.pseudonyms.clone())
             .await;
-        out.turn_kept = true;
+    }
+    if let Some(tail) = k.tail {
+        k.shared
+            .remember_turn_tail(&k.tenant, &conversation, tail)
+            .await;
     }
 }
 
@@ -330,7 +335,7 @@ pub async fn forward(
         let plain: &[u8] = decoded.as_deref().unwrap_or(buf);
         if complete && inspectable {
             out.usage.observe(plain);
-            keep_turn(&mut keep, &mut out).await;
+            keep_turn(&mut keep, &out).await;
         }
         let body = if complete && inspectable {
             let verdict = match &mcp {
@@ -472,7 +477,7 @@ pub async fn forward(
                             match piece {
                                 Piece::Event(e) => {
                                     out.usage.observe(e.data.as_bytes());
-                                    keep_turn(&mut keep, &mut out).await;
+                                    keep_turn(&mut keep, &out).await;
                                     buf.extend(guard.on_event(&e))
                                 }
                                 Piece::Raw(b) if !guard.is_cut() => buf.extend_from_slice(&b),
@@ -486,6 +491,7 @@ pub async fn forward(
                     }
                     _ => {
                         tap.push(&chunk, &mut out.usage);
+                        keep_turn(&mut keep, &out).await;
                         chunk
                     }
                 };

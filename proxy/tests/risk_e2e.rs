@@ -312,12 +312,13 @@ async fn a_running_server_sends_each_alert_once_signed_and_pseudonymized() {
         .unwrap();
     assert_eq!(r["users"][0]["user"], pseudonym.as_str(), "{r}");
     assert!(!r.to_string().contains("eve@"));
-    let reveal = |tok: &'static str| {
+    let reveal_as = |tok: &'static str, who: &str| {
         http.post(format!("{base}/v1/risk/reveal"))
             .bearer_auth(tok)
-            .json(&serde_json::json!({ "pseudonym": pseudonym }))
+            .json(&serde_json::json!({ "pseudonym": who }))
             .send()
     };
+    let reveal = |tok: &'static str| reveal_as(tok, &pseudonym);
     assert_eq!(reveal("aud").await.unwrap().status(), 403);
     // Bad input is refused with a reason, not guessed at.
     let bad_day = http
@@ -327,25 +328,13 @@ async fn a_running_server_sends_each_alert_once_signed_and_pseudonymized() {
         .await
         .unwrap();
     assert_eq!(bad_day.status(), 400);
-    let bad_pseudonym = http
-        .post(format!("{base}/v1/risk/reveal"))
-        .bearer_auth("inv")
-        .json(&serde_json::json!({ "pseudonym": "eve@acme.example" }))
-        .send()
-        .await
-        .unwrap();
+    let bad_pseudonym = reveal_as("inv", "eve@acme.example").await.unwrap();
     assert_eq!(bad_pseudonym.status(), 400);
     let r = reveal("inv").await.unwrap();
     assert_eq!(r.status(), 200);
     let r: serde_json::Value = r.json().await.unwrap();
     assert_eq!(r["user"], "eve@acme.example");
-    let unknown = http
-        .post(format!("{base}/v1/risk/reveal"))
-        .bearer_auth("inv")
-        .json(&serde_json::json!({ "pseudonym": "u-0000000000000000" }))
-        .send()
-        .await
-        .unwrap();
+    let unknown = reveal_as("inv", "u-0000000000000000").await.unwrap();
     assert_eq!(unknown.status(), 404);
     let reveals = proxy.audit_events_eventually(&["--kind", "admin"], 1);
     let revealed: Vec<&serde_json::Value> = reveals

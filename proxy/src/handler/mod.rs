@@ -392,6 +392,13 @@ impl AiHttpApp {
         if let Some(p) = go.path_and_query {
             target.path_and_query = p;
         }
+        // Only a turn with something to leave its next one costs a handle.
+        let keep =
+            (!go.pseudonyms.is_empty() || turn_tail.is_some()).then(|| crate::forward::KeepTurn {
+                shared: self.shared.clone(),
+                tenant: identity.tenant.to_string(),
+                tail: turn_tail,
+            });
         let outbound = Outbound {
             body,
             drop_content_encoding: go.drop_content_encoding,
@@ -401,10 +408,7 @@ impl AiHttpApp {
             response_policy: go.response,
             shape,
             mcp: self.mcp_route(&target, &identity.tenant),
-            keep: Some(crate::forward::KeepTurn {
-                shared: self.shared.clone(),
-                tenant: identity.tenant.to_string(),
-            }),
+            keep,
         };
         let f = match target.provider.as_deref() {
             Some(provider) if crate::ws::is_upgrade(session) => {
@@ -424,20 +428,6 @@ impl AiHttpApp {
         });
         log.response_rules = f.response.rules;
         log.response_uninspected = f.response.uninspected;
-        if let (Some(tail), Some(id)) = (turn_tail, &f.usage.response_id) {
-            self.shared
-                .remember_turn_tail(&log.tenant, &format!("response:{id}"), tail)
-                .await;
-        }
-        if let (false, false, Some(id)) =
-            (f.turn_kept, f.pseudonyms.is_empty(), &f.usage.response_id)
-        {
-            // The next turn names this response as `previous_response_id` (kept here when the
-            // id was only seen after the answer went out, e.g. a passthrough stream).
-            self.shared
-                .remember(&log.tenant, &format!("response:{id}"), f.pseudonyms)
-                .await;
-        }
         log.usage = f.usage;
         // The request record was committed before forwarding; the response record is queued
         // (never dropped) so the client does not wait for a second disk commit.
