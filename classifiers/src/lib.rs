@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod eval;
 mod finding;
+mod keyed;
 pub mod normalize;
 pub mod onnx;
 pub mod patterns;

@@ -215,6 +215,9 @@ pub struct RulesConfig {
     pub builtin: bool,
     /// Extra packs: every `*.yaml` in this directory, compiled with the built-in ones.
     pub dir: Option<PathBuf>,
+    /// Pattern-scan results kept per text (keyed hash of tenant and text, no text stored), so
+    /// a resent system prompt or history is not scanned again; 0 turns the memo off.
+    pub scan_memo_entries: usize,
 }
 
 impl Default for RulesConfig {
@@ -222,6 +225,7 @@ impl Default for RulesConfig {
         RulesConfig {
             builtin: true,
             dir: None,
+            scan_memo_entries: 16_384,
         }
     }
 }

@@ -113,11 +113,24 @@ impl Scan {
     }
 
     /// Scans each of `texts` (findings located by its index), keeping the first limit hit.
-    pub fn of<'a>(engine: &PatternEngine, texts: impl Iterator<Item = &'a str>) -> Scan {
+    /// With a `scope` (the tenant), a text scanned before in that scope comes from the
+    /// engine's memo: chat clients resend the system prompt and the history on every turn.
+    pub fn of<'a>(
+        engine: &PatternEngine,
+        scope: Option<&str>,
+        texts: impl Iterator<Item = &'a str>,
+    ) -> Scan {
         let texts: Vec<&str> = texts.collect();
         let mut out = Scan::default();
         for (i, t) in texts.iter().enumerate() {
-            let scanned = engine.scan_checked(t);
+            let scanned = match scope {
+                Some(scope) => {
+                    let (scanned, lookup) = engine.scan_in(scope, t);
+                    crate::metrics::METRICS.scan_memo(lookup);
+                    scanned
+                }
+                None => engine.scan_checked(t),
+            };
             out.limit = out.limit.or(scanned.limit);
             out.located
                 .extend(scanned.findings.into_iter().map(|finding| Located {
@@ -128,7 +141,11 @@ impl Scan {
         // A value split across two consecutive texts (messages, fields, turns) is found too,
         // where it does not overlap what each text showed on its own.
         if texts.len() > 1 {
-            out.merge_boundaries(engine.scan_boundaries(&texts), Some);
+            let pairs = match scope {
+                Some(scope) => engine.scan_boundaries_in(scope, &texts),
+                None => engine.scan_boundaries(&texts),
+            };
+            out.merge_boundaries(pairs, Some);
         }
         out
     }
@@ -419,11 +436,12 @@ impl Inspector {
         }
     }
 
-    /// Pattern findings in every text.
-    pub fn scan(&self, prepared: &Prepared) -> Scan {
+    /// Pattern findings in every text; texts `tenant` sent before come from the memo.
+    pub fn scan(&self, tenant: &str, prepared: &Prepared) -> Scan {
         let engine = self.engine.load();
         Scan::of(
             &engine,
+            Some(tenant),
             prepared.prompt.segments.iter().map(|s| s.text.as_str()),
         )
     }
@@ -576,7 +594,7 @@ impl Inspector {
         body: &[u8],
     ) -> Result<Inspection, InspectError> {
         let prepared = self.prepare(provider, path, body)?;
-        let findings = self.scan(&prepared);
+        let findings = self.scan(&identity.tenant, &prepared);
         let labels = if policy.uses_labels {
             self.classify(&identity.tenant, &prepared.classifier_text())
                 .0

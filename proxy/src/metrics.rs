@@ -68,6 +68,10 @@ pub struct Metrics {
     pub connections: IntCounterVec,
     /// Insider-risk alert deliveries by sink and outcome (sent, failed, suppressed).
     pub risk_alerts: IntCounterVec,
+    /// Request texts whose pattern scan came from the memo (hit) or ran (miss).
+    scan_memo: IntCounterVec,
+    scan_memo_hit: IntCounter,
+    scan_memo_miss: IntCounter,
     classifier_batches: IntGauge,
     classifier_rows: IntGauge,
     classifier_queue: IntGauge,
@@ -88,6 +92,14 @@ impl Metrics {
             0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
             2.5, 5.0, 10.0, 30.0, 60.0,
         ];
+        let scan_memo = IntCounterVec::new(
+            Opts::new(
+                "promptwall_scan_memo_total",
+                "Request texts (256 bytes and longer) whose pattern scan came from the memo because the tenant sent the same text before (hit), or ran (miss)",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         let m = Metrics {
             registry,
             otel: OnceLock::new(),
@@ -188,6 +200,9 @@ impl Metrics {
                 &["sink", "outcome"],
             )
             .expect("valid metric"),
+            scan_memo: scan_memo.clone(),
+            scan_memo_hit: scan_memo.with_label_values(&["hit"]),
+            scan_memo_miss: scan_memo.with_label_values(&["miss"]),
             classifier_batches: IntGauge::new(
                 "promptwall_classifier_batches",
                 "Model runs since start",
@@ -242,6 +257,7 @@ impl Metrics {
             Box::new(m.ship_lag_seconds.clone()),
             Box::new(m.connections.clone()),
             Box::new(m.risk_alerts.clone()),
+            Box::new(m.scan_memo.clone()),
             Box::new(m.classifier_batches.clone()),
             Box::new(m.classifier_rows.clone()),
             Box::new(m.classifier_queue.clone()),
@@ -399,6 +415,15 @@ impl Metrics {
         if let Some(o) = self.otel.get() {
             o.connections
                 .add(1, &[KeyValue::new("kind", kind.to_string())]);
+        }
+    }
+
+    /// How one request text's pattern scan went through the engine's memo.
+    pub fn scan_memo(&self, lookup: classifiers::patterns::Lookup) {
+        match lookup {
+            classifiers::patterns::Lookup::Hit => self.scan_memo_hit.inc(),
+            classifiers::patterns::Lookup::Miss => self.scan_memo_miss.inc(),
+            classifiers::patterns::Lookup::Skipped => {}
         }
     }
 

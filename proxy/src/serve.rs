@@ -66,6 +66,7 @@ pub fn load_classifier(
 /// Compiles the configured rule packs (built-in and `rules.dir`).
 pub fn load_rules(config: &Config) -> anyhow::Result<classifiers::PatternEngine> {
     classifiers::load_engine(config.rules.builtin, config.rules.dir.as_deref())
+        .and_then(|e| e.with_memo(config.rules.scan_memo_entries))
         .context("rule packs")
 }
 

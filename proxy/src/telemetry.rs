@@ -12,6 +12,7 @@ use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use std::sync::OnceLock;
 use std::time::Duration;
+use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -53,6 +54,12 @@ pub fn init(otlp: Option<&OtlpConfig>) -> Result<(), TelemetryError> {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(ansi);
+    // The trace spans are for export only: their fields repeat what the request line carries,
+    // and formatting them for the log on every request (and again on every `record`) cost more
+    // than writing the line itself.
+    let filter = filter.and(tracing_subscriber::filter::filter_fn(|m| {
+        !(m.is_span() && m.target() == TRACE_TARGET)
+    }));
     let fmt = if std::env::var("PROMPTWALL_LOG_FORMAT").as_deref() == Ok("json") {
         fmt.json().with_filter(filter).boxed()
     } else {

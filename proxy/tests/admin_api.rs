@@ -503,6 +503,45 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resent_history_is_scanned_once_and_a_key_in_it_still_blocks() {
+    let fx = setup().await;
+    let ann = fx.proxy.client_as("ann", "a");
+    let system = "You are the release assistant for the platform team. ".repeat(8);
+    let history = format!(
+        "{} The deploy key is AKIAQWERTYUIOPASDFGH.",
+        "Yesterday we went through the rollout plan step by step. ".repeat(6)
+    );
+    let body = |last: &str| {
+        serde_json::json!({"model": "gpt-4o-mini", "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": history},
+            {"role": "user", "content": last},
+        ]})
+    };
+    let memo = |outcome: &'static str| {
+        let proxy = &fx.proxy;
+        async move {
+            proxy
+                .metric(&format!(
+                    "promptwall_scan_memo_total{{outcome=\"{outcome}\"}}"
+                ))
+                .await
+        }
+    };
+    // Two turns of one chat: the second resends the system prompt and the history.
+    for last in ["first question", "second question"] {
+        let r = ann.post(URL).json(&body(last)).send().await.unwrap();
+        assert_eq!(r.status(), 403, "the key in the history blocks every turn");
+    }
+    assert_eq!(memo("miss").await, 2.0, "each long text scanned once");
+    assert_eq!(
+        memo("hit").await,
+        2.0,
+        "and answered from the memo the second time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_cli_works_through_the_admin_api() {
     let fx = setup().await;
     let admin = format!("http://{}", fx.proxy.admin);

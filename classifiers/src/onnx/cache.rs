@@ -9,7 +9,7 @@
 //!   a reloaded model comes with a new cache.
 //! - Bounded by entry count (S3-FIFO eviction from `quick_cache`); about 100 bytes per entry.
 
-use ring::hmac;
+use crate::keyed::KeyedHash;
 use std::sync::Arc;
 
 /// What one window settled to.
@@ -23,16 +23,15 @@ pub struct Entry {
 
 /// The keyed, bounded window cache; share it behind the classifier's `&self`.
 pub struct WindowCache {
-    key: hmac::Key,
+    key: KeyedHash,
     map: Option<quick_cache::sync::Cache<u128, Arc<Entry>>>,
 }
 
 impl WindowCache {
     /// A cache of at most `entries` windows (0 turns it off) under a fresh random key.
     pub fn new(entries: usize) -> Result<Self, String> {
-        let rng = ring::rand::SystemRandom::new();
-        let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng)
-            .map_err(|_| "no system randomness for the cache key".to_string())?;
+        let key = KeyedHash::generate()
+            .ok_or_else(|| "no system randomness for the cache key".to_string())?;
         Ok(WindowCache {
             key,
             map: (entries > 0).then(|| quick_cache::sync::Cache::new(entries)),
@@ -42,14 +41,7 @@ impl WindowCache {
     /// The keyed hash of `text` within `scope`; the scope is length-prefixed so that no
     /// (scope, text) pair can spell another.
     pub fn key(&self, scope: &str, text: &str) -> u128 {
-        let mut ctx = hmac::Context::with_key(&self.key);
-        ctx.update(&(scope.len() as u64).to_le_bytes());
-        ctx.update(scope.as_bytes());
-        ctx.update(text.as_bytes());
-        let tag = ctx.sign();
-        let mut k = [0u8; 16];
-        k.copy_from_slice(&tag.as_ref()[..16]);
-        u128::from_le_bytes(k)
+        self.key.of(scope, text)
     }
 
     /// Whether the cache is on.

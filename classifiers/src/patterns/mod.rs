@@ -17,8 +17,10 @@
 //! Texts up to 16 KB take one pass of every pattern and word in place of steps 1 and 2. All of
 //! it is linear in the text; benign text costs about one or two lazy-DFA passes.
 
+mod memo;
 mod pass;
 mod scan;
+pub use memo::{Lookup, MemoStats, MEMO_MIN_BYTES};
 pub use scan::Scanned;
 
 use crate::decode::Decoder;
@@ -85,6 +87,8 @@ pub enum EngineError {
     },
     #[error("keyword automaton: {0}")]
     Keywords(String),
+    #[error("no system randomness for the scan memo's key")]
+    NoRandomness,
 }
 
 /// What a word in the shared automaton does for a rule.
@@ -193,6 +197,8 @@ pub struct PatternEngine {
     word_roles: Vec<Vec<(u32, Role)>>,
     decoder: Decoder,
     examples: Vec<(u32, crate::rules::Examples)>,
+    /// Results of texts scanned before, when on ([`PatternEngine::with_memo`]).
+    memo: Option<memo::ScanMemo>,
 }
 
 fn syntax_config() -> syntax::Config {
@@ -341,7 +347,23 @@ impl PatternEngine {
             word_roles,
             decoder: Decoder::new(),
             examples,
+            memo: None,
         })
+    }
+
+    /// Remembers up to `entries` scan results (0: none), so a text scanned again through
+    /// [`Self::scan_in`] costs a keyed hash instead of a scan.
+    pub fn with_memo(mut self, entries: usize) -> Result<Self, EngineError> {
+        self.memo = match entries {
+            0 => None,
+            n => Some(memo::ScanMemo::new(n).ok_or(EngineError::NoRandomness)?),
+        };
+        Ok(self)
+    }
+
+    /// The memo's lookups so far; `None` when it is off.
+    pub fn memo_stats(&self) -> Option<MemoStats> {
+        self.memo.as_ref().map(memo::ScanMemo::stats)
     }
 
     /// The number of compiled rules.

@@ -81,6 +81,29 @@ impl PatternEngine {
     /// the boundary; a value found across it is reported in both texts, each with its own
     /// part (so a redaction masks both): `(index of the text, finding in its offsets)`.
     pub fn scan_boundaries(&self, texts: &[&str]) -> Vec<(usize, Finding)> {
+        self.boundaries(texts, |t| self.scan(t))
+    }
+
+    /// [`Self::scan_checked`] through the memo (when on) within `scope`: a text scanned
+    /// before in the same scope is answered without a scan. Says how the lookup went.
+    pub fn scan_in(&self, scope: &str, text: &str) -> (Scanned, super::Lookup) {
+        match &self.memo {
+            Some(memo) => memo.get_or_scan(scope, text, |t| self.scan_checked(t)),
+            None => (self.scan_checked(text), super::Lookup::Skipped),
+        }
+    }
+
+    /// [`Self::scan_boundaries`], each boundary's joined text through the memo within `scope`
+    /// (consecutive texts a client resends have the same boundaries every turn).
+    pub fn scan_boundaries_in(&self, scope: &str, texts: &[&str]) -> Vec<(usize, Finding)> {
+        self.boundaries(texts, |t| self.scan_in(scope, t).0.findings)
+    }
+
+    fn boundaries(
+        &self,
+        texts: &[&str],
+        scan: impl Fn(&str) -> Vec<Finding>,
+    ) -> Vec<(usize, Finding)> {
         let mut out = Vec::new();
         let mut joined = String::new();
         for (i, pair) in texts.windows(2).enumerate() {
@@ -100,7 +123,7 @@ impl PatternEngine {
             joined.clear();
             joined.push_str(&a[from..]);
             joined.push_str(&b[..to]);
-            for f in self.scan(&joined) {
+            for f in scan(&joined) {
                 if f.start < cut && f.end > cut {
                     out.push((
                         i,

@@ -255,6 +255,41 @@ pub struct Filter {
     pub id: Option<String>,
 }
 
+/// How long a connection waits for another's lock (a merge step, a checkpoint restart)
+/// before its statement fails with `SQLITE_BUSY`.
+const BUSY_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Retries at [`BUSY_FINE_STEP`] before the steps grow to 1 ms.
+const BUSY_FINE_RETRIES: i32 = 200;
+const BUSY_FINE_STEP: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// SQLite's busy handler for the audit connections, in place of `busy_timeout`. Its built-in
+/// one sleeps 1, 2, 5, 10, 15, 20, 25... ms between retries, so a writer behind a 3 ms hold
+/// waited up to 18 ms, and every request waiting on that commit with it.
+pub(super) fn busy_wait(retries: i32) -> bool {
+    match busy_step(retries) {
+        Some(step) => {
+            std::thread::sleep(step);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The wait before retry `retries`, `None` once [`BUSY_LIMIT`] is spent. The locks here are
+/// held for about a millisecond, so the first retries come every 50 us; after 10 ms they come
+/// every millisecond. Counted by retries, so a sleep that overruns only lengthens the wait.
+fn busy_step(retries: i32) -> Option<std::time::Duration> {
+    let retries = u32::try_from(retries).ok()?;
+    let fine = BUSY_FINE_RETRIES as u32;
+    let (waited, step) = if retries < fine {
+        (BUSY_FINE_STEP * retries, BUSY_FINE_STEP)
+    } else {
+        let coarse = std::time::Duration::from_millis(1);
+        (BUSY_FINE_STEP * fine + coarse * (retries - fine), coarse)
+    };
+    (waited < BUSY_LIMIT).then_some(step)
+}
+
 pub fn hash_of(prev: &str, canonical: &[u8]) -> String {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(prev.as_bytes());
@@ -412,8 +447,7 @@ impl AuditStore {
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", durability.pragma())
             .map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
+        conn.busy_handler(Some(busy_wait)).map_err(err)?;
         // 64 MiB of page cache: the index pages that inserts and queries touch stay in memory
         // (SQLite's default is 2 MiB, which a multi-million-row log outgrows).
         conn.pragma_update(None, "cache_size", -65_536)
@@ -1267,5 +1301,17 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(old, 0);
         assert_eq!(user_ids(&s, Some("acme"), "u1").0, ["r1", "r4"]);
+    }
+
+    #[test]
+    fn the_busy_wait_retries_finely_then_gives_up_after_its_limit() {
+        use std::time::Duration;
+        assert_eq!(busy_step(0), Some(Duration::from_micros(50)));
+        assert_eq!(busy_step(199), Some(Duration::from_micros(50)));
+        assert_eq!(busy_step(200), Some(Duration::from_millis(1)));
+        let total: Duration = (0..).map_while(busy_step).sum();
+        assert!(total >= BUSY_LIMIT, "{total:?}");
+        assert!(total < BUSY_LIMIT + Duration::from_millis(2), "{total:?}");
+        assert_eq!(busy_step(-1), None);
     }
 }

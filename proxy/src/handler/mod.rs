@@ -743,7 +743,7 @@ impl AiHttpApp {
         let classify = inspector
             .wants_labels(&identity.tenant)
             .then(|| self.start_classify(&identity.tenant, &prepared));
-        let mut findings = inspector.scan(&prepared);
+        let mut findings = inspector.scan(&identity.tenant, &prepared);
         let (labels, model_coverage) = match classify {
             Some(c) => c.wait().await,
             None => (LabelsOutcome::NotRun, None),

@@ -54,7 +54,7 @@ impl AiHttpApp {
                 let classify = inspector
                     .wants_labels(&identity.tenant)
                     .then(|| app.start_classify(&identity.tenant, &prepared));
-                let mut scan = inspector.scan(&prepared);
+                let mut scan = inspector.scan(&identity.tenant, &prepared);
                 let (labels, coverage) = match classify {
                     Some(c) => c.wait().await,
                     None => (policy::LabelsOutcome::NotRun, None),

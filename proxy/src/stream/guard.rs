@@ -98,7 +98,8 @@ impl ResponsePolicy {
         if !self.scan {
             return crate::inspect::Scan::default();
         }
-        crate::inspect::Scan::of(&self.engine, texts.iter().copied())
+        // Answers are new text: nothing to remember.
+        crate::inspect::Scan::of(&self.engine, None, texts.iter().copied())
     }
 }
 

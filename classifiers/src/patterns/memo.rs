@@ -1,0 +1,191 @@
+//! What scanning a text found, remembered, so that text a client resends (the system prompt and
+//! the whole history, on every chat turn) is scanned once and only new text costs a scan.
+//!
+//! - A scan is a pure function of the engine and the text, so an entry never goes stale; the
+//!   memo belongs to one engine, and a reloaded engine comes with an empty one.
+//! - Keys are a keyed hash (HMAC-SHA-256, truncated to 128 bits) of a scope (the tenant) and the
+//!   text, under a key drawn at start and never stored. The memo holds no text (findings hold
+//!   offsets, never values); without the key nobody can tell which texts it holds or make two
+//!   texts collide. The scope keeps one tenant from timing another's texts.
+//! - Short texts are scanned, not looked up: hashing them costs about what scanning does.
+//! - Bounded by entry count (S3-FIFO eviction from `quick_cache`), and a result with many
+//!   findings is not kept, so no entry is large.
+
+use super::Scanned;
+use crate::keyed::KeyedHash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Texts shorter than this are scanned every time.
+pub const MEMO_MIN_BYTES: usize = 256;
+/// Results with more findings than this are not kept.
+const MEMO_MAX_FINDINGS: usize = 64;
+
+/// How a scan went through the memo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Answered from the memo.
+    Hit,
+    /// Scanned, and remembered when small enough.
+    Miss,
+    /// Scanned without a lookup: the memo is off or the text is short.
+    Skipped,
+}
+
+/// Lookups since the engine was built, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemoStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: usize,
+}
+
+/// The keyed, bounded memo of scan results.
+pub(super) struct ScanMemo {
+    key: KeyedHash,
+    map: quick_cache::sync::Cache<u128, Arc<Scanned>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl std::fmt::Debug for ScanMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanMemo")
+            .field("entries", &self.map.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScanMemo {
+    /// A memo of at most `entries` results under a fresh random key; `None` when the system
+    /// has no randomness to draw the key from.
+    pub fn new(entries: usize) -> Option<Self> {
+        Some(ScanMemo {
+            key: KeyedHash::generate()?,
+            map: quick_cache::sync::Cache::new(entries.max(1)),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        })
+    }
+
+    /// The remembered result for `text`, or `scan(text)`, remembered.
+    pub fn get_or_scan(
+        &self,
+        scope: &str,
+        text: &str,
+        scan: impl FnOnce(&str) -> Scanned,
+    ) -> (Scanned, Lookup) {
+        if text.len() < MEMO_MIN_BYTES {
+            return (scan(text), Lookup::Skipped);
+        }
+        let key = self.key.of(scope, text);
+        if let Some(hit) = self.map.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return (Scanned::clone(&hit), Lookup::Hit);
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let scanned = scan(text);
+        if scanned.findings.len() <= MEMO_MAX_FINDINGS {
+            self.map.insert(key, Arc::new(scanned.clone()));
+        }
+        (scanned, Lookup::Miss)
+    }
+
+    pub fn stats(&self) -> MemoStats {
+        MemoStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.map.len(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PatternEngine;
+
+    fn engine(entries: usize) -> PatternEngine {
+        crate::builtin_engine()
+            .expect("built-in packs compile")
+            .with_memo(entries)
+            .expect("memo key")
+    }
+
+    /// A text over the memo's minimum with a key at a known place.
+    fn text_with_key(filler: usize) -> String {
+        format!(
+            "{} my key is AKIAQWERTYUIOPASDFGH, keep it safe",
+            "Notes from the planning meeting. ".repeat(filler)
+        )
+    }
+
+    #[test]
+    fn a_resent_text_comes_from_the_memo_with_the_same_findings() {
+        let e = engine(64);
+        let text = text_with_key(10);
+        let plain = e.scan_checked(&text);
+        assert_eq!(plain.findings.len(), 1, "{plain:?}");
+        let (first, how) = e.scan_in("acme", &text);
+        assert_eq!(how, Lookup::Miss);
+        let (again, how) = e.scan_in("acme", &text);
+        assert_eq!(how, Lookup::Hit);
+        assert_eq!(first, plain);
+        assert_eq!(again, plain);
+        let stats = e.memo_stats().expect("memo on");
+        assert_eq!((stats.hits, stats.misses, stats.entries), (1, 1, 1));
+    }
+
+    #[test]
+    fn scopes_and_texts_are_apart_and_short_texts_are_not_looked_up() {
+        let e = engine(64);
+        let text = text_with_key(10);
+        e.scan_in("acme", &text);
+        // Another tenant's identical text is not answered from acme's entry.
+        assert_eq!(e.scan_in("globex", &text).1, Lookup::Miss);
+        // One changed byte is another text, with its own findings.
+        let changed = text.replace("AKIAQWERTYUIOPASDFGH", "AKIAQWERTYUIOPASDFGX");
+        let (found, how) = e.scan_in("acme", &changed);
+        assert_eq!(how, Lookup::Miss);
+        assert_eq!(found, e.scan_checked(&changed));
+        let short = "my key is AKIAQWERTYUIOPASDFGH";
+        assert!(short.len() < MEMO_MIN_BYTES);
+        let (found, how) = e.scan_in("acme", short);
+        assert_eq!(how, Lookup::Skipped);
+        assert_eq!(found.findings.len(), 1);
+    }
+
+    #[test]
+    fn the_memo_stays_bounded_and_can_be_off() {
+        let e = engine(32);
+        for i in 0..2_000 {
+            e.scan_in("acme", &format!("{i} {}", text_with_key(10)));
+        }
+        let held = e.memo_stats().expect("memo on").entries;
+        assert!(held <= 32 + 8, "{held} entries");
+        let off = engine(0);
+        assert_eq!(off.memo_stats(), None);
+        assert_eq!(off.scan_in("acme", &text_with_key(10)).1, Lookup::Skipped);
+    }
+
+    #[test]
+    fn a_value_split_across_a_remembered_text_and_a_new_one_is_still_found() {
+        let e = engine(64);
+        let head = format!(
+            "{} and the key is AKIAQWERTYUI",
+            "Notes from the planning meeting. ".repeat(10)
+        );
+        // The first turn ends with half a key; the scan remembers it as clean.
+        let (alone, _) = e.scan_in("acme", &head);
+        assert!(alone.findings.is_empty(), "{alone:?}");
+        // The next turn resends it (a hit) and adds the other half: the boundary scan, also
+        // through the memo, still reports the value in both parts.
+        let tail = "OPASDFGH, thanks";
+        assert_eq!(e.scan_in("acme", &head).1, Lookup::Hit);
+        let pairs = e.scan_boundaries_in("acme", &[&head, tail]);
+        assert_eq!(pairs, e.scan_boundaries(&[&head, tail]));
+        assert_eq!(pairs.len(), 2, "{pairs:?}");
+        assert_eq!(&head[pairs[0].1.start..pairs[0].1.end], "AKIAQWERTYUI");
+        assert_eq!(&tail[pairs[1].1.start..pairs[1].1.end], "OPASDFGH");
+    }
+}
