@@ -387,6 +387,33 @@ async fn connect_with_sni(
     sni: &str,
     ca_pem: &str,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    connect_through(proxy, target, sni, client_config(ca_pem)).await
+}
+
+/// A rustls client config trusting `ca_pem`, with rustls's default in-memory session cache.
+fn client_config(ca_pem: &str) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
+}
+
+/// [`connect_with_sni`] with a given client config (and so its session cache).
+async fn connect_through(
+    proxy: std::net::SocketAddr,
+    target: &str,
+    sni: &str,
+    config: Arc<rustls::ClientConfig>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut tcp = tokio::net::TcpStream::connect(proxy).await?;
     tcp.write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
@@ -404,19 +431,8 @@ async fn connect_with_sni(
         "{}",
         String::from_utf8_lossy(&head)
     );
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
     let name = rustls::pki_types::ServerName::try_from(sni.to_string()).unwrap();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
+    tokio_rustls::TlsConnector::from(config)
         .connect(name, tcp)
         .await
 }
@@ -535,4 +551,33 @@ async fn a_secret_split_across_turns_of_a_responses_chain_is_blocked() {
     let id = first(format!("Keep this for me, the key starts {head}")).await;
     let r = next(id, "thanks, that is all".into()).await.unwrap();
     assert_eq!(r.status(), 200);
+}
+
+/// A TLS client of PromptWall's minted leaves resumes its session on its next connection
+/// (a session ticket), instead of a full handshake each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intercepted_client_resumes_its_tls_session_on_the_next_connection() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&upstream).await;
+    // One client config, so its session cache spans both connections.
+    let config = client_config(&proxy.ca_pem);
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let target = "api.openai.com:443";
+        let mut tls = connect_through(proxy.proxy, target, "api.openai.com", config.clone())
+            .await
+            .unwrap();
+        kinds.push(tls.get_ref().1.handshake_kind());
+        // A request and its whole answer: the tickets arrive after the handshake.
+        let body = chat("plan the offsite agenda", false).to_string();
+        assert_eq!(post_over(&mut tls, "api.openai.com", &body).await, 200);
+    }
+    assert_eq!(
+        kinds,
+        [
+            Some(rustls::HandshakeKind::Full),
+            Some(rustls::HandshakeKind::Resumed)
+        ]
+    );
 }

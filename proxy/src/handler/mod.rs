@@ -930,12 +930,21 @@ fn audit_unavailable() -> Reply {
     )
 }
 
+/// Why the shared state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SharedError {
+    #[error(transparent)]
+    Upstream(#[from] crate::upstream::UpstreamError),
+    #[error("TLS session ticket key: {0}")]
+    Tickets(#[from] rustls::Error),
+}
+
 /// Builds the shared state from its parts.
 pub fn shared(
     config: Config,
     ca: Arc<CertificateAuthority>,
     inspector: Inspector,
-) -> Result<Arc<Shared>, crate::upstream::UpstreamError> {
+) -> Result<Arc<Shared>, SharedError> {
     Ok(Arc::new(Shared {
         catalog: Catalog::new(&config.destinations)
             .with_mcp(&config.mcp.endpoints().unwrap_or_default()),
@@ -944,7 +953,7 @@ pub fn shared(
         auth: Authenticator::new(&config.auth),
         upstream: Upstream::new(&config.upstream)?,
         inspector,
-        tls_configs: crate::mitm::ServerConfigs::new(ca.clone()),
+        tls_configs: crate::mitm::ServerConfigs::new(ca.clone())?,
         ca,
         audit: None,
         admin_tokens: crate::admin::auth::AdminTokens::new(&config.admin.tokens),

@@ -28,8 +28,14 @@ impl ResolvesServerCert for MintingResolver {
     }
 }
 
-/// A server config that mints for SNI (or `fallback_host`) and offers HTTP/2 and HTTP/1.1.
-fn server_config(ca: Arc<CertificateAuthority>, fallback_host: &str) -> Arc<ServerConfig> {
+/// A server config that mints for SNI (or `fallback_host`), offers HTTP/2 and HTTP/1.1, and
+/// issues session tickets from `ticketer`, so a client's next connection resumes instead of
+/// paying for a full handshake (and the proxy for a signature).
+fn server_config(
+    ca: Arc<CertificateAuthority>,
+    fallback_host: &str,
+    ticketer: Arc<dyn rustls::server::ProducesTickets>,
+) -> Arc<ServerConfig> {
     let mut cfg =
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -40,6 +46,10 @@ fn server_config(ca: Arc<CertificateAuthority>, fallback_host: &str) -> Arc<Serv
                 fallback_host: fallback_host.to_string(),
             }));
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // Stateless tickets in place of the per-config session cache: that cache held 256
+    // sessions per host, so past 256 clients of one provider most handshakes were full again.
+    cfg.ticketer = ticketer;
+    cfg.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
     Arc::new(cfg)
 }
 
@@ -49,6 +59,9 @@ fn server_config(ca: Arc<CertificateAuthority>, fallback_host: &str) -> Arc<Serv
 pub struct ServerConfigs {
     ca: Arc<CertificateAuthority>,
     by_host: dashmap::DashMap<String, Arc<ServerConfig>>,
+    /// One ticket key for every host: rustls's rotator, in memory only (a new key every six
+    /// hours, the last one still accepted). A ticket resumes only the name it was issued for.
+    ticketer: Arc<dyn rustls::server::ProducesTickets>,
 }
 
 impl ServerConfigs {
@@ -56,11 +69,14 @@ impl ServerConfigs {
     /// only bounds a client inventing names under a wildcard).
     const MAX_HOSTS: usize = 4096;
 
-    pub fn new(ca: Arc<CertificateAuthority>) -> Self {
-        ServerConfigs {
+    /// Configs minted from `ca`; fails only when the system has no randomness for the ticket
+    /// key.
+    pub fn new(ca: Arc<CertificateAuthority>) -> Result<Self, rustls::Error> {
+        Ok(ServerConfigs {
             ca,
             by_host: dashmap::DashMap::new(),
-        }
+            ticketer: rustls::crypto::ring::Ticketer::new()?,
+        })
     }
 
     /// The config for connections that asked for `host` (CONNECT's host, the fallback when the
@@ -78,7 +94,7 @@ impl ServerConfigs {
         if self.by_host.len() >= Self::MAX_HOSTS {
             self.by_host.clear();
         }
-        let c = server_config(self.ca.clone(), &lower);
+        let c = server_config(self.ca.clone(), &lower, self.ticketer.clone());
         self.by_host.insert(lower.into_owned(), c.clone());
         c
     }
@@ -107,7 +123,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pw-mitm-configs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let ca = Arc::new(CertificateAuthority::load_or_generate(&dir).unwrap());
-        let configs = ServerConfigs::new(ca);
+        let configs = ServerConfigs::new(ca).unwrap();
         let a = configs.for_host("api.openai.com");
         assert!(Arc::ptr_eq(&a, &configs.for_host("API.OpenAI.com")));
         assert!(!Arc::ptr_eq(&a, &configs.for_host("api.anthropic.com")));
