@@ -361,12 +361,13 @@ pub fn apply_continuing(
     out
 }
 
-/// Replaces every token in `text` with its original value.
-pub fn restore(text: &str, pseudonyms: &Pseudonyms) -> String {
-    let mut s = text.to_string();
+/// Replaces every token in `text` with its original value; borrows `text` when it holds
+/// none (most answer fields), so the common case copies nothing.
+pub fn restore<'a>(text: &'a str, pseudonyms: &Pseudonyms) -> std::borrow::Cow<'a, str> {
+    let mut s = std::borrow::Cow::Borrowed(text);
     for (token, value) in pseudonyms {
         if s.contains(token) {
-            s = s.replace(token, value);
+            s = std::borrow::Cow::Owned(s.replace(token, value));
         }
     }
     s
@@ -449,7 +450,7 @@ mod tests {
         let back: Vec<String> = out
             .texts
             .iter()
-            .map(|t| restore(t.as_deref().unwrap(), &out.pseudonyms))
+            .map(|t| restore(t.as_deref().unwrap(), &out.pseudonyms).into_owned())
             .collect();
         assert_eq!(back[1], texts[1]);
     }

@@ -125,6 +125,22 @@ pub fn push(p: &mut Prompt, role: Role, pointer: String, text: &str) {
     });
 }
 
+/// Appends `/key` to a JSON Pointer (RFC 6901 escaping), copying nothing for a plain key.
+pub fn pointer_push_key(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    if key.contains(['~', '/']) {
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+    } else {
+        pointer.push_str(key);
+    }
+}
+
+/// Appends `/index` to a JSON Pointer.
+pub fn pointer_push_index(pointer: &mut String, index: usize) {
+    use std::fmt::Write as _;
+    let _ = write!(pointer, "/{index}");
+}
+
 /// Adds the words of tool and function definitions (`description` and `title`, at any depth
 /// of the definition and its parameter schema) as system text: the model reads them as
 /// instructions, which makes them a place for injections. Names, types and enums are left to
@@ -135,8 +151,7 @@ pub fn definitions_into(p: &mut Prompt, v: &Value, base: &str) {
             Value::Object(map) => {
                 for (k, item) in map {
                     let len = at.len();
-                    at.push('/');
-                    at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    pointer_push_key(at, k);
                     match item {
                         Value::String(s) if k == "description" || k == "title" => {
                             push(p, Role::System, at.clone(), s)
@@ -149,8 +164,7 @@ pub fn definitions_into(p: &mut Prompt, v: &Value, base: &str) {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let len = at.len();
-                    at.push('/');
-                    at.push_str(&i.to_string());
+                    pointer_push_index(at, i);
                     visit(p, item, at);
                     at.truncate(len);
                 }
@@ -579,8 +593,7 @@ impl Walk<'_> {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let len = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&i.to_string());
+                    pointer_push_index(pointer, i);
                     self.visit(item, pointer, in_skipped);
                     pointer.truncate(len);
                 }
@@ -588,8 +601,7 @@ impl Walk<'_> {
             Value::Object(map) => {
                 for (k, item) in map {
                     let len = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    pointer_push_key(pointer, k);
                     if self.keys && SCHEMA_KEYS.binary_search(&k.as_str()).is_err() {
                         self.out.push(Segment {
                             role: Role::Unknown,

@@ -175,14 +175,23 @@ fn hold_from(s: &str) -> Option<usize> {
     (from < s.len()).then_some(from)
 }
 
+/// Every string of `v`, for a whole body read at once (no field is tracked across events).
+fn texts_mut<'a>(v: &'a mut Value, out: &mut Vec<&'a mut String>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| texts_mut(x, out)),
+        Value::Object(m) => m.values_mut().for_each(|x| texts_mut(x, out)),
+        _ => {}
+    }
+}
+
 fn strings_mut<'a>(v: &'a mut Value, ptr: &mut String, out: &mut Vec<(String, &'a mut String)>) {
     match v {
         Value::String(s) => out.push((ptr.clone(), s)),
         Value::Array(a) => {
             for (i, x) in a.iter_mut().enumerate() {
                 let len = ptr.len();
-                ptr.push('/');
-                ptr.push_str(&i.to_string());
+                crate::providers::pointer_push_index(ptr, i);
                 strings_mut(x, ptr, out);
                 ptr.truncate(len);
             }
@@ -190,8 +199,7 @@ fn strings_mut<'a>(v: &'a mut Value, ptr: &mut String, out: &mut Vec<(String, &'
         Value::Object(m) => {
             for (k, x) in m.iter_mut() {
                 let len = ptr.len();
-                ptr.push('/');
-                ptr.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                crate::providers::pointer_push_key(ptr, k);
                 strings_mut(x, ptr, out);
                 ptr.truncate(len);
             }
@@ -254,7 +262,7 @@ pub fn inspect_json(
     match parsed {
         Some(mut v) => {
             let mut fields = Vec::new();
-            strings_mut(&mut v, &mut String::new(), &mut fields);
+            texts_mut(&mut v, &mut fields);
             let changed = inspect_fields(&mut fields, policy, pseudonyms, outcome)?;
             Ok(changed.then(|| serde_json::to_vec(&v).expect("JSON values serialize")))
         }
@@ -263,7 +271,7 @@ pub fn inspect_json(
                 return Ok(None);
             };
             let mut raw = t.into_owned();
-            let mut fields = vec![(String::from("body"), &mut raw)];
+            let mut fields = vec![&mut raw];
             let changed = inspect_fields(&mut fields, policy, pseudonyms, outcome)?;
             Ok(changed.then(|| raw.into_bytes()))
         }
@@ -272,14 +280,14 @@ pub fn inspect_json(
 
 /// Scans, decides, redacts and restores `fields` in place; whether any changed.
 fn inspect_fields(
-    fields: &mut [(String, &mut String)],
+    fields: &mut [&mut String],
     policy: Option<&ResponsePolicy>,
     pseudonyms: &policy::Pseudonyms,
     outcome: &mut ResponseOutcome,
 ) -> Result<bool, Vec<u8>> {
     let mut changed = false;
     if let Some(rp) = policy.filter(|p| p.scan) {
-        let texts: Vec<&str> = fields.iter().map(|(_, s)| s.as_str()).collect();
+        let texts: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
         let d = rp.decide(&texts, rp.scan(&texts));
         if d.action.blocks() {
             outcome.absorb(&d, 0);
@@ -291,22 +299,29 @@ fn inspect_fields(
                 .shape
                 .body(403, crate::providers::ErrorKind::PolicyViolation, &msg));
         }
-        let mut pieces: Vec<String> = fields.iter().map(|(_, s)| s.to_string()).collect();
-        let offsets = vec![0; pieces.len()];
-        let n = redact_pieces(&d, &mut pieces, &offsets, &rp.key);
-        outcome.absorb(&d, n);
-        if n > 0 {
-            changed = true;
-            for ((_, s), p) in fields.iter_mut().zip(pieces) {
-                **s = p;
+        // Copies to redact in only when the decision redacts.
+        let n = if d.action == Action::Redact {
+            let mut pieces: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+            let offsets = vec![0; pieces.len()];
+            let n = redact_pieces(&d, &mut pieces, &offsets, &rp.key);
+            if n > 0 {
+                changed = true;
+                for (s, p) in fields.iter_mut().zip(pieces) {
+                    **s = p;
+                }
             }
-        }
+            n
+        } else {
+            0
+        };
+        outcome.absorb(&d, n);
     }
-    for (_, s) in fields.iter_mut() {
-        let r = restore(s, pseudonyms);
-        if r != **s {
-            **s = r;
-            changed = true;
+    if !pseudonyms.is_empty() {
+        for s in fields.iter_mut() {
+            if let std::borrow::Cow::Owned(r) = restore(s, pseudonyms) {
+                **s = r;
+                changed = true;
+            }
         }
     }
     Ok(changed)
@@ -464,7 +479,7 @@ impl StreamGuard {
             if !is_text_field(ptr) {
                 continue;
             }
-            let restored = restore(&pieces[i], &self.pseudonyms);
+            let restored = restore(&pieces[i], &self.pseudonyms).into_owned();
             if restored != pieces[i] {
                 changed = true;
             }
