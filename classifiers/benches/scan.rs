@@ -68,6 +68,71 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // One chat turn as a client sends it: a system prompt and two history messages resent
+    // every turn, and a new last message (1 KB). Each text is scanned, then every boundary
+    // between neighbours. Without the memo every text costs a scan; with it (tenant scope,
+    // warmed by the first turn) only the new message and its boundary do, next to a keyed hash
+    // of each resent text. A counter makes each turn's last message new.
+    let memo = classifiers::builtin_engine()
+        .expect("built-in packs")
+        .with_memo(4096)
+        .expect("memo key");
+    let system = corpus(1100);
+    let history = [
+        corpus(2200)[1100..].to_string(),
+        corpus(3300)[2200..].to_string(),
+    ];
+    let mut group = c.benchmark_group("chat_turn");
+    let mut turn = 0u64;
+    let mut texts = move || {
+        turn += 1;
+        let last = format!("turn {turn}: {}", &corpus(4400)[3300..]);
+        [system.clone(), history[0].clone(), history[1].clone(), last]
+    };
+    group.bench_function("scan_every_text", |b| {
+        b.iter_batched(
+            &mut texts,
+            |t| {
+                let t: Vec<&str> = t.iter().map(String::as_str).collect();
+                let found: usize = t
+                    .iter()
+                    .map(|x| engine.scan_checked(x).findings.len())
+                    .sum();
+                black_box(found + engine.scan_boundaries(&t).len())
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("scan_through_memo", |b| {
+        b.iter_batched(
+            &mut texts,
+            |t| {
+                let t: Vec<&str> = t.iter().map(String::as_str).collect();
+                let found: usize = t
+                    .iter()
+                    .map(|x| memo.scan_in("acme", x).0.findings.len())
+                    .sum();
+                black_box(found + memo.scan_boundaries_in("acme", &t).len())
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+
+    // The fixed cost of one scan call: answers carry many short strings (ids, roles, model
+    // names), each scanned on its own.
+    let mut group = c.benchmark_group("scan_short");
+    for text in [
+        "assistant",
+        "chatcmpl-9f8e7d6c5b4a3210",
+        "The meeting moved to Thursday at 10.",
+    ] {
+        group.bench_with_input(BenchmarkId::new("scan", text.len()), &text, |b, t| {
+            b.iter(|| black_box(engine.scan_checked(t)))
+        });
+    }
+    group.finish();
 }
 
 criterion_group! {
