@@ -266,7 +266,21 @@ const BUSY_FINE_STEP: std::time::Duration = std::time::Duration::from_micros(50)
 /// one sleeps 1, 2, 5, 10, 15, 20, 25... ms between retries, so a writer behind a 3 ms hold
 /// waited up to 18 ms, and every request waiting on that commit with it.
 pub(super) fn busy_wait(retries: i32) -> bool {
-    match busy_step(retries) {
+    wait_step(busy_step(retries, BUSY_LIMIT))
+}
+
+/// A busy handler for a checkpoint restart, which holds every writer while it waits: it
+/// gives up after [`RESTART_LIMIT`] (a reader still on the old WAL; the next run retries),
+/// so a long audit query never stalls commits, and the requests waiting on them, for seconds.
+pub(super) fn busy_wait_brief(retries: i32) -> bool {
+    wait_step(busy_step(retries, RESTART_LIMIT))
+}
+
+/// How long a checkpoint restart waits for readers and the writer.
+const RESTART_LIMIT: std::time::Duration = std::time::Duration::from_millis(20);
+
+fn wait_step(step: Option<std::time::Duration>) -> bool {
+    match step {
         Some(step) => {
             std::thread::sleep(step);
             true
@@ -275,10 +289,10 @@ pub(super) fn busy_wait(retries: i32) -> bool {
     }
 }
 
-/// The wait before retry `retries`, `None` once [`BUSY_LIMIT`] is spent. The locks here are
-/// held for about a millisecond, so the first retries come every 50 us; after 10 ms they come
-/// every millisecond. Counted by retries, so a sleep that overruns only lengthens the wait.
-fn busy_step(retries: i32) -> Option<std::time::Duration> {
+/// The wait before retry `retries`, `None` once `limit` is spent. The locks here are held for
+/// about a millisecond, so the first retries come every 50 us; after 10 ms they come every
+/// millisecond. Counted by retries, so a sleep that overruns only lengthens the wait.
+fn busy_step(retries: i32, limit: std::time::Duration) -> Option<std::time::Duration> {
     let retries = u32::try_from(retries).ok()?;
     let fine = BUSY_FINE_RETRIES as u32;
     let (waited, step) = if retries < fine {
@@ -287,7 +301,7 @@ fn busy_step(retries: i32) -> Option<std::time::Duration> {
         let coarse = std::time::Duration::from_millis(1);
         (BUSY_FINE_STEP * fine + coarse * (retries - fine), coarse)
     };
-    (waited < BUSY_LIMIT).then_some(step)
+    (waited < limit).then_some(step)
 }
 
 pub fn hash_of(prev: &str, canonical: &[u8]) -> String {
@@ -1306,12 +1320,15 @@ pub(crate) mod tests {
     #[test]
     fn the_busy_wait_retries_finely_then_gives_up_after_its_limit() {
         use std::time::Duration;
-        assert_eq!(busy_step(0), Some(Duration::from_micros(50)));
-        assert_eq!(busy_step(199), Some(Duration::from_micros(50)));
-        assert_eq!(busy_step(200), Some(Duration::from_millis(1)));
-        let total: Duration = (0..).map_while(busy_step).sum();
-        assert!(total >= BUSY_LIMIT, "{total:?}");
-        assert!(total < BUSY_LIMIT + Duration::from_millis(2), "{total:?}");
-        assert_eq!(busy_step(-1), None);
+        let step = |n| busy_step(n, BUSY_LIMIT);
+        assert_eq!(step(0), Some(Duration::from_micros(50)));
+        assert_eq!(step(199), Some(Duration::from_micros(50)));
+        assert_eq!(step(200), Some(Duration::from_millis(1)));
+        assert_eq!(step(-1), None);
+        for limit in [BUSY_LIMIT, RESTART_LIMIT] {
+            let total: Duration = (0..).map_while(|n| busy_step(n, limit)).sum();
+            assert!(total >= limit, "{total:?}");
+            assert!(total < limit + Duration::from_millis(2), "{total:?}");
+        }
     }
 }

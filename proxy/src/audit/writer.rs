@@ -220,14 +220,37 @@ impl Checkpointer {
         })
     }
 
-    fn checkpoint(&self, mode: &str) {
-        let r = self
-            .conn
-            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
-                r.get::<_, i64>(0)
-            });
-        if let Err(e) = r {
-            tracing::warn!(error = %e, mode, "audit checkpoint failed; it is retried");
+    /// Runs a checkpoint; `Ok(true)` when it finished, `Ok(false)` when a lock holder made it
+    /// stop short (SQLite's `busy` column).
+    fn checkpoint(&self, mode: &str) -> Result<bool, rusqlite::Error> {
+        let busy: i64 =
+            self.conn
+                .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| r.get(0))?;
+        Ok(busy == 0)
+    }
+
+    fn passive(&self) {
+        if let Err(e) = self.checkpoint("PASSIVE") {
+            tracing::warn!(error = %e, "audit checkpoint failed; it is retried");
+        }
+    }
+
+    /// Starts the WAL over once it is all copied in, waiting at most briefly (see
+    /// `store::busy_wait_brief`): the restart holds the writer while it waits for a reader
+    /// still on the old WAL (an audit query). Whether it started over.
+    fn restart(&self) -> bool {
+        use super::store::{busy_wait, busy_wait_brief};
+        let set = |f: fn(i32) -> bool| self.conn.busy_handler(Some(f));
+        let done = set(busy_wait_brief).and_then(|()| self.checkpoint("RESTART"));
+        if let Err(e) = set(busy_wait) {
+            tracing::warn!(error = %e, "audit checkpointer: restoring its busy handler failed");
+        }
+        match done {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::warn!(error = %e, "audit checkpoint restart failed; it is retried");
+                false
+            }
         }
     }
 
@@ -241,14 +264,18 @@ impl Checkpointer {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             self.merge_users();
-            self.checkpoint("PASSIVE");
-            if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES) {
-                self.checkpoint("RESTART");
+            self.passive();
+            let wal = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
+            if wal > WAL_RESTART_BYTES && !self.restart() && wal > 4 * WAL_RESTART_BYTES {
+                tracing::warn!(
+                    wal_mib = wal >> 20,
+                    "the audit WAL cannot start over: a reader (an audit query or export) still reads it; it grows until that reader ends"
+                );
             }
             std::thread::sleep(CHECKPOINT_EVERY);
         }
         self.merge_users();
-        self.checkpoint("PASSIVE");
+        self.passive();
     }
 
     /// Brings the user index up to the log (see `store::merge_user_index`), a bounded step at
@@ -528,6 +555,48 @@ mod tests {
             .get_sample_count()
             - commits_before;
         assert!(commits < 3_000, "{commits} commits for 3,000 events");
+    }
+
+    #[test]
+    fn a_restart_gives_way_to_a_reader_and_starts_the_wal_over_once_it_ends() {
+        let p = crate::audit::store::tests::tmp("writer-restart");
+        let mut store = AuditStore::open(&p).unwrap();
+        let mut batch = |ids: std::ops::Range<u32>| {
+            let mut events: Vec<AuditEvent> = ids
+                .map(|i| AuditEvent {
+                    id: format!("e{i}"),
+                    time: crate::audit::event::now(),
+                    kind: "ai_request".into(),
+                    tenant: "acme".into(),
+                    decision: "allow".into(),
+                    ..AuditEvent::default()
+                })
+                .collect();
+            store.insert(&mut events).unwrap();
+        };
+        batch(0..50);
+        let checkpoints = Checkpointer::open(&p).unwrap();
+        // An auditor's query holds a snapshot on the current WAL.
+        let reader = rusqlite::Connection::open(&p).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let n: i64 = reader
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 50);
+        checkpoints.passive();
+        assert!(!checkpoints.restart(), "the reader keeps the WAL");
+        // The writer was not left blocked: it commits at once, and the checkpointer's own
+        // waits are back to the long handler for its merges.
+        batch(50..60);
+        checkpoints.merge_users();
+        reader.execute_batch("COMMIT").unwrap();
+        checkpoints.passive();
+        assert!(
+            checkpoints.restart(),
+            "with the reader gone, the WAL starts over"
+        );
+        batch(60..70);
+        assert_eq!(AuditStore::open(&p).unwrap().verify().unwrap(), 70);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
