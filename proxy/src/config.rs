@@ -215,8 +215,9 @@ pub struct RulesConfig {
     pub builtin: bool,
     /// Extra packs: every `*.yaml` in this directory, compiled with the built-in ones.
     pub dir: Option<PathBuf>,
-    /// Pattern-scan results kept per text (keyed hash of tenant and text, no text stored), so
-    /// a resent system prompt or history is not scanned again; 0 turns the memo off.
+    /// The pattern-scan memo's size, in results without findings (each finding a result holds
+    /// counts as one more): keyed by a hash of tenant and text, no text stored, so a resent
+    /// system prompt or history is not scanned again; 0 turns the memo off.
     pub scan_memo_entries: usize,
 }
 

@@ -8,8 +8,9 @@
 //!   offsets, never values); without the key nobody can tell which texts it holds or make two
 //!   texts collide. The scope keeps one tenant from timing another's texts.
 //! - Short texts are scanned, not looked up: hashing them costs about what scanning does.
-//! - Bounded by entry count (S3-FIFO eviction from `quick_cache`), and a result with many
-//!   findings is not kept, so no entry is large.
+//! - Bounded by weight (S3-FIFO eviction from `quick_cache`): an entry weighs one plus its
+//!   findings, so a flood of texts full of findings cannot grow it past its budget, and a
+//!   result with many findings is not kept at all.
 
 use super::Scanned;
 use crate::keyed::KeyedHash;
@@ -40,10 +41,20 @@ pub struct MemoStats {
     pub entries: usize,
 }
 
+/// An entry's weight: one, plus one per finding (each about the size of an empty entry).
+#[derive(Debug, Clone, Copy)]
+struct ByFindings;
+
+impl quick_cache::Weighter<u128, Arc<Scanned>> for ByFindings {
+    fn weight(&self, _key: &u128, scanned: &Arc<Scanned>) -> u64 {
+        1 + scanned.findings.len() as u64
+    }
+}
+
 /// The keyed, bounded memo of scan results.
 pub(super) struct ScanMemo {
     key: KeyedHash,
-    map: quick_cache::sync::Cache<u128, Arc<Scanned>>,
+    map: quick_cache::sync::Cache<u128, Arc<Scanned>, ByFindings>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -57,12 +68,13 @@ impl std::fmt::Debug for ScanMemo {
 }
 
 impl ScanMemo {
-    /// A memo of at most `entries` results under a fresh random key; `None` when the system
-    /// has no randomness to draw the key from.
+    /// A memo of at most `entries` units of weight (results without findings) under a fresh
+    /// random key; `None` when the system has no randomness to draw the key from.
     pub fn new(entries: usize) -> Option<Self> {
+        let entries = entries.max(1);
         Some(ScanMemo {
             key: KeyedHash::generate()?,
-            map: quick_cache::sync::Cache::new(entries.max(1)),
+            map: quick_cache::sync::Cache::with_weighter(entries, entries as u64, ByFindings),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         })
@@ -153,6 +165,21 @@ mod tests {
         let (found, how) = e.scan_in("acme", short);
         assert_eq!(how, Lookup::Skipped);
         assert_eq!(found.findings.len(), 1);
+    }
+
+    #[test]
+    fn texts_full_of_findings_weigh_more_and_the_memo_stays_within_its_weight() {
+        let e = engine(64);
+        // Each text holds 20 keys (weight 21), so about three fit in 64 units.
+        for i in 0..200 {
+            let mails: String = (0..20)
+                .map(|k| format!(" write to ana.{k}@team{i}.example.com, "))
+                .collect();
+            let (found, _) = e.scan_in("acme", &format!("{i} {}{mails}", text_with_key(8)));
+            assert!(found.findings.len() >= 20, "{found:?}");
+        }
+        let held = e.memo_stats().expect("memo on").entries;
+        assert!(held <= 6, "{held} entries of weight 22");
     }
 
     #[test]
