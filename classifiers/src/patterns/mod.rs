@@ -20,7 +20,7 @@
 mod memo;
 mod pass;
 mod scan;
-pub use memo::{Lookup, MemoStats, MEMO_MIN_BYTES};
+pub use memo::{Lookup, MEMO_MIN_BYTES};
 pub use scan::Scanned;
 
 use crate::decode::Decoder;
@@ -361,9 +361,9 @@ impl PatternEngine {
         Ok(self)
     }
 
-    /// The memo's lookups so far; `None` when it is off.
-    pub fn memo_stats(&self) -> Option<MemoStats> {
-        self.memo.as_ref().map(memo::ScanMemo::stats)
+    /// Results the memo holds now; `None` when it is off.
+    pub fn memo_len(&self) -> Option<usize> {
+        self.memo.as_ref().map(memo::ScanMemo::len)
     }
 
     /// The number of compiled rules.

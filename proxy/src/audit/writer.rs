@@ -188,7 +188,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// measured at 64 MiB with a run a second, that wait was tens of milliseconds, the requests'
 /// p99. The file is not truncated (the writer overwrites it from the start, without growing
 /// it again), but kept at this size (`journal_size_limit`).
-pub(super) const WAL_RESTART_BYTES: u64 = 16 << 20;
+const WAL_RESTART_BYTES: u64 = 16 << 20;
 
 /// Copies committed WAL pages into the database on its own connection: passive checkpoints
 /// never block the writer, so commit latency stays flat.
@@ -425,6 +425,18 @@ impl AuditWriter {
 mod tests {
     use super::*;
 
+    /// A minimal event stamped now: `id`, `kind` and `tenant` are what these tests vary.
+    fn event(id: String, kind: &str, tenant: &str) -> AuditEvent {
+        AuditEvent {
+            id,
+            time: crate::audit::event::now(),
+            kind: kind.into(),
+            tenant: tenant.into(),
+            decision: "allow".into(),
+            ..AuditEvent::default()
+        }
+    }
+
     #[tokio::test]
     async fn retention_runs_in_order_with_the_writes_and_keeps_the_chain() {
         let p = crate::audit::store::tests::tmp("writer");
@@ -480,14 +492,7 @@ mod tests {
         // More events than the queue holds: enqueue waits for room but never drops.
         for i in 0..50 {
             let q = w
-                .enqueue(AuditEvent {
-                    id: format!("q{i}"),
-                    time: crate::audit::event::now(),
-                    kind: "ai_response".into(),
-                    tenant: "acme".into(),
-                    decision: "allow".into(),
-                    ..AuditEvent::default()
-                })
+                .enqueue(event(format!("q{i}"), "ai_response", "acme"))
                 .await
                 .unwrap();
             pending.push(q);
@@ -520,14 +525,11 @@ mod tests {
             .map(|i| {
                 let w = w.clone();
                 tokio::spawn(async move {
-                    w.record(AuditEvent {
-                        id: format!("burst-{i}"),
-                        time: crate::audit::event::now(),
-                        kind: "ai_request".into(),
-                        tenant: ["acme", "globex"][i % 2].into(),
-                        decision: "allow".into(),
-                        ..AuditEvent::default()
-                    })
+                    w.record(event(
+                        format!("burst-{i}"),
+                        "ai_request",
+                        ["acme", "globex"][i % 2],
+                    ))
                     .await
                 })
             })
@@ -563,14 +565,7 @@ mod tests {
         let mut store = AuditStore::open(&p).unwrap();
         let mut batch = |ids: std::ops::Range<u32>| {
             let mut events: Vec<AuditEvent> = ids
-                .map(|i| AuditEvent {
-                    id: format!("e{i}"),
-                    time: crate::audit::event::now(),
-                    kind: "ai_request".into(),
-                    tenant: "acme".into(),
-                    decision: "allow".into(),
-                    ..AuditEvent::default()
-                })
+                .map(|i| event(format!("e{i}"), "ai_request", "acme"))
                 .collect();
             store.insert(&mut events).unwrap();
         };
@@ -585,8 +580,7 @@ mod tests {
         assert_eq!(n, 50);
         checkpoints.passive();
         assert!(!checkpoints.restart(), "the reader keeps the WAL");
-        // The writer was not left blocked: it commits at once, and the checkpointer's own
-        // waits are back to the long handler for its merges.
+        // The restart gave up and let go: the writer commits, and the checkpointer merges.
         batch(50..60);
         checkpoints.merge_users();
         reader.execute_batch("COMMIT").unwrap();
@@ -603,14 +597,7 @@ mod tests {
     async fn a_failed_commit_refuses_waiters_and_retries_queued_records() {
         let p = crate::audit::store::tests::tmp("writer-retry");
         let w = AuditWriter::start(&p, 16, Durability::Full).unwrap();
-        let ev = |id: &str| AuditEvent {
-            id: id.into(),
-            time: crate::audit::event::now(),
-            kind: "ai_response".into(),
-            tenant: "acme".into(),
-            decision: "allow".into(),
-            ..AuditEvent::default()
-        };
+        let ev = |id: &str| event(id.into(), "ai_response", "acme");
         // Another connection holds the write lock past the writer's 5 s busy timeout.
         let lock = rusqlite::Connection::open(&p).unwrap();
         lock.execute_batch("BEGIN EXCLUSIVE").unwrap();

@@ -194,10 +194,8 @@ fn responses(p: &mut Prompt, body: &Value) {
     // A stored prompt template's variables: strings, or input parts (text, image, file).
     if let Some(vars) = body.pointer("/prompt/variables").and_then(Value::as_object) {
         for (name, v) in vars {
-            let at = format!(
-                "/prompt/variables/{}",
-                name.replace('~', "~0").replace('/', "~1")
-            );
+            let mut at = String::from("/prompt/variables");
+            super::pointer_push_key(&mut at, name);
             match v {
                 Value::String(s) => push(p, Role::User, at, s),
                 part => content_part(p, part, &at, Role::User),

@@ -479,11 +479,13 @@ impl StreamGuard {
             if !is_text_field(ptr) {
                 continue;
             }
-            let restored = restore(&pieces[i], &self.pseudonyms).into_owned();
-            if restored != pieces[i] {
-                changed = true;
-            }
-            **s = restored;
+            **s = match restore(&pieces[i], &self.pseudonyms) {
+                std::borrow::Cow::Owned(restored) => {
+                    changed = true;
+                    restored
+                }
+                std::borrow::Cow::Borrowed(_) => std::mem::take(&mut pieces[i]),
+            };
             i += 1;
         }
         Some(changed)
