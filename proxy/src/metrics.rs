@@ -78,6 +78,7 @@ pub struct Metrics {
     classifier_shed: IntGauge,
     classifier_windows: IntGaugeVec,
     classifier_texts: IntGaugeVec,
+    classifier_tokens: IntGaugeVec,
     otel: OnceLock<Otel>,
     classifier_source: OnceLock<StatsSource>,
 }
@@ -231,6 +232,14 @@ impl Metrics {
                 &["outcome"],
             )
             .expect("valid metric"),
+            classifier_tokens: IntGaugeVec::new(
+                Opts::new(
+                    "promptwall_classifier_tokens",
+                    "Tokens the encoder ran since start: scored (the windows' own) and padded (what the runs padded them to; the difference is time spent on padding)",
+                ),
+                &["kind"],
+            )
+            .expect("valid metric"),
             classifier_texts: IntGaugeVec::new(
                 Opts::new(
                     "promptwall_classifier_texts",
@@ -264,6 +273,7 @@ impl Metrics {
             Box::new(m.classifier_shed.clone()),
             Box::new(m.classifier_windows.clone()),
             Box::new(m.classifier_texts.clone()),
+            Box::new(m.classifier_tokens.clone()),
         ];
         for c in collectors {
             m.registry.register(c).expect("metric names are unique");
@@ -450,6 +460,11 @@ impl Metrics {
             self.classifier_rows.set(s.rows as i64);
             self.classifier_queue.set(s.queued as i64);
             self.classifier_shed.set(s.shed as i64);
+            for (kind, n) in [("scored", s.tokens), ("padded", s.padded_tokens)] {
+                self.classifier_tokens
+                    .with_label_values(&[kind])
+                    .set(n as i64);
+            }
             for (outcome, n) in [
                 ("cached", c.cached),
                 ("settled", c.settled),

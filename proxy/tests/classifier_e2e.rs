@@ -54,6 +54,14 @@ async fn the_default_policy_blocks_a_prompt_injection_found_by_the_model() {
             .await
             >= 1.0
     );
+    // And how many of the tokens it ran were padding.
+    let scored = proxy
+        .metric("promptwall_classifier_tokens{kind=\"scored\"}")
+        .await;
+    let padded = proxy
+        .metric("promptwall_classifier_tokens{kind=\"padded\"}")
+        .await;
+    assert!(scored > 0.0 && padded >= scored, "{scored} {padded}");
     // The audit record says what the model read: the windows over the joined prompt.
     let out = proxy.cli(&[
         "audit",

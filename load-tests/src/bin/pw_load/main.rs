@@ -514,6 +514,8 @@ struct ClassifierSplit {
     windows: [f64; 4],
     /// reached the encoder, did not, failed
     texts: [f64; 3],
+    /// tokens the encoder scored, and what its runs padded them to
+    tokens: [f64; 2],
 }
 
 impl ClassifierSplit {
@@ -532,6 +534,11 @@ impl ClassifierSplit {
                 .metric(&format!("promptwall_classifier_texts{{encoder=\"{k}\"}}"))
                 .await;
         }
+        for (v, k) in s.tokens.iter_mut().zip(["scored", "padded"]) {
+            *v = p
+                .metric(&format!("promptwall_classifier_tokens{{kind=\"{k}\"}}"))
+                .await;
+        }
         s
     }
 
@@ -542,6 +549,9 @@ impl ClassifierSplit {
         }
         for i in 0..3 {
             d.texts[i] = self.texts[i] - before.texts[i];
+        }
+        for i in 0..2 {
+            d.tokens[i] = self.tokens[i] - before.tokens[i];
         }
         d
     }
@@ -554,10 +564,12 @@ impl ClassifierSplit {
         }
         let [cached, settled, encoded, _] = self.windows;
         let [yes, no, failed] = self.texts;
+        let [scored, padded] = self.tokens;
         println!(
-            "classifier in \"{name}\" (warm-up included): windows {split}cache hit rate {:.1}%, encoder share of uncached windows {:.1}%; texts: {yes:.0} reached the encoder, {no:.0} did not, {failed:.0} failed (deadline or model error)",
+            "classifier in \"{name}\" (warm-up included): windows {split}cache hit rate {:.1}%, encoder share of uncached windows {:.1}%; texts: {yes:.0} reached the encoder, {no:.0} did not, {failed:.0} failed (deadline or model error); tokens: {scored:.0} scored, {padded:.0} run ({:.1}% padding)",
             100.0 * cached / total.max(1.0),
-            100.0 * encoded / (encoded + settled).max(1.0)
+            100.0 * encoded / (encoded + settled).max(1.0),
+            100.0 * (padded - scored) / padded.max(1.0)
         );
     }
 }
