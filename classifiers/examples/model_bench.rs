@@ -40,6 +40,8 @@ fn main() {
         ContentClassifier::load(ModelConfig {
             sessions,
             max_batch,
+            // Every section times the model: a resent text would be answered by the cache.
+            cache_entries: 0,
             window_bytes: std::env::var("WINDOW_BYTES")
                 .ok()
                 .and_then(|s| s.parse().ok())
@@ -85,26 +87,10 @@ fn main() {
     let text = Arc::new(text_of_tokens(128));
     for conc in [1usize, 8, 32] {
         let per = 240 / conc.max(1);
-        let start = Instant::now();
-        let handles: Vec<_> = (0..conc)
-            .map(|_| {
-                let (m, text) = (m.clone(), text.clone());
-                std::thread::spawn(move || {
-                    (0..per)
-                        .map(|_| {
-                            let t = Instant::now();
-                            m.classify(&text, Duration::from_secs(30)).unwrap();
-                            t.elapsed()
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut all: Vec<Duration> = handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect();
-        let secs = start.elapsed().as_secs_f64();
+        let text = text.clone();
+        let (mut all, secs) = concurrently(&m, conc, per, move |m, _, _| {
+            m.classify(&text, Duration::from_secs(30)).unwrap();
+        });
         println!(
             "| {conc} | {:.0} | {:.2} | {:.2} |",
             all.len() as f64 / secs,
@@ -120,31 +106,14 @@ fn main() {
 fn chat_turns(m: &Arc<ContentClassifier>) {
     let before = m.batch_stats();
     let (threads, per) = (8usize, 12usize);
-    let start = Instant::now();
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let m = m.clone();
-            std::thread::spawn(move || {
-                (0..per)
-                    .map(|i| {
-                        let text = format!(
-                            "turn {t}-{i}: please review the plan. {}",
-                            text_of_tokens(230 + 17 * ((t * per + i) % 5))
-                        );
-                        let started = Instant::now();
-                        m.classify_in("bench", &text, Duration::from_secs(60))
-                            .unwrap();
-                        started.elapsed()
-                    })
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let mut all: Vec<Duration> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
-    let secs = start.elapsed().as_secs_f64();
+    let (mut all, secs) = concurrently(m, threads, per, move |m, t, i| {
+        let text = format!(
+            "turn {t}-{i}: please review the plan. {}",
+            text_of_tokens(230 + 17 * ((t * per + i) % 5))
+        );
+        m.classify_in("bench", &text, Duration::from_secs(60))
+            .unwrap();
+    });
     let after = m.batch_stats();
     let (runs, rows) = (after.batches - before.batches, after.rows - before.rows);
     let (scored, padded) = (
@@ -163,4 +132,35 @@ fn chat_turns(m: &Arc<ContentClassifier>) {
         rows as f64 / runs.max(1) as f64,
         100.0 * (padded - scored) as f64 / padded.max(1) as f64
     );
+}
+
+/// Runs `call(model, thread, i)` `per` times on each of `threads` threads; each call's latency,
+/// and the seconds the whole took.
+fn concurrently(
+    m: &Arc<ContentClassifier>,
+    threads: usize,
+    per: usize,
+    call: impl Fn(&ContentClassifier, usize, usize) + Send + Sync + 'static,
+) -> (Vec<Duration>, f64) {
+    let call = Arc::new(call);
+    let start = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (m, call) = (m.clone(), call.clone());
+            std::thread::spawn(move || {
+                (0..per)
+                    .map(|i| {
+                        let started = Instant::now();
+                        call(&m, t, i);
+                        started.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let all = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    (all, start.elapsed().as_secs_f64())
 }
