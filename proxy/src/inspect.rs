@@ -243,17 +243,28 @@ impl Prepared {
         self
     }
 
-    /// The texts the model will see, joined, for the classifier (identifiers the walk found
-    /// are left to the pattern scan).
-    pub fn classifier_text(&self) -> String {
-        self.prompt
-            .segments
-            .iter()
-            .filter(|s| s.for_classifier())
-            .map(|s| s.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+    /// The texts the model will see, joined by newlines, for the classifier (identifiers the
+    /// walk found are left to the pattern scan), with where each lies in the joined text.
+    pub fn classifier_text(&self) -> ClassifierText {
+        let mut out = ClassifierText::default();
+        for seg in self.prompt.segments.iter().filter(|s| s.for_classifier()) {
+            if !out.segments.is_empty() {
+                out.text.push('\n');
+            }
+            let start = out.text.len();
+            out.text.push_str(&seg.text);
+            out.segments.push((start, out.text.len()));
+        }
+        out
     }
+}
+
+/// What the classifier reads of a request: its texts joined, and their byte ranges in the
+/// join (windows start at long segments, so a new message is read without the history).
+#[derive(Debug, Default, Clone)]
+pub struct ClassifierText {
+    pub text: String,
+    pub segments: Vec<(usize, usize)>,
 }
 
 impl Inspector {
@@ -392,14 +403,19 @@ impl Inspector {
     pub fn classify(
         &self,
         tenant: &str,
-        text: &str,
+        text: &ClassifierText,
     ) -> (LabelsOutcome, Option<classifiers::onnx::Coverage>) {
         match &self.classifier {
             Err(why) => (
                 LabelsOutcome::Failed(format!("classifier unavailable: {why}")),
                 None,
             ),
-            Ok(c) => match c.classify_in(tenant, text, self.classifier_deadline) {
+            Ok(c) => match c.classify_segments_in(
+                tenant,
+                &text.text,
+                &text.segments,
+                self.classifier_deadline,
+            ) {
                 Ok(l) => (LabelsOutcome::Scored(l.scores), Some(l.coverage)),
                 Err(e) => (LabelsOutcome::Failed(e.to_string()), None),
             },
@@ -412,13 +428,16 @@ impl Inspector {
     pub fn triage(
         &self,
         tenant: &str,
-        text: &str,
+        text: &ClassifierText,
     ) -> Result<(Arc<ContentClassifier>, classifiers::onnx::Triage), LabelsOutcome> {
         match &self.classifier {
             Err(why) => Err(LabelsOutcome::Failed(format!(
                 "classifier unavailable: {why}"
             ))),
-            Ok(c) => Ok((c.clone(), c.triage(tenant, text))),
+            Ok(c) => Ok((
+                c.clone(),
+                c.triage_segments(tenant, &text.text, &text.segments),
+            )),
         }
     }
 

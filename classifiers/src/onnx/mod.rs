@@ -414,13 +414,43 @@ impl ContentClassifier {
         self.finish(t, text, deadline)
     }
 
+    /// [`Self::classify_in`] of a text joined from segments at `segments` (see
+    /// [`Self::triage_segments`]).
+    pub fn classify_segments_in(
+        &self,
+        scope: &str,
+        text: &str,
+        segments: &[(usize, usize)],
+        deadline: Duration,
+    ) -> Result<Labels, ClassifyError> {
+        let t = self.triage_segments(scope, text, segments);
+        self.finish(t, text, deadline)
+    }
+
     /// The cheap part of a classification, microseconds per window, fit for the caller's
     /// thread: the cache answers windows seen before, and the first stage settles the clearly
     /// benign ones (the cascade). What is left for the encoder, the most suspicious first up
     /// to `max_windows`, is in the result; [`Triage::needs_encoder`] says whether there is any.
     pub fn triage(&self, scope: &str, text: &str) -> Triage {
+        self.triage_segments(scope, text, &[(0, text.len())])
+    }
+
+    /// [`Self::triage`] of a text joined from segments (messages) at the byte ranges
+    /// `segments`: windows are cut within runs that start at long segments
+    /// ([`windows::runs`]), so a new last message is read with only `window_overlap` bytes of
+    /// what came before it. A text read through a view (decoded or de-obfuscated) is windowed
+    /// within the view's own parts instead.
+    pub fn triage_segments(&self, scope: &str, text: &str, segments: &[(usize, usize)]) -> Triage {
         match self.viewer.view(text) {
-            None => self.triage_view(scope, text, &[(0, text.len())]),
+            None => {
+                let runs = windows::runs(
+                    text,
+                    segments,
+                    self.cfg.window_bytes / 4,
+                    self.cfg.window_overlap,
+                );
+                self.triage_view(scope, text, &runs)
+            }
             Some(v) => {
                 let mut t = self.triage_view(scope, &v.text, &v.parts());
                 t.view = Some(v.text);

@@ -1,10 +1,17 @@
 //! Where the encoder's windows fall in a text.
 //!
-//! Windows start at fixed offsets from the beginning of the text (`size` bytes, `overlap` bytes
+//! [`split`]: windows start at fixed offsets from the beginning of the text (`size` bytes, `overlap` bytes
 //! shared with the next, snapped forward to character boundaries), so a text that only grew at
 //! its end (a chat's next turn) has the same leading windows as before, which the window cache
 //! then answers. Windows cover the whole text and cross segment boundaries, so an attack split
 //! across two messages lands in one window.
+//!
+//! When the caller says where its segments (messages) start, [`runs`] first cuts the text at
+//! the starts of long segments, each run reaching `overlap` bytes back into the one before, and
+//! windows are then cut within each run. A new last message of a chat then costs its own bytes
+//! plus the overlap, instead of dragging in the tail of the history that fixed offsets put in
+//! its first window (a 1 KB message after 3 KB of history: 1,424 bytes encoded instead of
+//! 1,824), and a value or instruction split across the boundary still lands in one window.
 
 /// Byte ranges covering all of `text`, in order, each at most `size` bytes (plus a character),
 /// consecutive ones sharing `overlap` bytes.
@@ -28,6 +35,46 @@ pub fn split(text: &str, size: usize, overlap: usize) -> Vec<(usize, usize)> {
         start = snap(end.saturating_sub(overlap).max(start + 1));
     }
     all
+}
+
+/// Runs of `text` to cut windows in. `segments` are the byte ranges of the caller's segments
+/// (in order, on character boundaries; what lies between them, a separator, belongs to no
+/// segment). A new run starts at each segment at least `min_len` bytes long and reaches back
+/// `overlap` bytes (snapped forward to a character boundary) into the text before it; it ends
+/// where the last segment before the next run ends. Short segments stay in the run before
+/// them, so a chat of one-line turns is not cut into tiny windows. A run depends only on the
+/// segments it covers, so text appended after it leaves it, and its windows, unchanged.
+pub fn runs(
+    text: &str,
+    segments: &[(usize, usize)],
+    min_len: usize,
+    overlap: usize,
+) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &(s, e) in segments {
+        let (s, e) = (s.min(text.len()), e.min(text.len()));
+        let long = e.saturating_sub(s) >= min_len && text.is_char_boundary(s);
+        match out.last_mut() {
+            Some(run) if !long => run.1 = run.1.max(e),
+            _ => {
+                let mut from = if out.is_empty() {
+                    0
+                } else {
+                    s.saturating_sub(overlap)
+                };
+                while !text.is_char_boundary(from) {
+                    from += 1;
+                }
+                out.push((from, e));
+            }
+        }
+    }
+    match out.last_mut() {
+        // Whatever follows the last segment (nothing, when the caller joined them) is read too.
+        Some(run) => run.1 = text.len(),
+        None => out.push((0, text.len())),
+    }
+    out
 }
 
 #[cfg(test)]
@@ -65,5 +112,56 @@ mod tests {
                 prop_assert!(after.contains(w));
             }
         }
+
+        #[test]
+        fn runs_cover_the_text_and_a_new_segment_keeps_the_earlier_runs(
+            segs in proptest::collection::vec("[a-z ]{1,1500}", 1..6), new in "[a-z ]{1,1500}"
+        ) {
+            let ranges = |segs: &[String]| {
+                let mut at = 0;
+                segs.iter().map(|s| { let a = at; at += s.len() + 1; (a, a + s.len()) }).collect::<Vec<_>>()
+            };
+            let text = segs.join("\n");
+            let r = runs(&text, &ranges(&segs), 250, 200);
+            prop_assert_eq!(r[0].0, 0);
+            prop_assert_eq!(r.last().unwrap().1, text.len());
+            for pair in r.windows(2) {
+                // Each run reaches back into the one before: no gap.
+                prop_assert!(pair[1].0 <= pair[0].1 && pair[1].0 >= pair[0].0);
+            }
+            let mut grown_segs = segs.clone();
+            grown_segs.push(new.clone());
+            let grown = grown_segs.join("\n");
+            let after = runs(&grown, &ranges(&grown_segs), 250, 200);
+            // Every run but the last is unchanged, so the cache answers its windows.
+            for run in &r[..r.len() - 1] {
+                prop_assert!(after.contains(run));
+            }
+            if new.len() >= 250 {
+                // A long new segment costs itself plus the overlap.
+                let last = after.last().unwrap();
+                prop_assert_eq!(last.1 - last.0, new.len() + 200.min(text.len() + 1));
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_segment_starts_a_run_that_reaches_back_into_the_one_before() {
+        let history = "h".repeat(3000);
+        let message = "m".repeat(1024);
+        let text = format!("{history}\n{message}");
+        let r = runs(&text, &[(0, 3000), (3001, text.len())], 250, 200);
+        assert_eq!(r, vec![(0, 3000), (2801, text.len())]);
+        let encoded: usize = split(&text[2801..], 1000, 200)
+            .iter()
+            .map(|(s, e)| e - s)
+            .sum();
+        assert_eq!(encoded, 1000 + 424);
+        // A short last message stays in the history's run.
+        let short = format!("{history}\nthanks!");
+        assert_eq!(
+            runs(&short, &[(0, 3000), (3001, short.len())], 250, 200),
+            vec![(0, short.len())]
+        );
     }
 }

@@ -903,7 +903,7 @@ impl AiHttpApp {
     fn start_classify(&self, tenant: &str, prepared: &crate::inspect::Prepared) -> Classify {
         let inspector = &self.shared.inspector;
         let text = prepared.classifier_text();
-        if text.is_empty() {
+        if text.text.is_empty() {
             // Nothing the model would read (a body-less request: only its URL and headers).
             return Classify::Done((LabelsOutcome::NotRun, None));
         }
@@ -912,12 +912,12 @@ impl AiHttpApp {
             Err(outcome) => return Classify::Done((outcome, None)),
         };
         if !triage.needs_encoder() {
-            return Classify::Done(inspector.finish_classify(&model, triage, &text));
+            return Classify::Done(inspector.finish_classify(&model, triage, &text.text));
         }
         let shared = self.shared.clone();
         let span = tracing::info_span!(target: "promptwall::trace", "classify");
         Classify::Running(tokio::task::spawn_blocking(move || {
-            span.in_scope(|| shared.inspector.finish_classify(&model, triage, &text))
+            span.in_scope(|| shared.inspector.finish_classify(&model, triage, &text.text))
         }))
     }
 }
