@@ -50,22 +50,24 @@ pub fn runs(
     min_len: usize,
     overlap: usize,
 ) -> Vec<(usize, usize)> {
+    let snap = |mut i: usize| {
+        while i < text.len() && !text.is_char_boundary(i) {
+            i += 1;
+        }
+        i.min(text.len())
+    };
     let mut out: Vec<(usize, usize)> = Vec::new();
     for &(s, e) in segments {
-        let (s, e) = (s.min(text.len()), e.min(text.len()));
-        let long = e.saturating_sub(s) >= min_len && text.is_char_boundary(s);
+        let (s, e) = (snap(s), snap(e));
+        let long = e.saturating_sub(s) >= min_len;
         match out.last_mut() {
             Some(run) if !long => run.1 = run.1.max(e),
             _ => {
-                let mut from = if out.is_empty() {
-                    0
-                } else {
-                    s.saturating_sub(overlap)
-                };
-                while !text.is_char_boundary(from) {
-                    from += 1;
-                }
-                out.push((from, e));
+                // Never past the end of the run before: whatever the ranges say, no byte of
+                // the text falls between two runs unread.
+                let prev_end = out.last().map_or(0, |r| r.1);
+                let from = snap(s.saturating_sub(overlap)).min(prev_end);
+                out.push((from, e.max(from)));
             }
         }
     }
@@ -142,6 +144,17 @@ mod tests {
                 let last = after.last().unwrap();
                 prop_assert_eq!(last.1 - last.0, new.len() + 200.min(text.len() + 1));
             }
+        }
+    }
+
+    #[test]
+    fn ranges_with_gaps_or_off_character_boundaries_leave_nothing_unread() {
+        let text = format!("{}é{}", "a".repeat(99), "b".repeat(900));
+        // A gap between the ranges, and a range that starts inside 'é'.
+        let r = runs(&text, &[(0, 50), (100, 1001)], 250, 20);
+        assert_eq!(r, vec![(0, 50), (50, text.len())]);
+        for (s, e) in r {
+            assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
         }
     }
 
