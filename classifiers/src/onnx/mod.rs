@@ -443,12 +443,15 @@ impl ContentClassifier {
     pub fn triage_segments(&self, scope: &str, text: &str, segments: &[(usize, usize)]) -> Triage {
         match self.viewer.view(text) {
             None => {
-                let runs = windows::runs(
-                    text,
-                    segments,
-                    self.cfg.window_bytes / 4,
-                    self.cfg.window_overlap,
+                // Runs start at segments of a window or more, once the run before holds a
+                // window less the overlap: a prompt of shorter messages is windowed as before.
+                let (size, overlap) = (
+                    self.cfg.window_bytes.max(64),
+                    self.cfg
+                        .window_overlap
+                        .min(self.cfg.window_bytes.max(64) / 2),
                 );
+                let runs = windows::runs(text, segments, size, size - overlap, overlap);
                 self.triage_view(scope, text, &runs)
             }
             Some(v) => {

@@ -10,7 +10,7 @@
 //! the starts of long segments, each run reaching `overlap` bytes back into the one before, and
 //! windows are then cut within each run. A new last message of a chat then costs its own bytes
 //! plus the overlap, instead of dragging in the tail of the history that fixed offsets put in
-//! its first window (a 1 KB message after 3 KB of history: 1,424 bytes encoded instead of
+//! its first window (a 1 KB message after 3 KB of history: 1,425 bytes encoded instead of
 //! 1,824), and a value or instruction split across the boundary still lands in one window.
 
 /// Byte ranges covering all of `text`, in order, each at most `size` bytes (plus a character),
@@ -38,16 +38,22 @@ pub fn split(text: &str, size: usize, overlap: usize) -> Vec<(usize, usize)> {
 }
 
 /// Runs of `text` to cut windows in. `segments` are the byte ranges of the caller's segments
-/// (in order, on character boundaries; what lies between them, a separator, belongs to no
-/// segment). A new run starts at each segment at least `min_len` bytes long and reaches back
-/// `overlap` bytes (snapped forward to a character boundary) into the text before it; it ends
-/// where the last segment before the next run ends. Short segments stay in the run before
-/// them, so a chat of one-line turns is not cut into tiny windows. A run depends only on the
-/// segments it covers, so text appended after it leaves it, and its windows, unchanged.
+/// (in order; what lies between them, a separator, belongs to no segment; ranges are snapped
+/// to character boundaries and clamped to the text). A new run starts at a segment of at least
+/// `min_len` bytes when the run before already holds `min_run` bytes, and reaches back
+/// `overlap` bytes into the text before it; otherwise the segment joins the run before. The
+/// last run ends at the end of the text. Runs never leave a byte between them, and a run
+/// depends only on the segments before the next one starts, so text appended after it leaves
+/// it, and its windows, unchanged.
+///
+/// With `min_len` at least a window and `min_run` a window less the overlap, a prompt of
+/// segments shorter than a window is windowed exactly as [`split`] does, and a run adds at
+/// most one window over [`split`] for a segment that holds a window or more.
 pub fn runs(
     text: &str,
     segments: &[(usize, usize)],
     min_len: usize,
+    min_run: usize,
     overlap: usize,
 ) -> Vec<(usize, usize)> {
     let snap = |mut i: usize| {
@@ -60,15 +66,17 @@ pub fn runs(
     for &(s, e) in segments {
         let (s, e) = (snap(s), snap(e));
         let long = e.saturating_sub(s) >= min_len;
-        match out.last_mut() {
-            Some(run) if !long => run.1 = run.1.max(e),
-            _ => {
-                // Never past the end of the run before: whatever the ranges say, no byte of
-                // the text falls between two runs unread.
-                let prev_end = out.last().map_or(0, |r| r.1);
-                let from = snap(s.saturating_sub(overlap)).min(prev_end);
-                out.push((from, e.max(from)));
-            }
+        let Some(&(run_start, run_end)) = out.last() else {
+            out.push((0, e));
+            continue;
+        };
+        // Reaching back from the segment's start, or from the run's end when the ranges leave
+        // a gap, so that no byte falls between two runs unread.
+        let from = snap(s.min(run_end).saturating_sub(overlap));
+        if long && run_end - run_start >= min_run && from > run_start {
+            out.push((from, e.max(from)));
+        } else if let Some(run) = out.last_mut() {
+            run.1 = run.1.max(e);
         }
     }
     match out.last_mut() {
@@ -124,7 +132,7 @@ mod tests {
                 segs.iter().map(|s| { let a = at; at += s.len() + 1; (a, a + s.len()) }).collect::<Vec<_>>()
             };
             let text = segs.join("\n");
-            let r = runs(&text, &ranges(&segs), 250, 200);
+            let r = runs(&text, &ranges(&segs), 1000, 800, 200);
             prop_assert_eq!(r[0].0, 0);
             prop_assert_eq!(r.last().unwrap().1, text.len());
             for pair in r.windows(2) {
@@ -134,16 +142,25 @@ mod tests {
             let mut grown_segs = segs.clone();
             grown_segs.push(new.clone());
             let grown = grown_segs.join("\n");
-            let after = runs(&grown, &ranges(&grown_segs), 250, 200);
+            let after = runs(&grown, &ranges(&grown_segs), 1000, 800, 200);
             // Every run but the last is unchanged, so the cache answers its windows.
             for run in &r[..r.len() - 1] {
                 prop_assert!(after.contains(run));
             }
-            if new.len() >= 250 {
-                // A long new segment costs itself plus the overlap.
-                let last = after.last().unwrap();
-                prop_assert_eq!(last.1 - last.0, new.len() + 200.min(text.len() + 1));
+            let last = after.last().unwrap();
+            let new_start = text.len() + 1;
+            prop_assert!(last.0 <= new_start);
+            if after.len() > r.len() {
+                // A new run for the new segment costs it plus the overlap.
+                prop_assert_eq!(last.0, new_start - 201);
             }
+            // No segment shorter than a window: windowed exactly as the whole text would be.
+            if grown_segs.iter().all(|s| s.len() < 1000) {
+                prop_assert_eq!(after.clone(), vec![(0, grown.len())]);
+            }
+            // At most one window more than fixed offsets per run started.
+            let windows: usize = after.iter().map(|&(s, e)| split(&grown[s..e], 1000, 200).len()).sum();
+            prop_assert!(windows < split(&grown, 1000, 200).len() + after.len());
         }
     }
 
@@ -151,8 +168,8 @@ mod tests {
     fn ranges_with_gaps_or_off_character_boundaries_leave_nothing_unread() {
         let text = format!("{}é{}", "a".repeat(99), "b".repeat(900));
         // A gap between the ranges, and a range that starts inside 'é'.
-        let r = runs(&text, &[(0, 50), (100, 1001)], 250, 20);
-        assert_eq!(r, vec![(0, 50), (50, text.len())]);
+        let r = runs(&text, &[(0, 50), (100, 1001)], 250, 0, 20);
+        assert_eq!(r, vec![(0, 50), (30, text.len())]);
         for (s, e) in r {
             assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
         }
@@ -163,17 +180,17 @@ mod tests {
         let history = "h".repeat(3000);
         let message = "m".repeat(1024);
         let text = format!("{history}\n{message}");
-        let r = runs(&text, &[(0, 3000), (3001, text.len())], 250, 200);
-        assert_eq!(r, vec![(0, 3000), (2801, text.len())]);
-        let encoded: usize = split(&text[2801..], 1000, 200)
+        let r = runs(&text, &[(0, 3000), (3001, text.len())], 1000, 800, 200);
+        assert_eq!(r, vec![(0, 3000), (2800, text.len())]);
+        let encoded: usize = split(&text[2800..], 1000, 200)
             .iter()
             .map(|(s, e)| e - s)
             .sum();
-        assert_eq!(encoded, 1000 + 424);
+        assert_eq!(encoded, 1000 + 425);
         // A short last message stays in the history's run.
         let short = format!("{history}\nthanks!");
         assert_eq!(
-            runs(&short, &[(0, 3000), (3001, short.len())], 250, 200),
+            runs(&short, &[(0, 3000), (3001, short.len())], 1000, 800, 200),
             vec![(0, short.len())]
         );
     }

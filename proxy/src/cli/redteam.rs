@@ -141,7 +141,8 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
 
 /// The content classifier as the target: a seed is caught when its mutated text gets the
 /// seed's label (at the model's threshold); a benign text is flagged when it gets any intent
-/// label. Messages are joined with newlines, as the proxy gives the model a request's texts.
+/// label. Messages are joined with newlines and windowed by message, as the proxy gives the
+/// model a request's texts.
 pub fn run_classifier(
     model: &classifiers::onnx::ContentClassifier,
     seeds: &[Seed],
@@ -150,9 +151,19 @@ pub fn run_classifier(
 ) -> Report {
     const INTENT: [&str; 3] = ["prompt_injection", "jailbreak", "harmful"];
     let labels = |text: &str| -> Vec<String> {
-        let joined = text.replace(redteam::mutate::MESSAGE_BREAK, "\n");
+        // Joined and windowed as the proxy does a request's messages (`classifier_text`).
+        let mut joined = String::new();
+        let mut segments = Vec::new();
+        for part in text.split(redteam::mutate::MESSAGE_BREAK) {
+            if !segments.is_empty() {
+                joined.push('\n');
+            }
+            let start = joined.len();
+            joined.push_str(part);
+            segments.push((start, joined.len()));
+        }
         model
-            .classify(&joined, std::time::Duration::from_secs(60))
+            .classify_segments_in("", &joined, &segments, std::time::Duration::from_secs(60))
             .ok()
             .into_iter()
             .flat_map(|l| {
