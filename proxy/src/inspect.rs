@@ -246,16 +246,13 @@ impl Prepared {
     /// The texts the model will see, joined by newlines, for the classifier (identifiers the
     /// walk found are left to the pattern scan), with where each lies in the joined text.
     pub fn classifier_text(&self) -> ClassifierText {
-        let mut out = ClassifierText::default();
-        for seg in self.prompt.segments.iter().filter(|s| s.for_classifier()) {
-            if !out.segments.is_empty() {
-                out.text.push('\n');
-            }
-            let start = out.text.len();
-            out.text.push_str(&seg.text);
-            out.segments.push((start, out.text.len()));
-        }
-        out
+        ClassifierText::join(
+            self.prompt
+                .segments
+                .iter()
+                .filter(|s| s.for_classifier())
+                .map(|s| s.text.as_str()),
+        )
     }
 }
 
@@ -265,6 +262,22 @@ impl Prepared {
 pub struct ClassifierText {
     pub text: String,
     pub segments: Vec<(usize, usize)>,
+}
+
+impl ClassifierText {
+    /// `parts` joined by newlines, each one's range recorded.
+    pub fn join<'a>(parts: impl Iterator<Item = &'a str>) -> Self {
+        let mut out = ClassifierText::default();
+        for part in parts {
+            if !out.segments.is_empty() {
+                out.text.push('\n');
+            }
+            let start = out.text.len();
+            out.text.push_str(part);
+            out.segments.push((start, out.text.len()));
+        }
+        out
+    }
 }
 
 impl Inspector {

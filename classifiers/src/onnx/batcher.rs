@@ -135,12 +135,11 @@ fn length_groups(lens: &[usize]) -> Vec<(usize, usize)> {
     out
 }
 
-/// Padded tokens of running `lens` (sorted ascending) in [`length_groups`].
-fn padded_tokens(lens: &[usize], groups: &[(usize, usize)]) -> u64 {
-    groups
-        .iter()
-        .map(|&(s, e)| (lens[e - 1].max(1) * (e - s)) as u64)
-        .sum()
+/// Tokens one run of windows of these lengths costs: each padded to the longest (at least 1,
+/// as [`run_batch`] pads).
+fn padded(lens: impl ExactSizeIterator<Item = usize>) -> usize {
+    let n = lens.len();
+    lens.max().unwrap_or(0).max(1) * n
 }
 
 /// The queue in front of the workers.
@@ -227,8 +226,8 @@ fn worker(
         let mut groups = Vec::new();
         let mut jobs = jobs.into_iter();
         for (s, e) in length_groups(&lens) {
-            at += counters.cost(padded_tokens(&lens[s..e], &[(0, e - s)]));
             let group: Vec<Job> = jobs.by_ref().take(e - s).collect();
+            at += counters.cost(padded(group.iter().map(|j| j.ids.len())) as u64);
             let live = shed_late(&counters, group, now + at);
             if !live.is_empty() {
                 groups.push(live);
@@ -236,8 +235,7 @@ fn worker(
         }
         for group in groups {
             // Checked again as each group starts: an earlier one may have run long.
-            let lens: Vec<usize> = group.iter().map(|j| j.ids.len()).collect();
-            let cost = counters.cost(padded_tokens(&lens, &[(0, lens.len())]));
+            let cost = counters.cost(padded(group.iter().map(|j| j.ids.len())) as u64);
             let live = shed_late(&counters, group, Instant::now() + cost);
             if !live.is_empty() {
                 run_group(&session, &counters, live, labels);
@@ -262,7 +260,7 @@ fn shed_late(counters: &Counters, group: Vec<Job>, done: Instant) -> Vec<Job> {
 fn run_group(session: &Mutex<Session>, counters: &Counters, group: Vec<Job>, labels: usize) {
     let batch: Vec<&[i64]> = group.iter().map(|j| j.ids.as_slice()).collect();
     let real: usize = batch.iter().map(|b| b.len()).sum();
-    let padded = batch.iter().map(|b| b.len()).max().unwrap_or(0).max(1) * batch.len();
+    let padded = padded(batch.iter().map(|b| b.len()));
     counters.batches.fetch_add(1, Ordering::Relaxed);
     counters
         .rows
@@ -420,7 +418,11 @@ mod tests {
         assert_eq!(length_groups(&[240, 250, 256]), vec![(0, 3)]);
         assert!(length_groups(&[]).is_empty());
         let lens = [150, 150, 256, 256];
-        assert_eq!(padded_tokens(&lens, &length_groups(&lens)), 812);
+        let total: usize = length_groups(&lens)
+            .iter()
+            .map(|&(s, e)| padded(lens[s..e].iter().copied()))
+            .sum();
+        assert_eq!(total, 812);
     }
 
     proptest! {
@@ -435,7 +437,7 @@ mod tests {
                 prop_assert_eq!(s, next);
                 prop_assert!(e > s);
                 let real: usize = lens[s..e].iter().sum();
-                let padded = lens[e - 1] * (e - s);
+                let padded = padded(lens[s..e].iter().copied());
                 // A group of one has no padding; a larger one stays within the slack.
                 prop_assert!(e - s == 1 || padded as f64 <= real as f64 * (1.0 + PAD_SLACK));
                 next = e;

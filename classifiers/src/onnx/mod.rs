@@ -445,12 +445,8 @@ impl ContentClassifier {
             None => {
                 // Runs start at segments of a window or more, once the run before holds a
                 // window less the overlap: a prompt of shorter messages is windowed as before.
-                let (size, overlap) = (
-                    self.cfg.window_bytes.max(64),
-                    self.cfg
-                        .window_overlap
-                        .min(self.cfg.window_bytes.max(64) / 2),
-                );
+                let (size, overlap) =
+                    windows::clamped(self.cfg.window_bytes, self.cfg.window_overlap);
                 let runs = windows::runs(text, segments, size, size - overlap, overlap);
                 self.triage_view(scope, text, &runs)
             }

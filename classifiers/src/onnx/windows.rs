@@ -16,8 +16,7 @@
 /// Byte ranges covering all of `text`, in order, each at most `size` bytes (plus a character),
 /// consecutive ones sharing `overlap` bytes.
 pub fn split(text: &str, size: usize, overlap: usize) -> Vec<(usize, usize)> {
-    let size = size.max(64);
-    let overlap = overlap.min(size / 2);
+    let (size, overlap) = clamped(size, overlap);
     let snap = |mut i: usize| {
         while i < text.len() && !text.is_char_boundary(i) {
             i += 1;
@@ -35,6 +34,13 @@ pub fn split(text: &str, size: usize, overlap: usize) -> Vec<(usize, usize)> {
         start = snap(end.saturating_sub(overlap).max(start + 1));
     }
     all
+}
+
+/// The window size and overlap [`split`] actually uses: at least 64 bytes, and an overlap of
+/// at most half a window.
+pub fn clamped(size: usize, overlap: usize) -> (usize, usize) {
+    let size = size.max(64);
+    (size, overlap.min(size / 2))
 }
 
 /// Runs of `text` to cut windows in. `segments` are the byte ranges of the caller's segments

@@ -152,18 +152,15 @@ pub fn run_classifier(
     const INTENT: [&str; 3] = ["prompt_injection", "jailbreak", "harmful"];
     let labels = |text: &str| -> Vec<String> {
         // Joined and windowed as the proxy does a request's messages (`classifier_text`).
-        let mut joined = String::new();
-        let mut segments = Vec::new();
-        for part in text.split(redteam::mutate::MESSAGE_BREAK) {
-            if !segments.is_empty() {
-                joined.push('\n');
-            }
-            let start = joined.len();
-            joined.push_str(part);
-            segments.push((start, joined.len()));
-        }
+        let joined =
+            crate::inspect::ClassifierText::join(text.split(redteam::mutate::MESSAGE_BREAK));
         model
-            .classify_segments_in("", &joined, &segments, std::time::Duration::from_secs(60))
+            .classify_segments_in(
+                "",
+                &joined.text,
+                &joined.segments,
+                std::time::Duration::from_secs(60),
+            )
             .ok()
             .into_iter()
             .flat_map(|l| {
