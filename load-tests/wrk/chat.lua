@@ -4,12 +4,13 @@ local sys = string.rep("You are a careful assistant for the finance team. Answer
 local hist = string.rep("Earlier we discussed the quarterly plan and the vendor review schedule. ", 14)
 local words = {"alpha","budget","review","vendor","plan","quarter","schedule","report","draft","summary","meeting","notes"}
 local n = 0
+local new_bytes = tonumber(os.getenv("NEW_BYTES") or "1024")
 request = function()
   n = n + 1
   local t = {}
   local len = 0
   local i = n
-  while len < 1024 do
+  while len < new_bytes do
     i = (i * 1103515245 + 12345) % 2147483648
     local w = words[(i % #words) + 1]
     t[#t+1] = w

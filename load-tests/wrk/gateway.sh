@@ -7,7 +7,8 @@
 # Needs wrk and a release build (cargo build --release -p promptwall -p load-tests).
 # Body: load-tests/wrk/chat.lua (a resent system prompt and history, a new 1 KB message).
 # THREADS=n sets the proxy's worker threads; PERF=1 also records `perf record -g` of the proxy
-# into $DIR/perf.data.
+# into $DIR/perf.data; TLS=1 serves the gateway over TLS (a `localhost` leaf from PromptWall's
+# CA; wrk does not check it); NEW_BYTES=n sizes the new message (default 1024).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/target/release/promptwall}
@@ -24,6 +25,7 @@ cat > "$dir/pw.yaml" <<YAML
 listen: 127.0.0.1:$px
 gateway:
   listen: 127.0.0.1:$gw
+${TLS:+  tls_names: [localhost]}
 admin:
   listen: 127.0.0.1:$ad
 state_dir: $dir/state
@@ -41,7 +43,9 @@ YAML
 pw=$!
 trap 'kill $pw $mock 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$ad/healthz" && break; sleep 0.1; done
-wrk -t1 -c16 -d2s -s "$root/load-tests/wrk/chat.lua" "http://127.0.0.1:$gw" >/dev/null
+url=${TLS:+https://localhost:$gw}
+url=${url:-http://127.0.0.1:$gw}
+wrk -t1 -c16 -d2s -s "$root/load-tests/wrk/chat.lua" "$url" >/dev/null
 threads() {
   for t in /proc/$pw/task/*; do echo "$(tr ' ' _ < "$t/comm") $(awk '{print $14+$15}' "$t/stat")"; done |
     awk '{c[$1]+=$2} END {for (k in c) print k, c[k]}' | sort
@@ -49,7 +53,7 @@ threads() {
 threads > "$dir/t0"
 c0=$(awk '{print $14+$15}' "/proc/$pw/stat")
 if [ -n "${PERF:-}" ]; then perf record -g -p "$pw" -o "$dir/perf.data" -- sleep $((secs - 1)) 2>/dev/null & fi
-wrk -t1 -c16 -d"${secs}s" --latency -s "$root/load-tests/wrk/chat.lua" "http://127.0.0.1:$gw" > "$dir/wrk.out"
+wrk -t1 -c16 -d"${secs}s" --latency -s "$root/load-tests/wrk/chat.lua" "$url" > "$dir/wrk.out"
 c1=$(awk '{print $14+$15}' "/proc/$pw/stat")
 threads > "$dir/t1"
 req=$(awk '/requests in/ {print $1}' "$dir/wrk.out")

@@ -73,7 +73,13 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
 
 /// Lower-case hex, for hashes and tags.
 pub fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(DIGITS[usize::from(x >> 4)] as char);
+        s.push(DIGITS[usize::from(x & 15)] as char);
+    }
+    s
 }
 
 /// An IPv4 or IPv6 network.
@@ -162,6 +168,14 @@ mod tests {
         assert!(!h.verify("s3cret "));
         assert!(SecretHash::parse("md5:00:11").is_err());
         assert!(SecretHash::parse("sha256:zz:00").is_err());
+    }
+
+    #[test]
+    fn hex_is_lower_case_two_digits_per_byte_and_round_trips() {
+        assert_eq!(hex_encode(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex_encode(&[]), "");
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(hex_decode(&hex_encode(&all)), Some(all));
     }
 
     #[test]

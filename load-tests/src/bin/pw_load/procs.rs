@@ -124,19 +124,45 @@ impl Proxy {
             .unwrap_or(0.0)
     }
 
-    /// CPU seconds used so far and resident memory (from /proc), for the table.
+    /// CPU seconds used so far and resident memory (from /proc), for the table: the process
+    /// and its direct children (nginx's workers do its work; its master only waits).
     pub fn usage(&self) -> (f64, u64) {
         let pid = self.child.id();
-        let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| {
-                let after = s.rsplit_once(')')?.1;
-                let f: Vec<&str> = after.split_whitespace().collect();
-                Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
-            })
-            .unwrap_or(0.0);
-        (cpu, rss_kib(pid))
+        let mut pids = vec![pid];
+        pids.extend(children(pid));
+        pids.iter().fold((0.0, 0), |(cpu, rss), p| {
+            (cpu + cpu_secs(*p).unwrap_or(0.0), rss + rss_kib(*p))
+        })
     }
+}
+
+/// User plus system CPU seconds of `pid` so far.
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let f: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+}
+
+/// The processes whose parent is `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse()
+                        .ok()
+                })
+                == Some(pid)
+        })
+        .collect()
 }
 
 impl Drop for Proxy {
