@@ -315,3 +315,43 @@ impl Proxy {
         bail!("nginx did not start; log in {}", dir.display())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_children_and_their_cpu_are_found() {
+        // A shell whose child burns some CPU: the child is listed under the shell, and its CPU
+        // is what usage() would add to the shell's.
+        let mut sh = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "i=0; while [ $i -lt 500000 ]; do i=$((i+1)); done & wait",
+            ])
+            .spawn()
+            .unwrap();
+        let pid = sh.id();
+        let mut kids = Vec::new();
+        for _ in 0..100 {
+            kids = children(pid);
+            if !kids.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(kids.len(), 1, "{kids:?}");
+        let mut burnt = 0.0;
+        for _ in 0..500 {
+            burnt = cpu_secs(kids[0]).unwrap_or(0.0);
+            if burnt > 0.0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(burnt > 0.0);
+        assert!(cpu_secs(pid).is_some());
+        sh.wait().unwrap();
+        assert!(children(pid).is_empty());
+    }
+}
