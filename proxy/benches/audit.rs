@@ -7,60 +7,33 @@
 //! Run: `cargo bench -p promptwall --bench audit`
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use promptwall::audit::event::{CoverageRow, ReasonRow};
-use promptwall::audit::{hash_of, AuditEvent, AuditStore, Durability};
+use promptwall::audit::event::CoverageRow;
+use promptwall::audit::{hash_of, samples, AuditEvent, AuditStore, Durability};
 
-/// A request record as the proxy writes one for a chat turn: a user in a group, one redaction
-/// reason, and the coverage of a five-message prompt.
+/// A request record as the proxy writes one for a chat turn: one redaction reason, and the
+/// coverage of a five-message prompt.
 fn event(i: usize) -> AuditEvent {
-    AuditEvent {
-        id: format!("19b0c2d3e4f-{i:x}"),
-        time: format!(
-            "2026-12-06T{:02}:{:02}:{:02}.{:03}Z",
-            i / 3_600_000 % 24,
-            i / 60_000 % 60,
-            i / 1000 % 60,
-            i % 1000
-        ),
-        kind: "ai_request".into(),
-        tenant: "acme".into(),
-        user: Some(format!("user{}@acme.example", i % 500)),
-        groups: vec!["eng".into()],
-        client_addr: Some("10.1.2.3".into()),
-        provider: Some("openai".into()),
-        host: "api.openai.com".into(),
-        endpoint: Some("/v1/chat/completions".into()),
-        model: Some("gpt-4o-mini".into()),
-        request_bytes: 4600,
-        decision: "redact".into(),
-        mode: "enforce".into(),
-        policy_version: 3,
-        reasons: vec![ReasonRow {
-            rule: "mask-pii".into(),
-            action: "redact".into(),
-            category: Some("pii".into()),
-            entity: "email".into(),
-            count: 1,
-            max_score: 0.9,
-        }],
-        redactions: 1,
-        classifier: "off".into(),
-        segments: 5,
-        inspect_us: 41,
-        status: 200,
-        coverage: Some(CoverageRow {
-            scanned: (0..5).map(|m| format!("/messages/{m}/content")).collect(),
-            ..CoverageRow::default()
-        }),
-        ..AuditEvent::default()
-    }
+    let time = format!(
+        "2026-12-06T{:02}:{:02}:{:02}.{:03}Z",
+        i / 3_600_000 % 24,
+        i / 60_000 % 60,
+        i / 1000 % 60,
+        i % 1000
+    );
+    let mut e = samples::chat_request(i, "acme".into(), time);
+    e.decision = "redact".into();
+    e.redactions = 1;
+    e.reasons = vec![samples::redacted_email(1)];
+    e.coverage = Some(CoverageRow {
+        scanned: (0..5).map(|m| format!("/messages/{m}/content")).collect(),
+        ..CoverageRow::default()
+    });
+    e
 }
 
 fn fresh_store(dir: &std::path::Path, name: &str) -> AuditStore {
     let path = dir.join(name);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    samples::remove_database(&path);
     AuditStore::open_with(&path, Durability::Normal).expect("audit store")
 }
 

@@ -7,7 +7,7 @@
 //! `ROWS` (default 10,000,000) is the size of the query database; it is built once in `DIR`
 //! (default the system temp dir) and reused by later runs; `0` measures the writes only.
 
-use promptwall::audit::event::ReasonRow;
+use promptwall::audit::samples;
 use promptwall::audit::{AuditEvent, AuditStore, AuditWriter, Filter};
 use std::time::{Duration, Instant};
 
@@ -20,64 +20,32 @@ fn event(i: usize) -> AuditEvent {
     // Independent pseudo-random fields from one index (so tenants do not share a decision).
     let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 8;
     let pick = |shift: u32, n: u64| ((h >> shift) % n) as usize;
-    let (decision, reasons) = match pick(0, 20) {
-        0 => (
-            "block",
-            vec![ReasonRow {
-                rule: "no-credentials".into(),
-                action: "block".into(),
-                category: Some("secret".into()),
-                entity: "aws_access_key".into(),
-                count: 1,
-                max_score: 0.99,
-            }],
-        ),
-        1 | 2 => (
-            "redact",
-            vec![ReasonRow {
-                rule: "mask-pii".into(),
-                action: "redact".into(),
-                category: Some("pii".into()),
-                entity: "email".into(),
-                count: 2,
-                max_score: 0.9,
-            }],
-        ),
-        _ => ("allow", vec![]),
-    };
     let day = pick(8, DAYS as u64);
-    AuditEvent {
-        id: format!("{i:x}-bench"),
-        time: format!(
-            "2026-{:02}-{:02}T{:02}:{:02}:00.000Z",
-            8 + day / 30,
-            1 + day % 30,
-            pick(16, 24),
-            pick(24, 60)
-        ),
-        kind: "ai_request".into(),
-        tenant: format!("tenant{}", i % TENANTS),
-        user: Some(format!("user{}", pick(32, USERS as u64))),
-        groups: vec!["eng".into()],
-        client_addr: Some("10.1.2.3".into()),
-        provider: Some(["openai", "anthropic", "gemini"][pick(44, 3)].into()),
-        host: "api.openai.com".into(),
-        endpoint: Some("/v1/chat/completions".into()),
-        model: Some("gpt-4o-mini".into()),
-        request_bytes: 1800,
-        response_bytes: 2400,
-        decision: decision.into(),
-        mode: "enforce".into(),
-        policy_version: 3,
-        reasons,
-        classifier: "ok".into(),
-        segments: 3,
-        inspect_us: 42,
-        upstream_ms: 380,
-        total_ms: 381,
-        status: 200,
-        ..AuditEvent::default()
+    let time = format!(
+        "2026-{:02}-{:02}T{:02}:{:02}:00.000Z",
+        8 + day / 30,
+        1 + day % 30,
+        pick(16, 24),
+        pick(24, 60)
+    );
+    let mut e = samples::chat_request(i, format!("tenant{}", i % TENANTS), time);
+    e.user = Some(format!("user{}", pick(32, USERS as u64)));
+    e.provider = Some(["openai", "anthropic", "gemini"][pick(44, 3)].into());
+    e.response_bytes = 2400;
+    e.upstream_ms = 380;
+    e.total_ms = 381;
+    match pick(0, 20) {
+        0 => {
+            e.decision = "block".into();
+            e.reasons = vec![samples::blocked_for_a_key()];
+        }
+        1 | 2 => {
+            e.decision = "redact".into();
+            e.reasons = vec![samples::redacted_email(2)];
+        }
+        _ => {}
     }
+    e
 }
 
 /// The event the proxy would write at position `i` of a live run: the same fields, stamped
@@ -96,16 +64,10 @@ fn live_event(i: usize) -> AuditEvent {
     e
 }
 
-fn fresh(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-}
-
 /// Raw `INSERT`s of pre-serialized rows into the same schema, no chaining, one transaction
 /// per `batch` rows: what SQLite alone costs.
 fn raw_insert(path: &std::path::Path, events: &[AuditEvent], batch: usize) -> f64 {
-    fresh(path);
+    samples::remove_database(path);
     drop(AuditStore::open(path).unwrap());
     let mut c = rusqlite::Connection::open(path).unwrap();
     c.pragma_update(None, "journal_mode", "WAL").unwrap();
@@ -145,7 +107,7 @@ fn raw_insert(path: &std::path::Path, events: &[AuditEvent], batch: usize) -> f6
 
 /// The proxy's path: concurrent requests each wait for their event's commit.
 fn writer_throughput(path: &std::path::Path, n: usize, producers: usize) -> f64 {
-    fresh(path);
+    samples::remove_database(path);
     writer_run(path, n, producers)
 }
 
@@ -153,7 +115,7 @@ fn writer_throughput(path: &std::path::Path, n: usize, producers: usize) -> f64 
 /// large transactions first): the indexes' B-trees are then larger than a batch, as in a log
 /// that has run for a while, and each insert dirties pages of its own.
 fn writer_throughput_on(path: &std::path::Path, rows: usize, n: usize, producers: usize) -> f64 {
-    fresh(path);
+    samples::remove_database(path);
     let mut store = AuditStore::open(path).unwrap();
     for start in (0..rows).step_by(4096) {
         let mut chunk: Vec<AuditEvent> = (start..(start + 4096).min(rows))
@@ -245,7 +207,7 @@ fn main() {
         "  the same on a log of {prefill} events        {w512_on:>10.0} events/s ({})",
         batches(c2, c3)
     );
-    fresh(&wpath);
+    samples::remove_database(&wpath);
     if rows == 0 {
         return;
     }

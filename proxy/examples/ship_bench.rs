@@ -9,53 +9,22 @@
 //! `ROWS` (default 200,000) for the throughput runs; `RATE` events/s (default 5,000) for ten
 //! seconds for the lag run. Uses databases `ship_bench_*` on that server (dropped first).
 
-use promptwall::audit::event::ReasonRow;
+use promptwall::audit::samples;
 use promptwall::audit::{AuditEvent, AuditStore, AuditWriter, Durability};
 use promptwall::fleet::clickhouse::{ClickHouse, Shipper};
 use std::time::{Duration, Instant};
 
 fn event(i: usize) -> AuditEvent {
-    let blocked = i.is_multiple_of(20);
-    AuditEvent {
-        id: format!("{i:x}-ship"),
-        time: promptwall::audit::event::now(),
-        kind: "ai_request".into(),
-        tenant: format!("tenant{}", i % 20),
-        user: Some(format!("user{}", i % 500)),
-        groups: vec!["eng".into()],
-        client_addr: Some("10.1.2.3".into()),
-        provider: Some("openai".into()),
-        host: "api.openai.com".into(),
-        endpoint: Some("/v1/chat/completions".into()),
-        model: Some("gpt-4o-mini".into()),
-        request_bytes: 1800,
-        decision: if blocked { "block" } else { "allow" }.into(),
-        mode: "enforce".into(),
-        policy_version: 3,
-        reasons: if blocked {
-            vec![ReasonRow {
-                rule: "no-credentials".into(),
-                action: "block".into(),
-                category: Some("secret".into()),
-                entity: "aws_access_key".into(),
-                count: 1,
-                max_score: 0.99,
-            }]
-        } else {
-            vec![]
-        },
-        classifier: "ok".into(),
-        segments: 3,
-        inspect_us: 42,
-        status: 200,
-        ..AuditEvent::default()
+    let mut e = samples::chat_request(
+        i,
+        format!("tenant{}", i % 20),
+        promptwall::audit::event::now(),
+    );
+    if i.is_multiple_of(20) {
+        e.decision = "block".into();
+        e.reasons = vec![samples::blocked_for_a_key()];
     }
-}
-
-fn fresh(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    e
 }
 
 async fn sql(url: &str, q: &str) -> String {
@@ -88,7 +57,7 @@ async fn main() {
 
     // The spool: ROWS committed, chained events.
     let spool = dir.join("spool.db");
-    fresh(&spool);
+    samples::remove_database(&spool);
     let mut store = AuditStore::open_with(&spool, Durability::Normal).unwrap();
     for chunk in (0..rows).collect::<Vec<_>>().chunks(5000) {
         let mut batch: Vec<AuditEvent> = chunk.iter().map(|&i| event(i)).collect();
@@ -139,7 +108,7 @@ async fn main() {
 
     // Lag: RATE events/s through the real writer for ten seconds while the shipper runs.
     let live = dir.join("live.db");
-    fresh(&live);
+    samples::remove_database(&live);
     let writer = AuditWriter::start(&live, 65_536, Durability::Normal).unwrap();
     let lag_cursor = dir.join("lag.cursor");
     let _ = std::fs::remove_file(&lag_cursor);
@@ -160,7 +129,7 @@ async fn main() {
             .block_on(shipper.run())
     });
     let total = rate * 10;
-    let mut samples = Vec::new();
+    let mut lags = Vec::new();
     let start = Instant::now();
     let tick = Duration::from_millis(10);
     let per_tick = (rate / 100).max(1);
@@ -177,7 +146,7 @@ async fn main() {
         }
         sent += per_tick;
         if sent % rate < per_tick {
-            samples.push(promptwall::metrics::METRICS.ship_lag_seconds.get());
+            lags.push(promptwall::metrics::METRICS.ship_lag_seconds.get());
         }
     }
     let written = Instant::now();
@@ -192,12 +161,12 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let drain = written.elapsed();
-    samples.sort_by(|a, b| a.total_cmp(b));
-    let max = samples.last().copied().unwrap_or(0.0);
-    let med = samples.get(samples.len() / 2).copied().unwrap_or(0.0);
+    lags.sort_by(|a, b| a.total_cmp(b));
+    let max = lags.last().copied().unwrap_or(0.0);
+    let med = lags.get(lags.len() / 2).copied().unwrap_or(0.0);
     println!(
         "lag at {rate} events/s for 10 s ({} samples of the oldest unshipped row's age): median {med:.2} s, max {max:.2} s; the last row was in ClickHouse {:.0} ms after the writer's last commit",
-        samples.len(),
+        lags.len(),
         drain.as_secs_f64() * 1e3
     );
 }

@@ -7,6 +7,7 @@
 
 pub mod event;
 pub mod retention;
+pub mod samples;
 pub mod store;
 pub mod writer;
 
