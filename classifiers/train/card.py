@@ -43,7 +43,7 @@ def write(out, m, stats):
          "activation ranges, batch-independent, SHA-256 checked) and `model-cuda.onnx` (float, for `--features cuda`).", "",
          "All scores below come from the shipped int8 graph through onnxruntime, windowed like the Rust side (1000-byte",
          "windows, 200 bytes overlap, at most 256 tokens each, max over windows). For texts over 4 windows the Rust side reads",
-         "the first, the last and the 2 windows the first stage finds most suspicious; this evaluation reads up to 32",
+         "the first, the last and the 2 windows the first stage finds most suspicious; this evaluation reads up to 8",
          "windows (the first, the last and evenly spaced ones), so it is an upper bound for very long texts.", ""]
     L += ["## Data", ""]
     counts = m["counts"]

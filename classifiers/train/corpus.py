@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from slots import LABELS  # noqa: E402
-import gen_attacks, gen_benign, gen_sensitive, heldout_attacks, heldout_benign, templates_i18n, wheel_sources  # noqa: E402
+import gen_attacks, gen_benign, gen_hardneg, gen_sensitive, heldout_attacks, heldout_benign, templates_i18n, wheel_sources  # noqa: E402
 
 HELDOUT_SOURCES = ["gpt_prompt", "bastion", "jailbreak_corpus_mini", "heldout_benign", "heldout_long_docs", "heldout_harmful",
                    "heldout_injection", "pyrit_jailbreak_heldout"]
@@ -178,6 +178,7 @@ def build(wheels):
     rows += sens
     rows += gen_benign.generate()
     rows += templates_i18n.gen_benign_i18n()
+    rows += gen_hardneg.generate()
     log(f"benign generators: {len(rows)}")
     rows += gen_attacks.generate(wheels, long_texts)
     rnd = random.Random(1414)

@@ -410,8 +410,14 @@ def system_prompts(rnd, n):
             t = f"### Role\nYou are {role}.\n### Rules\n" + "\n".join("- " + fill(d, rnd, S) for d in rnd.sample(DUTIES, rnd.randint(3, 7))) + \
                 f"\n### Conversation\nuser: {fill(rnd.choice(USER_MSGS), rnd, S)}"
         elif style == 4:
-            t = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "system", "content": f"You are {role}. {duties}"},
-                                                                    {"role": "user", "content": fill(rnd.choice(USER_MSGS), rnd, S)}]})
+            msgs = [{"role": "system", "content": f"You are {role}. {duties}"}, {"role": "user", "content": fill(rnd.choice(USER_MSGS), rnd, S)}]
+            if rnd.random() < 0.4:
+                msgs += [{"role": "assistant", "content": fill(rnd.choice(ASSIST), rnd, S)}, {"role": "user", "content": fill(rnd.choice(USER_MSGS), rnd, S)}]
+            shape = rnd.randrange(3)  # a request body, a bare messages array (pasted from code or logs), pretty-printed
+            body = {"model": rnd.choice(["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4", "llama-3-70b"]), "messages": msgs} if shape == 0 else msgs
+            t = json.dumps(body, indent=2 if shape == 2 else None, ensure_ascii=False)
+            if rnd.random() < 0.3:
+                t = rnd.choice(["Why does the model ignore my system prompt here?\n", "Is this request body right?\n", "Review this prompt setup:\n"]) + t
         else:
             t = f"<system>\nYou are {role}.\n{duties}\n</system>\n<user>{fill(rnd.choice(USER_MSGS), rnd, S)}</user>"
         yield row(t, [], "gen_benign_sysprompt", f"s{style}-{rnd.randrange(8)}", "en", "system_prompt")

@@ -36,7 +36,7 @@ TRAIN_WINDOWS = 4      # windows per training text (first, last, evenly spaced)
 # Cells (source, kind, labels) of the training set that get a larger share of the token budget: attacks and
 # the benign texts that look like them (precision comes from these).
 HARD_KINDS = ("scary_words", "security_question", "coding_question", "carrier_", "quoted_edit", "system_prompt", "tool_result",
-              "multi_turn", "translation", "summarize", "long_doc", "pasted_logs", "pasted_data", "everyday")
+              "multi_turn", "translation", "summarize", "long_doc", "pasted_logs", "pasted_data", "everyday", "persona_prompt")
 EVAL_WINDOWS = 8       # windows per evaluated text (the Rust side reads first, last and the 2 most suspicious)
 LABEL_FPR = 0.005      # per label, share of benign dev texts allowed to get it
 ANY_INTENT_FPR = 0.008  # share of benign dev texts allowed any intent label (target on held-out: 1%)
