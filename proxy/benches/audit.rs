@@ -1,6 +1,7 @@
 //! Where the audit writer's time per event goes, on the writer thread: serializing the
-//! canonical body, the chain hash over it, and the SQLite insert (512 events per transaction,
-//! `synchronous=NORMAL` so that the disk's fsync latency stays out of a CPU measure). Baseline in
+//! canonical body, the chain hash over it, the SQLite insert (512 events per transaction,
+//! `synchronous=NORMAL` so that the disk's fsync latency stays out of a CPU measure), and the
+//! merge that indexes users and tags after the commit. Baseline in
 //! the same run: the same rows inserted pre-serialized into the same schema, unchained and
 //! without tag rows, which is what SQLite alone costs (as `audit_bench`'s raw row, minus fsync).
 //!
@@ -102,17 +103,32 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
-    // The writer's path: serialize, chain, insert the row and its tag rows, commit.
+    // The commit path: serialize, chain, insert the row, commit (the user and tag indexes
+    // follow out of the commit path).
     let mut store = fresh_store(dir.as_path(), "chained.db");
-    group.bench_function("chained_with_tags", |b| {
+    group.bench_function("chained", |b| {
         b.iter_batched(
             &mut batch,
             |mut events| store.insert(&mut events).unwrap(),
             BatchSize::LargeInput,
         )
     });
+    // All the writer's work per event: the same, then the merge that indexes the batch's users
+    // and tags (the checkpoint thread's, here on the same thread).
+    let mut merged = fresh_store(dir.as_path(), "merged.db");
+    group.bench_function("chained_then_indexed", |b| {
+        b.iter_batched(
+            &mut batch,
+            |mut events| {
+                merged.insert(&mut events).unwrap();
+                merged.index_derived().unwrap()
+            },
+            BatchSize::LargeInput,
+        )
+    });
     group.finish();
     drop(store);
+    drop(merged);
     drop(conn);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -124,7 +124,7 @@ fn writer_throughput_on(path: &std::path::Path, rows: usize, n: usize, producers
         store.insert(&mut chunk).unwrap();
     }
     // As a log that has run for a while: its users indexed (the writer keeps up from here).
-    store.index_users().unwrap();
+    store.index_derived().unwrap();
     drop(store);
     writer_run(path, n, producers)
 }
@@ -236,7 +236,7 @@ fn main() {
         eprintln!("built {rows} rows in {:.0}s", t.elapsed().as_secs_f64());
     }
     // As the writer's checkpoint thread would have done while the log grew.
-    store.index_users().unwrap();
+    store.index_derived().unwrap();
     let size = std::fs::metadata(&qpath).map(|m| m.len()).unwrap_or(0);
     println!(
         "\nqueries on {rows} rows ({:.1} GB), median of 5 after a warm-up:",
