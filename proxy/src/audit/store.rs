@@ -109,30 +109,7 @@ pub(super) fn merge_indexes(conn: &Connection, max_rows: i64) -> Result<usize, r
              ORDER BY tenant, user, time, seq",
             params![upto, to],
         )?;
-        let mut rows: Vec<(String, String, String, i64)> = Vec::new();
-        {
-            let mut read = conn.prepare_cached(
-                "SELECT seq, tenant, time, categories, entities, rules, groups FROM events
-                 WHERE seq > ?1 AND seq <= ?2",
-            )?;
-            let mut found = read.query(params![upto, to])?;
-            while let Some(r) = found.next()? {
-                let (seq, tenant, time): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-                let lists: [String; 4] = [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?];
-                let [c, e, ru, g] = lists.map(|l| items(&l));
-                for t in tags(&c, &e, &ru, &g) {
-                    rows.push((t, tenant.clone(), time.clone(), seq));
-                }
-            }
-        }
-        // In key order, so each B-tree page is dirtied once per merge, not once per row.
-        rows.sort_unstable();
-        let mut write = conn.prepare_cached(
-            "INSERT OR IGNORE INTO event_tags (tag, tenant, time, seq) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for (tag, tenant, time, seq) in &rows {
-            write.execute(params![tag, tenant, time, seq])?;
-        }
+        write_tags(conn, upto, to)?;
         conn.execute(
             "INSERT INTO user_index_state (id, upto) VALUES (0, ?1)
              ON CONFLICT (id) DO UPDATE SET upto = excluded.upto",
@@ -147,6 +124,63 @@ pub(super) fn merge_indexes(conn: &Connection, max_rows: i64) -> Result<usize, r
             Err(e)
         }
     }
+}
+
+/// The parts of a stored body the tag index comes from (the rest is skipped unparsed).
+#[derive(serde::Deserialize)]
+struct TagSource {
+    #[serde(default)]
+    reasons: Vec<TagReason>,
+    #[serde(default)]
+    groups: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct TagReason {
+    rule: String,
+    #[serde(default)]
+    category: Option<String>,
+    entity: String,
+}
+
+/// Writes the `event_tags` rows of the events in `(from, to]`, in key order (each B-tree page
+/// dirtied once per call, not once per row). They come from each chained body, as `verify`
+/// derives them, not from the list columns: an item holding a comma, or an empty one, reads
+/// the same both ways. A body that does not parse gets no rows; `verify` reports that row.
+fn write_tags(conn: &Connection, from: i64, to: i64) -> Result<(), rusqlite::Error> {
+    let mut rows: Vec<(String, String, String, i64)> = Vec::new();
+    {
+        let mut read = conn.prepare_cached(
+            "SELECT seq, tenant, time, body FROM events WHERE seq > ?1 AND seq <= ?2",
+        )?;
+        let mut found = read.query(params![from, to])?;
+        while let Some(r) = found.next()? {
+            let (seq, tenant, time): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let Ok(src) = serde_json::from_str::<TagSource>(r.get_ref(3)?.as_str()?) else {
+                continue;
+            };
+            let mut categories: Vec<String> = src
+                .reasons
+                .iter()
+                .filter_map(|r| r.category.clone())
+                .collect();
+            categories.sort();
+            categories.dedup();
+            let entities: Vec<String> = src.reasons.iter().map(|r| r.entity.clone()).collect();
+            let rules: Vec<String> = src.reasons.into_iter().map(|r| r.rule).collect();
+            for t in tags(&categories, &entities, &rules, &src.groups) {
+                rows.push((t, tenant.clone(), time.clone(), seq));
+            }
+        }
+    }
+    rows.sort_unstable();
+    let mut write = conn.prepare_cached(
+        "INSERT OR IGNORE INTO event_tags (tag, tenant, time, seq) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (tag, tenant, time, seq) in &rows {
+        write.execute(params![tag, tenant, time, seq])?;
+    }
+    Ok(())
 }
 
 /// The `event_tags` rows of one event: `category:pii`, `entity:email`, `rule:no-keys`, `group:eng`.
@@ -417,21 +451,8 @@ fn migrate(conn: &Connection) -> Result<(), rusqlite::Error> {
             )?;
             return conn.pragma_update(None, "user_version", SCHEMA_VERSION);
         }
-        // Version 0 had no `event_tags`: derive them from the stored lists.
-        let mut read = conn
-            .prepare("SELECT seq, tenant, time, categories, entities, rules, groups FROM events")?;
-        let mut write = conn.prepare(
-            "INSERT OR IGNORE INTO event_tags (tag, tenant, time, seq) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        let mut rows = read.query([])?;
-        while let Some(r) = rows.next()? {
-            let (seq, tenant, time): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            let lists: [String; 4] = [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?];
-            let [c, e, ru, g] = lists.map(|l| items(&l));
-            for t in tags(&c, &e, &ru, &g) {
-                write.execute(params![t, tenant, time, seq])?;
-            }
-        }
+        // Version 0 had no `event_tags`: derive them up to the watermark set above.
+        write_tags(conn, 0, i64::MAX)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
     })();
     match result {
@@ -612,7 +633,9 @@ impl AuditStore {
             ("rule", "rules", &f.rule),
             ("group", "groups", &f.group),
         ] {
-            if let Some(v) = v {
+            // An empty value is no filter (as the API treats it): an empty list column reads
+            // `,,`, which an empty item would match.
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
                 // Through the tag index: an exact item, read in `seq` order from the matches
                 // of (tag, tenant, time range) only; plus the tail the index has not reached
                 // yet, an exact item of the list column (stored as `,a,b,`).
@@ -1214,6 +1237,10 @@ pub(crate) mod tests {
             batch[i].reasons[0].rule = "pii-email".into();
         }
         batch[5].groups = vec!["eng".into(), "sales".into()];
+        // Items the list columns cannot hold exactly: a comma inside one, an empty one. The
+        // index comes from the chained body, as `verify` reads it.
+        batch[9].reasons[0].rule = "legacy,rule".into();
+        batch[9].reasons[0].entity = String::new();
         s.insert(&mut batch).unwrap();
         let tag_rows = |s: &AuditStore| -> i64 {
             s.conn
@@ -1253,6 +1280,17 @@ pub(crate) mod tests {
             );
             assert_eq!(
                 ids(s, f(|f| f.group = Some("eng".into()))).len(),
+                12,
+                "{stage}"
+            );
+            assert_eq!(
+                ids(s, f(|f| f.rule = Some("legacy,rule".into()))),
+                ["r9"],
+                "{stage}"
+            );
+            // An empty value is no filter, before the merge and after.
+            assert_eq!(
+                ids(s, f(|f| f.entity = Some(String::new()))).len(),
                 12,
                 "{stage}"
             );

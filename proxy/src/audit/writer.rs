@@ -173,12 +173,16 @@ fn writer_loop(
     }
 }
 
-/// Events one merge step indexes: their users and about four tags each, about 4 ms of the
+/// Events one merge step indexes: their users and about four tags each, about 5 ms of the
 /// write lock. Under load a 200 ms checkpoint interval leaves a few thousand events to index;
 /// in one step (2,000) the commits waiting behind it raised the gateway's p99 by 1-2 ms.
 const INDEX_MERGE_ROWS: i64 = 256;
 /// The pause between merge steps, in which the writer takes the lock back.
 const INDEX_MERGE_PAUSE: Duration = Duration::from_millis(2);
+/// The most one checkpoint cycle spends merging: past it the checkpoint runs anyway, so a
+/// write rate above what the merge keeps up with (about 40k events/s in steps of 256) leaves a
+/// longer unindexed tail for queries to read, never an unbounded WAL.
+const INDEX_MERGE_BUDGET: Duration = Duration::from_millis(150);
 
 /// How often the checkpointer copies committed WAL pages into the database. Often enough that
 /// each run copies little, so the restart below waits only for the last few milliseconds'
@@ -281,11 +285,15 @@ impl Checkpointer {
     }
 
     /// Brings the user and tag indexes up to the log (see `store::merge_indexes`), a bounded
-    /// step at a time so the writer never waits long for the lock.
+    /// step at a time so the writer never waits long for the lock, for at most
+    /// [`INDEX_MERGE_BUDGET`] per checkpoint cycle.
     fn merge_indexes(&self) {
+        let started = std::time::Instant::now();
         loop {
             match super::store::merge_indexes(&self.conn, INDEX_MERGE_ROWS) {
-                Ok(n) if n as i64 >= INDEX_MERGE_ROWS => std::thread::sleep(INDEX_MERGE_PAUSE),
+                Ok(n) if n as i64 >= INDEX_MERGE_ROWS && started.elapsed() < INDEX_MERGE_BUDGET => {
+                    std::thread::sleep(INDEX_MERGE_PAUSE)
+                }
                 Ok(_) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "audit index merge failed; queries read the unindexed tail until it is retried");
