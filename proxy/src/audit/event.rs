@@ -186,15 +186,17 @@ impl AuditEvent {
 
     /// The category names of the reasons, for filtering.
     pub fn categories(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .reasons
-            .iter()
-            .filter_map(|r| r.category.clone())
-            .collect();
-        v.sort();
-        v.dedup();
-        v
+        categories_of(&self.reasons)
     }
+}
+
+/// The distinct categories of `reasons`, sorted: what the `categories` column and the tag
+/// index hold for an event.
+pub fn categories_of(reasons: &[ReasonRow]) -> Vec<String> {
+    let mut v: Vec<String> = reasons.iter().filter_map(|r| r.category.clone()).collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Now, RFC 3339 in UTC with milliseconds (sorts as text).

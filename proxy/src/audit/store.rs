@@ -130,17 +130,9 @@ pub(super) fn merge_indexes(conn: &Connection, max_rows: i64) -> Result<usize, r
 #[derive(serde::Deserialize)]
 struct TagSource {
     #[serde(default)]
-    reasons: Vec<TagReason>,
+    reasons: Vec<super::event::ReasonRow>,
     #[serde(default)]
     groups: Vec<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct TagReason {
-    rule: String,
-    #[serde(default)]
-    category: Option<String>,
-    entity: String,
 }
 
 /// Writes the `event_tags` rows of the events in `(from, to]`, in key order (each B-tree page
@@ -159,15 +151,7 @@ fn write_tags(conn: &Connection, from: i64, to: i64) -> Result<(), rusqlite::Err
             let Ok(src) = serde_json::from_str::<TagSource>(r.get_ref(3)?.as_str()?) else {
                 continue;
             };
-            let mut categories: Vec<String> = src
-                .reasons
-                .iter()
-                .filter_map(|r| r.category.clone())
-                .collect();
-            categories.sort();
-            categories.dedup();
-            let entities: Vec<String> = src.reasons.iter().map(|r| r.entity.clone()).collect();
-            let rules: Vec<String> = src.reasons.into_iter().map(|r| r.rule).collect();
+            let (categories, entities, rules) = lists(&src.reasons);
             for t in tags(&categories, &entities, &rules, &src.groups) {
                 rows.push((t, tenant.clone(), time.clone(), seq));
             }
@@ -207,11 +191,11 @@ fn tags(
 }
 
 /// An event's categories, entities and rules, as the list columns and `event_tags` hold them.
-fn lists(e: &AuditEvent) -> (Vec<String>, Vec<String>, Vec<String>) {
+fn lists(reasons: &[super::event::ReasonRow]) -> (Vec<String>, Vec<String>, Vec<String>) {
     (
-        e.categories(),
-        e.reasons.iter().map(|r| r.entity.clone()).collect(),
-        e.reasons.iter().map(|r| r.rule.clone()).collect(),
+        super::event::categories_of(reasons),
+        reasons.iter().map(|r| r.entity.clone()).collect(),
+        reasons.iter().map(|r| r.rule.clone()).collect(),
     )
 }
 
@@ -394,7 +378,7 @@ pub(super) fn insert_chained(
         let body = serde_json::to_string(&e).expect("audit events serialize");
         e.hash = hash_of(prev, body.as_bytes());
         let wrap = |v: &[String]| format!(",{},", v.join(","));
-        let (categories, entities, rules) = lists(e);
+        let (categories, entities, rules) = lists(&e.reasons);
         stmt.execute(params![
             e.id,
             e.time,
@@ -992,7 +976,7 @@ impl AuditStore {
                 }
             }
             if seq <= upto {
-                let (categories, entities, rules) = lists(&e);
+                let (categories, entities, rules) = lists(&e.reasons);
                 for t in tags(&categories, &entities, &rules, &e.groups) {
                     tag_digest(&mut want_tags, seq, &t);
                     want_tag_rows += 1;

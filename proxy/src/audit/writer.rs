@@ -180,7 +180,7 @@ const INDEX_MERGE_ROWS: i64 = 256;
 /// The pause between merge steps, in which the writer takes the lock back.
 const INDEX_MERGE_PAUSE: Duration = Duration::from_millis(2);
 /// The most one checkpoint cycle spends merging: past it the checkpoint runs anyway, so a
-/// write rate above what the merge keeps up with (about 40k events/s in steps of 256) leaves a
+/// write rate above what the merge keeps up with (about 30k events/s in steps of 256) leaves a
 /// longer unindexed tail for queries to read, never an unbounded WAL.
 const INDEX_MERGE_BUDGET: Duration = Duration::from_millis(150);
 
