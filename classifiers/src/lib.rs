@@ -19,7 +19,7 @@ mod spans;
 pub mod validators;
 
 pub use finding::{Category, Finding, Severity};
-pub use patterns::{EngineError, PatternEngine, Scanned};
+pub use patterns::{EngineError, PatternEngine, Scanned, TextsScanned};
 pub use rules::{RuleError, RulePack};
 
 /// The rule packs compiled into the binary, so `promptwall serve` works with no files at all.

@@ -122,15 +122,27 @@ impl Scan {
     ) -> Scan {
         let texts: Vec<&str> = texts.collect();
         let mut out = Scan::default();
-        for (i, t) in texts.iter().enumerate() {
-            let scanned = match scope {
-                Some(scope) => {
-                    let (scanned, lookup) = engine.scan_in(scope, t);
-                    crate::metrics::METRICS.scan_memo(lookup);
-                    scanned
-                }
-                None => engine.scan_checked(t),
-            };
+        let scanned = match scope {
+            Some(scope) => engine.scan_texts_in(scope, &texts),
+            None => classifiers::TextsScanned {
+                texts: texts
+                    .iter()
+                    .map(|t| {
+                        (
+                            engine.scan_checked(t),
+                            classifiers::patterns::Lookup::Skipped,
+                        )
+                    })
+                    .collect(),
+                // A value split across two consecutive texts (messages, fields, turns) is found
+                // too, where it does not overlap what each text showed on its own.
+                boundaries: engine.scan_boundaries(&texts),
+            },
+        };
+        for (i, (scanned, lookup)) in scanned.texts.into_iter().enumerate() {
+            if scope.is_some() {
+                crate::metrics::METRICS.scan_memo(lookup);
+            }
             out.limit = out.limit.or(scanned.limit);
             out.located
                 .extend(scanned.findings.into_iter().map(|finding| Located {
@@ -138,15 +150,7 @@ impl Scan {
                     finding,
                 }));
         }
-        // A value split across two consecutive texts (messages, fields, turns) is found too,
-        // where it does not overlap what each text showed on its own.
-        if texts.len() > 1 {
-            let pairs = match scope {
-                Some(scope) => engine.scan_boundaries_in(scope, &texts),
-                None => engine.scan_boundaries(&texts),
-            };
-            out.merge_boundaries(pairs, Some);
-        }
+        out.merge_boundaries(scanned.boundaries, Some);
         out
     }
 

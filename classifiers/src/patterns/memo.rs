@@ -74,10 +74,30 @@ impl ScanMemo {
         text: &str,
         scan: impl FnOnce(&str) -> Scanned,
     ) -> (Scanned, Lookup) {
-        if text.len() < MEMO_MIN_BYTES {
+        self.get_or_scan_keyed(self.key(scope, text), text, scan)
+    }
+
+    /// `text`'s key within `scope`; `None` for a text too short to look up.
+    pub fn key(&self, scope: &str, text: &str) -> Option<u128> {
+        (text.len() >= MEMO_MIN_BYTES).then(|| self.key.of(scope, text))
+    }
+
+    /// The key of the boundary between two texts with keys `a` and `b` (what is read across
+    /// it is a function of the two texts).
+    pub fn pair_key(&self, scope: &str, a: u128, b: u128) -> u128 {
+        self.key.of_pair(scope, a, b)
+    }
+
+    /// The result remembered under `key`, or `scan(text)`, remembered under it; no key scans.
+    pub fn get_or_scan_keyed(
+        &self,
+        key: Option<u128>,
+        text: &str,
+        scan: impl FnOnce(&str) -> Scanned,
+    ) -> (Scanned, Lookup) {
+        let Some(key) = key else {
             return (scan(text), Lookup::Skipped);
-        }
-        let key = self.key.of(scope, text);
+        };
         if let Some(hit) = self.map.get(&key) {
             return (Scanned::clone(&hit), Lookup::Hit);
         }
@@ -97,7 +117,7 @@ impl ScanMemo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::PatternEngine;
+    use crate::{PatternEngine, TextsScanned};
 
     fn engine(entries: usize) -> PatternEngine {
         crate::builtin_engine()
@@ -190,10 +210,49 @@ mod tests {
         // through the memo, still reports the value in both parts.
         let tail = "OPASDFGH, thanks";
         assert_eq!(e.scan_in("acme", &head).1, Lookup::Hit);
-        let pairs = e.scan_boundaries_in("acme", &[&head, tail]);
+        let pairs = e.scan_texts_in("acme", &[&head, tail]).boundaries;
         assert_eq!(pairs, e.scan_boundaries(&[&head, tail]));
         assert_eq!(pairs.len(), 2, "{pairs:?}");
         assert_eq!(&head[pairs[0].1.start..pairs[0].1.end], "AKIAQWERTYUI");
         assert_eq!(&tail[pairs[1].1.start..pairs[1].1.end], "OPASDFGH");
+    }
+
+    #[test]
+    fn a_boundary_between_remembered_texts_is_remembered_by_its_neighbours_keys() {
+        let e = engine(256);
+        let notes = "Notes from the planning meeting. ".repeat(10);
+        let head = format!("{notes} and the key is AKIAQWERTYUI");
+        let tail = format!("OPASDFGH, thanks. {notes}");
+        let other = format!("OPASDFGX, thanks. {notes}");
+        let texts = [notes.as_str(), head.as_str(), tail.as_str(), notes.as_str()];
+        let first = e.scan_texts_in("acme", &texts);
+        // Each text on its own (the repeated notes from the memo), and the split key across
+        // head | tail, as without the memo.
+        let lookups = |s: &TextsScanned| s.texts.iter().map(|(_, l)| *l).collect::<Vec<_>>();
+        let (miss, hit) = (Lookup::Miss, Lookup::Hit);
+        assert_eq!(lookups(&first), [miss, miss, miss, hit]);
+        assert_eq!(first.boundaries, e.scan_boundaries(&texts));
+        assert_eq!(first.boundaries.len(), 2, "{:?}", first.boundaries);
+        let held = e.memo_len().expect("memo on");
+        // The same sequence again: every text and every boundary from the memo, same answer.
+        let again = e.scan_texts_in("acme", &texts);
+        assert_eq!(lookups(&again), [hit; 4]);
+        assert_eq!(again.boundaries, first.boundaries);
+        assert_eq!(e.memo_len(), Some(held));
+        // A changed neighbour makes a new pair: its boundaries are read again.
+        let changed = [
+            notes.as_str(),
+            head.as_str(),
+            other.as_str(),
+            notes.as_str(),
+        ];
+        assert_eq!(
+            e.scan_texts_in("acme", &changed).boundaries,
+            e.scan_boundaries(&changed)
+        );
+        // Another scope shares nothing.
+        let elsewhere = e.scan_texts_in("globex", &texts);
+        assert_eq!(lookups(&elsewhere), [miss, miss, miss, hit]);
+        assert_eq!(elsewhere.boundaries, first.boundaries);
     }
 }

@@ -21,7 +21,7 @@ mod memo;
 mod pass;
 mod scan;
 pub use memo::{Lookup, MEMO_MIN_BYTES};
-pub use scan::Scanned;
+pub use scan::{Scanned, TextsScanned};
 
 use crate::decode::Decoder;
 use crate::rules::{RuleError, RulePack, Tier};

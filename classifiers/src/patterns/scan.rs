@@ -61,6 +61,15 @@ pub struct Scanned {
     pub limit: Option<&'static str>,
 }
 
+/// What [`PatternEngine::scan_texts_in`] found: each text's own scan with how its memo lookup
+/// went, and the values split across neighbouring texts (`(index of the text, finding)`, as
+/// [`PatternEngine::scan_boundaries`] gives them).
+#[derive(Debug, Clone, Default)]
+pub struct TextsScanned {
+    pub texts: Vec<(Scanned, super::Lookup)>,
+    pub boundaries: Vec<(usize, Finding)>,
+}
+
 /// Bytes read on each side of a boundary between consecutive texts (longer than any rule's
 /// value, shorter than a message worth rescanning).
 pub const JOIN_REACH: usize = 256;
@@ -81,7 +90,7 @@ impl PatternEngine {
     /// the boundary; a value found across it is reported in both texts, each with its own
     /// part (so a redaction masks both): `(index of the text, finding in its offsets)`.
     pub fn scan_boundaries(&self, texts: &[&str]) -> Vec<(usize, Finding)> {
-        self.boundaries(texts, |t| self.scan(t))
+        self.boundaries(texts, |_, t| self.scan(t))
     }
 
     /// [`Self::scan_checked`] through the memo (when on) within `scope`: a text scanned
@@ -93,16 +102,44 @@ impl PatternEngine {
         }
     }
 
-    /// [`Self::scan_boundaries`], each boundary's joined text through the memo within `scope`
-    /// (consecutive texts a client resends have the same boundaries every turn).
-    pub fn scan_boundaries_in(&self, scope: &str, texts: &[&str]) -> Vec<(usize, Finding)> {
-        self.boundaries(texts, |t| self.scan_in(scope, t).0.findings)
+    /// [`Self::scan_in`] of each text and [`Self::scan_boundaries`] of the sequence, through
+    /// the memo (when on): each text is hashed once, and a boundary is remembered under the
+    /// pair of its neighbours' keys, so a resent history costs one pass of hashing, not two.
+    pub fn scan_texts_in(&self, scope: &str, texts: &[&str]) -> TextsScanned {
+        let Some(memo) = &self.memo else {
+            return TextsScanned {
+                texts: texts
+                    .iter()
+                    .map(|t| (self.scan_checked(t), super::Lookup::Skipped))
+                    .collect(),
+                boundaries: self.scan_boundaries(texts),
+            };
+        };
+        let keys: Vec<Option<u128>> = texts.iter().map(|t| memo.key(scope, t)).collect();
+        let scanned = texts
+            .iter()
+            .zip(&keys)
+            .map(|(t, k)| memo.get_or_scan_keyed(*k, t, |t| self.scan_checked(t)))
+            .collect();
+        let boundaries = self.boundaries(texts, |i, joined| {
+            let key = match (keys[i], keys[i + 1]) {
+                (Some(a), Some(b)) => Some(memo.pair_key(scope, a, b)),
+                _ => memo.key(scope, joined),
+            };
+            memo.get_or_scan_keyed(key, joined, |t| self.scan_checked(t))
+                .0
+                .findings
+        });
+        TextsScanned {
+            texts: scanned,
+            boundaries,
+        }
     }
 
     fn boundaries(
         &self,
         texts: &[&str],
-        scan: impl Fn(&str) -> Vec<Finding>,
+        scan: impl Fn(usize, &str) -> Vec<Finding>,
     ) -> Vec<(usize, Finding)> {
         let mut out = Vec::new();
         let mut joined = String::new();
@@ -123,7 +160,7 @@ impl PatternEngine {
             joined.clear();
             joined.push_str(&a[from..]);
             joined.push_str(&b[..to]);
-            for f in scan(&joined) {
+            for f in scan(i, &joined) {
                 if f.start < cut && f.end > cut {
                     out.push((
                         i,
