@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from slots import LABELS  # noqa: E402
-import gen_attacks, gen_benign, gen_hardneg, gen_sensitive, heldout_attacks, heldout_benign, templates_i18n, wheel_sources  # noqa: E402
+import gen_attacks, gen_benign, gen_composed, gen_hardneg, gen_sensitive, heldout_attacks, heldout_benign, templates_i18n, wheel_sources  # noqa: E402
 
 HELDOUT_SOURCES = ["gpt_prompt", "bastion", "jailbreak_corpus_mini", "heldout_benign", "heldout_long_docs", "heldout_harmful",
                    "heldout_injection", "pyrit_jailbreak_heldout"]
@@ -169,7 +169,7 @@ def write_jsonl(path, rows):
 
 
 # ------------------------------------------------------------------------------------------ main
-def build(wheels):
+def build(wheels, composed=False, composed_harmful=False):
     t0 = time.time()
     log = lambda m: print(f"[{time.time() - t0:6.1f}s] {m}", flush=True)
     rows = []
@@ -181,6 +181,8 @@ def build(wheels):
     rows += gen_hardneg.generate()
     log(f"benign generators: {len(rows)}")
     rows += gen_attacks.generate(wheels, long_texts)
+    if composed or composed_harmful:  # the fourth pass's experiments (not in the shipped model)
+        rows += gen_composed.generate(with_harmful=composed_harmful)
     rnd = random.Random(1414)
     ptrain, pheld = gen_attacks.from_pyrit(wheels, rnd, heldout_asks=heldout_attacks.harmful_asks())
     rows += ptrain
@@ -209,8 +211,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wheels", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--composed", action="store_true",
+                    help="add gen_composed's one-sentence injections and their human-addressed mirrors (fourth pass: "
+                         "tried, not shipped; MODEL_CARD, 'Fourth data pass')")
+    ap.add_argument("--composed-harmful", action="store_true",
+                    help="also its composed harmful requests and their dual-use mirrors (tried, not shipped)")
     a = ap.parse_args()
-    splits, held, dd, t0 = build(a.wheels)
+    splits, held, dd, t0 = build(a.wheels, a.composed, a.composed_harmful)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".data-tmp-", dir=out.parent))
