@@ -122,27 +122,14 @@ impl Scan {
     ) -> Scan {
         let texts: Vec<&str> = texts.collect();
         let mut out = Scan::default();
+        // A value split across two consecutive texts (messages, fields, turns) is found too,
+        // where it does not overlap what each text showed on its own.
         let scanned = match scope {
             Some(scope) => engine.scan_texts_in(scope, &texts),
-            None => classifiers::TextsScanned {
-                texts: texts
-                    .iter()
-                    .map(|t| {
-                        (
-                            engine.scan_checked(t),
-                            classifiers::patterns::Lookup::Skipped,
-                        )
-                    })
-                    .collect(),
-                // A value split across two consecutive texts (messages, fields, turns) is found
-                // too, where it does not overlap what each text showed on its own.
-                boundaries: engine.scan_boundaries(&texts),
-            },
+            None => engine.scan_texts(&texts),
         };
         for (i, (scanned, lookup)) in scanned.texts.into_iter().enumerate() {
-            if scope.is_some() {
-                crate::metrics::METRICS.scan_memo(lookup);
-            }
+            crate::metrics::METRICS.scan_memo(lookup);
             out.limit = out.limit.or(scanned.limit);
             out.located
                 .extend(scanned.findings.into_iter().map(|finding| Located {

@@ -102,18 +102,24 @@ impl PatternEngine {
         }
     }
 
+    /// [`Self::scan_checked`] of each text and [`Self::scan_boundaries`] of the sequence, with
+    /// no memo (each lookup `Skipped`).
+    pub fn scan_texts(&self, texts: &[&str]) -> TextsScanned {
+        TextsScanned {
+            texts: texts
+                .iter()
+                .map(|t| (self.scan_checked(t), super::Lookup::Skipped))
+                .collect(),
+            boundaries: self.scan_boundaries(texts),
+        }
+    }
+
     /// [`Self::scan_in`] of each text and [`Self::scan_boundaries`] of the sequence, through
     /// the memo (when on): each text is hashed once, and a boundary is remembered under the
     /// pair of its neighbours' keys, so a resent history costs one pass of hashing, not two.
     pub fn scan_texts_in(&self, scope: &str, texts: &[&str]) -> TextsScanned {
         let Some(memo) = &self.memo else {
-            return TextsScanned {
-                texts: texts
-                    .iter()
-                    .map(|t| (self.scan_checked(t), super::Lookup::Skipped))
-                    .collect(),
-                boundaries: self.scan_boundaries(texts),
-            };
+            return self.scan_texts(texts);
         };
         let keys: Vec<Option<u128>> = texts.iter().map(|t| memo.key(scope, t)).collect();
         let scanned = texts

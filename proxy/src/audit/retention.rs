@@ -3,7 +3,7 @@
 //! lets `audit verify` still check the whole chain through the rows' tombstones.
 
 use super::event::{AuditEvent, Checkpoint};
-use super::store::{insert_chained, AuditStore, StoreError};
+use super::store::{insert_chained, sqlite_err, AuditStore, StoreError};
 use ring::digest;
 use rusqlite::params;
 use std::collections::HashMap;
@@ -65,10 +65,7 @@ impl AuditStore {
         through: i64,
     ) -> Result<Option<AuditEvent>, StoreError> {
         let path = self.path.clone();
-        let err = move |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_err(&path);
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

@@ -205,21 +205,19 @@ struct Checkpointer {
 
 impl Checkpointer {
     fn open(path: &Path) -> Result<Self, StoreError> {
-        let err = |source| StoreError::Sqlite {
-            path: path.display().to_string(),
-            source,
-        };
-        let conn = rusqlite::Connection::open(path).map_err(err)?;
+        let p = path.display().to_string();
+        let err = super::store::sqlite_err(&p);
+        let conn = rusqlite::Connection::open(path).map_err(&err)?;
         conn.busy_handler(Some(super::store::busy_wait))
-            .map_err(err)?;
+            .map_err(&err)?;
         // Its own commits are the user-index merges: derived data whose progress marker commits
         // with it, so a merge lost to a power cut is simply redone. No fsync for them (the
         // checkpoints themselves still sync the WAL and the database file).
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
+            .map_err(&err)?;
         // The user index's pages stay in memory between merges.
         conn.pragma_update(None, "cache_size", -32_768)
-            .map_err(err)?;
+            .map_err(&err)?;
         Ok(Checkpointer {
             conn,
             wal: std::path::PathBuf::from(format!("{}-wal", path.display())),

@@ -132,6 +132,15 @@ pub(super) fn insert_chained(
     Ok(())
 }
 
+/// Names the database in a SQLite error (owned by the caller, so a method can hold it while
+/// it borrows the connection mutably).
+pub(super) fn sqlite_err(path: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |source| StoreError::Sqlite {
+        path: path.to_string(),
+        source,
+    }
+}
+
 /// One open database.
 pub struct AuditStore {
     pub(super) conn: Connection,
@@ -170,26 +179,23 @@ impl AuditStore {
     /// Opens (or creates) the database in WAL mode with the given commit durability.
     pub fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
         let p = path.display().to_string();
-        let err = |source| StoreError::Sqlite {
-            path: p.clone(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(err)?;
+        let err = sqlite_err(&p);
+        let conn = Connection::open(path).map_err(&err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+            .map_err(&err)?;
         conn.pragma_update(None, "synchronous", durability.pragma())
-            .map_err(err)?;
-        conn.busy_handler(Some(busy_wait)).map_err(err)?;
+            .map_err(&err)?;
+        conn.busy_handler(Some(busy_wait)).map_err(&err)?;
         // 64 MiB of page cache: the index pages that inserts and queries touch stay in memory
         // (SQLite's default is 2 MiB, which a multi-million-row log outgrows).
         conn.pragma_update(None, "cache_size", -65_536)
-            .map_err(err)?;
+            .map_err(&err)?;
         // Checkpoint every ~40 MiB of WAL instead of every 4 MiB: a page that many commits
         // change is copied into the database once per checkpoint, not once per few commits.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)
-            .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
-        migrate(&conn).map_err(err)?;
+            .map_err(&err)?;
+        conn.execute_batch(SCHEMA).map_err(&err)?;
+        migrate(&conn).map_err(&err)?;
         let last_hash: String = conn
             .query_row(
                 "SELECT hash FROM events ORDER BY seq DESC LIMIT 1",
@@ -197,30 +203,24 @@ impl AuditStore {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(err)?
+            .map_err(&err)?
             .unwrap_or_default();
         Ok(AuditStore {
             conn,
-            path: p,
+            path: p.clone(),
             last_hash,
         })
     }
 
     pub(super) fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        sqlite_err(&self.path)
     }
 
     /// Inserts `events` in one transaction, chaining each to the one before; fills their
     /// `seq`, `prev_hash` and `hash`.
     pub fn insert(&mut self, events: &mut [AuditEvent]) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = move |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_err(&path);
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

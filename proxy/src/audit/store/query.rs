@@ -281,12 +281,6 @@ impl AuditStore {
                  FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )
             .map_err(self.err())?;
-        let split = |s: String| -> Vec<String> {
-            s.split(',')
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
         let rows = stmt
             .query_map(params![after, limit as i64], |r| {
                 Ok(StoredRow {
@@ -299,10 +293,10 @@ impl AuditStore {
                     provider: r.get(6)?,
                     model: r.get(7)?,
                     decision: r.get(8)?,
-                    categories: split(r.get(9)?),
-                    entities: split(r.get(10)?),
-                    rules: split(r.get(11)?),
-                    groups: split(r.get(12)?),
+                    categories: items(&r.get::<_, String>(9)?),
+                    entities: items(&r.get::<_, String>(10)?),
+                    rules: items(&r.get::<_, String>(11)?),
+                    groups: items(&r.get::<_, String>(12)?),
                     body: r.get(13)?,
                     prev_hash: r.get(14)?,
                     hash: r.get(15)?,
