@@ -38,6 +38,7 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+    let ok_len = ok.bytes().await.unwrap().len() as u64;
     let red = ann
         .post(URL)
         .json(&chat("mail dana.ortiz@globex-corp.com the agenda", false))
@@ -45,6 +46,8 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
         .await
         .unwrap();
     assert_eq!(red.status(), 200);
+    // The redacted request's answer has its pseudonyms restored: its own length.
+    let red_len = red.bytes().await.unwrap().len() as u64;
     let blk = ann
         .post(URL)
         .json(&chat("use AKIAQWERTYUIOPASDFGH to deploy", false))
@@ -105,6 +108,13 @@ async fn auditors_see_exactly_what_happened_and_no_values() {
             .all(|e| e["input_tokens"] == 1 && e["output_tokens"] == 8),
         "{responses:#?}"
     );
+    // And the body bytes each client received, in order of the requests.
+    let sent: Vec<u64> = responses
+        .iter()
+        .map(|e| e["response_bytes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sent, [ok_len, red_len], "{responses:#?}");
+    assert!(ok_len > 0);
 
     let stats = proxy.cli(&[
         "audit",

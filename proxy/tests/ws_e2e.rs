@@ -148,6 +148,13 @@ async fn a_realtime_session_through_the_gateway_is_inspected_both_ways() {
         events.iter().any(|e| e["response_decision"] == "block"),
         "{raw}"
     );
+    // Each session's record counts the frames' bytes the client was sent.
+    assert!(
+        events
+            .iter()
+            .all(|e| e["response_bytes"].as_u64().is_some_and(|n| n > 0)),
+        "{raw}"
+    );
 }
 
 /// A secret in a client event is refused with an `error` event; a clean turn then works; the

@@ -49,6 +49,8 @@ pub(super) struct RequestLog {
     pub(super) mode: String,
     pub(super) stream: bool,
     pub(super) request_bytes: u64,
+    /// Body bytes the client was sent (after restoring and decoding), for usage questions.
+    pub(super) response_bytes: u64,
     pub(super) segments: usize,
     pub(super) usage: crate::providers::usage::Usage,
     pub(super) coverage: Option<crate::audit::event::CoverageRow>,
@@ -98,6 +100,7 @@ impl RequestLog {
             tool: self.tool.clone(),
             stream: self.stream,
             request_bytes: self.request_bytes,
+            response_bytes: self.response_bytes,
             decision: self.decision.clone().unwrap_or_else(|| {
                 if self.status >= 400 {
                     "error".into()

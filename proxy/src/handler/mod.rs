@@ -419,6 +419,7 @@ impl AiHttpApp {
         };
         log.status = f.status;
         log.upstream_ms = f.upstream_ms;
+        log.response_bytes = session.body_bytes_sent() as u64;
         log.response_decision = f.response.action.map(|a| {
             if f.response.cut {
                 "cut".to_string()

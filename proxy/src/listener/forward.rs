@@ -119,7 +119,7 @@ impl FrontDoor {
         };
         let Some(w) = &self.shared.audit else { return };
         let event = crate::audit::AuditEvent {
-            id: format!("connect-{}", crate::audit::event::now()),
+            id: format!("connect-{}", crate::handler::request_id()),
             time: crate::audit::event::now(),
             kind: kind.into(),
             tenant: identity.tenant.clone(),
