@@ -6,3 +6,4 @@ pub mod api;
 pub mod auth;
 pub mod console;
 pub mod dry_run;
+mod usage_log;
