@@ -12,12 +12,21 @@ use bytes::Bytes;
 use classifiers::onnx::ContentClassifier;
 use classifiers::PatternEngine;
 use policy::{
-    Action, CompiledPolicy, Context, Decision, Direction, Identity, LabelsOutcome, Located, Store,
+    Action, CompiledPolicy, Context, Decision, Direction, Identity, LabelsOutcome, Store,
     TenantKey, Vault,
 };
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod rewrite;
+mod scan;
+
+use rewrite::{rewrite, rewrite_envelope};
+pub use scan::Scan;
+
+/// Bytes of a turn's last text kept for the next turn of a server-side conversation.
+pub const TURN_TAIL: usize = 256;
 
 /// Everything inspection learned and decided about one request.
 #[derive(Debug, Clone)]
@@ -40,116 +49,6 @@ pub struct Inspection {
     /// Classifier scores, when the model ran.
     pub labels: std::collections::BTreeMap<String, f64>,
     pub elapsed: Duration,
-}
-
-/// Pattern findings in every text, and the limit that left part of the request unread, if
-/// one did.
-#[derive(Debug, Default)]
-pub struct Scan {
-    pub located: Vec<Located>,
-    pub limit: Option<&'static str>,
-}
-
-/// Bytes of a turn's last text kept for the next turn of a server-side conversation.
-pub const TURN_TAIL: usize = 256;
-
-impl Scan {
-    /// Adds the values the boundary scan found split across texts. Parts come in pairs (the
-    /// end of one text, the start of the next). A pair where a side already holds the same
-    /// kind of value is that value run on into its neighbour (`owner` + `ana@x.com`), not a
-    /// split one: dropped. A side's finding of another kind inside the pair (half a token read
-    /// as something else) gives way to the whole value. `segment` maps a boundary text's index
-    /// to this request's segment (`None`: a text this request does not carry).
-    fn merge_boundaries(
-        &mut self,
-        pairs: Vec<(usize, classifiers::Finding)>,
-        segment: impl Fn(usize) -> Option<usize>,
-    ) {
-        let overlapping = |seg: usize, f: &classifiers::Finding, l: &Located| {
-            l.segment == seg && l.finding.start < f.end && f.start < l.finding.end
-        };
-        let pairs: Vec<(Option<usize>, classifiers::Finding)> =
-            pairs.into_iter().map(|(i, f)| (segment(i), f)).collect();
-        let mut extra: Vec<Located> = Vec::new();
-        for pair in pairs.chunks(2) {
-            let mine = || pair.iter().filter_map(|(seg, f)| seg.map(|s| (s, f)));
-            let run_on = mine().any(|(seg, f)| {
-                self.located
-                    .iter()
-                    .any(|l| overlapping(seg, f, l) && l.finding.entity == f.entity)
-            });
-            if run_on {
-                continue;
-            }
-            self.located
-                .retain(|l| !mine().any(|(seg, f)| overlapping(seg, f, l)));
-            extra.extend(mine().map(|(segment, finding)| Located {
-                segment,
-                finding: finding.clone(),
-            }));
-        }
-        if !extra.is_empty() {
-            self.located.extend(extra);
-            self.located
-                .sort_by_key(|l| (l.segment, l.finding.start, l.finding.end));
-        }
-    }
-
-    /// A value split across turns of a server-side conversation (an OpenAI Responses chain:
-    /// the client sends only the new turn, the provider keeps the rest): `tail`, the end of the
-    /// previous turn's last text, read against the start of this turn's first text `first`.
-    pub fn across_turns(&mut self, engine: &PatternEngine, tail: &str, first: usize, text: &str) {
-        // The tail's own findings stand in for the previous turn's: a value that merely runs
-        // on from the tail into this turn ("ana@x.com" + "Thanks") is not a split one.
-        const TAIL: usize = usize::MAX;
-        let own = engine.scan(tail);
-        self.located.extend(own.into_iter().map(|finding| Located {
-            segment: TAIL,
-            finding,
-        }));
-        let pairs = engine.scan_boundaries(&[tail, text]);
-        self.merge_boundaries(pairs, |i| Some(if i == 1 { first } else { TAIL }));
-        self.located.retain(|l| l.segment != TAIL);
-    }
-
-    /// Scans each of `texts` (findings located by its index), keeping the first limit hit.
-    /// With a `scope` (the tenant), a text scanned before in that scope comes from the
-    /// engine's memo: chat clients resend the system prompt and the history on every turn.
-    pub fn of<'a>(
-        engine: &PatternEngine,
-        scope: Option<&str>,
-        texts: impl Iterator<Item = &'a str>,
-    ) -> Scan {
-        let texts: Vec<&str> = texts.collect();
-        let mut out = Scan::default();
-        // A value split across two consecutive texts (messages, fields, turns) is found too,
-        // where it does not overlap what each text showed on its own.
-        let scanned = match scope {
-            Some(scope) => engine.scan_texts_in(scope, &texts),
-            None => engine.scan_texts(&texts),
-        };
-        for (i, (scanned, lookup)) in scanned.texts.into_iter().enumerate() {
-            crate::metrics::METRICS.scan_memo(lookup);
-            out.limit = out.limit.or(scanned.limit);
-            out.located
-                .extend(scanned.findings.into_iter().map(|finding| Located {
-                    segment: i,
-                    finding,
-                }));
-        }
-        out.merge_boundaries(scanned.boundaries, Some);
-        out
-    }
-
-    /// A classifier that left uncertain windows unread (over its per-text budget) is a limit
-    /// too.
-    pub fn note_model(&mut self, coverage: Option<&classifiers::onnx::Coverage>) {
-        if coverage.is_some_and(|c| c.unread > 0) {
-            self.limit = self.limit.or(Some(
-                "more uncertain text than the classifier's window budget",
-            ));
-        }
-    }
 }
 
 /// Why a body could not be inspected.
@@ -677,145 +576,6 @@ fn multipart_prompt(parts: &[extract::multipart::Part]) -> Prompt {
     p
 }
 
-/// Writes redacted texts back into the body and serializes it: JSON values in place first,
-/// then keys, deepest first (renaming a key changes the pointers below it); form fields; a
-/// text body. A transcoded body goes out as UTF-8.
-fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<String>>) -> Bytes {
-    let changed = segments
-        .iter()
-        .zip(texts)
-        .filter_map(|(seg, new)| new.map(|n| (seg, n)));
-    match body {
-        Body::Json { value, .. } => {
-            let mut keys = Vec::new();
-            for (seg, new) in changed {
-                match seg.place {
-                    Place::Key => keys.push((seg.pointer.as_str(), new)),
-                    Place::Value => {
-                        if let Some(slot) = value.pointer_mut(&seg.pointer) {
-                            *slot = Value::String(new);
-                        }
-                    }
-                    Place::Base64 => {
-                        if let Some(slot) = value.pointer_mut(&seg.pointer) {
-                            let encoded = providers::encode_file(slot.as_str().unwrap_or(""), &new);
-                            *slot = Value::String(encoded);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            keys.sort_by_key(|(p, _)| std::cmp::Reverse(p.matches('/').count()));
-            for (pointer, new) in keys {
-                rename_key(value, pointer, new);
-            }
-            Bytes::from(serde_json::to_vec(value).expect("JSON values serialize"))
-        }
-        Body::Form(fields) => {
-            let mut at = 0;
-            for (seg, new) in changed.filter(|(s, _)| s.place == Place::Form) {
-                // Form segments come first, in field order; find this one's field.
-                while at < fields.len() && seg.pointer != format!("form:{}", fields[at].0) {
-                    at += 1;
-                }
-                if let Some(field) = fields.get_mut(at) {
-                    let (k, v) = new.split_once('=').unwrap_or((new.as_str(), ""));
-                    *field = (k.to_string(), v.to_string());
-                }
-            }
-            Bytes::from(extract::form::encode(fields))
-        }
-        Body::Text { text, .. } => {
-            if let Some((_, new)) = changed.into_iter().find(|(s, _)| s.place == Place::Text) {
-                *text = new;
-            }
-            Bytes::from(text.clone().into_bytes())
-        }
-        Body::Multipart { boundary, parts } => {
-            // Part segments come in part order; find each one's part by its pointer.
-            let mut at = 0;
-            for (seg, new) in changed.filter(|(s, _)| s.place == Place::Part) {
-                while at < parts.len() && seg.pointer != part_pointer(&parts[at]) {
-                    at += 1;
-                }
-                if let Some(part) = parts.get_mut(at) {
-                    part.data = Bytes::from(new.into_bytes());
-                }
-            }
-            Bytes::from(extract::multipart::encode(boundary, parts))
-        }
-        // Text extracted from a document cannot be written back (see `decide`).
-        Body::File(_) | Body::Empty | Body::Unreadable(_) => Bytes::new(),
-    }
-}
-
-/// The query string and header values after redaction: a new path and query when a query
-/// value changed (every parameter re-encoded, in order), and each changed header's new value.
-fn rewrite_envelope(
-    path_and_query: &str,
-    segments: &[Segment],
-    texts: &[Option<String>],
-) -> (Option<String>, Vec<(String, String)>) {
-    let changed = |place| {
-        segments
-            .iter()
-            .zip(texts)
-            .any(|(s, t)| s.place == place && t.is_some())
-    };
-    let path = changed(Place::Query).then(|| {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (seg, new) in segments.iter().zip(texts) {
-            if seg.place == Place::Query {
-                let text = new.as_deref().unwrap_or(&seg.text);
-                let (k, v) = text.split_once('=').unwrap_or((text, ""));
-                q.append_pair(k, v);
-            }
-        }
-        let base = path_and_query.split('?').next().unwrap_or(path_and_query);
-        format!("{base}?{}", q.finish())
-    });
-    let headers = segments
-        .iter()
-        .zip(texts)
-        .filter(|(s, _)| s.place == Place::Header)
-        .filter_map(|(seg, new)| {
-            let name = seg.pointer.strip_prefix("header:")?;
-            let value = new.as_deref()?.split_once(": ").map_or("", |(_, v)| v);
-            Some((name.to_string(), value.to_string()))
-        })
-        .collect();
-    (path, headers)
-}
-
-/// Renames the object key at `pointer` to `new` in place, keeping the field order; a name
-/// already taken gets a numbered suffix, so no field is lost.
-fn rename_key(value: &mut Value, pointer: &str, new: String) {
-    let Some((parent, last)) = pointer.rsplit_once('/') else {
-        return;
-    };
-    let old = last.replace("~1", "/").replace("~0", "~");
-    let Some(Value::Object(map)) = value.pointer_mut(parent) else {
-        return;
-    };
-    if !map.contains_key(&old) {
-        return;
-    }
-    let mut name = new.clone();
-    let mut n = 2;
-    while map.contains_key(&name) {
-        name = format!("{new}_{n}");
-        n += 1;
-    }
-    let fields = std::mem::take(map);
-    for (k, v) in fields {
-        if k == old {
-            map.insert(name.clone(), v);
-        } else {
-            map.insert(k, v);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -885,17 +645,6 @@ mod tests {
         assert_eq!(v["metadata"]["owner"], "<EMAIL_1>");
         assert_eq!(v["metadata"]["<EMAIL_1>"]["level"], 2, "{v}");
         assert!(!String::from_utf8_lossy(i.rewritten.as_ref().unwrap()).contains("globex"));
-    }
-
-    #[test]
-    fn renaming_keys_keeps_order_and_never_overwrites() {
-        let mut v: Value = serde_json::json!({"a": 1, "x": {"b": 2}, "B": 3});
-        rename_key(&mut v, "/x/b", "B".into());
-        rename_key(&mut v, "/a", "B".into());
-        assert_eq!(
-            serde_json::to_string(&v).unwrap(),
-            r#"{"B_2":1,"x":{"B":2},"B":3}"#
-        );
     }
 
     #[test]
