@@ -1,7 +1,8 @@
 //! What the upstream client costs per request: the proxy's reqwest client (built by
 //! `Upstream::new`, as the proxy uses it: pooled HTTP/1.1 over rustls) against hyper's own
 //! HTTP/1.1 connection API over the same rustls config, one connection per in-flight request
-//! (the least a client can do: no pool, no redirect or timeout layers). Same run, same mock
+//! (the least a client can do: no pool, no redirect or timeout layers), and pingora's own
+//! connector (pooled, driven in the request's task: no connection task). Same run, same mock
 //! upstream (TLS, its own process), the same 4 KB chat body, 16 requests in flight; the runs
 //! alternate. Prints req/s and this process's CPU per request (the mock's is not counted).
 //!
@@ -148,6 +149,14 @@ async fn main() {
         ));
     }
     let conns = Arc::new(conns);
+    let mut options = pingora_core::connectors::ConnectorOptions::new(IN_FLIGHT * 2);
+    options.ca_file = Some(pem_path.display().to_string());
+    let pingora = Arc::new(pingora_core::connectors::http::Connector::new(Some(
+        options,
+    )));
+    let mut peer = pingora_core::upstreams::peer::HttpPeer::new(addr, true, HOST.to_string());
+    peer.options.alpn = pingora_core::protocols::ALPN::H1;
+    let peer = Arc::new(peer);
     let body = body();
     let url = format!("https://{HOST}/v1/chat/completions");
 
@@ -193,6 +202,32 @@ async fn main() {
         })
         .await;
         println!("| {round} | hyper connection per task | {rps:.0} | {cpu:.1} |");
+
+        let (c, p, b) = (pingora.clone(), peer.clone(), body.clone());
+        let (rps, cpu) = run(n, move |_| {
+            let (c, p, b) = (c.clone(), p.clone(), b.clone());
+            async move {
+                let (mut s, _reused) = c.get_http_session(&*p).await.expect("pingora connect");
+                let mut req =
+                    pingora_http::RequestHeader::build("POST", b"/v1/chat/completions", Some(3))
+                        .expect("request");
+                req.insert_header("host", HOST).expect("host");
+                req.insert_header("content-type", "application/json")
+                    .expect("content-type");
+                req.insert_header("content-length", b.len().to_string())
+                    .expect("length");
+                s.write_request_header(Box::new(req)).await.expect("head");
+                s.write_request_body(b, true).await.expect("body");
+                s.finish_request_body().await.expect("finish");
+                s.read_response_header().await.expect("answer head");
+                let status = s.response_header().expect("head").status;
+                assert!(status.is_success(), "{status}");
+                while s.read_response_body().await.expect("answer").is_some() {}
+                c.release_http_session(s, &*p, None).await;
+            }
+        })
+        .await;
+        println!("| {round} | pingora connector, pooled | {rps:.0} | {cpu:.1} |");
     }
     let _ = mock.kill();
     let _ = mock.wait();
