@@ -6,7 +6,7 @@
 #
 # Needs wrk and a release build (cargo build --release -p promptwall -p load-tests).
 # Body: load-tests/wrk/chat.lua (a resent system prompt and history, a new 1 KB message).
-# THREADS=n sets the proxy's worker threads; PERF=1 also records `perf record -g` of the proxy
+# THREADS=n sets the proxy's worker threads; STEAL=false turns off work stealing between them; PERF=1 also records `perf record -g` of the proxy
 # into $DIR/perf.data; TLS=1 serves the gateway over TLS (a `localhost` leaf from PromptWall's
 # CA; wrk does not check it); NEW_BYTES=n sizes the new message (default 1024).
 set -euo pipefail
@@ -30,6 +30,7 @@ admin:
   listen: 127.0.0.1:$ad
 state_dir: $dir/state
 threads: ${THREADS:-0}
+${STEAL:+work_stealing: $STEAL}
 audit:
   durability: $durability
 upstream:

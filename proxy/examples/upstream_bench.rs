@@ -127,7 +127,7 @@ async fn main() {
         resolve: [(HOST.to_string(), addr)].into(),
         ..UpstreamConfig::default()
     };
-    let reqwest = Upstream::new(&cfg).expect("upstream client").client;
+    let reqwest = Upstream::new(&cfg).expect("upstream client").client();
     let mut roots = rustls::RootCertStore::empty();
     let pem = std::fs::read(&pem_path).expect("mock certificate");
     for c in rustls_pemfile::certs(&mut pem.as_slice()) {

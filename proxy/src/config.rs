@@ -49,6 +49,9 @@ pub struct Config {
     pub risk: crate::risk::RiskConfig,
     /// Worker threads per listener; 0 means one per CPU.
     pub threads: usize,
+    /// Whether a listener's worker threads steal each other's tasks. Without stealing each
+    /// connection's tasks (its request and its upstream connection) stay on one thread.
+    pub work_stealing: bool,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_grace_secs: u64,
 }
@@ -552,6 +555,7 @@ impl Default for Config {
             fleet: FleetConfig::default(),
             risk: crate::risk::RiskConfig::default(),
             threads: 0,
+            work_stealing: true,
             shutdown_grace_secs: 5,
         }
     }

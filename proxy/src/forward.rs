@@ -169,7 +169,7 @@ pub async fn forward(
     let upstream_span =
         tracing::info_span!(target: "promptwall::trace", "upstream", server.address = %target.host);
     let request = upstream
-        .client
+        .client()
         .request(method, target.url())
         .headers(headers)
         .body(body);

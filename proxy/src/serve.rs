@@ -304,6 +304,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 
     let conf = ServerConf {
         threads,
+        work_stealing: config.work_stealing,
         grace_period_seconds: Some(config.shutdown_grace_secs),
         graceful_shutdown_timeout_seconds: Some(config.shutdown_grace_secs),
         pid_file: config
