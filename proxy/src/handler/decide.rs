@@ -15,6 +15,8 @@ use pingora_core::protocols::http::ServerSession;
 use policy::{Action, Identity, LabelsOutcome};
 
 impl AiHttpApp {
+    /// What the answer's inspection needs, fixed when the request was decided: the tenant's
+    /// policy and engine of that moment, who asked, and the provider's error shape.
     pub(super) fn response_policy(
         &self,
         provider: &str,

@@ -141,6 +141,8 @@ impl AiHttpApp {
         })
     }
 
+    /// Who is asking (credentials, trusted headers or address); on failure the challenge to
+    /// answer with, as `407` to a proxy client or `401` through the gateway (`status`).
     pub(super) fn identify(&self, session: &ServerSession, status: u16) -> Result<Identity, Reply> {
         let auth = session
             .get_header(header::PROXY_AUTHORIZATION)
