@@ -205,9 +205,10 @@ impl AuditStore {
             .optional()
             .map_err(&err)?
             .unwrap_or_default();
+        drop(err);
         Ok(AuditStore {
             conn,
-            path: p.clone(),
+            path: p,
             last_hash,
         })
     }
