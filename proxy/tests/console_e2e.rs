@@ -14,6 +14,7 @@ use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use load_tests::mock::MockConfig;
 use serde_json::{json, Value};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -32,14 +33,21 @@ rules:
     message: \"Keys stay home <img src=x onerror=\\\"window.__xss=1\\\">\"
 ";
 
-/// A headless Chromium session; the driver is killed on drop.
+/// A headless Chromium session; the driver is killed on drop, then its scratch dir removed.
 struct Browser {
     driver: Child,
     client: Client,
+    /// Chromium's profile and scoped dirs (its TMPDIR), which a killed browser leaves behind.
+    _tmp: TempDir,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The driver leads its own process group, and Chromium's processes stay in it: killing
+        // the group leaves no browser running after a test that failed before `quit`.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -53,8 +61,11 @@ async fn browser() -> Browser {
         );
     }
     let port = free_port();
+    let tmp = TempDir::new("chromium");
     let driver = Command::new("chromedriver")
         .arg(format!("--port={port}"))
+        .env("TMPDIR", &tmp.0)
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -72,7 +83,13 @@ async fn browser() -> Browser {
             .connect(&url)
             .await
         {
-            Ok(client) => return Browser { driver, client },
+            Ok(client) => {
+                return Browser {
+                    driver,
+                    client,
+                    _tmp: tmp,
+                }
+            }
             Err(e) => {
                 last = Some(e.to_string());
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -83,6 +100,15 @@ async fn browser() -> Browser {
 }
 
 impl Browser {
+    /// Ends the WebDriver session, so that Chromium exits and cleans up before the driver goes.
+    async fn quit(self) {
+        self.client
+            .clone()
+            .close()
+            .await
+            .expect("the browser session closes");
+    }
+
     async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
@@ -374,6 +400,7 @@ async fn an_auditor_reads_the_log_and_cannot_reach_policies() {
     assert!(admin_events
         .iter()
         .any(|e| e["endpoint"] == "POST /v1/audit/verify" && e["decision"] == "denied"));
+    b.quit().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -466,6 +493,7 @@ async fn an_admin_edits_dry_runs_applies_and_rolls_back_a_policy() {
     b.find("#rule-test").await.click().await.unwrap();
     b.text_of("#rule-runs mark", SECRET).await;
     b.screenshot("rules").await;
+    b.quit().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -510,4 +538,5 @@ async fn a_console_session_expires_and_the_cookie_is_locked_down() {
     b.find("#nav-log").await.click().await.unwrap();
     b.text_of("#login-status", "expired").await;
     assert_eq!(b.fetch_status("/v1/session", "{}").await, 401);
+    b.quit().await;
 }

@@ -138,9 +138,11 @@ fn the_systemd_unit_verifies() {
             "/usr/local/bin/promptwall",
             env!("CARGO_BIN_EXE_promptwall"),
         );
-    let dir = std::env::temp_dir().join(format!("pw-unit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("promptwall.service");
+    let dir = tempfile::Builder::new()
+        .prefix("pw-unit-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("promptwall.service");
     std::fs::write(&path, unit).unwrap();
     let out = Command::new("systemd-analyze")
         .arg("verify")

@@ -193,11 +193,8 @@ mod tests {
         }
     }
 
-    fn store(name: &str) -> (AuditStore, std::path::PathBuf) {
-        let p = std::env::temp_dir().join(format!("pw-retention-{name}-{}.db", std::process::id()));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-        }
+    fn store(name: &str) -> (AuditStore, crate::audit::store::tests::TempDb) {
+        let p = crate::audit::store::tests::tmp(&format!("retention-{name}"));
         let mut s = AuditStore::open(&p).unwrap();
         // Old and new events interleaved across two tenants.
         let mut batch: Vec<AuditEvent> = (0..20)

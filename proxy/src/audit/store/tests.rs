@@ -26,13 +26,35 @@ fn ev(i: usize, tenant: &str, decision: &str) -> AuditEvent {
     }
 }
 
-/// A fresh database path in the temp dir (any earlier file and its WAL removed).
-pub(crate) fn tmp(name: &str) -> std::path::PathBuf {
-    let p = std::env::temp_dir().join(format!("pw-audit-{name}-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+/// A database path in a fresh temp dir; the dir (the file, its WAL and shm) goes when this drops.
+pub(crate) struct TempDb {
+    path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl AsRef<std::path::Path> for TempDb {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.path
     }
-    p
+}
+
+impl std::ops::Deref for TempDb {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+/// A fresh database path that no other test shares, removed with its directory after the test.
+pub(crate) fn tmp(name: &str) -> TempDb {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("pw-audit-{name}-"))
+        .tempdir()
+        .expect("temp dir");
+    TempDb {
+        path: dir.path().join("audit.db"),
+        _dir: dir,
+    }
 }
 
 #[test]
