@@ -83,8 +83,14 @@ pub fn hex_encode(b: &[u8]) -> String {
 }
 
 /// An IPv4 or IPv6 network.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr(ipnet::IpNet);
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 impl Cidr {
     /// Parses `10.0.0.0/8`, `2001:db8::/32`, or a bare address (a /32 or /128).
@@ -99,16 +105,30 @@ impl Cidr {
 
     /// Whether `ip` is inside (IPv4-mapped IPv6 addresses count as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        self.0.contains(&ip)
+        self.0.contains(&canonical(ip))
+    }
+
+    /// The network, truncated to its prefix.
+    pub(crate) fn net(&self) -> ipnet::IpNet {
+        self.0
     }
 
     /// Prefix length: longer is more specific.
     pub fn prefix_len(&self) -> u8 {
         self.0.prefix_len()
+    }
+
+    /// Whether some address is in both (one network holds the other).
+    pub fn overlaps(&self, other: &Cidr) -> bool {
+        self.0.contains(&other.0) || other.0.contains(&self.0)
+    }
+}
+
+/// The address as networks are matched against it: an IPv4-mapped IPv6 address as IPv4.
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
     }
 }
 

@@ -6,6 +6,7 @@
 //! The [`Store`] versions policies and swaps them atomically.
 
 mod compile;
+mod directory;
 pub mod document;
 mod evaluate;
 pub mod identity;

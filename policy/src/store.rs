@@ -8,7 +8,8 @@
 //! Layout: `<root>/<tenant>/v000001.yaml` … and `<root>/<tenant>/history.jsonl`.
 
 use crate::compile::{CompiledPolicy, PolicyError};
-use crate::identity::{parse_authorization, BadCredentials, Identity, IdentityInput};
+use crate::directory::Directory;
+use crate::identity::{BadCredentials, Identity, IdentityInput};
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -71,6 +72,8 @@ pub struct Store {
     current: DashMap<String, Arc<CompiledPolicy>>,
     defaults: DashMap<String, Arc<CompiledPolicy>>,
     history: DashMap<String, Vec<VersionInfo>>,
+    /// Every tenant's identity sources, rebuilt by each writer after it swaps a policy in.
+    directory: arc_swap::ArcSwap<Directory>,
     /// Serializes writers; readers never wait.
     write: std::sync::Mutex<()>,
 }
@@ -125,6 +128,7 @@ impl Store {
             store.current.insert(p.tenant().to_string(), Arc::new(p));
             store.history.insert(last.tenant.clone(), hist);
         }
+        store.reindex();
         Ok(store)
     }
 
@@ -259,6 +263,7 @@ impl Store {
         self.persist(&info, text)?;
         compiled.version = version;
         self.current.insert(tenant.clone(), Arc::new(compiled));
+        self.reindex();
         self.history.entry(tenant).or_default().push(info.clone());
         Ok(info)
     }
@@ -306,6 +311,7 @@ impl Store {
         self.persist(info, text)?;
         compiled.version = info.version;
         self.current.insert(info.tenant.clone(), Arc::new(compiled));
+        self.reindex();
         let mut hist = self.history.entry(info.tenant.clone()).or_default();
         hist.retain(|v| v.version != info.version);
         hist.push(info.clone());
@@ -328,73 +334,26 @@ impl Store {
         Ok(out)
     }
 
+    /// Rebuilds the identity index from the current policies; callers hold the write lock
+    /// (or own the store, while opening it).
+    fn reindex(&self) {
+        let policies = self.current.iter().map(|e| e.value().clone());
+        self.directory.store(Arc::new(Directory::build(policies)));
+    }
+
     /// Recognises the requester from every tenant's identity sources: credentials first, then a
     /// trusted header from a trusted address, then the most specific source CIDR.
     /// `Ok(None)`: nothing matched (the caller may try its own credentials or a default).
+    /// Reads an index built when policies change, so its cost does not grow with the number
+    /// of tenants, and its answer does not depend on hash order (see [`Store::identity_overlaps`]).
     pub fn identify(&self, input: &IdentityInput<'_>) -> Result<Option<Identity>, BadCredentials> {
-        let policies: Vec<Arc<CompiledPolicy>> =
-            self.current.iter().map(|e| e.value().clone()).collect();
-        if let Some(raw) = input.proxy_authorization {
-            let Some((username, secret)) = parse_authorization(raw) else {
-                return Err(BadCredentials);
-            };
-            for p in &policies {
-                for (t, hash) in &p.tokens {
-                    if t.username == username && hash.verify(&secret) {
-                        return Ok(Some(Identity {
-                            tenant: p.tenant().to_string(),
-                            user: Some(t.user.clone()),
-                            groups: t.groups.clone(),
-                            method: "token",
-                        }));
-                    }
-                }
-            }
-            return Ok(None);
-        }
-        if let Some(peer) = input.peer {
-            for p in &policies {
-                let Some(th) = &p.doc.identity.trusted_header else {
-                    continue;
-                };
-                if !p.trusted_from.iter().any(|c| c.contains(peer)) {
-                    continue;
-                }
-                if let Some(user) = (input.header)(&th.user_header.to_ascii_lowercase()) {
-                    let groups = th
-                        .groups_header
-                        .as_ref()
-                        .and_then(|h| (input.header)(&h.to_ascii_lowercase()))
-                        .map(|g| {
-                            g.split(',')
-                                .map(|s| s.trim().to_string())
-                                .filter(|s| !s.is_empty())
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    return Ok(Some(Identity {
-                        tenant: p.tenant().to_string(),
-                        user: Some(user),
-                        groups,
-                        method: "header",
-                    }));
-                }
-            }
-            let best = policies
-                .iter()
-                .flat_map(|p| p.cidrs.iter().map(move |(c, d)| (p, c, d)))
-                .filter(|(_, c, _)| c.contains(peer))
-                .max_by_key(|(_, c, _)| c.prefix_len());
-            if let Some((p, _, d)) = best {
-                return Ok(Some(Identity {
-                    tenant: p.tenant().to_string(),
-                    user: d.user.clone(),
-                    groups: d.groups.clone(),
-                    method: "cidr",
-                }));
-            }
-        }
-        Ok(None)
+        self.directory.load().identify(input)
+    }
+
+    /// Identity sources of different tenants that match the same requests, where only the
+    /// tie-break (tenant name order) decides who they are: worth a warning to the operator.
+    pub fn identity_overlaps(&self) -> Vec<String> {
+        self.directory.load().overlaps()
     }
 }
 

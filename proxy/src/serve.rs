@@ -97,7 +97,15 @@ pub fn load_policies(config: &Config, seeded: &mut Seeded) -> anyhow::Result<pol
             seeded.insert(f, text);
         }
     }
+    warn_identity_overlaps(&store);
     Ok(store)
+}
+
+/// Two tenants that claim the same requesters are decided by tenant name order alone: say so.
+pub fn warn_identity_overlaps(store: &policy::Store) {
+    for overlap in store.identity_overlaps() {
+        tracing::warn!(%overlap, "identity sources of two tenants overlap");
+    }
 }
 
 /// On SIGHUP: recompile rule packs and reload policies; a failure keeps what is running.

@@ -378,3 +378,44 @@ async fn an_assistants_thread_keeps_its_pseudonyms_and_reads_are_restored() {
         "{v}"
     );
 }
+
+/// Two tenants that list the same source network: the proxy warns at start, and every request
+/// from it goes to the tenant first in name order, whatever order the files were read in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tenants_claiming_one_network_resolve_by_name_and_the_proxy_warns() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_ca, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let policies = TempDir::new("policies");
+    for t in ["zeta", "alpha"] {
+        std::fs::write(
+            policies.0.join(format!("{t}.yaml")),
+            format!("tenant: {t}\nidentity:\n  cidrs: [{{cidr: \"127.0.0.0/8\"}}]\nrules: []\n"),
+        )
+        .unwrap();
+    }
+    let proxy = Proxy::start(&format!(
+        "{upstream}policies:\n  dir: {}\n",
+        policies.0.display()
+    ))
+    .await;
+    let log = proxy
+        .log_with("identity sources of two tenants overlap")
+        .await;
+    assert!(
+        log.contains("tenants `alpha` and `zeta` both list source CIDR 127.0.0.0/8"),
+        "{log}"
+    );
+    let client = proxy.client(&[&proxy.ca_pem]);
+    for _ in 0..3 {
+        let r = client
+            .post(URL)
+            .json(&chat("hello there", false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let events = proxy.audit_events_eventually(&["--kind", "ai_request"], 3);
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(events.iter().all(|e| e["tenant"] == "alpha"), "{events:?}");
+}

@@ -513,7 +513,13 @@ async fn act(
             }
             match &shared.fleet_policies {
                 Some(pg) => fleet_reply(&store, pg.apply(text, &principal.name).await),
-                None => version_reply(store.apply(&origin, text, &principal.name), 200),
+                None => {
+                    let applied = store.apply(&origin, text, &principal.name);
+                    if applied.is_ok() {
+                        crate::serve::warn_identity_overlaps(&store);
+                    }
+                    version_reply(applied, 200)
+                }
             }
         }
         ("GET", Route::PolicyHistory(t)) => {
