@@ -7,7 +7,8 @@
 # Needs wrk and a release build (cargo build --release -p promptwall -p load-tests).
 # Body: load-tests/wrk/chat.lua (a resent system prompt and history, a new 1 KB message).
 # THREADS=n sets the proxy's worker threads; STEAL=false turns off work stealing between them; PERF=1 also records `perf record -g` of the proxy
-# into $DIR/perf.data; TLS=1 serves the gateway over TLS (a `localhost` leaf from PromptWall's
+# into $DIR/perf.data (PERF_ARGS replaces `-g`, e.g. `-e probe_promptwall:mi_malloc_aligned --call-graph dwarf -c 16`
+# to sample allocation sites after `perf probe -x <binary> mi_malloc_aligned`); TLS=1 serves the gateway over TLS (a `localhost` leaf from PromptWall's
 # CA; wrk does not check it); NEW_BYTES=n sizes the new message (default 1024).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -53,7 +54,7 @@ threads() {
 }
 threads > "$dir/t0"
 c0=$(awk '{print $14+$15}' "/proc/$pw/stat")
-if [ -n "${PERF:-}" ]; then perf record -g -p "$pw" -o "$dir/perf.data" -- sleep $((secs - 1)) 2>/dev/null & fi
+if [ -n "${PERF:-}" ]; then perf record ${PERF_ARGS:--g} -p "$pw" -o "$dir/perf.data" -- sleep $((secs - 1)) 2>/dev/null & fi
 wrk -t1 -c16 -d"${secs}s" --latency -s "$root/load-tests/wrk/chat.lua" "$url" > "$dir/wrk.out"
 c1=$(awk '{print $14+$15}' "/proc/$pw/stat")
 threads > "$dir/t1"
