@@ -17,6 +17,7 @@
 //! Texts up to 16 KB take one pass of every pattern and word in place of steps 1 and 2. All of
 //! it is linear in the text; benign text costs about one or two lazy-DFA passes.
 
+mod locate;
 mod memo;
 mod pass;
 mod scan;
@@ -678,7 +679,7 @@ mod tests {
 
     #[test]
     fn long_whitespace_runs_are_all_found() {
-        let runs = |t: &str| scan::long_whitespace_runs(t.as_bytes());
+        let runs = |t: &str| locate::long_whitespace_runs(t.as_bytes());
         assert_eq!(runs("no long runs here"), []);
         let t = format!(
             "a{}b{}c{}",
