@@ -75,7 +75,7 @@ def est_tokens(text):
     return min(w, TRAIN_WINDOWS) * min(256, 2 + min(n, 1000) // 4)
 
 
-def subsample(rows, budget, seed):
+def subsample(rows, budget, seed, hard_benign_weight=2.0):
     """A seeded subset of about `budget` tokens: every (source, kind, labels) cell keeps up to a quota of texts,
     larger for attacks and hard benign kinds; the quota scales to fit the budget."""
     rng = random.Random(seed)
@@ -94,7 +94,7 @@ def subsample(rows, budget, seed):
         if labels:  # source_code, confidential, phi: few cells, each large
             return 2.5
         if any(kind.startswith(k) for k in HARD_KINDS):
-            return 2.0
+            return hard_benign_weight
         return 1.2
 
     def pick(q):
@@ -202,10 +202,12 @@ def metrics(y, p, th, benign, long_mask=None):
     return res
 
 
-def choose_thresholds(y, p, benign, long_mask):
+def choose_thresholds(y, p, benign, long_mask, rule="f1"):
     """Per label, the smallest threshold at which at most LABEL_FPR of benign dev texts (and of the long ones)
-    get the label, then the best dev F1 at or above it; then intent thresholds are raised together until at
-    most ANY_INTENT_FPR of benign dev texts get any intent label."""
+    get the label, then (rule "f1") the best dev F1 at or above it; then intent thresholds are raised together
+    until at most ANY_INTENT_FPR of benign dev texts get any intent label. Rule "fpr" skips the F1 step: the
+    threshold is set by the benign budget alone (F1 counts a jailbreak scored as an injection as a false
+    positive, though the policy acts on both alike)."""
     th = {}
     grid = np.round(np.concatenate([np.arange(0.05, 0.95, 0.01), np.arange(0.95, 0.9995, 0.001)]), 4)
     for j, l in enumerate(LABELS):
@@ -213,7 +215,7 @@ def choose_thresholds(y, p, benign, long_mask):
               (not (benign & long_mask).any() or (p[benign & long_mask, j] >= t).mean() <= LABEL_FPR)]
         lo = ok[0] if ok else grid[-1]
         best, best_t = -1, lo
-        for t in [t for t in grid if t >= lo]:
+        for t in [t for t in grid if t >= lo and rule == "f1"]:
             pred = p[:, j] >= t
             tp, fp, fn = (pred & (y[:, j] == 1)).sum(), (pred & (y[:, j] == 0)).sum(), (~pred & (y[:, j] == 1)).sum()
             f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0
@@ -268,6 +270,10 @@ def main():
     ap.add_argument("--skip-train", action="store_true", help="reuse the committed delta and heads (graphs, calibration, eval only); pass the training run's "
                     "--train-tokens: the int8 ranges are calibrated on that subsample of train")
     ap.add_argument("--time-limit", type=float, default=0, help="stop training after this many seconds")
+    ap.add_argument("--hard-benign-weight", type=float, default=2.0,
+                    help="quota weight of benign cells of HARD_KINDS in the fine-tuning subsample (injection cells: 3.0)")
+    ap.add_argument("--threshold-rule", choices=["f1", "fpr"], default="f1",
+                    help="f1: best dev F1 within the benign budget; fpr: the lowest threshold within it")
     ap.add_argument("--work", default=".work", help="scratch directory (graphs, errors.json): variants side by side")
     a = ap.parse_args()
     t_start = time.time()
@@ -282,7 +288,7 @@ def main():
     rng = random.Random(SEED)
     full_train = splits["train"]
     if a.train_tokens:
-        splits["train"] = subsample(splits["train"], a.train_tokens, SEED)
+        splits["train"] = subsample(splits["train"], a.train_tokens, SEED, a.hard_benign_weight)
     if a.train_limit:
         splits["train"] = rng.sample(splits["train"], min(a.train_limit, len(splits["train"])))
     if a.eval_limit:
@@ -383,7 +389,7 @@ def main():
         return targets(rows), np.array([not r["labels"] for r in rows]), np.array([len(r["text"].encode()) > LONG_BYTES for r in rows])
 
     y, benign, longm = info(splits["dev"])
-    th = choose_thresholds(y, scored["dev"]["p"], benign, longm)
+    th = choose_thresholds(y, scored["dev"]["p"], benign, longm, a.threshold_rule)
     log("thresholds", th)
 
     # ---- the final graphs: calibrated heads and thresholds folded in, ranges reused
@@ -472,7 +478,8 @@ def main():
               for k, v in (splits | {"train (all, first stage)": full_train} | {f"heldout/{k}": v for k, v in held.items()}).items()}
     m = {"int8_windowed": results, "cascade": cascade_rep, "cascade_thresholds": cascade, "thresholds": th, "platt": heads["platt"],
          "graph_check": check, "counts": counts, "train_seconds": train_secs, "seconds": secs, "tuned_layers": heads["tuned_layers"],
-         "epochs": a.epochs, "train_steps": steps, "sha256": shas}
+         "epochs": a.epochs, "train_steps": steps, "threshold_rule": a.threshold_rule,
+         "hard_benign_weight": a.hard_benign_weight, "sha256": shas}
     (out / "metrics.json").write_text(json.dumps(m, indent=1))
     log(json.dumps({k: {"any_intent_fpr": r["_benign_any_intent_fpr"], "intent_recall": r["_intent_recall_any"],
                         **{l: round(r[l]["recall"], 3) for l in LABELS}} for k, r in results.items()}, indent=1))
