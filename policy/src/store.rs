@@ -344,8 +344,10 @@ impl Store {
     /// Recognises the requester from every tenant's identity sources: credentials first, then a
     /// trusted header from a trusted address, then the most specific source CIDR.
     /// `Ok(None)`: nothing matched (the caller may try its own credentials or a default).
-    /// Reads an index built when policies change, so its cost does not grow with the number
-    /// of tenants, and its answer does not depend on hash order (see [`Store::identity_overlaps`]).
+    /// Reads an index built when policies change: a source address, a trusted header or a
+    /// credential seen before costs the same whatever the number of tenants (a credential that
+    /// matches nothing still costs a salted hash per candidate token), and the answer never
+    /// depends on hash order (see [`Store::identity_overlaps`]).
     pub fn identify(&self, input: &IdentityInput<'_>) -> Result<Option<Identity>, BadCredentials> {
         self.directory.load().identify(input)
     }
