@@ -175,12 +175,32 @@ fn hold_from(s: &str) -> Option<usize> {
     (from < s.len()).then_some(from)
 }
 
-/// Every string of `v`, for a whole body read at once (no field is tracked across events).
+/// Keys whose string values the provider assigns (identifiers and enumerations) or the client
+/// sent (a matched stop sequence): never model output, so a whole answer's scan skips them.
+/// Unknown keys are scanned: a new provider field is read until it is known to be metadata.
+const METADATA_KEYS: [&str; 10] = [
+    "id",
+    "object",
+    "model",
+    "role",
+    "type",
+    "finish_reason",
+    "stop_reason",
+    "stop_sequence",
+    "system_fingerprint",
+    "status",
+];
+
+/// Every string of `v` but provider metadata, for a whole body read at once (no field is
+/// tracked across events).
 fn texts_mut<'a>(v: &'a mut Value, out: &mut Vec<&'a mut String>) {
     match v {
         Value::String(s) => out.push(s),
         Value::Array(a) => a.iter_mut().for_each(|x| texts_mut(x, out)),
-        Value::Object(m) => m.values_mut().for_each(|x| texts_mut(x, out)),
+        Value::Object(m) => m
+            .iter_mut()
+            .filter(|(k, x)| !(x.is_string() && METADATA_KEYS.contains(&k.as_str())))
+            .for_each(|(_, x)| texts_mut(x, out)),
         _ => {}
     }
 }
@@ -254,9 +274,12 @@ pub fn inspect_json(
     pseudonyms: &policy::Pseudonyms,
     outcome: &mut ResponseOutcome,
 ) -> Result<Option<Vec<u8>>, Vec<u8>> {
-    let text = crate::extract::text::decode("", body);
+    // Most answers are UTF-8 JSON: decoding (a BOM, UTF-16/32) only when that parse fails.
+    let mut text = None;
     let parsed = serde_json::from_slice::<Value>(body).ok().or_else(|| {
-        let (t, _) = text.as_ref()?;
+        let (t, _) = text
+            .insert(crate::extract::text::decode("", body))
+            .as_ref()?;
         serde_json::from_str(t).ok()
     });
     match parsed {
@@ -267,7 +290,7 @@ pub fn inspect_json(
             Ok(changed.then(|| serde_json::to_vec(&v).expect("JSON values serialize")))
         }
         None => {
-            let Some((t, _)) = text else {
+            let Some((t, _)) = text.flatten() else {
                 return Ok(None);
             };
             let mut raw = t.into_owned();
@@ -790,6 +813,30 @@ mod tests {
         )
         .unwrap()
         .is_none());
+    }
+
+    #[test]
+    fn provider_metadata_is_not_read_as_model_output_but_unknown_fields_are() {
+        let mut o = ResponseOutcome::default();
+        // Identifiers and enumerations the provider assigns are skipped, even when they look
+        // like a key (the scan of a whole answer reads what the model wrote).
+        let meta = br#"{"id":"AKIAQWERTYUIOPASDFGH","object":"chat.completion","model":"m","choices":[{"message":{"role":"assistant","content":"fine"},"finish_reason":"stop"}]}"#;
+        assert!(
+            inspect_json(meta, Some(&policy(None)), &Default::default(), &mut o)
+                .unwrap()
+                .is_none()
+        );
+        // A key the list does not name is read, and so is a metadata key holding an object.
+        for leak in [
+            &br#"{"id":"x","note":"AKIAQWERTYUIOPASDFGH"}"#[..],
+            br#"{"status":{"detail":"AKIAQWERTYUIOPASDFGH"}}"#,
+        ] {
+            assert!(
+                inspect_json(leak, Some(&policy(None)), &Default::default(), &mut o).is_err(),
+                "{}",
+                String::from_utf8_lossy(leak)
+            );
+        }
     }
 
     #[test]
