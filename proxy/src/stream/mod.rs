@@ -1,5 +1,6 @@
-//! Response streams: an SSE parser on bytes, and the rewriters that run over its events.
+//! Responses: an SSE parser on bytes, the guard that runs over its events, and whole answers.
 
 pub mod guard;
 pub mod mcp;
 pub mod sse;
+pub mod whole;
