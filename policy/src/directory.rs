@@ -195,11 +195,18 @@ impl Directory {
         let Some(peer) = input.peer else {
             return Ok(None);
         };
-        // Tenants that trust a header from this address, in name order.
-        let mut trusting: Vec<usize> = self.header_from.matches(peer).copied().collect();
-        trusting.sort_unstable();
-        trusting.dedup();
-        for h in trusting.into_iter().map(|i| &self.headers[i]) {
+        // Tenants that trust a header from this address, in name order (smallest index first;
+        // a tenant may match through several of its networks), without collecting them.
+        let mut tried: Option<usize> = None;
+        while let Some(i) = self
+            .header_from
+            .matches(peer)
+            .copied()
+            .filter(|&i| tried.is_none_or(|t| i > t))
+            .min()
+        {
+            tried = Some(i);
+            let h = &self.headers[i];
             if let Some(user) = (input.header)(&h.user_header) {
                 let groups = h
                     .groups_header
@@ -368,6 +375,39 @@ mod tests {
             assert!(overlaps[0].contains("`alpha` and `zeta` both list source CIDR 10.1.0.0/16"));
             assert!(overlaps[1].contains("both trust an identity header from 10.0.0.0/8"));
         }
+    }
+
+    #[test]
+    fn a_trusted_header_falls_through_to_the_next_tenant_that_trusts_the_address() {
+        // alpha trusts the address twice over and reads another header; beta's is present.
+        let s = store(&[
+            (
+                "alpha",
+                "  trusted_header: {user_header: X-Alpha-User, from_cidrs: [10.0.0.0/8, 10.1.0.0/16]}\n"
+                    .into(),
+            ),
+            (
+                "beta",
+                "  trusted_header: {user_header: X-User, from_cidrs: [10.1.2.0/24]}\n".into(),
+            ),
+        ]);
+        let i = who(&s, None, &[("x-user", "bo")], "10.1.2.3")
+            .unwrap()
+            .unwrap();
+        assert_eq!((i.tenant.as_str(), i.user.as_deref()), ("beta", Some("bo")));
+        let i = who(
+            &s,
+            None,
+            &[("x-alpha-user", "al"), ("x-user", "bo")],
+            "10.1.2.3",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (i.tenant.as_str(), i.user.as_deref()),
+            ("alpha", Some("al"))
+        );
+        assert_eq!(tenant(who(&s, None, &[("x-user", "bo")], "10.9.9.9")), None);
     }
 
     #[test]
