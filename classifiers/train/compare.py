@@ -11,8 +11,7 @@ import numpy as np
 import onnx
 from tokenizers import Tokenizer
 
-import finetune
-from train import EVAL_WINDOWS, INTENT, MAX_TOKENS, Scorer, flatten, load_data, metrics, targets, text_max
+from train import INTENT, Scorer, eval_windows, load_data, metrics, targets, text_max
 
 
 def thresholds(path):
@@ -30,9 +29,7 @@ def main():
     splits, held = load_data(a.data)
     sets = held if a.sets == "heldout" else {k: splits[k] for k in a.sets.split(",")}
     tok = Tokenizer.from_file(a.tokenizer)
-    tok.no_padding(), tok.enable_truncation(max_length=MAX_TOKENS)
-    wins = {k: flatten([[e.ids for e in tok.encode_batch(finetune.pick(finetune.split(r["text"]), EVAL_WINDOWS))] for r in rows])
-            for k, rows in sets.items()}
+    wins = {k: eval_windows(tok, rows)[1:] for k, rows in sets.items()}
     out = {}
     for spec in a.graphs:
         name, path = spec.split("=", 1)

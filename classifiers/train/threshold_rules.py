@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
-import finetune
 import train
 
 SOURCES = [("heldout/heldout_injection", "prompt_injection"), ("heldout/bastion", "prompt_injection"), ("heldout/bastion", "jailbreak"),
@@ -29,9 +28,7 @@ def score(graph, data, tok):
     out = {}
     for name, rows in ({"dev": splits["dev"]} | {f"heldout/{k}": v for k, v in held.items()}).items():
         t0 = time.time()
-        wins = [finetune.pick(finetune.split(r["text"]), train.EVAL_WINDOWS) for r in rows]
-        tok.no_padding(), tok.enable_truncation(max_length=train.MAX_TOKENS)
-        flat, owner = train.flatten([[e.ids for e in tok.encode_batch(ws)] for ws in wins])
+        _, flat, owner = train.eval_windows(tok, rows)
         out[name] = {"p": train.text_max(sc.windows(flat), owner, len(rows)), "y": train.targets(rows),
                      "long": np.array([len(r["text"].encode()) > train.LONG_BYTES for r in rows])}
         train.log(f"scored {name}: {len(rows)} texts in {time.time() - t0:.0f}s")

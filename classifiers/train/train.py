@@ -157,6 +157,15 @@ def flatten(per_text):
     return flat, np.array(owner)
 
 
+def eval_windows(tok, rows):
+    """Each text's evaluation windows as the Rust side picks them, and their token ids flattened with the text
+    each came from: (windows per text, flat ids, owner)."""
+    wins = [finetune.pick(finetune.split(r["text"]), EVAL_WINDOWS) for r in rows]
+    tok.no_padding(), tok.enable_truncation(max_length=MAX_TOKENS)
+    flat, owner = flatten([[e.ids for e in tok.encode_batch(ws)] for ws in wins])
+    return wins, flat, owner
+
+
 def text_max(win_scores, owner, n):
     out = np.full((n, win_scores.shape[1]), -np.inf, dtype=np.float64)
     np.maximum.at(out, owner, win_scores)
@@ -368,10 +377,7 @@ def main():
     sc8 = Scorer(work / "raw" / "model.onnx")
     for name, rows in sets.items():
         t0 = time.time()
-        wins = [finetune.pick(finetune.split(r["text"]), EVAL_WINDOWS) for r in rows]
-        tok.no_padding(), tok.enable_truncation(max_length=MAX_TOKENS)
-        per_text = [[e.ids for e in tok.encode_batch(ws)] for ws in wins]
-        flat, owner = flatten(per_text)
+        wins, flat, owner = eval_windows(tok, rows)
         s = sc8.windows(flat)
         scored[name] = {"wins": wins, "owner": owner, "zw": logit(s)}
         log(f"scored {name}: {len(rows)} texts, {len(flat)} windows in {time.time() - t0:.0f}s")
@@ -403,8 +409,7 @@ def main():
     (out / bert_onnx.SHAS).write_text(json.dumps(shas, indent=1) + "\n")
     # what ships must score as computed above
     probe = [r for r in splits["dev"][:32]]
-    pw = [finetune.pick(finetune.split(r["text"]), EVAL_WINDOWS) for r in probe]
-    flat, owner = flatten([[e.ids for e in tok.encode_batch(ws)] for ws in pw])
+    _, flat, owner = eval_windows(tok, probe)
     final_p = text_max(Scorer(work / "final" / "model.onnx").windows(flat), owner, len(probe))
     check["final_vs_eval_max_abs"] = float(np.abs(final_p - scored["dev"]["p"][:32]).max())
     log("final graph vs eval", check["final_vs_eval_max_abs"])
