@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from slots import LABELS  # noqa: E402
-import gen_attacks, gen_benign, gen_composed, gen_hardneg, gen_sensitive, heldout_attacks, heldout_benign, templates_i18n, wheel_sources  # noqa: E402
+import gen_attacks, gen_benign, gen_composed, gen_hardneg, gen_lookalike, gen_sensitive, heldout_attacks, heldout_benign, templates_i18n, wheel_sources  # noqa: E402
 
 HELDOUT_SOURCES = ["gpt_prompt", "bastion", "jailbreak_corpus_mini", "heldout_benign", "heldout_long_docs", "heldout_harmful",
                    "heldout_injection", "pyrit_jailbreak_heldout"]
@@ -169,7 +169,7 @@ def write_jsonl(path, rows):
 
 
 # ------------------------------------------------------------------------------------------ main
-def build(wheels, composed=False, composed_harmful=False):
+def build(wheels, composed=False, composed_harmful=False, lookalikes=False):
     t0 = time.time()
     log = lambda m: print(f"[{time.time() - t0:6.1f}s] {m}", flush=True)
     rows = []
@@ -179,6 +179,8 @@ def build(wheels, composed=False, composed_harmful=False):
     rows += gen_benign.generate()
     rows += templates_i18n.gen_benign_i18n()
     rows += gen_hardneg.generate()
+    if lookalikes:  # the seventh pass's experiment (MODEL_CARD, 'Seventh pass')
+        rows += gen_lookalike.generate()
     log(f"benign generators: {len(rows)}")
     rows += gen_attacks.generate(wheels, long_texts)
     if composed or composed_harmful:  # the fourth pass's experiments (not in the shipped model)
@@ -216,8 +218,11 @@ def main():
                          "tried, not shipped; MODEL_CARD, 'Fourth data pass')")
     ap.add_argument("--composed-harmful", action="store_true",
                     help="also its composed harmful requests and their dual-use mirrors (tried, not shipped)")
+    ap.add_argument("--lookalikes", action="store_true",
+                    help="add gen_lookalike's benign look-alikes of injections: retraction notices quoted in translation and "
+                         "summary requests, defensive app system prompts, violent work idioms (seventh pass)")
     a = ap.parse_args()
-    splits, held, dd, t0 = build(a.wheels, a.composed, a.composed_harmful)
+    splits, held, dd, t0 = build(a.wheels, a.composed, a.composed_harmful, a.lookalikes)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".data-tmp-", dir=out.parent))
