@@ -169,7 +169,7 @@ def write_jsonl(path, rows):
 
 
 # ------------------------------------------------------------------------------------------ main
-def build(wheels, composed=False, composed_harmful=False, lookalikes=False):
+def build(wheels, composed=False, composed_harmful=False, lookalikes=None):
     t0 = time.time()
     log = lambda m: print(f"[{time.time() - t0:6.1f}s] {m}", flush=True)
     rows = []
@@ -179,8 +179,8 @@ def build(wheels, composed=False, composed_harmful=False, lookalikes=False):
     rows += gen_benign.generate()
     rows += templates_i18n.gen_benign_i18n()
     rows += gen_hardneg.generate()
-    if lookalikes:  # the seventh pass's experiment (MODEL_CARD, 'Seventh pass')
-        rows += gen_lookalike.generate()
+    if lookalikes:  # the seventh and eighth passes' experiments (MODEL_CARD, 'Seventh pass')
+        rows += gen_lookalike.generate(variant=lookalikes)
     log(f"benign generators: {len(rows)}")
     rows += gen_attacks.generate(wheels, long_texts)
     if composed or composed_harmful:  # the fourth pass's experiments (not in the shipped model)
@@ -218,9 +218,9 @@ def main():
                          "tried, not shipped; MODEL_CARD, 'Fourth data pass')")
     ap.add_argument("--composed-harmful", action="store_true",
                     help="also its composed harmful requests and their dual-use mirrors (tried, not shipped)")
-    ap.add_argument("--lookalikes", action="store_true",
+    ap.add_argument("--lookalikes", choices=["full", "lean"],
                     help="add gen_lookalike's benign look-alikes of injections: retraction notices quoted in translation and "
-                         "summary requests, defensive app system prompts, violent work idioms (seventh pass)")
+                         "summary requests, defensive app system prompts, violent work idioms (full: seventh pass; lean: eighth)")
     a = ap.parse_args()
     splits, held, dd, t0 = build(a.wheels, a.composed, a.composed_harmful, a.lookalikes)
     out = Path(a.out)
