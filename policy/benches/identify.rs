@@ -39,13 +39,21 @@ fn main() {
         let cidr_peer: IpAddr = format!("10.{hi}.{lo}.7").parse().unwrap();
         let header_peer: IpAddr = format!("192.168.{hi}.{lo}").parse().unwrap();
         let bearer = format!("Bearer secret-{last}");
+        // A revoked or mistyped token, retried: it matches no tenant's.
+        let stale = "Bearer revoked-token".to_string();
         type Header<'a> = &'a dyn Fn(&str) -> Option<String>;
-        let cases: [(&str, Option<&[u8]>, Header, IpAddr); 3] = [
+        let cases: [(&str, Option<&[u8]>, Header, IpAddr); 4] = [
             ("source_cidr", None, &no_headers, cidr_peer),
             ("trusted_header", None, &user_header, header_peer),
             (
                 "bearer_token",
                 Some(bearer.as_bytes()),
+                &no_headers,
+                cidr_peer,
+            ),
+            (
+                "refused_token_retried",
+                Some(stale.as_bytes()),
                 &no_headers,
                 cidr_peer,
             ),
