@@ -218,9 +218,9 @@ def main():
                          "tried, not shipped; MODEL_CARD, 'Fourth data pass')")
     ap.add_argument("--composed-harmful", action="store_true",
                     help="also its composed harmful requests and their dual-use mirrors (tried, not shipped)")
-    ap.add_argument("--lookalikes", choices=["full", "lean"],
+    ap.add_argument("--lookalikes", choices=["full", "lean", "prompts"],
                     help="add gen_lookalike's benign look-alikes of injections: retraction notices quoted in translation and "
-                         "summary requests, defensive app system prompts, violent work idioms (full: seventh pass; lean: eighth)")
+                         "summary requests, defensive app system prompts, violent work idioms (full: seventh pass; lean: eighth; prompts: ninth, app prompts and idioms only)")
     a = ap.parse_args()
     splits, held, dd, t0 = build(a.wheels, a.composed, a.composed_harmful, a.lookalikes)
     out = Path(a.out)

@@ -178,8 +178,11 @@ def idioms(rnd, n):
 
 def generate(seed=2612, variant="full"):
     """`full`: the seventh pass. `lean` (eighth): half the notices, none retracting "instructions" or a "system",
-    and no defensive meta-rules, after `full` cost a third of the held-out injection recall."""
+    and no defensive meta-rules, after `full` cost a third of the held-out injection recall. `prompts` (ninth): the
+    lean app prompts and the idioms only."""
     rnd = random.Random(seed)
+    if variant == "prompts":  # ninth pass: no notices at all (they taught 7 and 8 that injections' phrases are benign)
+        return list(guarded_system_prompts(rnd, 1200, True)) + list(idioms(rnd, 600))
     lean = variant == "lean"
     return (list(quoted_notices(rnd, 900 if lean else 1800, lean)) + list(guarded_system_prompts(rnd, 1200, lean))
             + list(idioms(rnd, 600)))
