@@ -102,6 +102,15 @@ impl Validator {
     }
 }
 
+/// `value` upper-cased, without the separator bytes its format allows.
+pub(super) fn compact_upper(value: &[u8], separators: &[u8]) -> Vec<u8> {
+    value
+        .iter()
+        .filter(|b| !separators.contains(b))
+        .map(u8::to_ascii_uppercase)
+        .collect()
+}
+
 /// The digits of `value`, skipping spaces, dashes and dots; `None` if anything else appears.
 pub(super) fn digits(value: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(value.len());
@@ -261,12 +270,7 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
 
 /// IBAN: known country and length, and the mod-97 check (ISO 7064).
 pub fn iban(value: &[u8]) -> bool {
-    let s: Vec<u8> = value
-        .iter()
-        .copied()
-        .filter(|b| *b != b' ')
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
+    let s = compact_upper(value, b" ");
     if s.len() < 15 || !s.iter().all(u8::is_ascii_alphanumeric) {
         return false;
     }

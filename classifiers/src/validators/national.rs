@@ -1,6 +1,6 @@
 //! National identity, tax and health-provider numbers: their check digits and reserved ranges.
 
-use super::{digits, luhn_digits, prefix_num};
+use super::{compact_upper, digits, luhn_digits, prefix_num};
 
 /// Canada SIN: 9 digits, Luhn, first digit not 0 or 8.
 pub fn ca_sin(value: &[u8]) -> bool {
@@ -97,12 +97,7 @@ pub fn br_cnpj(value: &[u8]) -> bool {
 /// Spain DNI (8 digits + letter) or NIE (X/Y/Z + 7 digits + letter).
 pub fn es_dni_nie(value: &[u8]) -> bool {
     const LETTERS: &[u8; 23] = b"TRWAGMYFPDXBNJZSQVHLCKE";
-    let s: Vec<u8> = value
-        .iter()
-        .copied()
-        .filter(|b| *b != b'-' && *b != b' ')
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
+    let s = compact_upper(value, b"- ");
     if s.len() != 9 {
         return false;
     }
@@ -125,12 +120,7 @@ pub fn es_dni_nie(value: &[u8]) -> bool {
 /// UK National Insurance number: two prefix letters (with the excluded letters and pairs),
 /// six digits, suffix A–D.
 pub fn uk_nino(value: &[u8]) -> bool {
-    let s: Vec<u8> = value
-        .iter()
-        .copied()
-        .filter(|b| *b != b' ')
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
+    let s = compact_upper(value, b" ");
     if s.len() != 9 || !s[2..8].iter().all(u8::is_ascii_digit) || !(b'A'..=b'D').contains(&s[8]) {
         return false;
     }
@@ -150,12 +140,7 @@ pub fn uk_nino(value: &[u8]) -> bool {
 
 /// France NIR: 13 characters (Corsica 2A/2B allowed) and a key of 97 - (number mod 97).
 pub fn fr_nir(value: &[u8]) -> bool {
-    let s: Vec<u8> = value
-        .iter()
-        .copied()
-        .filter(|b| *b != b' ')
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
+    let s = compact_upper(value, b" ");
     if s.len() != 15 || !matches!(s[0], b'1' | b'2' | b'7' | b'8') {
         return false;
     }
@@ -186,7 +171,7 @@ pub fn it_codice_fiscale(value: &[u8]) -> bool {
         1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
         23, // A-Z
     ];
-    let s: Vec<u8> = value.iter().map(|b| b.to_ascii_uppercase()).collect();
+    let s = value.to_ascii_uppercase();
     if s.len() != 16 || !s.iter().all(u8::is_ascii_alphanumeric) || !s[15].is_ascii_uppercase() {
         return false;
     }
@@ -215,7 +200,7 @@ pub fn it_codice_fiscale(value: &[u8]) -> bool {
 
 /// US DEA number: two letters, seven digits, (d1+d3+d5) + 2(d2+d4+d6) ends in d7.
 pub fn dea(value: &[u8]) -> bool {
-    let s: Vec<u8> = value.iter().map(|b| b.to_ascii_uppercase()).collect();
+    let s = value.to_ascii_uppercase();
     if s.len() != 9
         || !b"ABCDEFGHJKLMPRSTUX".contains(&s[0])
         || !s[1].is_ascii_alphabetic()

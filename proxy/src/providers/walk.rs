@@ -115,8 +115,7 @@ pub(super) fn cover_rest(body: &Value, p: &mut Prompt) {
         out: Vec::new(),
     };
     rest.visit(body, &mut String::new(), false);
-    let found = rest.out;
-    p.segments.extend(found);
+    p.segments.extend(rest.out);
 }
 
 /// The generic walk: strings (and, with `keys`, object keys) not already taken, with their
