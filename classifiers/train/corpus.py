@@ -179,7 +179,7 @@ def build(wheels, composed=False, composed_harmful=False, lookalikes=None):
     rows += gen_benign.generate()
     rows += templates_i18n.gen_benign_i18n()
     rows += gen_hardneg.generate()
-    if lookalikes:  # the seventh and eighth passes' experiments (MODEL_CARD, 'Seventh pass')
+    if lookalikes:  # the seventh to tenth passes' experiments (MODEL_CARD, 'Seventh' and 'Tenth pass')
         rows += gen_lookalike.generate(variant=lookalikes)
     log(f"benign generators: {len(rows)}")
     rows += gen_attacks.generate(wheels, long_texts)
@@ -218,7 +218,7 @@ def main():
                          "tried, not shipped; MODEL_CARD, 'Fourth data pass')")
     ap.add_argument("--composed-harmful", action="store_true",
                     help="also its composed harmful requests and their dual-use mirrors (tried, not shipped)")
-    ap.add_argument("--lookalikes", choices=["full", "lean", "prompts"],
+    ap.add_argument("--lookalikes", choices=["full", "lean", "prompts", "personas"],
                     help="add gen_lookalike's benign look-alikes of injections: retraction notices quoted in translation and "
                          "summary requests, defensive app system prompts, violent work idioms (full: seventh pass; lean: eighth; prompts: ninth, app prompts and idioms only)")
     a = ap.parse_args()

@@ -36,14 +36,28 @@ def score(graph, data, tok):
     return out
 
 
+BENIGN_SOURCES = ("heldout/heldout_benign", "heldout/heldout_long_docs", "heldout/gpt_prompt")
+BLOCKING = ("prompt_injection", "jailbreak")  # the labels the default policy blocks (`harmful` is logged)
+
+
+def blocked_share(v, th):
+    """Share of a source's benign texts that get a label the default policy blocks."""
+    p, benign = np.asarray(v["p"]), np.asarray(v["y"]).sum(1) == 0
+    flag = np.zeros(len(p), bool)
+    for l in BLOCKING:
+        flag |= p[:, train.LABELS.index(l)] >= th[l]
+    return float(flag[benign].mean())
+
+
 def row(name, rule, s):
     dev = s["dev"]
     th = train.choose_thresholds(dev["y"], dev["p"], dev["y"].sum(1) == 0, dev["long"], rule)
     m = {k: train.metrics(v["y"], v["p"], th, v["y"].sum(1) == 0, v["long"]) for k, v in s.items()}
-    fpr = [m[k]["_benign_any_intent_fpr"] for k in ("heldout/heldout_benign", "heldout/heldout_long_docs", "heldout/gpt_prompt")]
+    fpr = [m[k]["_benign_any_intent_fpr"] for k in BENIGN_SOURCES]
+    blocked = [blocked_share(s[k], th) for k in BENIGN_SOURCES]
     rec = [m[k][l]["recall"] for k, l in SOURCES]
     cells = [f"{th[l]:.3g}" for l in train.INTENT]
-    return (f"| {name}, {rule} | {' / '.join(cells)} | " + " | ".join(f"{f * 100:.2f}%" for f in fpr) + " | "
+    return (f"| {name}, {rule} | {' / '.join(cells)} | " + " | ".join(f"{f * 100:.2f}% ({b * 100:.2f}%)" for f, b in zip(fpr, blocked)) + " | "
             + " | ".join(f"{r:.3f}" for r in rec) + f" | {sum(rec) / len(rec):.3f} |")
 
 
@@ -55,7 +69,7 @@ def main():
     ap.add_argument("models", nargs="+", help="NAME=path/model.onnx")
     a = ap.parse_args()
     tok = Tokenizer.from_file(a.tokenizer)
-    print("| model, rule | PI / JB / harmful thresholds | heldout_benign any F | long docs any F | gpt_prompt any F | "
+    print("| model, rule | PI / JB / harmful thresholds | heldout_benign any F (blocked) | long docs any F (blocked) | gpt_prompt any F (blocked) | "
           + " | ".join(f"{k.split('/')[1]} {l} R" for k, l in SOURCES) + " | mean R |")
     for spec in a.models:
         name, graph = spec.split("=", 1)

@@ -283,10 +283,11 @@ def main():
                     help="quota weight of benign cells of HARD_KINDS in the fine-tuning subsample (injection cells: 3.0)")
     ap.add_argument("--threshold-rule", choices=["f1", "fpr"], default="f1",
                     help="f1: best dev F1 within the benign budget; fpr: the lowest threshold within it")
+    ap.add_argument("--seed", type=int, default=SEED, help="seeds the subsample, the initialisation and the batch order (variance between runs)")
     ap.add_argument("--work", default=".work", help="scratch directory (graphs, errors.json): variants side by side")
     a = ap.parse_args()
     t_start = time.time()
-    random.seed(SEED), np.random.seed(SEED), torch.manual_seed(SEED)
+    random.seed(a.seed), np.random.seed(a.seed), torch.manual_seed(a.seed)
     torch.set_num_threads(2)
     out, work = Path(a.out), Path(a.work)
     out.mkdir(parents=True, exist_ok=True)
@@ -294,10 +295,10 @@ def main():
     wheel = next(Path(a.wheels).glob(bert_onnx.WHEEL_NAME))
 
     splits, held = load_data(a.data)
-    rng = random.Random(SEED)
+    rng = random.Random(a.seed)
     full_train = splits["train"]
     if a.train_tokens:
-        splits["train"] = subsample(splits["train"], a.train_tokens, SEED, a.hard_benign_weight)
+        splits["train"] = subsample(splits["train"], a.train_tokens, a.seed, a.hard_benign_weight)
     if a.train_limit:
         splits["train"] = rng.sample(splits["train"], min(a.train_limit, len(splits["train"])))
     if a.eval_limit:
@@ -336,7 +337,7 @@ def main():
         ntok = sum(c.shape[0] for c in cache)
         log(f"cached layers 0..{a.tune_from - 1} over {len(cache)} windows ({ntok} tokens) in {time.time() - t0:.0f}s")
         t0 = time.time()
-        steps = finetune.train(model, cache, offsets, ytr, a.epochs, a.lr, a.head_lr, SEED, log=log, time_limit=a.time_limit or None)
+        steps = finetune.train(model, cache, offsets, ytr, a.epochs, a.lr, a.head_lr, a.seed, log=log, time_limit=a.time_limit or None)
         train_secs = time.time() - t0
         log(f"trained layers {a.tune_from}..5 + heads: {steps} steps in {train_secs:.0f}s")
         del cache
