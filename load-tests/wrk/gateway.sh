@@ -9,7 +9,7 @@
 # THREADS=n sets the proxy's worker threads; STEAL=false turns off work stealing between them; PERF=1 also records `perf record -g` of the proxy
 # into $DIR/perf.data (PERF_ARGS replaces `-g`, e.g. `-e probe_promptwall:mi_malloc_aligned --call-graph dwarf -c 16`
 # to sample allocation sites after `perf probe -x <binary> mi_malloc_aligned`); TLS=1 serves the gateway over TLS (a `localhost` leaf from PromptWall's
-# CA; wrk does not check it); NEW_BYTES=n sizes the new message (default 1024).
+# CA; wrk does not check it); NEW_BYTES=n sizes the new message (default 1024); AUDIT=false turns the usage log off (to see its share).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/target/release/promptwall}
@@ -33,6 +33,7 @@ state_dir: $dir/state
 threads: ${THREADS:-0}
 ${STEAL:+work_stealing: $STEAL}
 audit:
+  enabled: ${AUDIT:-true}
   durability: $durability
 upstream:
   extra_ca_file: $dir/mock.pem

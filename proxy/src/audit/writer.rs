@@ -16,8 +16,12 @@ const MAX_BATCH: usize = 4096;
 /// events, as long as each tick brings some (so under load one fsync covers every request that
 /// arrives meanwhile, and an idle writer commits at once)...
 const LINGER_TICK: std::time::Duration = std::time::Duration::from_micros(50);
-/// ...for at most this long in all, which bounds the latency it adds.
-const LINGER_MAX: std::time::Duration = std::time::Duration::from_micros(1_000);
+/// ...for at most this long in all, which bounds the latency it adds. Response records (which
+/// nobody waits for) arrive all the time under load, so the linger nearly always runs to this
+/// bound, and every waiting request pays it: at 1 ms the wrk harness ran 8% slower than at
+/// 250 µs, with no better p99; with no linger at all, commits tripled and p99 rose by 1-3 ms
+/// (load-tests/RESULTS.md, tenth session). Batches still form on their own during each commit.
+const LINGER_MAX: std::time::Duration = std::time::Duration::from_micros(250);
 
 type Ack = oneshot::Sender<Result<i64, String>>;
 
