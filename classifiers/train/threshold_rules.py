@@ -61,21 +61,48 @@ def row(name, rule, s):
             + " | ".join(f"{r:.3f}" for r in rec) + f" | {sum(rec) / len(rec):.3f} |")
 
 
+def matched(name, s, rates=(0.002, 0.005, 0.01)):
+    """A diagnostic, never a way to choose thresholds: `prompt_injection` recall on the held-out attacks at the
+    threshold where the held-out everyday prompts and long documents get that label at a given rate, and the
+    share of dev's benign texts over the same threshold. It compares how well two models rank, apart from how
+    well dev predicts where their threshold lands."""
+    pi = train.LABELS.index("prompt_injection")
+    benign = np.concatenate([np.asarray(s[k]["p"])[:, pi] for k in BENIGN_SOURCES[:2]])
+    inj = np.asarray(s["heldout/heldout_injection"]["p"])[:, pi]
+    b = s["heldout/bastion"]
+    bastion = np.asarray(b["p"])[np.asarray(b["y"])[:, pi] == 1, pi]
+    dev = s["dev"]
+    dev_benign = np.asarray(dev["p"])[np.asarray(dev["y"]).sum(1) == 0, pi]
+    cells = []
+    for r in rates:
+        t = float(np.quantile(benign, 1 - r))
+        cells.append(f"{t:.2f}: {np.mean(inj >= t):.3f} / {np.mean(bastion >= t):.3f} / {np.mean(dev_benign >= t) * 100:.2f}%")
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--rules", default="f1,fpr")
+    ap.add_argument("--matched", action="store_true", help="also print the matched-rate diagnostic (see `matched`)")
     ap.add_argument("models", nargs="+", help="NAME=path/model.onnx")
     a = ap.parse_args()
     tok = Tokenizer.from_file(a.tokenizer)
     print("| model, rule | PI / JB / harmful thresholds | heldout_benign any F (blocked) | long docs any F (blocked) | gpt_prompt any F (blocked) | "
           + " | ".join(f"{k.split('/')[1]} {l} R" for k, l in SOURCES) + " | mean R |")
+    scored = []
     for spec in a.models:
         name, graph = spec.split("=", 1)
         s = score(Path(graph), a.data, tok)
+        scored.append((name, s))
         for rule in a.rules.split(","):
             print(row(name, rule, s))
+    if a.matched:
+        print("\n| model | " + " | ".join(f"PI at {r * 100:.1f}% of held-out benign: threshold: heldout_injection R / bastion PI R / dev benign over it"
+                                          for r in (0.002, 0.005, 0.01)) + " |")
+        for name, s in scored:
+            print(matched(name, s))
 
 
 if __name__ == "__main__":
