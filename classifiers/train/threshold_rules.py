@@ -5,7 +5,7 @@ the held-out columns of MODEL_CARD's variant tables. The per-text scores are cac
     python threshold_rules.py --data .work/data --tokenizer ../models/tokenizer.json NAME=path/model.onnx [NAME=...]
 
 Offline numbers reproduce train.py's (same windows, same graph, same rule code)."""
-import argparse, json, time
+import argparse, hashlib, json, time
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,11 @@ SOURCES = [("heldout/heldout_injection", "prompt_injection"), ("heldout/bastion"
 
 
 def score(graph, data, tok):
-    """Per-text calibrated scores, labels and lengths of dev and every held-out source (cached as JSON)."""
-    cache = Path(str(graph) + ".scores.json")
+    """Per-text calibrated scores, labels and lengths of dev and every held-out source (cached as JSON next to the
+    graph, one file per corpus: two corpora's dev sets differ, and a cache read for the wrong one would silently
+    choose thresholds on another dev set)."""
+    corpus = hashlib.sha256(str(Path(data).resolve()).encode()).hexdigest()[:12]
+    cache = Path(f"{graph}.scores.{corpus}.json")
     if cache.is_file():
         return {k: {a: np.array(b) for a, b in v.items()} for k, v in json.loads(cache.read_text()).items()}
     splits, held = train.load_data(data)
