@@ -167,6 +167,10 @@ fn main() {
     let dir = args
         .get(2)
         .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("audit_bench: cannot create {}: {e}", dir.display());
+        std::process::exit(2);
+    }
 
     // Writes: the same 50,000 events both ways.
     let n = 50_000;
