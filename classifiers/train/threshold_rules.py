@@ -18,12 +18,21 @@ SOURCES = [("heldout/heldout_injection", "prompt_injection"), ("heldout/bastion"
            ("heldout/pyrit_jailbreak_heldout", "harmful")]
 
 
+def corpus_key(data):
+    """A digest of the files `score` reads (dev and every held-out source), so a corpus rebuilt in place with other
+    options is scored afresh rather than matched by its path."""
+    d = Path(data)
+    h = hashlib.sha256()
+    for p in [d / "dev.jsonl", *sorted((d / "heldout").glob("*.jsonl"))]:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def score(graph, data, tok):
     """Per-text calibrated scores, labels and lengths of dev and every held-out source (cached as JSON next to the
-    graph, one file per corpus: two corpora's dev sets differ, and a cache read for the wrong one would silently
-    choose thresholds on another dev set)."""
-    corpus = hashlib.sha256(str(Path(data).resolve()).encode()).hexdigest()[:12]
-    cache = Path(f"{graph}.scores.{corpus}.json")
+    graph, one file per corpus content: two corpora's dev sets differ, and a cache read for the wrong one would
+    silently choose thresholds on another dev set)."""
+    cache = Path(f"{graph}.scores.{corpus_key(data)}.json")
     if cache.is_file():
         return {k: {a: np.array(b) for a, b in v.items()} for k, v in json.loads(cache.read_text()).items()}
     splits, held = train.load_data(data)
@@ -64,7 +73,10 @@ def row(name, rule, s):
             + " | ".join(f"{r:.3f}" for r in rec) + f" | {sum(rec) / len(rec):.3f} |")
 
 
-def matched(name, s, rates=(0.002, 0.005, 0.01)):
+MATCHED_RATES = (0.002, 0.005, 0.01)  # shares of held-out benign texts `matched` sets the PI threshold at
+
+
+def matched(name, s):
     """A diagnostic, never a way to choose thresholds: `prompt_injection` recall on the held-out attacks at the
     threshold where the held-out everyday prompts and long documents get that label at a given rate, and the
     share of dev's benign texts over the same threshold. It compares how well two models rank, apart from how
@@ -77,7 +89,7 @@ def matched(name, s, rates=(0.002, 0.005, 0.01)):
     dev = s["dev"]
     dev_benign = np.asarray(dev["p"])[np.asarray(dev["y"]).sum(1) == 0, pi]
     cells = []
-    for r in rates:
+    for r in MATCHED_RATES:
         t = float(np.quantile(benign, 1 - r))
         cells.append(f"{t:.2f}: {np.mean(inj >= t):.3f} / {np.mean(bastion >= t):.3f} / {np.mean(dev_benign >= t) * 100:.2f}%")
     return f"| {name} | " + " | ".join(cells) + " |"
@@ -103,7 +115,7 @@ def main():
             print(row(name, rule, s))
     if a.matched:
         print("\n| model | " + " | ".join(f"PI at {r * 100:.1f}% of held-out benign: threshold: heldout_injection R / bastion PI R / dev benign over it"
-                                          for r in (0.002, 0.005, 0.01)) + " |")
+                                          for r in MATCHED_RATES) + " |")
         for name, s in scored:
             print(matched(name, s))
 
