@@ -44,7 +44,12 @@ fn summary(e: &AuditEvent) -> [String; 10] {
         e.provider.clone().unwrap_or_else(|| "-".into()),
         e.model.clone().unwrap_or_else(|| "-".into()),
         e.decision.clone(),
-        e.status.to_string(),
+        // A request record is written before the upstream answers; its status is in the
+        // response record that follows it.
+        match e.status {
+            0 => "-".into(),
+            s => s.to_string(),
+        },
         reasons.join(" "),
     ]
 }
@@ -235,4 +240,20 @@ pub fn export(source: &Source, filter: &Filter, format: ExportFormat) -> anyhow:
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_record_not_yet_answered_shows_no_status() {
+        let mut e = AuditEvent {
+            kind: "ai_request".into(),
+            ..Default::default()
+        };
+        assert_eq!(summary(&e)[8], "-");
+        e.status = 403;
+        assert_eq!(summary(&e)[8], "403");
+    }
 }
