@@ -140,12 +140,26 @@ impl CompiledPolicy {
             let field = e.path().to_string();
             let inner = e.into_inner();
             let loc = inner.location();
+            // serde_yaml repeats the path and the location in its message; the error
+            // already shows both, once.
+            let mut message = inner.to_string();
+            if let Some(l) = &loc {
+                let tail = format!(" at line {} column {}", l.line(), l.column());
+                if let Some(m) = message.strip_suffix(&tail) {
+                    message = m.to_string();
+                }
+            }
+            if let Some((path, m)) = message.split_once(": ") {
+                if !path.is_empty() && field.starts_with(path) {
+                    message = m.to_string();
+                }
+            }
             PolicyError {
                 origin: origin.to_string(),
                 line: loc.as_ref().map(|l| l.line()),
                 column: loc.as_ref().map(|l| l.column()),
                 field,
-                message: inner.to_string(),
+                message,
             }
         })?;
         Self::compile(origin, text, doc)

@@ -413,6 +413,12 @@ fn invalid_documents_name_file_line_and_field() {
         assert_eq!(e.origin, "p.yaml");
         assert!(e.field.starts_with(field), "{yaml}: field {} (want {field}): {e}", e.field);
         assert_eq!(e.line, line, "{yaml}: {e}");
+        // The place is said once, before the message, not repeated inside it.
+        assert!(
+            !e.message.contains(" at line ")
+                && !e.message.starts_with(e.field.split(['.', '[']).next().unwrap()),
+            "{e}"
+        );
     }
 }
 
