@@ -135,33 +135,7 @@ fn escape_literal(s: &str) -> String {
 impl CompiledPolicy {
     /// Parses, validates and compiles; nothing about a bad document reaches the request path.
     pub fn from_yaml(origin: &str, text: &str) -> Result<Self, PolicyError> {
-        let de = serde_yaml::Deserializer::from_str(text);
-        let doc: PolicyDoc = serde_path_to_error::deserialize(de).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            let loc = inner.location();
-            // serde_yaml repeats the path and the location in its message; the error
-            // already shows both, once.
-            let mut message = inner.to_string();
-            if let Some(l) = &loc {
-                let tail = format!(" at line {} column {}", l.line(), l.column());
-                if let Some(m) = message.strip_suffix(&tail) {
-                    message = m.to_string();
-                }
-            }
-            if let Some((path, m)) = message.split_once(": ") {
-                if !path.is_empty() && field.starts_with(path) {
-                    message = m.to_string();
-                }
-            }
-            PolicyError {
-                origin: origin.to_string(),
-                line: loc.as_ref().map(|l| l.line()),
-                column: loc.as_ref().map(|l| l.column()),
-                field,
-                message,
-            }
-        })?;
+        let doc: PolicyDoc = crate::yaml::from_str(origin, text)?;
         Self::compile(origin, text, doc)
     }
 

@@ -15,6 +15,7 @@ mod pseudonyms;
 pub mod redact;
 mod store;
 mod vault;
+pub mod yaml;
 
 pub use compile::{CompiledPolicy, PolicyError, DEFAULT_POLICY_YAML};
 pub use document::{

@@ -55,6 +55,18 @@ impl AdminResponse {
         Self::json(status, json!({ "error": message.into() }))
     }
 
+    /// A 422 for a policy that does not compile: the message, and where to fix it as data
+    /// (the console marks the line).
+    pub fn invalid_policy(e: &policy::PolicyError) -> Self {
+        Self::json(
+            422,
+            json!({
+                "error": e.to_string(),
+                "errors": [{"line": e.line, "column": e.column, "field": e.field, "message": e.message}],
+            }),
+        )
+    }
+
     /// A plain answer of `content_type`.
     pub fn text(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
         AdminResponse {
@@ -498,18 +510,8 @@ async fn act(
                 return AdminResponse::error(422, "the policy must be UTF-8 YAML");
             };
             let origin = format!("PUT /v1/policies/{t}");
-            match policy::CompiledPolicy::from_yaml(&origin, text) {
-                Err(e) => return AdminResponse::error(422, e.to_string()),
-                Ok(c) if c.tenant() != t => {
-                    return AdminResponse::error(
-                        422,
-                        format!(
-                            "field `tenant`: the policy names tenant `{}` but was sent to `{t}`",
-                            c.tenant()
-                        ),
-                    )
-                }
-                Ok(_) => {}
+            if let Err(reply) = super::dry_run::compile(t, &origin, text) {
+                return reply;
             }
             match &shared.fleet_policies {
                 Some(pg) => fleet_reply(&store, pg.apply(text, &principal.name).await),
@@ -610,7 +612,7 @@ fn fleet_error(e: crate::fleet::policies::PgError) -> AdminResponse {
 fn version_reply(r: Result<policy::VersionInfo, StoreError>, ok: u16) -> AdminResponse {
     match r {
         Ok(v) => AdminResponse::json(ok, serde_json::to_value(v).expect("serializes")),
-        Err(e @ StoreError::Invalid(_)) => AdminResponse::error(422, e.to_string()),
+        Err(StoreError::Invalid(e)) => AdminResponse::invalid_policy(&e),
         Err(e @ StoreError::NoSuchVersion { .. }) => AdminResponse::error(404, e.to_string()),
         Err(e) => {
             tracing::error!(error = %e, "storing a policy version failed");

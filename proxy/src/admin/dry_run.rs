@@ -38,15 +38,13 @@ struct DryRun {
 }
 
 /// Compiles a draft for `tenant`; `Err` is the 422 answer, with line and column.
-fn compile(tenant: &str, origin: &str, yaml: &str) -> Result<CompiledPolicy, AdminResponse> {
+pub(super) fn compile(
+    tenant: &str,
+    origin: &str,
+    yaml: &str,
+) -> Result<CompiledPolicy, AdminResponse> {
     match CompiledPolicy::from_yaml(origin, yaml) {
-        Err(e) => Err(AdminResponse::json(
-            422,
-            json!({
-                "error": e.to_string(),
-                "errors": [{"line": e.line, "column": e.column, "field": e.field, "message": e.message}],
-            }),
-        )),
+        Err(e) => Err(AdminResponse::invalid_policy(&e)),
         Ok(c) if c.tenant() != tenant => Err(AdminResponse::json(
             422,
             json!({

@@ -118,11 +118,7 @@ pub fn test(file: &Path, cases: &Path) -> anyhow::Result<ExitCode> {
     let p = compile(file)?;
     let engine = classifiers::builtin_engine()?;
     let text = read(cases)?;
-    let de = serde_yaml::Deserializer::from_str(&text);
-    let samples: Vec<Sample> = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        anyhow::anyhow!("{}: field `{path}`: {}", cases.display(), e.into_inner())
-    })?;
+    let samples: Vec<Sample> = policy::yaml::from_str(&cases.display().to_string(), &text)?;
     let (mut pass, mut fail) = (0, 0);
     for (i, s) in samples.iter().enumerate() {
         let name = s.name.clone().unwrap_or_else(|| format!("case {}", i + 1));

@@ -24,6 +24,9 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
+    /// The YAML does not fit the config's shape (names the line, column and field).
+    #[error(transparent)]
+    Shape(#[from] policy::PolicyError),
 }
 
 /// Top-level configuration.
