@@ -18,8 +18,10 @@ from bert_onnx import EPS, HIDDEN, LAYERS, NHEADS, POOLS, base_weights
 WINDOW, OVERLAP = 1000, 200
 
 
-def split(text, size=WINDOW, overlap=OVERLAP):
-    """The Rust windows (classifiers/src/onnx/windows.rs): byte ranges snapped forward to UTF-8 boundaries."""
+def split(text, size=None, overlap=None):
+    """The Rust windows (classifiers/src/onnx/windows.rs): byte ranges snapped forward to UTF-8 boundaries
+    (default: the module's WINDOW and OVERLAP, which `train.py --window` sets)."""
+    size, overlap = size or WINDOW, OVERLAP if overlap is None else overlap
     b = text.encode("utf-8")
     overlap = min(overlap, size // 2)
 
@@ -209,7 +211,9 @@ def run_upper(model, cache, offsets, texts_idx):
     return out.scatter_reduce(0, owner[:, None].expand_as(logits), logits, reduce="amax", include_self=True)
 
 
-def train(model, cache, offsets, y, epochs, lr, head_lr, seed, token_budget=6144, log=print, time_limit=None):
+def train(model, cache, offsets, y, epochs, lr, head_lr, seed, token_budget=6144, log=print, time_limit=None, ema=0.0):
+    """Fine-tunes the upper layers and heads; with `ema` > 0 the model ends with the exponential moving average of
+    its trained weights over the steps (decay `ema`, warmed up as (1 + step) / (10 + step)), not the last step's."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
     lengths = [[cache[k].shape[0] for k in range(offsets[t], offsets[t + 1])] for t in range(len(offsets) - 1)]
@@ -224,6 +228,8 @@ def train(model, cache, offsets, y, epochs, lr, head_lr, seed, token_budget=6144
     warm = max(1, total // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm))))
     step, t0 = 0, time.time()
+    params = enc + [model.head_w, model.head_b]
+    avg = [p.detach().clone() for p in params] if ema else None
     for ep in range(epochs):
         model.train()
         run = 0.0
@@ -236,11 +242,24 @@ def train(model, cache, offsets, y, epochs, lr, head_lr, seed, token_budget=6144
             opt.step()
             sched.step()
             step += 1
+            if avg is not None:
+                d = min(ema, (1 + step) / (10 + step))
+                with torch.no_grad():
+                    for a_, p_ in zip(avg, params):
+                        a_.mul_(d).add_(p_.detach(), alpha=1 - d)
             run = 0.98 * run + 0.02 * loss.item() if bi else loss.item()
             if step % 50 == 0:
                 el = time.time() - t0
                 log(f"epoch {ep} step {step}/{total} loss {run:.4f} {el:.0f}s (eta {el / step * (total - step):.0f}s)")
             if time_limit and time.time() - t0 > time_limit:
                 log(f"time limit reached at step {step}/{total}")
-                return step
+                return _take_average(params, avg, step)
+    return _take_average(params, avg, step)
+
+
+def _take_average(params, avg, step):
+    if avg is not None:
+        with torch.no_grad():
+            for a_, p_ in zip(avg, params):
+                p_.copy_(a_)
     return step

@@ -28,11 +28,13 @@ def corpus_key(data):
     return h.hexdigest()[:12]
 
 
-def score(graph, data, tok):
+def score(graph, data, tok, window=None):
     """Per-text calibrated scores, labels and lengths of dev and every held-out source (cached as JSON next to the
     graph, one file per corpus content: two corpora's dev sets differ, and a cache read for the wrong one would
-    silently choose thresholds on another dev set)."""
-    cache = Path(f"{graph}.scores.{corpus_key(data)}.json")
+    silently choose thresholds on another dev set). `window` = (bytes, overlap) cuts the texts into windows of
+    another size than the shipped one (the cap on windows per text grows as they shrink, so the same bytes are read)."""
+    suffix = "" if window is None else f".w{window[0]}o{window[1]}"
+    cache = Path(f"{graph}.scores.{corpus_key(data)}{suffix}.json")
     if cache.is_file():
         return {k: {a: np.array(b) for a, b in v.items()} for k, v in json.loads(cache.read_text()).items()}
     splits, held = train.load_data(data)
@@ -40,7 +42,7 @@ def score(graph, data, tok):
     out = {}
     for name, rows in ({"dev": splits["dev"]} | {f"heldout/{k}": v for k, v in held.items()}).items():
         t0 = time.time()
-        _, flat, owner = train.eval_windows(tok, rows)
+        _, flat, owner = train.eval_windows(tok, rows, window)
         out[name] = {"p": train.text_max(sc.windows(flat), owner, len(rows)), "y": train.targets(rows),
                      "long": np.array([len(r["text"].encode()) > train.LONG_BYTES for r in rows])}
         train.log(f"scored {name}: {len(rows)} texts in {time.time() - t0:.0f}s")
@@ -101,6 +103,8 @@ def main():
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--rules", default="f1,fpr")
     ap.add_argument("--matched", action="store_true", help="also print the matched-rate diagnostic (see `matched`)")
+    ap.add_argument("--windows", default="", help="window sizes to score each text at, as BYTES:OVERLAP[+BYTES:OVERLAP...]; "
+                    "a text's score is its highest over all of them (default: the shipped windows only)")
     ap.add_argument("models", nargs="+", help="NAME=path/model.onnx")
     a = ap.parse_args()
     tok = Tokenizer.from_file(a.tokenizer)
@@ -109,7 +113,9 @@ def main():
     scored = []
     for spec in a.models:
         name, graph = spec.split("=", 1)
-        s = score(Path(graph), a.data, tok)
+        scales = [tuple(int(x) for x in w.split(":")) for w in a.windows.split("+")] if a.windows else [None]
+        parts = [score(Path(graph), a.data, tok, w) for w in scales]
+        s = {k: v | {"p": np.max([np.asarray(q[k]["p"]) for q in parts], axis=0)} for k, v in parts[0].items()}
         scored.append((name, s))
         for rule in a.rules.split(","):
             print(row(name, rule, s))

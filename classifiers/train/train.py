@@ -71,8 +71,18 @@ def load_data(data):
 
 def est_tokens(text):
     n = len(text.encode())
-    w = max(1, math.ceil((n - 200) / 800))
-    return min(w, TRAIN_WINDOWS) * min(256, 2 + min(n, 1000) // 4)
+    size, overlap = finetune.WINDOW, min(finetune.OVERLAP, finetune.WINDOW // 2)
+    w = max(1, math.ceil((n - overlap) / (size - overlap)))
+    return min(w, TRAIN_WINDOWS) * min(MAX_TOKENS, 2 + min(n, size) // 4)
+
+
+def set_window(size, overlap):
+    """Windows of another size than the shipped 1,000 bytes, everywhere: training, scoring, calibration and
+    thresholds. The windows per text scale so that as many bytes are read."""
+    global TRAIN_WINDOWS, EVAL_WINDOWS
+    step = (finetune.WINDOW - finetune.OVERLAP) / max(1, size - min(overlap, size // 2))
+    TRAIN_WINDOWS, EVAL_WINDOWS = max(TRAIN_WINDOWS, round(TRAIN_WINDOWS * step)), max(EVAL_WINDOWS, round(EVAL_WINDOWS * step))
+    finetune.WINDOW, finetune.OVERLAP = size, overlap
 
 
 def subsample(rows, budget, seed, hard_benign_weight=2.0):
@@ -157,10 +167,13 @@ def flatten(per_text):
     return flat, np.array(owner)
 
 
-def eval_windows(tok, rows):
+def eval_windows(tok, rows, window=None):
     """Each text's evaluation windows as the Rust side picks them, and their token ids flattened with the text
-    each came from: (windows per text, flat ids, owner)."""
-    wins = [finetune.pick(finetune.split(r["text"]), EVAL_WINDOWS) for r in rows]
+    each came from: (windows per text, flat ids, owner). `window` = (bytes, overlap) overrides the shipped size;
+    the cap on windows per text then scales so that as many bytes are read."""
+    size, overlap = window or (finetune.WINDOW, finetune.OVERLAP)
+    cap = max(EVAL_WINDOWS, round(EVAL_WINDOWS * (finetune.WINDOW - finetune.OVERLAP) / max(1, size - min(overlap, size // 2))))
+    wins = [finetune.pick(finetune.split(r["text"], size, overlap), cap) for r in rows]
     tok.no_padding(), tok.enable_truncation(max_length=MAX_TOKENS)
     flat, owner = flatten([[e.ids for e in tok.encode_batch(ws)] for ws in wins])
     return wins, flat, owner
@@ -285,7 +298,15 @@ def main():
                     help="f1: best dev F1 within the benign budget; fpr: the lowest threshold within it")
     ap.add_argument("--seed", type=int, default=SEED, help="seeds the subsample, the initialisation and the batch order (variance between runs)")
     ap.add_argument("--work", default=".work", help="scratch directory (graphs, errors.json): variants side by side")
+    ap.add_argument("--subsample-seed", type=int, default=None, help="seeds only the choice of the fine-tuning subsample (default: --seed), "
+                    "to tell the subsample's share of the variance between runs from the initialisation's and batch order's")
+    ap.add_argument("--ema", type=float, default=0.0, help="keep the moving average of the trained weights (decay, e.g. 0.99; 0: the last step's)")
+    ap.add_argument("--window", default="", help="BYTES:OVERLAP, windows of another size than the shipped 1000:200 (an experiment: "
+                    "the Rust side cuts 1000:200)")
     a = ap.parse_args()
+    if a.window:
+        set_window(*(int(x) for x in a.window.split(":")))
+        log(f"windows of {finetune.WINDOW} bytes, overlap {finetune.OVERLAP}: {TRAIN_WINDOWS} per training text, {EVAL_WINDOWS} per scored text")
     t_start = time.time()
     random.seed(a.seed), np.random.seed(a.seed), torch.manual_seed(a.seed)
     torch.set_num_threads(2)
@@ -298,7 +319,8 @@ def main():
     rng = random.Random(a.seed)
     full_train = splits["train"]
     if a.train_tokens:
-        splits["train"] = subsample(splits["train"], a.train_tokens, a.seed, a.hard_benign_weight)
+        splits["train"] = subsample(splits["train"], a.train_tokens, a.seed if a.subsample_seed is None else a.subsample_seed,
+                                    a.hard_benign_weight)
     if a.train_limit:
         splits["train"] = rng.sample(splits["train"], min(a.train_limit, len(splits["train"])))
     if a.eval_limit:
@@ -337,7 +359,8 @@ def main():
         ntok = sum(c.shape[0] for c in cache)
         log(f"cached layers 0..{a.tune_from - 1} over {len(cache)} windows ({ntok} tokens) in {time.time() - t0:.0f}s")
         t0 = time.time()
-        steps = finetune.train(model, cache, offsets, ytr, a.epochs, a.lr, a.head_lr, a.seed, log=log, time_limit=a.time_limit or None)
+        steps = finetune.train(model, cache, offsets, ytr, a.epochs, a.lr, a.head_lr, a.seed, log=log, time_limit=a.time_limit or None,
+                               ema=a.ema)
         train_secs = time.time() - t0
         log(f"trained layers {a.tune_from}..5 + heads: {steps} steps in {train_secs:.0f}s")
         del cache
