@@ -76,12 +76,17 @@ def est_tokens(text):
     return min(w, TRAIN_WINDOWS) * min(MAX_TOKENS, 2 + min(n, size) // 4)
 
 
+def scaled_cap(cap, size, overlap):
+    """How many windows of `size` bytes read as many bytes as `cap` windows of the current size."""
+    step = (finetune.WINDOW - finetune.OVERLAP) / max(1, size - min(overlap, size // 2))
+    return max(cap, round(cap * step))
+
+
 def set_window(size, overlap):
     """Windows of another size than the shipped 1,000 bytes, everywhere: training, scoring, calibration and
     thresholds. The windows per text scale so that as many bytes are read."""
     global TRAIN_WINDOWS, EVAL_WINDOWS
-    step = (finetune.WINDOW - finetune.OVERLAP) / max(1, size - min(overlap, size // 2))
-    TRAIN_WINDOWS, EVAL_WINDOWS = max(TRAIN_WINDOWS, round(TRAIN_WINDOWS * step)), max(EVAL_WINDOWS, round(EVAL_WINDOWS * step))
+    TRAIN_WINDOWS, EVAL_WINDOWS = scaled_cap(TRAIN_WINDOWS, size, overlap), scaled_cap(EVAL_WINDOWS, size, overlap)
     finetune.WINDOW, finetune.OVERLAP = size, overlap
 
 
@@ -172,7 +177,7 @@ def eval_windows(tok, rows, window=None):
     each came from: (windows per text, flat ids, owner). `window` = (bytes, overlap) overrides the shipped size;
     the cap on windows per text then scales so that as many bytes are read."""
     size, overlap = window or (finetune.WINDOW, finetune.OVERLAP)
-    cap = max(EVAL_WINDOWS, round(EVAL_WINDOWS * (finetune.WINDOW - finetune.OVERLAP) / max(1, size - min(overlap, size // 2))))
+    cap = scaled_cap(EVAL_WINDOWS, size, overlap)
     wins = [finetune.pick(finetune.split(r["text"], size, overlap), cap) for r in rows]
     tok.no_padding(), tok.enable_truncation(max_length=MAX_TOKENS)
     flat, owner = flatten([[e.ids for e in tok.encode_batch(ws)] for ws in wins])

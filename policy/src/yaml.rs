@@ -4,8 +4,9 @@
 use crate::PolicyError;
 use serde::de::DeserializeOwned;
 
-/// Parses `text` (named `origin` in errors) as a `T`; every YAML file PromptWall reads goes
-/// through here so that all of them report a mistake the same way.
+/// Parses `text` (named `origin` in errors) as a `T`; policies, the server config and policy
+/// test cases go through here so that they report a mistake the same way (rule packs, read
+/// by `classifiers`, keep their own reader).
 pub fn from_str<T: DeserializeOwned>(origin: &str, text: &str) -> Result<T, PolicyError> {
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
