@@ -65,7 +65,8 @@ def blocked_share(v, th):
 
 def row(name, rule, s):
     dev = s["dev"]
-    th = train.choose_thresholds(dev["y"], dev["p"], dev["y"].sum(1) == 0, dev["long"], rule)
+    base, _, kinds = rule.partition("+")
+    th = train.choose_thresholds(dev["y"], dev["p"], dev["y"].sum(1) == 0, dev["long"], base, dev["kind"] if kinds else None)
     m = {k: train.metrics(v["y"], v["p"], th, v["y"].sum(1) == 0, v["long"]) for k, v in s.items()}
     fpr = [m[k]["_benign_any_intent_fpr"] for k in BENIGN_SOURCES]
     blocked = [blocked_share(s[k], th) for k in BENIGN_SOURCES]
@@ -101,7 +102,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--tokenizer", required=True)
-    ap.add_argument("--rules", default="f1,fpr")
+    ap.add_argument("--rules", default="f1,fpr", help="comma-separated: f1, fpr, each optionally with +kinds (train.py --kind-budget)")
     ap.add_argument("--matched", action="store_true", help="also print the matched-rate diagnostic (see `matched`)")
     ap.add_argument("--windows", default="", help="window sizes to score each text at, as BYTES:OVERLAP[+BYTES:OVERLAP...]; "
                     "a text's score is its highest over all of them (default: the shipped windows only)")
@@ -111,11 +112,13 @@ def main():
     print("| model, rule | PI / JB / harmful thresholds | heldout_benign any F (blocked) | long docs any F (blocked) | gpt_prompt any F (blocked) | "
           + " | ".join(f"{k.split('/')[1]} {l} R" for k, l in SOURCES) + " | mean R |")
     scored = []
+    dev_kinds = np.array(train.kinds_of(train.load_data(a.data)[0]["dev"]))
     for spec in a.models:
         name, graph = spec.split("=", 1)
         scales = [tuple(int(x) for x in w.split(":")) for w in a.windows.split("+")] if a.windows else [None]
         parts = [score(Path(graph), a.data, tok, w) for w in scales]
         s = {k: v | {"p": np.max([np.asarray(q[k]["p"]) for q in parts], axis=0)} for k, v in parts[0].items()}
+        s["dev"]["kind"] = dev_kinds
         scored.append((name, s))
         for rule in a.rules.split(","):
             print(row(name, rule, s))

@@ -40,6 +40,8 @@ HARD_KINDS = ("scary_words", "security_question", "coding_question", "carrier_",
 EVAL_WINDOWS = 8       # windows per evaluated text (the Rust side reads first, last and the 2 most suspicious)
 LABEL_FPR = 0.005      # per label, share of benign dev texts allowed to get it
 ANY_INTENT_FPR = 0.008  # share of benign dev texts allowed any intent label (target on held-out: 1%)
+KIND_FPR = 0.01        # with --kind-budget: the same target within each kind of benign dev text ...
+KIND_MIN = 100         # ... of at least this many texts (1% of 100 is one text)
 SEED = 1126
 LONG_BYTES = 1000      # "long" = more than one window
 
@@ -229,12 +231,15 @@ def metrics(y, p, th, benign, long_mask=None):
     return res
 
 
-def choose_thresholds(y, p, benign, long_mask, rule="f1"):
+def choose_thresholds(y, p, benign, long_mask, rule="f1", kinds=None):
     """Per label, the smallest threshold at which at most LABEL_FPR of benign dev texts (and of the long ones)
     get the label, then (rule "f1") the best dev F1 at or above it; then intent thresholds are raised together
     until at most ANY_INTENT_FPR of benign dev texts get any intent label. Rule "fpr" skips the F1 step: the
     threshold is set by the benign budget alone (F1 counts a jailbreak scored as an injection as a false
-    positive, though the policy acts on both alike)."""
+    positive, though the policy acts on both alike). With `kinds` (one name per dev text: its generator's kind),
+    the budget also holds per kind: every kind of at least KIND_MIN benign dev texts keeps at most KIND_FPR of
+    them with an intent label, so one shape of benign traffic (persona prompts, say) cannot spend the whole
+    budget while the average stays low."""
     th = {}
     grid = np.round(np.concatenate([np.arange(0.05, 0.95, 0.01), np.arange(0.95, 0.9995, 0.001)]), 4)
     for j, l in enumerate(LABELS):
@@ -250,19 +255,39 @@ def choose_thresholds(y, p, benign, long_mask, rule="f1"):
                 best, best_t = f1, t
         th[l] = float(best_t)
 
-    def any_intent(th):
+    def any_intent(th, mask=benign):
         f = np.zeros(len(y), bool)
         for l in INTENT:
             f |= p[:, LABELS.index(l)] >= th[l]
-        return f[benign].mean()
+        return f[mask].mean()
 
-    while any_intent(th) > ANY_INTENT_FPR:
-        # raise the intent label with the most benign flags to just above its lowest flagged benign score
-        cnt = {l: int((p[benign, LABELS.index(l)] >= th[l]).sum()) for l in INTENT}
+    def raise_one(mask):
+        """Raises the intent label with the most flags among `mask` to just above its lowest flagged score there;
+        False once no label can rise (every flag sits at the grid's top)."""
+        cnt = {l: int((p[mask, LABELS.index(l)] >= th[l]).sum()) for l in INTENT if th[l] < 0.9995}
+        if not cnt or max(cnt.values()) == 0:
+            return False
         l = max(cnt, key=cnt.get)
-        flagged = np.sort(p[benign, LABELS.index(l)][p[benign, LABELS.index(l)] >= th[l]])
+        flagged = np.sort(p[mask, LABELS.index(l)][p[mask, LABELS.index(l)] >= th[l]])
         th[l] = float(min(0.9995, np.ceil((flagged[0] + 1e-6) * 1000) / 1000))
+        return True
+
+    while any_intent(th) > ANY_INTENT_FPR and raise_one(benign):
+        pass
+    if kinds is not None:
+        kinds = np.asarray(kinds)
+        slices = [benign & (kinds == k) for k in sorted(set(kinds[benign]))]
+        slices = [m for m in slices if m.sum() >= KIND_MIN]
+        while True:
+            over = [m for m in slices if any_intent(th, m) > KIND_FPR]
+            if not over or not raise_one(max(over, key=lambda m: any_intent(th, m))):
+                break
     return th
+
+
+def kinds_of(rows):
+    """The slice each text belongs to for the per-kind budget: its generator's kind, or its source where it has none."""
+    return [r.get("kind") or r["source"] for r in rows]
 
 
 def platt(z, y):
@@ -301,6 +326,8 @@ def main():
                     help="quota weight of benign cells of HARD_KINDS in the fine-tuning subsample (injection cells: 3.0)")
     ap.add_argument("--threshold-rule", choices=["f1", "fpr"], default="f1",
                     help="f1: best dev F1 within the benign budget; fpr: the lowest threshold within it")
+    ap.add_argument("--kind-budget", action="store_true", help="hold the benign budget within each kind of dev text too "
+                    "(KIND_FPR of every kind with KIND_MIN texts or more), not only on average")
     ap.add_argument("--seed", type=int, default=SEED, help="seeds the subsample, the initialisation and the batch order (variance between runs)")
     ap.add_argument("--work", default=".work", help="scratch directory (graphs, errors.json): variants side by side")
     ap.add_argument("--subsample-seed", type=int, default=None, help="seeds only the choice of the fine-tuning subsample (default: --seed), "
@@ -424,7 +451,7 @@ def main():
         return targets(rows), np.array([not r["labels"] for r in rows]), np.array([len(r["text"].encode()) > LONG_BYTES for r in rows])
 
     y, benign, longm = info(splits["dev"])
-    th = choose_thresholds(y, scored["dev"]["p"], benign, longm, a.threshold_rule)
+    th = choose_thresholds(y, scored["dev"]["p"], benign, longm, a.threshold_rule, kinds_of(splits["dev"]) if a.kind_budget else None)
     log("thresholds", th)
 
     # ---- the final graphs: calibrated heads and thresholds folded in, ranges reused
@@ -512,7 +539,7 @@ def main():
               for k, v in (splits | {"train (all, first stage)": full_train} | {f"heldout/{k}": v for k, v in held.items()}).items()}
     m = {"int8_windowed": results, "cascade": cascade_rep, "cascade_thresholds": cascade, "thresholds": th, "platt": heads["platt"],
          "graph_check": check, "counts": counts, "train_seconds": train_secs, "seconds": secs, "tuned_layers": heads["tuned_layers"],
-         "epochs": a.epochs, "train_steps": steps, "threshold_rule": a.threshold_rule,
+         "epochs": a.epochs, "train_steps": steps, "threshold_rule": a.threshold_rule, "kind_budget": a.kind_budget,
          "hard_benign_weight": a.hard_benign_weight, "sha256": shas}
     (out / "metrics.json").write_text(json.dumps(m, indent=1))
     log(json.dumps({k: {"any_intent_fpr": r["_benign_any_intent_fpr"], "intent_recall": r["_intent_recall_any"],
