@@ -101,9 +101,16 @@ def locked_crates():
     first), so the code corpus is the same on every machine with the same lockfile."""
     lock = Path(__file__).resolve().parents[2] / "Cargo.lock"
     pins = re.findall(r'name = "([^"]+)"\nversion = "([^"]+)"\nsource = "registry', lock.read_text())
-    dirs = []
+    dirs, missing = [], []
     for name, version in sorted(set(pins)):
-        dirs += glob.glob(os.path.expanduser(f"~/.cargo/registry/src/*/{name}-{version}/"))[:1]
+        found = glob.glob(os.path.expanduser(f"~/.cargo/registry/src/*/{name}-{version}/"))[:1]
+        dirs += found
+        if not found:
+            missing.append(f"{name}-{version}")
+    if missing:
+        # a partial registry silently gives another code corpus, and with it other splits and another model
+        raise SystemExit(f"corpus: {len(missing)} of {len(set(pins))} crates Cargo.lock pins are not unpacked in ~/.cargo/registry "
+                         f"(first: {missing[0]}); run `cargo fetch --locked` in the workspace first (build.sh does)")
     return dirs
 
 
