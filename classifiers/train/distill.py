@@ -94,6 +94,7 @@ def main():
     ap.add_argument("--data", default=".work/data")
     ap.add_argument("--models", default="../models")
     ap.add_argument("--teacher", default=".work/teacher")
+    ap.add_argument("--model", default="../../.cache/model/model.onnx", help="the graph teacher.py scored with (its scores are keyed by it)")
     ap.add_argument("--margin", type=float, default=2.0, help="logits under the threshold that still count as a gate positive")
     ap.add_argument("--slack", type=float, default=0.5, help="logits the cascade threshold stays under the lowest dev positive")
     ap.add_argument("--C", type=float, default=4.0)
@@ -109,9 +110,9 @@ def main():
     tdir = Path(a.teacher)
     scored = {}
     for name, rows in ({"train": splits["train"]} | sets).items():
-        got = teacher.load(tdir / f"{name}.npz", rows)
+        got = teacher.load(tdir / f"{name}.npz", rows, a.model)
         if got is None:
-            raise SystemExit(f"no teacher scores for {name}: run teacher.py first")
+            raise SystemExit(f"no teacher scores for {name} by {a.model}: run teacher.py --model {a.model} first")
         cap = TRAIN_WINDOWS if name == "train" else EVAL_WINDOWS
         wins = [w for ws in teacher.windows_of(rows, cap) for w in ws]
         scored[name] = (got[0], got[1], wins)

@@ -22,21 +22,22 @@ def windows_of(rows, cap):
     return [finetune.pick(finetune.split(r["text"]), cap) for r in rows]
 
 
-def digest(rows):
-    """Which texts a cache file was scored from, so a changed dataset is scored again."""
-    h = hashlib.sha256()
+def digest(rows, model):
+    """Which texts a cache file was scored from, and by which graph, so a changed dataset or a retrained encoder is
+    scored again (build.sh also clears the cache; a run by hand against a new model used to read the old one's)."""
+    h = hashlib.sha256(hashlib.sha256(Path(model).read_bytes()).digest())
     for r in rows:
         h.update(r["text"].encode())
         h.update(b"\0")
     return h.hexdigest()
 
 
-def load(path, rows):
-    """The cached teacher scores for `rows`, or None when missing or stale."""
+def load(path, rows, model):
+    """The cached teacher scores for `rows` by `model`, or None when missing or stale."""
     if not path.is_file():
         return None
     z = np.load(path)
-    if str(z["digest"]) != digest(rows):
+    if str(z["digest"]) != digest(rows, model):
         return None
     return z["scores"], z["owner"]
 
@@ -58,14 +59,14 @@ def main():
     scorer = Scorer(a.model, threads=a.threads)
     for name, rows in sets.items():
         path = out / f"{name}.npz"
-        if load(path, rows) is not None:
+        if load(path, rows, a.model) is not None:
             log(f"{name}: cached")
             continue
         t0 = time.time()
         wins = windows_of(rows, TRAIN_WINDOWS if name == "train" else EVAL_WINDOWS)
         flat, owner = flatten([[e.ids for e in tok.encode_batch(ws)] for ws in wins])
         scores = scorer.windows(flat)
-        np.savez_compressed(path, scores=scores, owner=owner, n=len(rows), digest=digest(rows))
+        np.savez_compressed(path, scores=scores, owner=owner, n=len(rows), digest=digest(rows, a.model))
         log(f"{name}: {len(rows)} texts, {len(flat)} windows in {time.time() - t0:.0f}s")
 
 
