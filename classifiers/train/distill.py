@@ -109,8 +109,9 @@ def main():
     sets = {"dev": splits["dev"], "test": splits["test"]} | {f"heldout_{k}": v for k, v in held.items()}
     tdir = Path(a.teacher)
     scored = {}
+    graph = teacher.graph_id(a.model)
     for name, rows in ({"train": splits["train"]} | sets).items():
-        got = teacher.load(tdir / f"{name}.npz", rows, a.model)
+        got = teacher.load(tdir / f"{name}.npz", rows, graph)
         if got is None:
             raise SystemExit(f"no teacher scores for {name} by {a.model}: run teacher.py --model {a.model} first")
         cap = TRAIN_WINDOWS if name == "train" else EVAL_WINDOWS

@@ -22,22 +22,27 @@ def windows_of(rows, cap):
     return [finetune.pick(finetune.split(r["text"]), cap) for r in rows]
 
 
-def digest(rows, model):
-    """Which texts a cache file was scored from, and by which graph, so a changed dataset or a retrained encoder is
-    scored again (build.sh also clears the cache; a run by hand against a new model used to read the old one's)."""
-    h = hashlib.sha256(hashlib.sha256(Path(model).read_bytes()).digest())
+def graph_id(model):
+    """The graph's bytes as a key of its cached scores (read once per run, not per split)."""
+    return hashlib.sha256(Path(model).read_bytes()).digest()
+
+
+def digest(rows, graph):
+    """Which texts a cache file was scored from, and by which graph (`graph_id`), so a changed dataset or a retrained
+    encoder is scored again (build.sh also clears the cache; a run by hand against a new model used to read the old one's)."""
+    h = hashlib.sha256(graph)
     for r in rows:
         h.update(r["text"].encode())
         h.update(b"\0")
     return h.hexdigest()
 
 
-def load(path, rows, model):
-    """The cached teacher scores for `rows` by `model`, or None when missing or stale."""
+def load(path, rows, graph):
+    """The cached teacher scores for `rows` by the graph `graph` identifies, or None when missing or stale."""
     if not path.is_file():
         return None
     z = np.load(path)
-    if str(z["digest"]) != digest(rows, model):
+    if str(z["digest"]) != digest(rows, graph):
         return None
     return z["scores"], z["owner"]
 
@@ -57,16 +62,17 @@ def main():
     tok = Tokenizer.from_file(a.tokenizer)
     tok.no_padding(), tok.enable_truncation(max_length=MAX_TOKENS)
     scorer = Scorer(a.model, threads=a.threads)
+    graph = graph_id(a.model)
     for name, rows in sets.items():
         path = out / f"{name}.npz"
-        if load(path, rows, a.model) is not None:
+        if load(path, rows, graph) is not None:
             log(f"{name}: cached")
             continue
         t0 = time.time()
         wins = windows_of(rows, TRAIN_WINDOWS if name == "train" else EVAL_WINDOWS)
         flat, owner = flatten([[e.ids for e in tok.encode_batch(ws)] for ws in wins])
         scores = scorer.windows(flat)
-        np.savez_compressed(path, scores=scores, owner=owner, n=len(rows), digest=digest(rows, a.model))
+        np.savez_compressed(path, scores=scores, owner=owner, n=len(rows), digest=digest(rows, graph))
         log(f"{name}: {len(rows)} texts, {len(flat)} windows in {time.time() - t0:.0f}s")
 
 

@@ -279,8 +279,8 @@ def choose_thresholds(y, p, benign, long_mask, rule="f1", kinds=None):
         slices = [benign & (kinds == k) for k in sorted(set(kinds[benign]))]
         slices = [m for m in slices if m.sum() >= KIND_MIN]
         while True:
-            over = [m for m in slices if any_intent(th, m) > KIND_FPR]
-            if not over or not raise_one(max(over, key=lambda m: any_intent(th, m))):
+            share, worst = max(((any_intent(th, m), i) for i, m in enumerate(slices)), default=(0.0, -1))
+            if share <= KIND_FPR or not raise_one(slices[worst]):
                 break
     return th
 
