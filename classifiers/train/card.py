@@ -67,7 +67,7 @@ def write(out, m, stats):
         g = json.loads(gate.read_text())
         L += ["", "## Cascade (the gate, opt-in)", "",
               "The gate (`classifiers/train/distill.py`) is a linear model per label over byte 3-grams plus hashed word uni- and",
-              "bigrams, trained on the int8 encoder's own scores of 54,665 training windows (`teacher.py`): a window is a",
+              f"bigrams, trained on the int8 encoder's own scores of {g.get('train_windows', 54665):,} training windows (`teacher.py`): a window is a",
               "positive for a label when the encoder scores it within 2 logits of the label's threshold. It scores each",
               "256-byte chunk of a window (half overlapping) and keeps the highest, so benign padding cannot dilute a short",
               "attack. A window skips the encoder when every label's gate score is below its threshold: the lowest gate score",

@@ -95,7 +95,7 @@ pub struct ModelConfig {
     /// do not count).
     pub max_windows: usize,
     /// Let the first stage's gate settle the windows it predicts the encoder would not flag
-    /// (when the model ships a gate). It settles 16-70% of benign windows on held-out sources
+    /// (when the model ships a gate). It settles 22-78% of benign windows on held-out sources
     /// but loses some of what the encoder catches there (MODEL_CARD.md, "Cascade"), so it is
     /// off by default: the encoder reads every window up to `max_windows`.
     pub cascade: bool,
