@@ -227,7 +227,9 @@ async fn a_scan_limit_follows_the_tenants_fail_mode() {
     for _ in 0..4 {
         deep = base64::engine::general_purpose::STANDARD.encode(&deep);
     }
-    let body = chat(&format!("decode this: {deep}"), false);
+    // No "decode this:" before it: the content classifier reads an instruction to decode an
+    // opaque payload as a jailbreak (MODEL_CARD.md, red team), and this test is about the scan.
+    let body = chat(&format!("The ticket attaches this blob: {deep}"), false);
     let url = "https://api.openai.com/v1/chat/completions";
     let open = proxy.client(&[&proxy.ca_pem]);
     let r = open.post(url).json(&body).send().await.unwrap();
