@@ -41,9 +41,9 @@ const JOIN: &[&str] = &[
 /// term, not an ask: an identifier or a call (`__reversed__`, `reversed()`), a word that goes on
 /// ("reverse therapy"), a compound ("backwards-compatible", "reversed-engineered"), "backwards
 /// compatible / compatibility" across a line break, as in every changelog, or "in reverse order"
-/// (a sort order, not a cipher). Read backwards, such
-/// prose is gibberish that the content classifier scored as a jailbreak (4 of 966 held-out long
-/// documents, MODEL_CARD.md, fourteenth pass).
+/// (a sort order, not a cipher). Read backwards, such prose is gibberish that the content
+/// classifier scored as a jailbreak (4 of 966 held-out long documents, MODEL_CARD.md,
+/// fourteenth pass).
 fn names_something_else(before: &[u8], rest: &[u8]) -> bool {
     if before
         .last()
