@@ -418,13 +418,17 @@ pub async fn forward(
         } else if !session.is_http2() {
             let _ = head.insert_header(header::TRANSFER_ENCODING, "chunked");
         }
-        if session.write_response_header(Box::new(head)).await.is_err()
-            || session.write_response_body(body, false).await.is_err()
-        {
+        if session.write_response_header(Box::new(head)).await.is_err() {
             return out;
         }
         if complete {
-            out.reusable = session.finish_body().await.is_ok();
+            // The end rides on the body: over HTTP/2 a separate `finish_body` is an empty
+            // END_STREAM frame that the connection task often flushes on its own (one more TLS
+            // record and send per answer). Over HTTP/1.1 this is `write_body` + `finish_body`.
+            out.reusable = session.write_response_body(body, true).await.is_ok();
+            return out;
+        }
+        if session.write_response_body(body, false).await.is_err() {
             return out;
         }
         transform = Transform::None;

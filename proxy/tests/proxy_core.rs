@@ -196,6 +196,77 @@ async fn http2_from_the_client_works_on_an_intercepted_connection() {
     assert_eq!(mock.received().len(), 1);
 }
 
+/// Frame by frame over HTTP/2: an inspected answer's body ends on its own DATA frame
+/// (END_STREAM set), not on a trailing empty frame that costs the client a TLS record of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_answer_ends_on_its_last_data_frame() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (proxy, mock, _pem, _d) = setup("").await;
+    let mut tcp = tokio::net::TcpStream::connect(proxy.proxy).await.unwrap();
+    tcp.write_all(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        assert_eq!(
+            tcp.read(&mut b).await.unwrap(),
+            1,
+            "proxy closed during CONNECT"
+        );
+        head.push(b[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 200"));
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut proxy.ca_pem.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let name = rustls::pki_types::ServerName::try_from("api.openai.com").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut send, conn) = h2::client::handshake(tls).await.unwrap();
+    tokio::spawn(conn);
+    for _ in 0..3 {
+        let body = serde_json::to_vec(&chat("hello over h2", false)).unwrap();
+        let req = http::Request::post("https://api.openai.com/v1/chat/completions")
+            .header("content-type", "application/json")
+            .body(())
+            .unwrap();
+        let (answer, mut out) = send.send_request(req, false).unwrap();
+        out.send_data(body.into(), true).unwrap();
+        let answer = answer.await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let mut body = answer.into_body();
+        let mut got = Vec::new();
+        let mut ended_with_data = false;
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.unwrap();
+            let _ = body.flow_control().release_capacity(chunk.len());
+            got.extend_from_slice(&chunk);
+            // Set while the last chunk is in hand only when END_STREAM came on its frame.
+            ended_with_data = !chunk.is_empty() && body.is_end_stream();
+        }
+        assert!(
+            ended_with_data,
+            "the answer ended on a separate empty frame"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&got).unwrap();
+        assert_eq!(v["object"], "chat.completion");
+    }
+    assert_eq!(mock.received().len(), 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_capacity_requests_get_a_prompt_503_and_the_proxy_recovers() {
     let (proxy, mock, _pem, _d) = setup("limits:\n  max_inflight: 2\n").await;

@@ -95,6 +95,10 @@ struct Args {
     /// Worker threads per PromptWall listener (0: one per core).
     #[arg(long, default_value_t = 0)]
     proxy_threads: usize,
+    /// Keep each connection's tasks on the thread that accepted it (PromptWall's
+    /// `work_stealing: false`).
+    #[arg(long)]
+    no_work_stealing: bool,
     /// Also run with the content classifier (needs ORT_DYLIB_PATH and the model from setup):
     /// intercepted and through the gateway, with the classifier's cost against the same
     /// gateway without it, and how the cascade and the cache split the windows.
@@ -299,9 +303,12 @@ async fn run(
         true,
     )
     .await?;
-    let through = |p: &Proxy, pem: &str| -> anyhow::Result<reqwest::Client> {
-        Ok(reqwest::Client::builder()
-            .tls_built_in_root_certs(false)
+    let through_as = |p: &Proxy, pem: &str, h1: bool| -> anyhow::Result<reqwest::Client> {
+        let b = reqwest::Client::builder();
+        // The minted leaf offers h2, which reqwest prefers (one connection for all clients);
+        // `h1` pins HTTP/1.1, one connection per client, as the gateway and nginx rows run.
+        let b = if h1 { b.http1_only() } else { b };
+        Ok(b.tls_built_in_root_certs(false)
             .add_root_certificate(root(pem)?)
             .proxy(reqwest::Proxy::all(format!(
                 "http://127.0.0.1:{}",
@@ -309,6 +316,7 @@ async fn run(
             ))?)
             .build()?)
     };
+    let through = |p: &Proxy, pem: &str| through_as(p, pem, false);
     // A blind tunnel: CONNECT to an address outside the AI catalog, TLS end to end with the mock.
     let tunnel_url = format!(
         "https://127.0.0.1:{}/v1/chat/completions",
@@ -340,6 +348,17 @@ async fn run(
         scenario(
             "intercept, full rules + policy",
             through(&full, &full.ca_pem)?,
+            url.clone(),
+            body.clone(),
+            args,
+            Some(&full),
+        )
+        .await,
+    );
+    out.push(
+        scenario(
+            "intercept, full rules + policy, HTTP/1.1",
+            through_as(&full, &full.ca_pem, true)?,
             url.clone(),
             body.clone(),
             args,

@@ -64,7 +64,7 @@ impl Proxy {
         std::fs::write(dir.join("mock.pem"), mock_pem)?;
         let (p, g, a) = (free_port()?, free_port()?, free_port()?);
         let config = format!(
-            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\n{gw_tls}admin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\nthreads: {threads}\naudit:\n  durability: {durability}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n{extra}",
+            "listen: 127.0.0.1:{p}\ngateway:\n  listen: 127.0.0.1:{g}\n{gw_tls}admin:\n  listen: 127.0.0.1:{a}\nstate_dir: {state}\nthreads: {threads}\nwork_stealing: {steal}\naudit:\n  durability: {durability}\nupstream:\n  extra_ca_file: {ca}\n  resolve:\n    api.openai.com: {mock}\n{extra}",
             durability = args.audit_durability,
             gw_tls = if gateway_tls {
                 "  tls_names: [localhost]\n"
@@ -72,6 +72,7 @@ impl Proxy {
                 ""
             },
             threads = args.proxy_threads,
+            steal = !args.no_work_stealing,
             state = dir.join("state").display(),
             ca = dir.join("mock.pem").display(),
             mock = mock.addr
