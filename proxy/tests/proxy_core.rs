@@ -200,40 +200,8 @@ async fn http2_from_the_client_works_on_an_intercepted_connection() {
 /// (END_STREAM set), not on a trailing empty frame that costs the client a TLS record of its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_http2_answer_ends_on_its_last_data_frame() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (proxy, mock, _pem, _d) = setup("").await;
-    let mut tcp = tokio::net::TcpStream::connect(proxy.proxy).await.unwrap();
-    tcp.write_all(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
-        .await
-        .unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut b = [0u8; 1];
-        assert_eq!(
-            tcp.read(&mut b).await.unwrap(),
-            1,
-            "proxy closed during CONNECT"
-        );
-        head.push(b[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 200"));
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pemfile::certs(&mut proxy.ca_pem.as_bytes()) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let name = rustls::pki_types::ServerName::try_from("api.openai.com").unwrap();
-    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .unwrap();
+    let tls = proxy.connect_tls(&[b"h2"]).await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
     let (mut send, conn) = h2::client::handshake(tls).await.unwrap();
     tokio::spawn(conn);

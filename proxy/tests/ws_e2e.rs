@@ -182,41 +182,6 @@ async fn a_secret_is_refused_and_a_clean_turn_works<S>(
     assert!(!seen.iter().any(|m| m.contains(SECRET)));
 }
 
-/// CONNECT to `api.openai.com`, then TLS to the minted leaf (offering `alpn`).
-async fn connect_tls(
-    proxy: &Proxy,
-    alpn: &[&[u8]],
-) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(proxy.proxy).await.unwrap();
-    tcp.write_all(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
-        .await
-        .unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut b = [0u8; 1];
-        tcp.read_exact(&mut b).await.unwrap();
-        head.push(b[0]);
-    }
-    assert!(
-        head.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pemfile::certs(&mut proxy.ca_pem.as_bytes()) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let mut tls = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls))
-        .connect("api.openai.com".try_into().unwrap(), tcp)
-        .await
-        .unwrap()
-}
-
 /// An HTTP/2 stream as a byte pipe, so a WebSocket client can run over it (RFC 8441).
 struct H2Io {
     send: h2::SendStream<bytes::Bytes>,
@@ -294,7 +259,7 @@ async fn a_realtime_session_over_http2_is_inspected() {
     let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
     let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
     let proxy = Proxy::start(&yaml).await;
-    let tls = connect_tls(&proxy, &[b"h2"]).await;
+    let tls = proxy.connect_tls(&[b"h2"]).await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
     let (client, connection) = h2::client::handshake(tls).await.unwrap();
     tokio::spawn(connection);
@@ -343,7 +308,7 @@ async fn a_realtime_session_through_connect_is_inspected() {
     let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
     let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
     let proxy = Proxy::start(&yaml).await;
-    let tls = connect_tls(&proxy, &[]).await;
+    let tls = proxy.connect_tls(&[]).await;
     let (mut ws, resp) =
         tokio_tungstenite::client_async("wss://api.openai.com/v1/realtime?model=gpt-realtime", tls)
             .await
