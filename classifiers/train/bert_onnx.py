@@ -139,7 +139,8 @@ def build_float(w, heads):
     x = ln(x, p + "LayerNorm")
     mask_f = g.op("Cast", ["attention_mask"], to=TensorProto.FLOAT)
     mask_bias = g.op("Mul", [g.op("Sub", ["c_one", g.op("Unsqueeze", [mask_f, "c_ax12"])]), "c_neg"])
-    for i in range(LAYERS):
+    # heads.json `layers`: a student pruned to the lower layers (absent: all six).
+    for i in range(heads.get("layers", LAYERS)):
         L = f"encoder.layer.{i}."
         q = g.op("Transpose", [g.op("Reshape", [dense(x, L + "attention.self.query"), "c_heads_shape"])], perm=[0, 2, 1, 3])
         k = g.op("Transpose", [g.op("Reshape", [dense(x, L + "attention.self.key"), "c_heads_shape"])], perm=[0, 2, 3, 1])

@@ -50,14 +50,16 @@ def pick(windows, cap):
 class Bert(torch.nn.Module):
     """BERT with the Hugging Face parameter names ('.' written as '__'), eager, for training."""
 
-    def __init__(self, weights, n_labels, tune_from, pool="mean"):
+    def __init__(self, weights, n_labels, tune_from, pool="mean", layers=LAYERS):
         super().__init__()
         self.tune_from = tune_from
+        # layers 0..layers-1 run; fewer than six prunes the encoder from the top (a cheaper student)
+        self.layers = layers
         self.pool = pool
         self.p = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(torch.from_numpy(v.copy()), requires_grad=False)
                                          for k, v in weights.items() if not k.startswith("pooler")})
         for k, prm in self.p.items():
-            if any(k.startswith(f"encoder__layer__{i}__") for i in range(tune_from, LAYERS)):
+            if any(k.startswith(f"encoder__layer__{i}__") for i in range(tune_from, layers)):
                 prm.requires_grad_(True)
         self.head_w = torch.nn.Parameter(torch.zeros(n_labels, HIDDEN * len(POOLS[pool])))
         self.head_b = torch.nn.Parameter(torch.zeros(n_labels))
@@ -105,7 +107,7 @@ class Bert(torch.nn.Module):
     def upper(self, x, mask):
         """Logits [windows, labels] from the cached lower hidden states."""
         bias = self.mask_bias(mask)
-        for i in range(self.tune_from, LAYERS):
+        for i in range(self.tune_from, self.layers):
             x = self.layer(i, x, bias)
         return self.pooled(x, mask) @ (self.head_w * self.scale).T + self.head_b
 

