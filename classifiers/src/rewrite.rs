@@ -126,23 +126,16 @@ impl Rewriter {
         LOWER.with_borrow_mut(|lower| {
             lower.clear();
             lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
-            let found: Vec<(Ask, usize, usize)> = match &self.packed {
-                Some(p) => p
-                    .find_iter(lower.as_slice())
-                    .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
-                    .collect(),
-                None => self
-                    .asks
-                    .find_iter(lower.as_slice())
-                    .map(|m| (ask_of(m.pattern().as_usize()), m.start(), m.end()))
-                    .collect(),
+            let text = lower.as_slice();
+            let to_ask =
+                |m: aho_corasick::Match| (ask_of(m.pattern().as_usize()), m.start(), m.end());
+            let keep = |&(ask, s, e): &(Ask, usize, usize)| {
+                ask != Ask::Reverse || !names_something_else(&text[..s], &text[e..])
             };
-            let found = found
-                .into_iter()
-                .filter(|&(ask, s, e)| {
-                    ask != Ask::Reverse || !names_something_else(&lower[..s], &lower[e..])
-                })
-                .collect();
+            let found = match &self.packed {
+                Some(p) => p.find_iter(text).map(to_ask).filter(keep).collect(),
+                None => self.asks.find_iter(text).map(to_ask).filter(keep).collect(),
+            };
             // A megabyte text once should not pin a megabyte per thread.
             if lower.capacity() > 1 << 20 {
                 *lower = Vec::new();

@@ -416,23 +416,7 @@ async fn connect_through(
     sni: &str,
     config: Arc<rustls::ClientConfig>,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(proxy).await?;
-    tcp.write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
-        .await?;
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut b = [0u8; 1];
-        if tcp.read(&mut b).await? == 0 {
-            break;
-        }
-        head.push(b[0]);
-    }
-    assert!(
-        head.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
+    let tcp = connect_raw(proxy, target).await;
     let name = rustls::pki_types::ServerName::try_from(sni.to_string()).unwrap();
     tokio_rustls::TlsConnector::from(config)
         .connect(name, tcp)
