@@ -201,12 +201,25 @@ fn eval_reports_precision_recall_and_fpr_per_label_and_source() {
         labels["by_source"]["everyday"]["any_intent"]["negatives"],
         2
     );
+    // `attack`: either label the default policy blocks, whichever of the two the model gave.
+    let attack = &labels["by_label"]["attack"];
+    assert_eq!(
+        (
+            attack["positives"].as_u64(),
+            attack["true_positives"].as_u64(),
+            attack["false_positives"].as_u64()
+        ),
+        (Some(2), Some(2), Some(0)),
+        "{attack}"
+    );
     assert!(labels["cascade"]["windows"].as_u64().unwrap() >= 4);
     // The table says the same for people.
     let table = promptwall().arg("eval").arg(&set).output().unwrap();
     let table = String::from_utf8(table.stdout).unwrap();
     assert!(
-        table.contains("any_intent") && table.contains("source everyday"),
+        table.contains("any_intent")
+            && table.contains("attack")
+            && table.contains("source everyday"),
         "{table}"
     );
     // Without a model, a labelled set is a clear error, not a silent pattern-only report.

@@ -1,6 +1,7 @@
 //! Classifier quality on labelled texts: precision, recall and false-positive rate per label,
 //! overall and per source, plus how often a benign text gets any intent label (what users
-//! feel as false blocks) and how the cascade split the work.
+//! feel as false blocks), how many attacks get either label the default policy blocks, and how
+//! the cascade split the work.
 
 use super::Sample;
 use crate::onnx::{CascadeStats, ContentClassifier};
@@ -14,6 +15,13 @@ pub const INTENT: [&str; 3] = ["prompt_injection", "jailbreak", "harmful"];
 
 /// The row that counts texts with any intent label, gold or predicted.
 pub const ANY_INTENT: &str = "any_intent";
+
+/// The labels the default policy blocks. An injection the model reads as a jailbreak (or the
+/// reverse) is still blocked, so the "injection + jailbreak recall" is this row's.
+pub const ATTACK_LABELS: [&str; 2] = ["prompt_injection", "jailbreak"];
+
+/// The row that counts texts with either attack label, gold or predicted.
+pub const ATTACK: &str = "attack";
 
 /// Confusion counts for one label.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -135,16 +143,11 @@ pub fn evaluate(model: &ContentClassifier, samples: &[Sample], threads: usize) -
             BTreeSet::new()
         });
         let source = s.source.clone().unwrap_or_else(|| "-".into());
-        let intent = |set: &dyn Fn(&str) -> bool| INTENT.iter().any(|l| set(l));
         let rows = model
             .labels
             .iter()
             .map(|l| (l.as_str(), gold.contains(l.as_str()), got.contains(l)))
-            .chain([(
-                ANY_INTENT,
-                intent(&|l| gold.contains(l)),
-                intent(&|l| got.contains(l)),
-            )]);
+            .chain(grouped(&gold, &got));
         for (label, g, p) in rows {
             report.by_label.entry(label.into()).or_default().add(g, p);
             report
@@ -168,6 +171,21 @@ pub fn evaluate(model: &ContentClassifier, samples: &[Sample], threads: usize) -
         failed: after.failed - before.failed,
     };
     report
+}
+
+/// The rows that count a text once for a group of labels: `any_intent` and `attack`.
+fn grouped(gold: &BTreeSet<&str>, got: &BTreeSet<String>) -> [(&'static str, bool, bool); 2] {
+    let any = |group: &[&str], set: &dyn Fn(&str) -> bool| group.iter().any(|l| set(l));
+    let in_gold = |l: &str| gold.contains(l);
+    let in_got = |l: &str| got.contains(l);
+    [
+        (ANY_INTENT, any(&INTENT, &in_gold), any(&INTENT, &in_got)),
+        (
+            ATTACK,
+            any(&ATTACK_LABELS, &in_gold),
+            any(&ATTACK_LABELS, &in_got),
+        ),
+    ]
 }
 
 impl LabelReport {
@@ -217,6 +235,34 @@ impl LabelReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attack_read_as_the_other_attack_label_counts_as_caught() {
+        let set = |xs: &[&str]| {
+            xs.iter()
+                .map(|x| x.to_string())
+                .collect::<BTreeSet<String>>()
+        };
+        let gold_pi: BTreeSet<&str> = ["prompt_injection"].into();
+        // Injection read as a jailbreak: wrong label, but blocked all the same.
+        let rows = grouped(&gold_pi, &set(&["jailbreak"]));
+        assert_eq!(rows[0], (ANY_INTENT, true, true));
+        assert_eq!(rows[1], (ATTACK, true, true));
+        // Harmful is intent but not an attack: it is logged, not blocked.
+        let rows = grouped(&gold_pi, &set(&["harmful"]));
+        assert_eq!(rows[1], (ATTACK, true, false));
+        let gold_harmful: BTreeSet<&str> = ["harmful"].into();
+        let rows = grouped(&gold_harmful, &set(&["harmful"]));
+        assert_eq!(rows[0], (ANY_INTENT, true, true));
+        assert_eq!(rows[1], (ATTACK, false, false));
+        // A benign text given a jailbreak label is an attack false positive.
+        let rows = grouped(&BTreeSet::new(), &set(&["jailbreak", "source_code"]));
+        assert_eq!(rows[1], (ATTACK, false, true));
+        assert_eq!(
+            grouped(&BTreeSet::new(), &set(&["source_code"]))[1],
+            (ATTACK, false, false)
+        );
+    }
 
     #[test]
     fn counts_give_precision_recall_and_fpr() {
