@@ -12,7 +12,7 @@ use crate::stream::whole::inspect_json;
 use crate::upstream::{Upstream, HOP_BY_HOP};
 use bytes::{Bytes, BytesMut};
 use http::{header, Method, StatusCode};
-use pingora_core::protocols::http::ServerSession;
+use pingora_core::protocols::http::{HttpTask, ServerSession};
 use pingora_http::ResponseHeader;
 use std::time::Instant;
 use tokio::time::timeout;
@@ -233,7 +233,11 @@ pub async fn forward(
         .filter(|e| !e.eq_ignore_ascii_case("identity"));
     let stream_decoder = encoding.as_deref().and_then(StreamDecoder::new);
     let decompressing = stream_decoder.is_some();
+    // A HEAD answer, a 204 or a 304 has no body to inspect, and its Content-Length (a HEAD's
+    // describes the GET's body) must go on as it came: no transform reads or rewrites it.
+    let bodyless = is_head || no_body_status(response.status());
     let mut transform = match (restoring, content_type.as_str()) {
+        _ if bodyless => Transform::None,
         // Always relayed message by message: a legacy session's endpoint must be mapped and
         // registered whatever the policy inspects.
         (_, ct)
@@ -300,7 +304,6 @@ pub async fn forward(
         // The stream goes on decoded.
         let _ = head.remove_header(&header::CONTENT_ENCODING);
     }
-    let bodyless = is_head || no_body_status(response.status());
     let mut response = response;
     if let Transform::Json(buf) = &mut transform {
         // Read it all, inspect and restore, then send with an exact length.
@@ -436,11 +439,16 @@ pub async fn forward(
         if !keep_length && !session.is_http2() && !bodyless {
             let _ = head.insert_header(header::TRANSFER_ENCODING, "chunked");
         }
-        if session.write_response_header(Box::new(head)).await.is_err() {
+        if bodyless {
+            // The end rides on the header: over HTTP/2 one HEADERS frame with END_STREAM, not
+            // a header and then a separate empty DATA frame.
+            out.reusable = session
+                .response_duplex_vec(vec![HttpTask::Header(Box::new(head), true)])
+                .await
+                .is_ok();
             return out;
         }
-        if bodyless {
-            out.reusable = session.finish_body().await.is_ok();
+        if session.write_response_header(Box::new(head)).await.is_err() {
             return out;
         }
     }

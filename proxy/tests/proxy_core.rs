@@ -236,6 +236,55 @@ async fn an_http2_answer_ends_on_its_last_data_frame() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_answer_keeps_the_upstreams_length_and_ends_on_its_header() {
+    let (proxy, mock, _pem, _d) = setup("").await;
+    let url = "https://api.openai.com/v1/models";
+    // What the upstream says a GET's body is: a HEAD answer carries that length, no body.
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let get = client.get(url).send().await.unwrap();
+    assert_eq!(get.status(), 200);
+    let length = get.bytes().await.unwrap().len();
+    assert!(length > 0);
+    // HTTP/1.1: the answer is read whole (JSON), yet a HEAD's length is not rewritten to the
+    // empty body read, and the connection stays usable.
+    for _ in 0..2 {
+        let head = client.head(url).send().await.unwrap();
+        assert_eq!(head.status(), 200);
+        assert_eq!(
+            head.headers()["content-length"].to_str().unwrap(),
+            length.to_string()
+        );
+        assert!(head.bytes().await.unwrap().is_empty());
+    }
+    // HTTP/2: one HEADERS frame that ends the stream, not a header and then an empty DATA
+    // frame.
+    let tls = proxy.connect_tls(&[b"h2"]).await;
+    let (mut send, conn) = h2::client::handshake(tls).await.unwrap();
+    tokio::spawn(conn);
+    for _ in 0..3 {
+        let req = http::Request::head(url).body(()).unwrap();
+        let (answer, _) = send.send_request(req, true).unwrap();
+        let answer = answer.await.unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(
+            answer.headers()["content-length"].to_str().unwrap(),
+            length.to_string()
+        );
+        assert!(
+            answer.body().is_end_stream(),
+            "the answer's end came on a separate frame"
+        );
+    }
+    assert_eq!(
+        mock.received()
+            .iter()
+            .filter(|r| r.method == "HEAD")
+            .count(),
+        5
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_capacity_requests_get_a_prompt_503_and_the_proxy_recovers() {
     let (proxy, mock, _pem, _d) = setup("limits:\n  max_inflight: 2\n").await;
     let client = proxy.client(&[&proxy.ca_pem]);
