@@ -326,6 +326,61 @@ async fn invalid_policies_get_422_with_line_and_field_and_change_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_superadmin_changes_which_addresses_belong_to_a_tenant() {
+    let fx = setup().await;
+    let put = |token: &'static str, yaml: String| {
+        let fx = &fx;
+        async move {
+            fx.call("PUT", "/v1/policies/acme", Some(token), Some(yaml))
+                .await
+        }
+    };
+    let claim = |cidr: &str| format!("{ACME_POLICY}identity:\n  cidrs: [{{cidr: {cidr}}}]\n");
+    let before = fx
+        .json("GET", "/v1/policies/acme", "tok-acme-admin", None)
+        .await;
+    // A tenant admin claiming addresses (one of another tenant's users, or every client)
+    // is refused and changes nothing.
+    for cidr in ["127.0.0.1/32", "0.0.0.0/0"] {
+        let (status, text) = put("tok-acme-admin", claim(cidr)).await;
+        assert_eq!(status, 403, "{text}");
+        assert!(text.contains("only a superadmin"), "{text}");
+    }
+    let trusted = format!(
+        "{ACME_POLICY}identity:\n  trusted_header: {{user_header: user-agent, from_cidrs: [0.0.0.0/0]}}\n"
+    );
+    assert_eq!(put("tok-acme-admin", trusted).await.0, 403);
+    assert_eq!(
+        fx.json("GET", "/v1/policies/acme", "tok-acme-admin", None)
+            .await,
+        before
+    );
+    // A superadmin may; the tenant admin then edits rules around the sources kept as they are.
+    let (status, text) = put("tok-root", claim("127.0.0.1/32")).await;
+    assert_eq!(status, 200, "{text}");
+    let edited = claim("127.0.0.1/32").replace("action: redact", "action: block");
+    let (status, text) = put("tok-acme-admin", edited.clone()).await;
+    assert_eq!(status, 200, "{text}");
+    // Rolling back to the version before the claim would change the sources too.
+    let first = before["version"].as_u64().unwrap();
+    let rollback = format!("/v1/policies/acme/rollback/{first}");
+    let (status, text) = fx
+        .call("POST", &rollback, Some("tok-acme-admin"), None)
+        .await;
+    assert_eq!(status, 403, "{text}");
+    let now = fx
+        .json("GET", "/v1/policies/acme", "tok-acme-admin", None)
+        .await;
+    assert_eq!(now["yaml"], edited.as_str());
+    let (status, text) = fx.call("POST", &rollback, Some("tok-root"), None).await;
+    assert_eq!(status, 200, "{text}");
+    let now = fx
+        .json("GET", "/v1/policies/acme", "tok-acme-admin", None)
+        .await;
+    assert_eq!(now["yaml"], before["yaml"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_decides_as_a_real_request_would_and_put_takes_effect() {
     let fx = setup().await;
     let ann = fx.proxy.client_as("ann", "a");

@@ -4,9 +4,10 @@
 //! console's session cookie plus its CSRF token on every state change. Every call past
 //! authentication is audited.
 
-use super::auth::{Need, Principal};
+use super::auth::{Need, Principal, NETWORK_SOURCES_NEED_SUPERADMIN};
 use super::usage_log::{export, filter_from, read_log};
 use crate::audit::{AuditEvent, Filter};
+use crate::config::AdminRole;
 use crate::handler::Shared;
 use policy::StoreError;
 use serde_json::{json, Value};
@@ -510,8 +511,12 @@ async fn act(
                 return AdminResponse::error(422, "the policy must be UTF-8 YAML");
             };
             let origin = format!("PUT /v1/policies/{t}");
-            if let Err(reply) = super::dry_run::compile(t, &origin, text) {
-                return reply;
+            let draft = match super::dry_run::compile(t, &origin, text) {
+                Ok(draft) => draft,
+                Err(reply) => return reply,
+            };
+            if !principal.may_replace(store.get(t).doc(), draft.doc()) {
+                return AdminResponse::error(403, NETWORK_SOURCES_NEED_SUPERADMIN);
             }
             match &shared.fleet_policies {
                 Some(pg) => fleet_reply(&store, pg.apply(text, &principal.name).await),
@@ -571,6 +576,24 @@ async fn act(
             let Ok(version) = v.trim_start_matches('v').parse::<u64>() else {
                 return AdminResponse::error(400, format!("`{v}` is not a version number"));
             };
+            if principal.role != AdminRole::Superadmin {
+                // The version brought back must keep today's network sources too.
+                let text = match &shared.fleet_policies {
+                    Some(pg) => pg.version_text(t, version).await.map_err(fleet_error),
+                    None => store
+                        .version_text(t, version)
+                        .map_err(|e| version_reply(Err(e), 200)),
+                };
+                let old = match text {
+                    Ok(text) => {
+                        policy::CompiledPolicy::from_yaml(&format!("{t} v{version}"), &text)
+                    }
+                    Err(reply) => return reply,
+                };
+                if old.is_ok_and(|old| !principal.may_replace(store.get(t).doc(), old.doc())) {
+                    return AdminResponse::error(403, NETWORK_SOURCES_NEED_SUPERADMIN);
+                }
+            }
             match &shared.fleet_policies {
                 Some(pg) => fleet_reply(&store, pg.rollback(t, version, &principal.name).await),
                 None => version_reply(store.rollback(t, version, &principal.name), 200),

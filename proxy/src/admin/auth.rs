@@ -1,7 +1,7 @@
 //! Admin API tokens and roles: who is calling, and whether they may touch a tenant.
 
 use crate::config::{AdminRole, AdminTokenConfig};
-use policy::SecretHash;
+use policy::{PolicyDoc, SecretHash};
 
 /// An authenticated caller of the admin API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +38,25 @@ impl Principal {
                 )
         );
         role_ok && self.tenant.as_deref().is_none_or(|t| t == tenant)
+    }
+}
+
+/// Why a tenant admin may not change which connections belong to its tenant: source CIDRs and
+/// a trusted identity header are matched across all tenants (the most specific CIDR wins), so
+/// a tenant admin who could set them would claim another tenant's users, or with
+/// `0.0.0.0/0` every unidentified client, past `auth.required`. Credentials (`tokens`) stay
+/// the tenant admin's to manage: a token identifies only whoever holds it.
+pub const NETWORK_SOURCES_NEED_SUPERADMIN: &str = "identity.cidrs and identity.trusted_header decide which tenant a connection belongs to, across tenants; only a superadmin may change them";
+
+impl Principal {
+    /// Whether this caller may put `next` in force in place of `current` (same tenant; the
+    /// role check is [`Principal::may`]): a superadmin may change anything, a tenant admin
+    /// anything but the network sources of identity.
+    pub fn may_replace(&self, current: &PolicyDoc, next: &PolicyDoc) -> bool {
+        let sources = |d: &PolicyDoc| {
+            serde_json::to_value((&d.identity.cidrs, &d.identity.trusted_header)).ok()
+        };
+        self.role == AdminRole::Superadmin || sources(current) == sources(next)
     }
 }
 
@@ -112,6 +131,39 @@ mod tests {
         assert!(auditor.may(Need::AuditRead, a));
         assert!(!auditor.may(Need::AuditRead, b));
         assert!(!auditor.may(Need::Policy, a));
+    }
+
+    #[test]
+    fn only_a_superadmin_changes_which_connections_belong_to_a_tenant() {
+        let doc = |identity: &str| {
+            policy::CompiledPolicy::from_yaml(
+                "t.yaml",
+                &format!("tenant: acme\nidentity:\n{identity}rules: []\n"),
+            )
+            .unwrap()
+            .doc()
+            .clone()
+        };
+        let current = doc("  cidrs: [{cidr: 10.1.0.0/16}]\n");
+        let admin = p(AdminRole::Admin, Some("acme"));
+        let su = p(AdminRole::Superadmin, None);
+        // Credentials are the tenant admin's to manage.
+        let token = format!(
+            "  cidrs: [{{cidr: 10.1.0.0/16}}]\n  tokens: [{{user: ana, secret_hash: \"{}\"}}]\n",
+            SecretHash::create("ana-token")
+        );
+        assert!(admin.may_replace(&current, &doc(&token)));
+        for claim in [
+            "  cidrs: [{cidr: 10.1.0.0/16}, {cidr: 10.2.0.7/32}]\n",
+            "  cidrs: [{cidr: 0.0.0.0/0}]\n",
+            "  cidrs: [{cidr: 10.1.0.0/16, user: ana}]\n",
+            "  cidrs: [{cidr: 10.1.0.0/16}]\n  trusted_header: {user_header: user-agent, from_cidrs: [0.0.0.0/0]}\n",
+            "",
+        ] {
+            let next = doc(claim);
+            assert!(!admin.may_replace(&current, &next), "{claim}");
+            assert!(su.may_replace(&current, &next), "{claim}");
+        }
     }
 
     #[test]
