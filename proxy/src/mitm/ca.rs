@@ -162,6 +162,25 @@ impl CertificateAuthority {
         let issuer = params
             .self_signed(&key)
             .map_err(|e| parse_err(e.to_string()))?;
+        // Clients find a leaf's issuer by comparing names byte for byte. rcgen keeps one value
+        // per attribute type and one attribute per RDN, so a subject such as
+        // `DC=com, DC=example, CN=Corp CA` (common for Active Directory CAs) would come out
+        // different in every leaf, and every intercepted handshake would fail later, one by one.
+        let subject = |der: &[u8]| {
+            x509_parser::parse_x509_certificate(der)
+                .map(|(_, c)| (c.subject().as_raw().to_vec(), c.subject().to_string()))
+                .map_err(|e| parse_err(e.to_string()))
+        };
+        let ((theirs, name), (ours, _)) = (subject(&cert_der)?, subject(issuer.der())?);
+        if theirs != ours {
+            return Err(parse_err(format!(
+                "its subject name ({name}) has a repeated or multi-valued attribute, which the \
+                 leaves PromptWall mints cannot name as their issuer exactly, so clients would \
+                 reject every intercepted connection; issue PromptWall a subordinate CA whose \
+                 subject has one value per attribute (for example CN=PromptWall Inspection CA, \
+                 O=<your company>) and configure that"
+            )));
+        }
         Ok(CertificateAuthority {
             issuer,
             key,
@@ -286,5 +305,59 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &c));
         assert!(ca.leaf_for("127.0.0.1").is_ok());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// An enterprise CA made by another tool (openssl here): `name` under `testdata/`, copied
+    /// with its key made private as `load` requires.
+    fn foreign(name: &str) -> Result<CertificateAuthority, CaError> {
+        let dir = tmpdir(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/mitm/testdata");
+        let (cert, key) = (dir.join("ca.pem"), dir.join("ca.key"));
+        std::fs::copy(src.join(format!("{name}.pem")), &cert).unwrap();
+        std::fs::copy(src.join(format!("{name}.key")), &key).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        CertificateAuthority::load(&cert, &key)
+    }
+
+    /// Whether a TLS client that trusts only `ca` accepts the leaf minted for `host`.
+    fn client_accepts(ca: &CertificateAuthority, host: &str) -> Result<(), rustls::Error> {
+        use rustls::client::danger::ServerCertVerifier;
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.cert_der().clone()).unwrap();
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::new(rustls::crypto::ring::default_provider()),
+        )
+        .build()
+        .unwrap();
+        let leaf = ca.leaf_for(host).unwrap();
+        verifier
+            .verify_server_cert(
+                &leaf.cert[0],
+                &leaf.cert[1..],
+                &rustls::pki_types::ServerName::try_from(host.to_string()).unwrap(),
+                &[],
+                rustls::pki_types::UnixTime::now(),
+            )
+            .map(|_| ())
+    }
+
+    #[test]
+    fn an_enterprise_ca_made_elsewhere_mints_leaves_clients_accept() {
+        let ca = foreign("openssl-ca").unwrap();
+        client_accepts(&ca, "api.openai.com").unwrap();
+        let own = CertificateAuthority::load_or_generate(&tmpdir("own")).unwrap();
+        client_accepts(&own, "api.anthropic.com").unwrap();
+    }
+
+    #[test]
+    fn a_ca_whose_name_leaves_cannot_repeat_is_refused_at_load_not_per_handshake() {
+        // `DC=com, DC=example, CN=Corp Root CA`, as Active Directory names its CAs.
+        let e = foreign("dc-ca").expect_err("refused").to_string();
+        assert!(
+            e.contains("DC=com") && e.contains("subordinate CA"),
+            "the error names the subject and the way out: {e}"
+        );
     }
 }
