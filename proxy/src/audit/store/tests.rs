@@ -137,6 +137,32 @@ fn inserts_chain_query_and_verify() {
 }
 
 #[test]
+fn scores_that_parse_back_off_by_one_unit_still_verify() {
+    // 0.9 + 0.05 (the PCI pack's confidence and context boost) is 0.9500000000000001, and
+    // classifier scores are f32 widened to f64 (0.97f32 is 0.9700000286102295): verify parses
+    // each body back, so it must read such numbers exactly or a clean log looks edited.
+    let p = tmp("floats");
+    let mut s = AuditStore::open(&p).unwrap();
+    let scores = [
+        0.9 + 0.05,
+        f64::from(0.97f32),
+        f64::from(0.123_456_79_f32),
+        1.0 / 3.0,
+    ];
+    let mut batch: Vec<AuditEvent> = scores
+        .iter()
+        .enumerate()
+        .map(|(i, score)| {
+            let mut e = ev(i, "acme", "block");
+            e.reasons[0].max_score = *score;
+            e
+        })
+        .collect();
+    s.insert(&mut batch).unwrap();
+    assert_eq!(s.verify().unwrap(), scores.len() as u64);
+}
+
+#[test]
 fn an_edited_row_is_named_by_verify() {
     let p = tmp("tamper");
     let mut s = AuditStore::open(&p).unwrap();
