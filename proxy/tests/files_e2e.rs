@@ -111,6 +111,50 @@ async fn files_with_a_secret_are_blocked_and_clean_ones_pass_byte_for_byte() {
 
 /// Gemini's upload protocol sends the file as the raw body of its own request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_and_parts_that_share_a_name_are_each_redacted_in_place() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&yaml).await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let url = "https://api.openai.com/v1/chat/completions";
+    let email = "ana.ruiz@globex-corp.com";
+    // The second `prompt` carries the address; many frameworks read the last value.
+    let r = client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "prompt=hi&prompt=mail+{}",
+            email.replace('@', "%40")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let form = mock.received()[0].body.clone();
+    let fields: Vec<(String, String)> = form_urlencoded::parse(&form).into_owned().collect();
+    assert_eq!(fields.len(), 2, "{fields:?}");
+    assert_eq!(fields[0], ("prompt".into(), "hi".into()), "{fields:?}");
+    assert!(
+        fields[1].0 == "prompt"
+            && !fields[1].1.contains("globex")
+            && fields[1].1.starts_with("mail "),
+        "{fields:?}"
+    );
+    // The same with two multipart parts of one name.
+    let parts = reqwest::multipart::Form::new()
+        .text("prompt", "hi")
+        .text("prompt", format!("mail {email}"));
+    let r = client.post(url).multipart(parts).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let body = String::from_utf8_lossy(&mock.received()[1].body).into_owned();
+    assert!(!body.contains("globex"), "{body}");
+    assert!(
+        body.contains("\r\n\r\nhi\r\n"),
+        "the first part is untouched: {body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_raw_file_upload_is_read_by_its_content() {
     let host = "generativelanguage.googleapis.com";
     let (mock, pem) = tls_mock(&[host], MockConfig::default()).await;

@@ -545,6 +545,17 @@ fn part_pointer(part: &extract::multipart::Part) -> String {
     }
 }
 
+/// A plain field, or a text file in UTF-8: scanned whole, and rewritable (one `Place::Part`
+/// segment); any other part goes through the extractors.
+fn plain_part(part: &extract::multipart::Part) -> Option<String> {
+    match extract::text::decode("", &part.data) {
+        Some((text, transcoded)) if part.filename.is_none() || !transcoded => Some(text)
+            .filter(|t| extract::files::looks_like_text(t))
+            .map(|t| t.into_owned()),
+        _ => None,
+    }
+}
+
 /// The texts of a multipart body: plain fields as they are, files through the extractors
 /// (their position in the pointer: `part:file:report.pdf#page 2`). What an extractor cannot
 /// read is recorded as skipped and makes the body uninspectable for the tenant's policy.
@@ -553,18 +564,11 @@ fn multipart_prompt(parts: &[extract::multipart::Part]) -> Prompt {
     let mut p = Prompt::default();
     for part in parts {
         let base = part_pointer(part);
-        // A plain field, or a text file in UTF-8: scanned whole, and rewritable.
-        let plain = match extract::text::decode("", &part.data) {
-            Some((text, transcoded)) if part.filename.is_none() || !transcoded => {
-                Some(text).filter(|t| extract::files::looks_like_text(t))
-            }
-            _ => None,
-        };
-        if let Some(text) = plain {
+        if let Some(text) = plain_part(part) {
             p.segments.push(Segment {
                 role: Role::User,
                 pointer: base,
-                text: text.into_owned(),
+                text,
                 place: Place::Part,
             });
             continue;

@@ -1,7 +1,7 @@
 //! Redaction's last step: the redacted texts written back into the body the client sent
 //! (JSON values and keys in place, form fields, plain text), so only the values change.
 
-use super::part_pointer;
+use super::{part_pointer, plain_part};
 use crate::extract::{self, Body};
 use crate::providers::{self, Place, Segment};
 use bytes::Bytes;
@@ -11,10 +11,11 @@ use serde_json::Value;
 /// then keys, deepest first (renaming a key changes the pointers below it); form fields; a
 /// text body. A transcoded body goes out as UTF-8.
 pub(super) fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<String>>) -> Bytes {
-    let changed = segments
-        .iter()
-        .zip(texts)
-        .filter_map(|(seg, new)| new.map(|n| (seg, n)));
+    let all = segments.iter().zip(texts);
+    // Form fields and multipart parts may share a name: they are matched by their order, every
+    // segment of their kind (changed or not) taking the next field or part it names.
+    let ordered = |place| all.clone().filter(move |(s, _)| s.place == place);
+    let changed = all.clone().filter_map(|(seg, new)| new.map(|n| (seg, n)));
     match body {
         Body::Json { value, .. } => {
             let mut keys = Vec::new();
@@ -42,13 +43,9 @@ pub(super) fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<S
             Bytes::from(serde_json::to_vec(value).expect("JSON values serialize"))
         }
         Body::Form(fields) => {
-            let mut at = 0;
-            for (seg, new) in changed.filter(|(s, _)| s.place == Place::Form) {
-                // Form segments come first, in field order; find this one's field.
-                while at < fields.len() && seg.pointer != format!("form:{}", fields[at].0) {
-                    at += 1;
-                }
-                if let Some(field) = fields.get_mut(at) {
+            // One segment per field, in field order.
+            for ((_, new), field) in ordered(Place::Form).zip(fields.iter_mut()) {
+                if let Some(new) = new {
                     let (k, v) = new.split_once('=').unwrap_or((new.as_str(), ""));
                     *field = (k.to_string(), v.to_string());
                 }
@@ -62,15 +59,19 @@ pub(super) fn rewrite(body: &mut Body, segments: &[Segment], texts: Vec<Option<S
             Bytes::from(text.clone().into_bytes())
         }
         Body::Multipart { boundary, parts } => {
-            // Part segments come in part order; find each one's part by its pointer.
+            // Part segments come in part order (one per plain part; files read through an
+            // extractor have none); each takes the next part with its pointer.
             let mut at = 0;
-            for (seg, new) in changed.filter(|(s, _)| s.place == Place::Part) {
-                while at < parts.len() && seg.pointer != part_pointer(&parts[at]) {
+            for (seg, new) in ordered(Place::Part) {
+                while at < parts.len()
+                    && (seg.pointer != part_pointer(&parts[at]) || plain_part(&parts[at]).is_none())
+                {
                     at += 1;
                 }
-                if let Some(part) = parts.get_mut(at) {
+                if let (Some(new), Some(part)) = (new, parts.get_mut(at)) {
                     part.data = Bytes::from(new.into_bytes());
                 }
+                at += 1;
             }
             Bytes::from(extract::multipart::encode(boundary, parts))
         }
