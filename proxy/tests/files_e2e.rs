@@ -179,6 +179,20 @@ async fn a_raw_file_upload_is_read_by_its_content() {
     let r = send(clean.clone()).await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(&mock.received()[0].body[..], &clean[..]);
+    // A redaction in a header leaves the file as it was (it used to go up empty).
+    let r = c
+        .post(&url)
+        .header("content-type", "application/pdf")
+        .header("x-note", "from ana.ruiz@globex-corp.com")
+        .body(clean.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got = &mock.received()[1];
+    assert_eq!(&got.body[..], &clean[..]);
+    let note = got.headers.iter().find(|(k, _)| k == "x-note").unwrap();
+    assert!(!note.1.contains("globex"), "{note:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

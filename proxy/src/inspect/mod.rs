@@ -474,16 +474,24 @@ impl Inspector {
                     policy::redact::apply_continuing(&decision.redactions, &texts, &key, &prior);
                 (out.rewritten_path, out.rewritten_headers) =
                     rewrite_envelope(path, &prompt.segments, &redacted.texts);
-                out.rewritten = Some(rewrite(&mut body, &prompt.segments, redacted.texts));
-                out.rewritten_content_type = match body {
-                    Body::Json {
-                        transcoded: true, ..
-                    } => Some("application/json"),
-                    Body::Text {
-                        transcoded: true, ..
-                    } => Some("text/plain; charset=utf-8"),
-                    _ => None,
-                };
+                // Only the query or a header changed: the body goes on as the client sent
+                // it (a file or unreadable body has nothing to re-serialize from).
+                let body_changed =
+                    prompt.segments.iter().zip(&redacted.texts).any(|(s, t)| {
+                        t.is_some() && !matches!(s.place, Place::Query | Place::Header)
+                    });
+                if body_changed {
+                    out.rewritten = Some(rewrite(&mut body, &prompt.segments, redacted.texts));
+                    out.rewritten_content_type = match body {
+                        Body::Json {
+                            transcoded: true, ..
+                        } => Some("application/json"),
+                        Body::Text {
+                            transcoded: true, ..
+                        } => Some("text/plain; charset=utf-8"),
+                        _ => None,
+                    };
+                }
                 out.redaction_count = redacted.count;
                 out.pseudonyms = redacted.pseudonyms;
             }
