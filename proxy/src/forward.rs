@@ -276,6 +276,28 @@ pub async fn forward(
             out.response.uninspected = Some(why);
             Transform::None
         }
+        // Bedrock's streams are AWS event-stream frames (binary, JSON inside), which
+        // PromptWall does not decode: the model's text would pass unread.
+        (true, ct) if ct.starts_with("application/vnd.amazon.eventstream") => {
+            let why = "an AWS event stream, which PromptWall does not decode";
+            if let Some(refusal) = refuse_uninspected(response_policy.as_ref(), why) {
+                out.response.uninspected = Some(why);
+                return refused(session, out, refusal, request_id).await;
+            }
+            tracing::warn!(request_id, why, "passing the response through uninspected");
+            out.response.uninspected = Some(why);
+            Transform::None
+        }
+        // Anything else no transform reads (octet streams, no content type) goes on as it
+        // came, recorded as unread; media (audio, images, video) is not text to read.
+        (true, ct)
+            if !(ct.starts_with("audio/")
+                || ct.starts_with("image/")
+                || ct.starts_with("video/")) =>
+        {
+            out.response.uninspected = Some("a content type PromptWall does not read");
+            Transform::None
+        }
         _ => Transform::None,
     };
     // Token counts from a response passed through untouched (the transforms read their own).

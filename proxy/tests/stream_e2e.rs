@@ -145,3 +145,66 @@ async fn a_clean_stream_arrives_event_by_event() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_no_inspector_reads_is_refused_or_recorded_as_unread() {
+    let (mock, pem) = tls_mock(HOSTS, MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, HOSTS);
+    let url = "https://api.openai.com/v1/chat/completions";
+    let ask = |proxy: &Proxy, ct: &'static str| {
+        proxy
+            .client(&[&proxy.ca_pem])
+            .post(url)
+            .header("x-mock-content-type", ct)
+            .header(
+                "x-mock-reply-mirror",
+                reversed("the key is AKIAQWERTYUIOPASDFGH"),
+            )
+            .json(&chat("tell me", false))
+            .send()
+    };
+    // Bedrock's event streams carry the model's text in binary frames PromptWall does not
+    // decode: the default policy (on_uninspectable: block) refuses them.
+    let strict = Proxy::start(&yaml).await;
+    let r = ask(&strict, "application/vnd.amazon.eventstream")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("AWS event stream") && !text.contains("AKIA"),
+        "{text}"
+    );
+    // A tenant that lets unread content through gets it, and the usage log says it was unread;
+    // so does an octet stream (recorded, never refused: it may be any file).
+    let policies = TempDir::new("unread-policies");
+    std::fs::write(
+        policies.0.join("default.yaml"),
+        "tenant: default\non_uninspectable: log\nrules:\n  - {id: keys, when: {category: secret}, action: block}\n",
+    )
+    .unwrap();
+    let lax = Proxy::start(&format!(
+        "{yaml}policies:\n  dir: {}\n",
+        policies.0.display()
+    ))
+    .await;
+    for (ct, why) in [
+        ("application/vnd.amazon.eventstream", "AWS event stream"),
+        ("application/octet-stream", "does not read"),
+    ] {
+        let r = ask(&lax, ct).await.unwrap();
+        assert_eq!(r.status(), 200, "{ct}");
+        let events = lax.audit_events_eventually(&["--kind", "ai_response"], 1);
+        let skipped = events
+            .iter()
+            .flat_map(|e| {
+                e["coverage"]["skipped"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|s| s["why"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>();
+        assert!(skipped.iter().any(|w| w.contains(why)), "{ct}: {skipped:?}");
+    }
+}

@@ -94,7 +94,7 @@ impl MockServer {
                 let state = state.clone();
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                    let svc = hyper::service::service_fn(move |req| answer(state.clone(), req));
                     let mut builder = auto::Builder::new(TokioExecutor::new());
                     // Providers' edges accept far more than hyper's default of 200 streams.
                     builder.http2().max_concurrent_streams(10_000);
@@ -147,6 +147,17 @@ fn full(status: StatusCode, v: &Value) -> Response<Body> {
 
 fn header_num(req: &Request<Incoming>, name: &str) -> Option<u64> {
     req.headers().get(name)?.to_str().ok()?.parse().ok()
+}
+
+/// [`handle`], with the answer's `Content-Type` replaced when the request names one in
+/// `x-mock-content-type` (to stand in for answers of kinds the mock does not model).
+async fn answer(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let content_type = req.headers().get("x-mock-content-type").cloned();
+    let mut resp = handle(state, req).await?;
+    if let Some(ct) = content_type {
+        resp.headers_mut().insert(hyper::header::CONTENT_TYPE, ct);
+    }
+    Ok(resp)
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
