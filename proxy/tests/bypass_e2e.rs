@@ -274,17 +274,11 @@ async fn a_scan_limit_follows_the_tenants_fail_mode() {
 async fn clean_bodies_of_every_kind_pass_unchanged_and_a_tenant_may_allow_unreadable_ones() {
     let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
     let (_d, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
-    let policies = TempDir::new("uninspectable");
-    std::fs::write(
-        policies.0.join("default.yaml"),
+    let (_p, policies) = policies_yaml(&[(
+        "default",
         "tenant: default\non_uninspectable: log\nrules:\n  - {id: keys, when: {category: secret}, action: block}\n  - {id: pii, when: {category: pii}, action: redact, redact: pseudonym}\n",
-    )
-    .unwrap();
-    let proxy = Proxy::start(&format!(
-        "{upstream}policies:\n  dir: {}\n",
-        policies.0.display()
-    ))
-    .await;
+    )]);
+    let proxy = Proxy::start(&format!("{upstream}{policies}")).await;
     let c = proxy.client(&[&proxy.ca_pem]);
     let url = "https://api.openai.com/v1/chat/completions";
     let clean16 = utf16le(&serde_json::to_string(&chat("hello there", false)).unwrap());

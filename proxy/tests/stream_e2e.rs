@@ -177,17 +177,11 @@ async fn an_answer_no_inspector_reads_is_refused_or_recorded_as_unread() {
     );
     // A tenant that lets unread content through gets it, and the usage log says it was unread;
     // so does an octet stream (recorded, never refused: it may be any file).
-    let policies = TempDir::new("unread-policies");
-    std::fs::write(
-        policies.0.join("default.yaml"),
+    let (_p, policies) = policies_yaml(&[(
+        "default",
         "tenant: default\non_uninspectable: log\nrules:\n  - {id: keys, when: {category: secret}, action: block}\n",
-    )
-    .unwrap();
-    let lax = Proxy::start(&format!(
-        "{yaml}policies:\n  dir: {}\n",
-        policies.0.display()
-    ))
-    .await;
+    )]);
+    let lax = Proxy::start(&format!("{yaml}{policies}")).await;
     for (ct, why) in [
         ("application/vnd.amazon.eventstream", "AWS event stream"),
         ("application/octet-stream", "does not read"),

@@ -247,6 +247,17 @@ impl Drop for Proxy {
     }
 }
 
+/// A policies directory holding `files` (tenant, YAML), and the config lines that load it.
+/// Keep the `TempDir` alive while the proxy runs.
+pub fn policies_yaml(files: &[(&str, &str)]) -> (TempDir, String) {
+    let dir = TempDir::new("policies");
+    for (tenant, yaml) in files {
+        std::fs::write(dir.0.join(format!("{tenant}.yaml")), yaml).unwrap();
+    }
+    let lines = format!("policies:\n  dir: {}\n", dir.0.display());
+    (dir, lines)
+}
+
 /// Writes `pem` to a scratch file and returns it with the YAML that trusts it upstream and
 /// routes `hosts` to `addr`. Keep the `TempDir` alive while the proxy runs.
 pub fn upstream_yaml(pem: &str, addr: SocketAddr, hosts: &[&str]) -> (TempDir, String) {
