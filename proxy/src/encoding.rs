@@ -28,6 +28,25 @@ fn read_capped(mut r: impl Read, cap: usize, name: &'static str) -> Result<Vec<u
     Ok(out)
 }
 
+/// The encodings a message's `Content-Encoding` lines list, all of them joined in order
+/// (a second line counts as much as the first: recipients decode both), without `identity`;
+/// `None` when nothing is left to undo.
+pub fn content_encoding(headers: &http::HeaderMap) -> Option<String> {
+    let layers: Vec<String> = headers
+        .get_all(http::header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .into_owned()
+                .split(',')
+                .map(|e| e.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
+        .collect();
+    (!layers.is_empty()).then(|| layers.join(", "))
+}
+
 /// Decodes `body` as described by a `Content-Encoding` value (`gzip`, `br, gzip`, ...),
 /// undoing the listed encodings in reverse order. `identity` and empty values change nothing.
 pub fn decode(header: &str, body: &[u8], cap: usize) -> Result<Vec<u8>, DecodeError> {

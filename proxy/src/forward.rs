@@ -225,12 +225,7 @@ pub async fn forward(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let encoding = response
-        .headers()
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .filter(|e| !e.eq_ignore_ascii_case("identity"));
+    let encoding = crate::encoding::content_encoding(response.headers());
     let stream_decoder = encoding.as_deref().and_then(StreamDecoder::new);
     let decompressing = stream_decoder.is_some();
     // A HEAD answer, a 204 or a 304 has no body to inspect, and its Content-Length (a HEAD's

@@ -150,3 +150,44 @@ async fn a_compressed_stream_is_decoded_as_it_flows_inspected_and_restored() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_content_encoding_line_is_undone_too() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    // A tenant that lets unreadable bodies through: a body read as unreadable would pass.
+    let (_p, policies) = policies_yaml(&[(
+        "default",
+        "tenant: default\non_uninspectable: log\nrules:\n  - {id: keys, when: {category: secret}, action: block}\n",
+    )]);
+    let proxy = Proxy::start(&format!("{yaml}{policies}")).await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    // `identity` then `gzip` on two lines: the provider decodes the gzip, so PromptWall must.
+    let secret = serde_json::to_vec(&chat("key AKIAQWERTYUIOPASDFGH", false)).unwrap();
+    let r = client
+        .post(URL)
+        .header("content-type", "application/json")
+        .header("content-encoding", "identity")
+        .header("content-encoding", "gzip")
+        .body(gzip(&secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(mock.received().is_empty());
+    // The same from the upstream: the answer is decoded, read and its secret blocked.
+    let r = client
+        .post(URL)
+        .header(
+            "x-mock-reply-mirror",
+            reversed("the key is AKIAQWERTYUIOPASDFGH"),
+        )
+        .header("x-mock-gzip", "1")
+        .header("x-mock-leading-encoding", "identity")
+        .json(&chat("tell me", false))
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.contains("policy_violation"), "{text}");
+}

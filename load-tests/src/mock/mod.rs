@@ -150,12 +150,27 @@ fn header_num(req: &Request<Incoming>, name: &str) -> Option<u64> {
 }
 
 /// [`handle`], with the answer's `Content-Type` replaced when the request names one in
-/// `x-mock-content-type` (to stand in for answers of kinds the mock does not model).
+/// `x-mock-content-type` (to stand in for answers of kinds the mock does not model);
+/// `x-mock-leading-encoding` puts one more `Content-Encoding` line in front of the answer's own
+/// (e.g. `identity` before `gzip`, as some servers send).
 async fn answer(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let content_type = req.headers().get("x-mock-content-type").cloned();
+    let leading = req.headers().get("x-mock-leading-encoding").cloned();
     let mut resp = handle(state, req).await?;
+    let headers = resp.headers_mut();
     if let Some(ct) = content_type {
-        resp.headers_mut().insert(hyper::header::CONTENT_TYPE, ct);
+        headers.insert(hyper::header::CONTENT_TYPE, ct);
+    }
+    if let Some(first) = leading {
+        let own: Vec<_> = headers
+            .get_all(hyper::header::CONTENT_ENCODING)
+            .iter()
+            .cloned()
+            .collect();
+        headers.remove(hyper::header::CONTENT_ENCODING);
+        for v in std::iter::once(first).chain(own) {
+            headers.append(hyper::header::CONTENT_ENCODING, v);
+        }
     }
     Ok(resp)
 }

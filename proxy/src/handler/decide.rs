@@ -58,10 +58,8 @@ impl AiHttpApp {
     ) -> Result<Go, Reply> {
         // A compressed body is inspected decoded (bounded like any body); if it is rewritten,
         // it goes upstream uncompressed.
-        let encoding = session
-            .get_header(header::CONTENT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .filter(|e| !e.trim().is_empty() && !e.eq_ignore_ascii_case("identity"));
+        let encoding = crate::encoding::content_encoding(&session.req_header().headers);
+        let encoding = encoding.as_deref();
         let decoded;
         let body: &Bytes = match encoding {
             None => body,
