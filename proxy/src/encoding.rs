@@ -32,16 +32,15 @@ fn read_capped(mut r: impl Read, cap: usize, name: &'static str) -> Result<Vec<u
 /// (a second line counts as much as the first: recipients decode both), without `identity`;
 /// `None` when nothing is left to undo.
 pub fn content_encoding(headers: &http::HeaderMap) -> Option<String> {
-    let layers: Vec<String> = headers
+    let joined = headers
         .get_all(http::header::CONTENT_ENCODING)
         .iter()
-        .flat_map(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .into_owned()
-                .split(',')
-                .map(|e| e.trim().to_string())
-                .collect::<Vec<_>>()
-        })
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect::<Vec<_>>()
+        .join(",");
+    let layers: Vec<&str> = joined
+        .split(',')
+        .map(str::trim)
         .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
         .collect();
     (!layers.is_empty()).then(|| layers.join(", "))
