@@ -257,7 +257,11 @@ fn fuzz_body_reading() {
             );
         }
         let _ = extract::text::decode(ct, input);
-        let _ = extract::envelope::segments(&String::from_utf8_lossy(input), [("x-note", input)]);
+        let _ = extract::envelope::segments(
+            &String::from_utf8_lossy(input),
+            [("x-note", input)],
+            &["key"],
+        );
     });
 }
 

@@ -236,6 +236,28 @@ async fn an_http2_answer_ends_on_its_last_data_frame() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn geminis_key_in_the_query_is_its_credential_not_a_leak() {
+    let (proxy, mock, _pem, _d) = setup("").await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    // Gemini's documented way to pass the API key (browsers and the Live API cannot set a
+    // header); the Google API key pattern must not block it.
+    let key = "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW";
+    let body = serde_json::json!({"contents": [{"role": "user", "parts": [{"text": "hello"}]}]});
+    let base =
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent";
+    let ask = |query: String| client.post(format!("{base}?{query}")).json(&body).send();
+    let r = ask(format!("key={key}")).await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert!(mock.received()[0].path.ends_with(&format!("?key={key}")));
+    // The same key anywhere else in the query is still a credential leaving.
+    let r = ask(format!("key={key}&note=mine%20is%20{key}"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(mock.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_head_answer_keeps_the_upstreams_length_and_ends_on_its_header() {
     let (proxy, mock, _pem, _d) = setup("").await;
     let url = "https://api.openai.com/v1/models";

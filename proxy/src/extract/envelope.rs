@@ -32,15 +32,29 @@ const PROTOCOL: &[&str] = &[
     "upgrade",
 ];
 
-/// One segment per query parameter (`query:NAME`, text `NAME=VALUE`) and per header that is
-/// neither a credential nor a protocol header (`header:NAME`, text `NAME: VALUE`).
+/// The query parameters that carry a provider's own credential: Gemini's API key travels as
+/// `?key=` (browsers and the Live WebSocket cannot set a header), and must pass as it is.
+pub fn credential_params(provider: &str) -> &'static [&'static str] {
+    match provider {
+        "gemini" => &["key"],
+        _ => &[],
+    }
+}
+
+/// One segment per query parameter (`query:NAME`, text `NAME=VALUE`) but the provider's
+/// `credentials` ([`credential_params`]), and per header that is neither a credential nor a
+/// protocol header (`header:NAME`, text `NAME: VALUE`).
 pub fn segments<'a>(
     path_and_query: &str,
     headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    credentials: &[&str],
 ) -> Vec<Segment> {
     let mut out = Vec::new();
     if let Some((_, query)) = path_and_query.split_once('?') {
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            if credentials.contains(&k.as_ref()) {
+                continue;
+            }
             out.push(Segment {
                 role: Role::Unknown,
                 pointer: format!("query:{k}"),
@@ -77,7 +91,7 @@ mod tests {
             ("X-Note", b"deploy AKIAQWERTYUIOPASDFGH"),
             ("User-Agent", b"OpenAI/Python 1.0"),
         ];
-        let s = segments("/v1/chat/completions?note=hello%20there&k=v", headers);
+        let s = segments("/v1/chat/completions?note=hello%20there&k=v", headers, &[]);
         let got: Vec<(&str, &str)> = s
             .iter()
             .map(|s| (s.pointer.as_str(), s.text.as_str()))

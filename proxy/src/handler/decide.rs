@@ -89,6 +89,7 @@ impl AiHttpApp {
         let envelope = crate::extract::envelope::segments(
             path,
             headers.map(|(k, v)| (k.as_str(), v.as_bytes())),
+            crate::extract::envelope::credential_params(provider),
         );
         let prepared = inspector
             .prepare_request(provider, path, content_type, body, envelope)
