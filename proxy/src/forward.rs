@@ -324,17 +324,37 @@ pub async fn forward(
     let mut response = response;
     if let Transform::Json(buf) = &mut transform {
         // Read it all, inspect and restore, then send with an exact length.
-        let complete = loop {
+        let read = loop {
             match timeout(upstream.idle_timeout, response.chunk()).await {
                 Ok(Ok(Some(c))) if buf.len() + c.len() <= MAX_RESTORE_BODY => {
                     buf.extend_from_slice(&c)
                 }
                 Ok(Ok(Some(c))) => {
                     buf.extend_from_slice(&c);
-                    break false;
+                    break Ok(false);
                 }
-                Ok(Ok(None)) => break true,
-                _ => return out,
+                Ok(Ok(None)) => break Ok(true),
+                Ok(Err(e)) if !e.is_timeout() => {
+                    let what = format!("broke off its answer: {}", error_chain(&e));
+                    break Err((502, ErrorKind::Upstream, what));
+                }
+                Ok(Err(_)) | Err(_) => {
+                    let ms = upstream.idle_timeout.as_millis();
+                    let what = format!("stopped sending its answer for {ms} ms");
+                    break Err((504, ErrorKind::Timeout, what));
+                }
+            }
+        };
+        let complete = match read {
+            Ok(complete) => complete,
+            // Nothing was sent to the client yet: it gets an answer in its provider's shape,
+            // not an empty reply, and the log records that status.
+            Err((status, kind, what)) => {
+                out.status = status;
+                let msg = format!("upstream {} {what}", target.host);
+                out.reusable =
+                    reply::write(session, shape, Reply::new(status, kind, msg), request_id).await;
+                return out;
             }
         };
         // Why a complete, compressed body could not be decoded (logged below, once).

@@ -236,6 +236,32 @@ async fn an_http2_answer_ends_on_its_last_data_frame() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_that_hangs_mid_answer_gets_the_client_a_504_in_its_providers_shape() {
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let yaml = yaml.replacen("upstream:\n", "upstream:\n  idle_timeout_ms: 300\n", 1);
+    let proxy = Proxy::start(&yaml).await;
+    let r = proxy
+        .client(&[&proxy.ca_pem])
+        .post("https://api.openai.com/v1/chat/completions")
+        .header("x-mock-stall-after", "20")
+        .json(&chat("hello", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 504);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("stopped sending its answer")),
+        "{v}"
+    );
+    let events = proxy.audit_events_eventually(&["--kind", "ai_response"], 1);
+    assert_eq!(events[0]["status"], 504, "{}", events[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn geminis_key_in_the_query_is_its_credential_not_a_leak() {
     let (proxy, mock, _pem, _d) = setup("").await;
     let client = proxy.client(&[&proxy.ca_pem]);

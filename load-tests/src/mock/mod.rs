@@ -152,11 +152,16 @@ fn header_num(req: &Request<Incoming>, name: &str) -> Option<u64> {
 /// [`handle`], with the answer's `Content-Type` replaced when the request names one in
 /// `x-mock-content-type` (to stand in for answers of kinds the mock does not model);
 /// `x-mock-leading-encoding` puts one more `Content-Encoding` line in front of the answer's own
-/// (e.g. `identity` before `gzip`, as some servers send).
+/// (e.g. `identity` before `gzip`, as some servers send); `x-mock-stall-after: N` sends only
+/// the first N bytes of the body, then hangs.
 async fn answer(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let content_type = req.headers().get("x-mock-content-type").cloned();
     let leading = req.headers().get("x-mock-leading-encoding").cloned();
+    let stall_after = header_num(&req, "x-mock-stall-after").map(|n| n as usize);
     let mut resp = handle(state, req).await?;
+    if let Some(n) = stall_after {
+        resp = stall(resp, n).await;
+    }
     let headers = resp.headers_mut();
     if let Some(ct) = content_type {
         headers.insert(hyper::header::CONTENT_TYPE, ct);
@@ -173,6 +178,30 @@ async fn answer(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         }
     }
     Ok(resp)
+}
+
+/// The answer with its full length announced, but only its first `n` bytes sent: then it
+/// goes quiet for a minute, as an upstream that hangs mid-answer does.
+async fn stall(resp: Response<Body>, n: usize) -> Response<Body> {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    parts.headers.insert(
+        hyper::header::CONTENT_LENGTH,
+        hyper::header::HeaderValue::from(bytes.len()),
+    );
+    let head = bytes.slice(..n.min(bytes.len()));
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+    tokio::spawn(async move {
+        if tx.send(head).await.is_ok() {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    });
+    let body = StreamBody::new(tokio_stream_from(rx).map(|b| Ok::<_, Infallible>(Frame::data(b))));
+    Response::from_parts(parts, BodyExt::boxed(body))
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
