@@ -360,10 +360,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let addr = config.gateway.listen.to_string();
         match config.gateway.tls_names.first() {
             None => gw.add_tcp(&addr),
-            Some(name) => {
+            Some(_) => {
                 let mut tls = TlsSettings::with_callbacks(Box::new(crate::mitm::NoCallbacks))
                     .map_err(|e| anyhow::anyhow!("gateway TLS settings: {e}"))?;
-                tls.set_cert_resolver(crate::mitm::resolver(ca.clone(), name));
+                tls.set_cert_resolver(crate::mitm::resolver(ca.clone(), &config.gateway.tls_names));
                 tls.enable_h2();
                 gw.add_tls_with_settings(&addr, None, tls);
             }

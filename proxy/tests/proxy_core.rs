@@ -634,6 +634,24 @@ async fn the_gateway_serves_tls_with_a_certificate_from_the_ca() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(mock.received()[0].path, "/v1/chat/completions");
+    // Only its configured names are minted: a made-up TLS name gets the first name's leaf
+    // (which the client rejects for that name), not a key of its own.
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(proxy.ca_pem.as_bytes()).unwrap())
+        .resolve("made-up.example", proxy.gateway)
+        .no_proxy()
+        .build()
+        .unwrap();
+    let e = client
+        .get(format!(
+            "https://made-up.example:{}/healthz",
+            proxy.gateway.port()
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("NotValidForName"), "{e:?}");
 }
 
 /// A body streamed in thousands of tiny HTTP/2 DATA frames (as a multipart upload of many

@@ -1,7 +1,6 @@
 //! The interception CA: generated on first start (key file 0600) or loaded from enterprise files,
 //! and the per-host leaf certificates it mints, cached until shortly before they expire.
 
-use dashmap::DashMap;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose, SanType,
@@ -22,6 +21,8 @@ pub const CA_KEY_FILE: &str = "ca-key.pem";
 
 /// How long a minted leaf is valid; browsers cap leaf lifetimes well above this.
 const LEAF_DAYS: i64 = 30;
+/// Minted leaves kept (least recently used go first); far more AI hosts than any fleet uses.
+pub const MAX_LEAVES: usize = 4096;
 /// Leaves are re-minted when less than this remains.
 const LEAF_RENEW_BEFORE: Duration = Duration::from_secs(2 * 24 * 3600);
 
@@ -60,7 +61,9 @@ pub struct CertificateAuthority {
     key: KeyPair,
     cert_pem: String,
     cert_der: CertificateDer<'static>,
-    leaves: DashMap<String, (Arc<CertifiedKey>, SystemTime)>,
+    /// Bounded ([`MAX_LEAVES`]): a client choosing a new TLS name per connection (the gateway
+    /// mints for what it is asked) must not grow it for as long as the process runs.
+    leaves: quick_cache::sync::Cache<String, (Arc<CertifiedKey>, SystemTime)>,
 }
 
 impl std::fmt::Debug for CertificateAuthority {
@@ -186,7 +189,7 @@ impl CertificateAuthority {
             key,
             cert_pem,
             cert_der,
-            leaves: DashMap::new(),
+            leaves: quick_cache::sync::Cache::new(MAX_LEAVES),
         })
     }
 
@@ -305,6 +308,15 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &c));
         assert!(ca.leaf_for("127.0.0.1").is_ok());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_leaf_cache_stays_bounded_whatever_names_clients_send() {
+        let ca = CertificateAuthority::load_or_generate(&tmpdir("bounded")).unwrap();
+        for i in 0..MAX_LEAVES + 200 {
+            ca.leaf_for(&format!("h{i}.example")).unwrap();
+        }
+        assert!(ca.leaves.len() <= MAX_LEAVES, "{}", ca.leaves.len());
     }
 
     /// An enterprise CA made by another tool (openssl here): `name` under `testdata/`, copied

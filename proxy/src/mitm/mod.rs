@@ -13,11 +13,23 @@ use std::sync::Arc;
 pub struct MintingResolver {
     ca: Arc<CertificateAuthority>,
     fallback_host: String,
+    /// The only names minted (the gateway's `tls_names`; any other name gets the fallback's
+    /// leaf); `None` mints whatever the client names (an intercepted host, already checked).
+    names: Option<Vec<String>>,
 }
 
 impl ResolvesServerCert for MintingResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let host = hello.server_name().unwrap_or(&self.fallback_host);
+        let host = hello
+            .server_name()
+            .filter(|sni| {
+                self.names.as_ref().is_none_or(|names| {
+                    names
+                        .iter()
+                        .any(|n| n.eq_ignore_ascii_case(sni.trim_end_matches('.')))
+                })
+            })
+            .unwrap_or(&self.fallback_host);
         match self.ca.leaf_for(host) {
             Ok(ck) => Some(ck),
             Err(e) => {
@@ -44,6 +56,7 @@ fn server_config(
             .with_cert_resolver(Arc::new(MintingResolver {
                 ca,
                 fallback_host: fallback_host.to_string(),
+                names: None,
             }));
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     // Stateless tickets in place of the per-config session cache: that cache held 256
@@ -100,11 +113,14 @@ impl ServerConfigs {
     }
 }
 
-/// A resolver for listeners with fixed names (the TLS gateway).
-pub fn resolver(ca: Arc<CertificateAuthority>, fallback_host: &str) -> Arc<dyn ResolvesServerCert> {
+/// A resolver for listeners with fixed names (the TLS gateway): it mints for those names only,
+/// and answers any other (or no) TLS name with the first one's leaf, so a client cannot make it
+/// mint a key per made-up name before it has even authenticated.
+pub fn resolver(ca: Arc<CertificateAuthority>, names: &[String]) -> Arc<dyn ResolvesServerCert> {
     Arc::new(MintingResolver {
         ca,
-        fallback_host: fallback_host.to_string(),
+        fallback_host: names.first().cloned().unwrap_or_default(),
+        names: Some(names.to_vec()),
     })
 }
 
