@@ -616,14 +616,17 @@ async fn the_gateway_serves_tls_with_a_certificate_from_the_ca() {
     let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
     let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
     let proxy = Proxy::start_with_gateway(&yaml, "  tls_names: [promptwall.test]\n").await;
-    let client = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(proxy.ca_pem.as_bytes()).unwrap())
-        .resolve("promptwall.test", proxy.gateway)
-        .no_proxy()
-        .build()
-        .unwrap();
-    let r = client
+    // A client trusting only the CA, reaching the gateway by `name`.
+    let by_name = |name: &str| {
+        reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(proxy.ca_pem.as_bytes()).unwrap())
+            .resolve(name, proxy.gateway)
+            .no_proxy()
+            .build()
+            .unwrap()
+    };
+    let r = by_name("promptwall.test")
         .post(format!(
             "https://promptwall.test:{}/openai/v1/chat/completions",
             proxy.gateway.port()
@@ -636,14 +639,7 @@ async fn the_gateway_serves_tls_with_a_certificate_from_the_ca() {
     assert_eq!(mock.received()[0].path, "/v1/chat/completions");
     // Only its configured names are minted: a made-up TLS name gets the first name's leaf
     // (which the client rejects for that name), not a key of its own.
-    let client = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(proxy.ca_pem.as_bytes()).unwrap())
-        .resolve("made-up.example", proxy.gateway)
-        .no_proxy()
-        .build()
-        .unwrap();
-    let e = client
+    let e = by_name("made-up.example")
         .get(format!(
             "https://made-up.example:{}/healthz",
             proxy.gateway.port()
