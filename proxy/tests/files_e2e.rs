@@ -197,12 +197,10 @@ async fn a_raw_file_upload_is_read_by_its_content() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inline_documents_in_json_are_read_through_their_text() {
-    let (mock, pem) = tls_mock(
-        &["api.anthropic.com", "api.openai.com"],
-        MockConfig::default(),
-    )
-    .await;
-    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.anthropic.com", "api.openai.com"]);
+    let bedrock = "bedrock-runtime.us-east-1.amazonaws.com";
+    let hosts = ["api.anthropic.com", "api.openai.com", bedrock];
+    let (mock, pem) = tls_mock(&hosts, MockConfig::default()).await;
+    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &hosts);
     let proxy = Proxy::start(&yaml).await;
     let c = proxy.client(&[&proxy.ca_pem]);
     let pdf = pdf_with(&[&format!("token {SECRET}")]);
@@ -234,6 +232,22 @@ async fn inline_documents_in_json_are_read_through_their_text() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // Bedrock's Converse document blocks: a PDF's and a DOCX's text is read too.
+    for (format, bytes) in [("pdf", &pdf), ("docx", &docx)] {
+        let converse = serde_json::json!({"messages": [{"role": "user", "content": [
+            {"text": "Summarise this."},
+            {"document": {"format": format, "name": "d", "source": {"bytes": b64(bytes)}}}
+        ]}]});
+        let r = c
+            .post(format!(
+                "https://{bedrock}/model/anthropic.claude-3-5-sonnet/converse"
+            ))
+            .json(&converse)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{format}");
+    }
     assert!(mock.received().is_empty());
     // A clean inline PDF passes; an image part is coverage, not a reason to block.
     let clean = serde_json::json!({

@@ -296,7 +296,8 @@ fn fixtures() -> Vec<Fixture> {
                 "toolConfig": {"tools": [{"toolSpec": {"name": "restart", "description": "Restarts pods.", "inputSchema": {"json": {"type": "object"}}}}]}
             }),
             pointers: &["/messages/0/content/0/text", "/messages/0/content/1/document/source/bytes", "/messages/1/content/0/reasoningContent/reasoningText/text", "/toolConfig/tools/0/toolSpec/description"],
-            skipped: &["/messages/0/content/2"],
+            // The PDF (not a real one) is read through the extractor, which finds no text.
+            skipped: &["/messages/0/content/2/document/source/bytes"],
         },
         Fixture {
             name: "mcp tools/call with nested arguments",

@@ -76,22 +76,26 @@ fn converse(body: &Value) -> Prompt {
                         }
                     }
                 } else if let Some(doc) = b.get("document") {
-                    let text_format = doc
-                        .get("format")
-                        .and_then(Value::as_str)
-                        .filter(|f| matches!(*f, "txt" | "csv" | "md" | "html"));
-                    match (
-                        text_format,
-                        doc.pointer("/source/bytes").and_then(Value::as_str),
-                    ) {
-                        (Some(_), Some(bytes)) => push_file(
+                    // Text formats are read as text; PDF and Office documents through their
+                    // extractors, like the other providers' inline files (what cannot be read
+                    // follows `on_uninspectable`).
+                    let media = doc.get("format").and_then(Value::as_str).map(|f| match f {
+                        "txt" | "csv" | "md" | "html" => "text/plain",
+                        "pdf" => "application/pdf",
+                        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        _ => "application/octet-stream",
+                    });
+                    match doc.pointer("/source/bytes").and_then(Value::as_str) {
+                        Some(bytes) => push_file(
                             &mut p,
                             role,
                             format!("{at}/document/source/bytes"),
                             bytes,
-                            Some("text/plain"),
+                            media,
                         ),
-                        _ => p.skip(at, "binary document"),
+                        // An S3 location: the model reads what PromptWall cannot.
+                        None => p.skip(at, "document not sent inline"),
                     }
                 } else if let Some(t) = b
                     .pointer("/reasoningContent/reasoningText/text")
