@@ -488,6 +488,35 @@ async fn a_tls_name_that_disagrees_with_the_connect_target_is_not_tunnelled_blin
     assert_eq!(mock.received().len(), 1, "only the clean request went up");
 }
 
+/// A tenant that tunnels a disagreeing TLS name (an evasion signal) gets the tunnel only once
+/// its record is written: with the usage log unable to commit, the connection is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mismatch_tunnel_opens_only_once_it_is_recorded() {
+    let (mock, pem) = tls_mock(&["api.openai.com", "127.0.0.1"], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let target = mock.addr.to_string();
+    let (_p, policies) = policies_yaml(&[(
+        "default",
+        "tenant: default\ndestinations: {mismatch: tunnel}\nrules: []\n",
+    )]);
+    let proxy = Proxy::start(&format!("{upstream}{policies}")).await;
+    // Tunnelled blind: the client reaches the upstream's own certificate.
+    connect_with_sni(proxy.proxy, &target, "api.openai.com", &pem)
+        .await
+        .expect("tunnelled while the log works");
+    let db = rusqlite::Connection::open(proxy.dir.0.join("state/audit.db")).unwrap();
+    db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let r = connect_with_sni(proxy.proxy, &target, "api.openai.com", &pem).await;
+    assert!(r.is_err(), "an unrecorded mismatch tunnel was opened");
+    db.execute_batch("ROLLBACK").unwrap();
+    drop(db);
+    connect_with_sni(proxy.proxy, &target, "api.openai.com", &pem)
+        .await
+        .expect("tunnelled again once the log commits");
+    let tunnels = proxy.audit_events(&["--kind", "tunnel"]);
+    assert_eq!(tunnels.len(), 2, "{tunnels:#?}");
+}
+
 /// A key cut in two across the turns of an OpenAI Responses chain: the client sends only the
 /// new turn (the provider keeps the rest), so PromptWall keeps the end of each turn, sealed,
 /// and reads the next turn's start against it.

@@ -101,7 +101,8 @@ async fn write_raw(stream: &mut Stream, status_line: &str, extra: &str, body: &s
 
 impl FrontDoor {
     /// Records a CONNECT that is not intercepted (blind tunnel or refused destination), so the
-    /// log shows which services are used, by whom and how often (shadow-AI discovery).
+    /// log shows which services are used, by whom and how often (shadow-AI discovery). Whether
+    /// the record was written (or the log is off); a failure is logged and counted either way.
     async fn audit_connect(
         &self,
         kind: &str,
@@ -110,14 +111,16 @@ impl FrontDoor {
         port: u16,
         provider: Option<&str>,
         mismatch: Option<(Option<String>, crate::audit::event::ReasonRow)>,
-    ) {
+    ) -> bool {
         let Who(identity, peer) = who;
         crate::metrics::METRICS.connection(kind);
         let (sni, reasons) = match mismatch {
             Some((sni, reason)) => (sni, vec![reason]),
             None => (None, Vec::new()),
         };
-        let Some(w) = &self.shared.audit else { return };
+        let Some(w) = &self.shared.audit else {
+            return true;
+        };
         let event = crate::audit::AuditEvent {
             id: format!("connect-{}", crate::handler::request_id()),
             time: crate::audit::event::now(),
@@ -138,8 +141,12 @@ impl FrontDoor {
             reasons,
             ..Default::default()
         };
-        if let Err(e) = w.record(event).await {
-            tracing::error!(host, error = %e, "audit event for a CONNECT not written");
+        match w.record(event).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(host, error = %e, "audit event for a CONNECT not written");
+                false
+            }
         }
     }
 
@@ -353,16 +360,19 @@ impl FrontDoor {
                 } else {
                     "blocked_destination"
                 };
-                self.audit_connect(
-                    kind,
-                    Who(&identity, peer),
-                    &host,
-                    port,
-                    provider.as_deref(),
-                    Some((sni, reason)),
-                )
-                .await;
-                if tunnelled {
+                let recorded = self
+                    .audit_connect(
+                        kind,
+                        Who(&identity, peer),
+                        &host,
+                        port,
+                        provider.as_deref(),
+                        Some((sni, reason)),
+                    )
+                    .await;
+                // A tunnel past a TLS name that disagrees is what an evasion looks like: it
+                // opens only once its record is written (ordinary tunnels go on, logged).
+                if tunnelled && recorded {
                     tunnel::run(shared, l4, upstream, &host, port).await;
                 }
             }
