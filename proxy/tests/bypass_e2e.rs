@@ -488,6 +488,28 @@ async fn a_tls_name_that_disagrees_with_the_connect_target_is_not_tunnelled_blin
     assert_eq!(mock.received().len(), 1, "only the clean request went up");
 }
 
+/// A tunnel the policy allows to an unsanctioned AI service cannot carry a hello for a
+/// sanctioned one (on a shared front, the TLS name picks the service); its own name passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allowed_tunnel_to_one_ai_service_cannot_carry_another() {
+    let hosts = ["api.openai.com", "api.mistral.ai"];
+    let (mock, pem) = tls_mock(&hosts, MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &hosts);
+    let (_p, policies) = policies_yaml(&[(
+        "default",
+        "tenant: default\ndestinations: {sanctioned: [openai], unsanctioned_ai: tunnel}\nrules: []\n",
+    )]);
+    let proxy = Proxy::start(&format!("{upstream}{policies}")).await;
+    connect_with_sni(proxy.proxy, "api.mistral.ai:443", "api.mistral.ai", &pem)
+        .await
+        .expect("the unsanctioned service itself is tunnelled");
+    let r = connect_with_sni(proxy.proxy, "api.mistral.ai:443", "api.openai.com", &pem).await;
+    assert!(r.is_err(), "OpenAI reached through Mistral's tunnel");
+    let blocked = proxy.audit_events(&["--kind", "blocked_destination"]);
+    assert_eq!(blocked.len(), 1, "{blocked:#?}");
+    assert_eq!(blocked[0]["sni"], "api.openai.com");
+}
+
 /// A tenant that tunnels a disagreeing TLS name (an evasion signal) gets the tunnel only once
 /// its record is written: with the usage log unable to commit, the connection is closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -292,14 +292,13 @@ impl FrontDoor {
         let (flight, bytes) = first_flight::read(&mut l4, &upstream, wait).await;
         l4.rewind(&bytes);
         let named = match &flight {
-            FirstFlight::Tls { sni: Some(sni) }
-                if !deliberate && !sni.eq_ignore_ascii_case(&host) =>
-            {
-                shared
-                    .catalog
-                    .lookup(sni)
-                    .map(|p| (sni.clone(), p.to_string()))
-            }
+            FirstFlight::Tls { sni: Some(sni) } if !sni.eq_ignore_ascii_case(&host) => shared
+                .catalog
+                .lookup(sni)
+                // A tunnel the policy allows to one AI service does not carry another: on a
+                // shared front, the name in the hello picks the service.
+                .filter(|p| !deliberate || shared.catalog.lookup(&host) != Some(*p))
+                .map(|p| (sni.clone(), p.to_string())),
             _ => None,
         };
         let bare_ai_address = matches!(flight, FirstFlight::Tls { sni: None })
