@@ -54,7 +54,15 @@ pub fn read(content_type: Option<&str>, body: &[u8]) -> Result<Body, ReadError> 
         let max = files::limits().max_parts;
         return Ok(read_multipart(content_type.unwrap_or_default(), body, max));
     }
-    let Some((decoded, transcoded)) = text::decode(&ct, body) else {
+    // JSON travels as UTF-8 (RFC 8259) and providers' parsers read its bytes whatever charset
+    // the header claims, so a claimed charset must not make PromptWall read other text than
+    // they do; UTF-16 and UTF-32 JSON are still told by their byte-order mark or zero bytes.
+    let declared = if ct.contains("json") {
+        ct.split(';').next().unwrap_or_default()
+    } else {
+        ct.as_str()
+    };
+    let Some((decoded, transcoded)) = text::decode(declared, body) else {
         // A raw file upload (Gemini's resumable upload, a PUT of a document): read by the
         // file extractors, which say what they cannot read.
         return Ok(Body::File(bytes::Bytes::copy_from_slice(body)));
@@ -124,6 +132,28 @@ mod tests {
                 transcoded: false
             }
         );
+        // A charset claim on JSON does not change what its bytes say: an odd-length UTF-8
+        // body "declared" UTF-16 or Latin-1 is read as the UTF-8 providers parse.
+        for claim in ["utf-16le", "latin1"] {
+            let ct = format!("application/json; charset={claim}");
+            let got = read(Some(&ct), "{\"t\":\"caf\u{e9} key\"} ".as_bytes()).unwrap();
+            let Body::Json { value, .. } = got else {
+                panic!("{claim}: not read as JSON: {got:?}")
+            };
+            assert_eq!(value["t"], "caf\u{e9} key", "{claim}");
+        }
+        // UTF-16 JSON is still told by its zero bytes.
+        let wide: Vec<u8> = "{\"t\":\"x\"}"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(matches!(
+            read(Some("application/json; charset=utf-16le"), &wide).unwrap(),
+            Body::Json {
+                transcoded: true,
+                ..
+            }
+        ));
         // Binary: a file for the extractors (which report what they cannot read).
         assert!(matches!(
             read(Some("application/octet-stream"), &[0, 159, 146, 150, 0, 1]).unwrap(),
