@@ -181,7 +181,11 @@ pub async fn tool_poisoning(
     outcome: &mut ResponseOutcome,
 ) -> Option<Vec<u8>> {
     let (classifier, deadline) = rp.tool_classifier.clone()?;
-    let v: Value = serde_json::from_slice(body).ok()?;
+    // Read lossily if need be: an invalid byte in a description must not hide the rest of it
+    // (the agent's SDK decodes it lossily and reads it all).
+    let v: Value = serde_json::from_slice(body)
+        .ok()
+        .or_else(|| serde_json::from_str(&String::from_utf8_lossy(body)).ok())?;
     let descriptions: Vec<String> = v
         .pointer("/result/tools")?
         .as_array()?

@@ -47,10 +47,15 @@ pub fn inspect_json(
     outcome: &mut ResponseOutcome,
 ) -> Result<Option<Vec<u8>>, Vec<u8>> {
     // Most answers are UTF-8 JSON: decoding (a BOM, UTF-16/32) only when that parse fails.
+    // Bytes that are no text PromptWall knows are read lossily, as clients that decode them
+    // lossily (fetch) read them: one stray invalid byte must not switch inspection off.
     let mut text = None;
     let parsed = serde_json::from_slice::<Value>(body).ok().or_else(|| {
         let (t, _) = text
-            .insert(crate::extract::text::decode("", body))
+            .insert(
+                crate::extract::text::decode("", body)
+                    .or_else(|| Some((String::from_utf8_lossy(body), true))),
+            )
             .as_ref()?;
         serde_json::from_str(t).ok()
     });
@@ -153,6 +158,16 @@ mod tests {
         let err = inspect_json(leak, Some(&policy(None)), &Default::default(), &mut o).unwrap_err();
         let v: Value = serde_json::from_slice(&err).unwrap();
         assert_eq!(v["error"]["type"], "policy_violation");
+        // One invalid byte does not switch inspection off: the rest is read lossily.
+        let broken = [&leak[..], b"\xff"].concat();
+        assert!(inspect_json(&broken, Some(&policy(None)), &Default::default(), &mut o).is_err());
+        let broken = [
+            &br#"{"choices":[{"message":{"content":"use AKIAQWERTYUIOPASDFGH "#[..],
+            b"\xff",
+            br#""}}]}"#,
+        ]
+        .concat();
+        assert!(inspect_json(&broken, Some(&policy(None)), &Default::default(), &mut o).is_err());
         assert!(inspect_json(
             b"{\"x\":\"nothing\"}",
             Some(&policy(None)),
