@@ -36,8 +36,9 @@ pub struct Context<'a> {
     /// Set when a scan limit left part of the text unread (why); the tenant's fail mode
     /// (`on_classifier_error`) decides, as for any failure of inspection.
     pub scan_limit: Option<&'a str>,
-    /// The MCP tool a `tools/call` names (rules match it exactly).
-    pub tool: Option<&'a str>,
+    /// The MCP tools the `tools/call`s of a message or batch name (a rule's `tool` matches
+    /// when any of them is listed; exactly).
+    pub tools: &'a [String],
 }
 
 /// A finding and the text (by index) it was found in.
@@ -126,7 +127,10 @@ impl When {
         };
         self.direction.is_none_or(|d| d == ctx.direction)
             && opt_in(&self.provider, ctx.provider)
-            && opt_in(&self.tool, ctx.tool)
+            && self
+                .tool
+                .as_ref()
+                .is_none_or(|l| ctx.tools.iter().any(|t| l.contains(t)))
             && opt_in(&self.users, ctx.user)
             && self.groups.as_ref().is_none_or(|g| g.any_of(ctx.groups))
             && self.model.as_ref().is_none_or(|m| {

@@ -279,7 +279,7 @@ fn decisions_follow_precedence_conditions_and_lists() {
             label_thresholds: None,
             uninspectable: None,
             scan_limit: None,
-            tool: c.tool,
+            tools: &c.tool.map(String::from).into_iter().collect::<Vec<_>>(),
         };
         let d = p.evaluate(&ctx, &[c.text], &c.findings, &c.labels);
         let mut rules: Vec<&str> = d.reasons.iter().map(|r| &*r.rule).collect();

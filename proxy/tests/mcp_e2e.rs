@@ -110,20 +110,33 @@ async fn an_mcp_session_is_inspected_on_both_paths() {
 
     // A rule on the tool itself, for one tenant.
     let ops = reqwest::Client::builder().no_proxy().build().unwrap();
-    let r = ops
-        .post(&gw)
-        .header(
-            "proxy-authorization",
-            format!("Basic {}", {
-                use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD.encode("ops:s")
-            }),
-        )
-        .json(&call(5, "delete_page", json!({"page": "Home"})))
-        .send()
+    let as_ops = |body: Value| {
+        ops.post(&gw)
+            .header(
+                "proxy-authorization",
+                format!("Basic {}", {
+                    use base64::Engine as _;
+                    base64::engine::general_purpose::STANDARD.encode("ops:s")
+                }),
+            )
+            .json(&body)
+            .send()
+    };
+    let r = as_ops(call(5, "delete_page", json!({"page": "Home"})))
         .await
         .unwrap();
     let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["error"]["message"], "Agents may not delete wiki pages.",
+        "{v}"
+    );
+    assert_eq!(mock.received().len(), upstream_calls);
+    // The same call behind a harmless one in a batch is still the forbidden tool.
+    let batch = json!([
+        call(7, "search_wiki", json!({"q": "home"})),
+        call(8, "delete_page", json!({"page": "Home"}))
+    ]);
+    let v: Value = as_ops(batch).await.unwrap().json().await.unwrap();
     assert_eq!(
         v["error"]["message"], "Agents may not delete wiki pages.",
         "{v}"

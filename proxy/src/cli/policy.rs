@@ -97,7 +97,7 @@ fn decide(engine: &classifiers::PatternEngine, p: &CompiledPolicy, s: &Sample) -
         label_thresholds: None,
         uninspectable: None,
         scan_limit: None,
-        tool: None,
+        tools: &[],
     };
     let labels = s
         .labels

@@ -185,7 +185,7 @@ impl AiHttpApp {
         let d = &inspection.decision;
         log.inspect_us = inspection.elapsed.as_micros();
         log.model = inspection.prompt.model.clone();
-        log.tool = inspection.prompt.tool.clone();
+        log.tool = (!inspection.prompt.tools.is_empty()).then(|| inspection.prompt.tools.join(","));
         log.record_decision(d);
         log.redactions = inspection.redaction_count;
         log.stream = inspection.prompt.stream;

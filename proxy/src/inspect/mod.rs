@@ -421,7 +421,7 @@ impl Inspector {
                 _ => prompt.unreadable,
             },
             scan_limit: limit,
-            tool: prompt.tool.as_deref(),
+            tools: &prompt.tools,
         };
         let decision = policy.evaluate(&ctx, &texts, &findings, &labels);
         let mut out = Inspection {

@@ -29,7 +29,9 @@ fn message(p: &mut Prompt, m: &Value, base: &str) {
     match m.get("method").and_then(Value::as_str) {
         Some("tools/call") => {
             if let Some(name) = params.and_then(|x| x.get("name")).and_then(Value::as_str) {
-                p.tool.get_or_insert_with(|| name.to_string());
+                if !p.tools.iter().any(|t| t == name) {
+                    p.tools.push(name.to_string());
+                }
                 push(p, Role::Assistant, at("name"), name);
             }
             if let Some(args) = params.and_then(|x| x.get("arguments")) {
@@ -89,7 +91,7 @@ mod tests {
         let call = serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
             "params": {"name": "search_wiki", "arguments": {"query": "refund policy", "limit": 3}}});
         let p = extract(&call);
-        assert_eq!(p.tool.as_deref(), Some("search_wiki"));
+        assert_eq!(p.tools, ["search_wiki"]);
         assert_eq!(p.rpc_id, Some(serde_json::json!(7)));
         let ptrs: Vec<&str> = p.segments.iter().map(|s| s.pointer.as_str()).collect();
         assert_eq!(ptrs, ["/params/name", "/params/arguments/query"]);

@@ -96,8 +96,9 @@ pub struct Prompt {
     /// Why a file the model would read could not be read (the first such file): the tenant's
     /// `on_uninspectable` decides. Images and audio in chat parts are coverage, not this.
     pub unreadable: Option<&'static str>,
-    /// The MCP tool a `tools/call` names, for policy rules and the audit record.
-    pub tool: Option<String>,
+    /// The MCP tools the `tools/call`s name (a batch may call several), in order, each once:
+    /// policy rules match any of them, and the audit record lists them.
+    pub tools: Vec<String>,
     /// The JSON-RPC id of a single MCP request, so a block answers it by id.
     pub rpc_id: Option<Value>,
 }
