@@ -2,7 +2,7 @@
 //! (CSV an auditor opens in a spreadsheet, or JSON lines), and reads on their own connection.
 
 use super::api::AdminResponse;
-use crate::audit::{AuditStore, Filter};
+use crate::audit::{log_time, AuditStore, Filter};
 use crate::handler::Shared;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -37,8 +37,8 @@ pub(super) fn filter_from(
         entity: get("entity"),
         rule: get("rule"),
         kind: get("kind"),
-        since: get("since"),
-        until: get("until"),
+        since: get("since").map(|t| log_time(&t)).transpose()?,
+        until: get("until").map(|t| log_time(&t)).transpose()?,
         limit,
         after,
         before: match get("before") {

@@ -13,5 +13,5 @@ pub mod writer;
 
 pub use event::AuditEvent;
 pub use retention::RetentionPolicy;
-pub use store::{hash_of, AuditStore, Durability, Filter, StoreError, StoredRow};
+pub use store::{hash_of, log_time, AuditStore, Durability, Filter, StoreError, StoredRow};
 pub use writer::AuditWriter;

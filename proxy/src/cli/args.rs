@@ -284,10 +284,10 @@ pub struct AuditFilter {
     #[arg(long)]
     pub kind: Option<String>,
     /// RFC 3339 (or a date): from this time on.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::audit::log_time)]
     pub since: Option<String>,
     /// RFC 3339 (or a date): before this time.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::audit::log_time)]
     pub until: Option<String>,
     #[arg(long, default_value_t = 100)]
     pub limit: usize,

@@ -17,7 +17,7 @@ mod verify;
 
 use index::lists;
 pub(super) use index::merge_indexes;
-pub use query::{Activity, Destination, Filter, StoredRow};
+pub use query::{log_time, Activity, Destination, Filter, StoredRow};
 use schema::{migrate, SCHEMA};
 
 /// Why the audit database could not do something.

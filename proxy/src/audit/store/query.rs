@@ -59,6 +59,25 @@ pub struct Destination {
     pub users: i64,
 }
 
+/// A `since`/`until` bound as the log stores times (UTC, milliseconds, `Z`), so that comparing
+/// them as text compares instants: `2024-05-01T10:00:00Z` as given would sort after
+/// `10:00:00.500Z` and an offset would be hours off. An RFC 3339 time or a date (midnight UTC).
+pub fn log_time(given: &str) -> Result<String, String> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(given.trim(), &Rfc3339)
+        .or_else(|_| {
+            let date = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(given.trim(), &date).map(|d| d.midnight().assume_utc())
+        })
+        .map_err(|_| format!("`{given}` is not an RFC 3339 time or a date (YYYY-MM-DD)"))?;
+    let stored = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&stored)
+        .map_err(|e| format!("`{given}`: {e}"))
+}
+
 /// Filters for queries and statistics; empty fields match everything.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -72,7 +91,7 @@ pub struct Filter {
     pub category: Option<String>,
     pub entity: Option<String>,
     pub rule: Option<String>,
-    /// RFC 3339 bounds, inclusive / exclusive.
+    /// Bounds, inclusive / exclusive, in the stored form ([`log_time`]).
     pub since: Option<String>,
     pub until: Option<String>,
     pub kind: Option<String>,

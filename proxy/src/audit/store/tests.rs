@@ -137,6 +137,38 @@ fn inserts_chain_query_and_verify() {
 }
 
 #[test]
+fn time_bounds_compare_as_instants_not_as_text() {
+    assert_eq!(
+        log_time("2024-05-01T12:00:00+02:00").unwrap(),
+        "2024-05-01T10:00:00.000Z"
+    );
+    assert_eq!(log_time("2024-05-01").unwrap(), "2024-05-01T00:00:00.000Z");
+    assert!(log_time("yesterday").unwrap_err().contains("RFC 3339"));
+    let p = tmp("bounds");
+    let mut s = AuditStore::open(&p).unwrap();
+    let mut e = ev(0, "acme", "allow");
+    e.time = "2024-05-01T10:00:00.500Z".into();
+    s.insert(&mut [e]).unwrap();
+    let count = |since: &str, until: &str| {
+        s.query(&Filter {
+            since: Some(log_time(since).unwrap()),
+            until: Some(log_time(until).unwrap()),
+            limit: 10,
+            ..Filter::default()
+        })
+        .unwrap()
+        .len()
+    };
+    // As text, `10:00:00Z` sorted after `10:00:00.500Z`, and the offset was ignored.
+    assert_eq!(count("2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z"), 1);
+    assert_eq!(
+        count("2024-05-01T12:00:00+02:00", "2024-05-01T12:00:01+02:00"),
+        1
+    );
+    assert_eq!(count("2024-05-01T10:00:01Z", "2024-05-02"), 0);
+}
+
+#[test]
 fn scores_that_parse_back_off_by_one_unit_still_verify() {
     // 0.9 + 0.05 (the PCI pack's confidence and context boost) is 0.9500000000000001, and
     // classifier scores are f32 widened to f64 (0.97f32 is 0.9700000286102295): verify parses
