@@ -4,7 +4,7 @@
 
 use super::event::AuditEvent;
 use ring::digest;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 use thiserror::Error;
 
@@ -89,16 +89,43 @@ pub fn hash_of(prev: &str, canonical: &[u8]) -> String {
     policy::identity::hex_encode(ctx.finish().as_ref())
 }
 
+/// The columns of an event's row that queries, tenant scoping and retention read, derived
+/// from the event (its hashed body): the insert writes them and `verify` checks them, so an
+/// edited column (another tenant, an older time, `allow` for `block`) is caught like an
+/// edited body. In the order of [`ROW_COLUMNS`].
+pub(super) fn row_columns(e: &AuditEvent) -> Vec<Option<String>> {
+    let wrap = |v: &[String]| Some(format!(",{},", v.join(",")));
+    let (categories, entities, rules) = lists(&e.reasons);
+    vec![
+        Some(e.id.clone()),
+        Some(e.time.clone()),
+        Some(e.kind.clone()),
+        Some(e.tenant.clone()),
+        e.user.clone(),
+        e.provider.clone(),
+        e.model.clone(),
+        Some(e.decision.clone()),
+        wrap(&categories),
+        wrap(&entities),
+        wrap(&rules),
+        wrap(&e.groups),
+    ]
+}
+
+/// The names of [`row_columns`], as SQL.
+pub(super) const ROW_COLUMNS: &str =
+    "id, time, kind, tenant, user, provider, model, decision, categories, entities, rules, groups";
+
 /// Appends `events` inside `tx`, each chained to `prev` (which it advances).
 pub(super) fn insert_chained(
     tx: &rusqlite::Transaction<'_>,
     prev: &mut String,
     events: &mut [AuditEvent],
 ) -> Result<(), rusqlite::Error> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO events (id, time, kind, tenant, user, provider, model, decision, categories, entities, rules, groups, body, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT INTO events ({ROW_COLUMNS}, body, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    ))?;
     for e in events.iter_mut() {
         e.prev_hash = prev.clone();
         // The stored body is the canonical form itself (no `seq`, empty `hash`): one
@@ -107,25 +134,9 @@ pub(super) fn insert_chained(
         e.hash.clear();
         let body = serde_json::to_string(&e).expect("audit events serialize");
         e.hash = hash_of(prev, body.as_bytes());
-        let wrap = |v: &[String]| format!(",{},", v.join(","));
-        let (categories, entities, rules) = lists(&e.reasons);
-        stmt.execute(params![
-            e.id,
-            e.time,
-            e.kind,
-            e.tenant,
-            e.user,
-            e.provider,
-            e.model,
-            e.decision,
-            wrap(&categories),
-            wrap(&entities),
-            wrap(&rules),
-            wrap(&e.groups),
-            body,
-            e.prev_hash,
-            e.hash,
-        ])?;
+        let mut values = row_columns(e);
+        values.extend([Some(body), Some(e.prev_hash.clone()), Some(e.hash.clone())]);
+        stmt.execute(rusqlite::params_from_iter(values))?;
         e.seq = tx.last_insert_rowid();
         *prev = e.hash.clone();
     }

@@ -204,6 +204,26 @@ fn an_edited_row_is_named_by_verify() {
     c.execute("UPDATE events SET body = replace(body, '\"decision\":\"block\"', '\"decision\":\"allow\"') WHERE seq = 3", []).unwrap();
     let e = s.verify().unwrap_err().to_string();
     assert!(e.contains("row 3") && e.contains("edited"), "{e}");
+    // The columns that scope, filter and expire rows are checked against the body too: moved
+    // to another tenant, made older (for retention to erase) or relabelled.
+    for edit in [
+        "tenant = 'globex'",
+        "time = '2000-01-01T00:00:00.000Z'",
+        "decision = 'allow'",
+        "categories = ',,'",
+        "user = NULL",
+    ] {
+        let p = tmp("tamper-columns");
+        let mut s = AuditStore::open(&p).unwrap();
+        let mut batch: Vec<AuditEvent> = (0..5).map(|i| ev(i, "acme", "block")).collect();
+        s.insert(&mut batch).unwrap();
+        assert_eq!(s.verify().unwrap(), 5);
+        let c = Connection::open(&p).unwrap();
+        c.execute(&format!("UPDATE events SET {edit} WHERE seq = 2"), [])
+            .unwrap();
+        let e = s.verify().unwrap_err().to_string();
+        assert!(e.contains("row 2") && e.contains("column"), "{edit}: {e}");
+    }
 }
 
 #[test]

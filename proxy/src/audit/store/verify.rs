@@ -2,7 +2,7 @@
 //! indexes up to their watermark.
 
 use super::index::{lists, tag_digest, tags, user_entry};
-use super::{hash_of, AuditStore, StoreError};
+use super::{hash_of, row_columns, AuditStore, StoreError, ROW_COLUMNS};
 use crate::audit::event::AuditEvent;
 
 impl AuditStore {
@@ -48,11 +48,12 @@ impl AuditStore {
         let (mut want_users, mut want_user_rows) = (0u64, 0u64);
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT seq, body, prev_hash, hash, 0 FROM events
-                 UNION ALL SELECT seq, NULL, prev_hash, hash, checkpoint FROM tombstones
+            .prepare(&format!(
+                "SELECT seq, body, prev_hash, hash, 0, {ROW_COLUMNS} FROM events
+                 UNION ALL SELECT seq, NULL, prev_hash, hash, checkpoint{} FROM tombstones
                  ORDER BY seq",
-            )
+                ", NULL".repeat(ROW_COLUMNS.split(',').count())
+            ))
             .map_err(self.err())?;
         let mut rows = stmt.query([]).map_err(self.err())?;
         let mut prev = String::new();
@@ -101,6 +102,17 @@ impl AuditStore {
                 return Err(StoreError::Corrupt {
                     seq,
                     reason: "hash does not match the row's contents (the row was edited)".into(),
+                });
+            }
+            let columns = (5..5 + ROW_COLUMNS.split(',').count())
+                .map(|i| r.get::<_, Option<String>>(i))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(self.err())?;
+            if columns != row_columns(&e) {
+                return Err(StoreError::Corrupt {
+                    seq,
+                    reason: "a column does not match the row's hashed body (the row was edited)"
+                        .into(),
                 });
             }
             if let Some(cp) = &e.checkpoint {
