@@ -562,12 +562,17 @@ pub async fn forward(
                     .finish(&mut out.usage);
                 if let Transform::Sse(state) = &mut transform {
                     let (parser, guard, _) = &mut **state;
-                    let mut tail = guard.flush();
-                    if let Some(rest) = parser.finish() {
-                        if !guard.is_cut() {
-                            tail.extend_from_slice(&rest);
+                    // An unterminated last event is read as if it had ended: clients that act
+                    // on `data:` lines as they arrive would otherwise get it unread.
+                    let mut tail = Vec::new();
+                    for piece in crate::stream::sse::finish_events(parser) {
+                        match piece {
+                            Piece::Event(e) => tail.extend(guard.on_event(&e)),
+                            Piece::Raw(b) if !guard.is_cut() => tail.extend_from_slice(&b),
+                            Piece::Raw(_) => {}
                         }
                     }
+                    tail.extend(guard.flush());
                     out.response = guard.outcome.clone();
                     if !tail.is_empty()
                         && session

@@ -202,3 +202,24 @@ async fn an_answer_no_inspector_reads_is_refused_or_recorded_as_unread() {
         assert!(skipped.iter().any(|w| w.contains(why)), "{ct}: {skipped:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_breaks_off_inside_its_last_event_does_not_leak_it() {
+    let (proxy, _d) = setup().await;
+    let client = proxy.client(&[&proxy.ca_pem]);
+    let r = client
+        .post("https://api.openai.com/v1/chat/completions")
+        .header(
+            "x-mock-reply-mirror",
+            reversed("the deploy key is AKIAQWERTYUIOPASDFGH"),
+        )
+        .header("x-mock-unterminated", "1")
+        .json(&chat("tell me", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (text, _) = collect(r).await;
+    assert!(!text.contains("AKIA"), "leaked: {text}");
+    assert!(text.contains("policy_violation"), "no error event: {text}");
+}

@@ -9,7 +9,9 @@
 //! with TEXT), `x-mock-reply-mirror: TXET` (answer with TEXT: a reply that carries a secret or
 //! a pseudonym token, since PromptWall scans request headers too; the name avoids the words
 //! that make PromptWall read a text backwards, "reversed" among them), `x-mock-chunk-chars: N` (stream the echo or reply in N-character pieces),
-//! `x-mock-gzip: 1` (gzip the answer: a JSON body, or a stream's events as one body).
+//! `x-mock-gzip: 1` (gzip the answer: a JSON body, or a stream's events as one body),
+//! `x-mock-unterminated: 1` (a stream that breaks off inside its last word's event),
+//! `x-mock-content-type`, `x-mock-leading-encoding` and `x-mock-stall-after` (see [`answer`]).
 //!
 //! It also serves the Realtime API's WebSocket (`realtime`) and an MCP server on both MCP
 //! transports (`mcp`).
@@ -214,6 +216,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     let header_delay = header_num(&req, "x-mock-header-delay-ms").map(Duration::from_millis);
     let echo = req.headers().contains_key("x-mock-echo");
     let gzip = req.headers().contains_key("x-mock-gzip");
+    let unterminated = req.headers().contains_key("x-mock-unterminated");
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -350,7 +353,19 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         }
         return Ok(resp);
     }
-    let events = kind.events(&words);
+    let mut events = kind.events(&words);
+    if unterminated {
+        // The stream breaks off inside the event with the last word: no blank line after it,
+        // and nothing after that.
+        if let Some(last) = words.last() {
+            let needle = serde_json::to_string(last).unwrap_or_default();
+            let needle = needle.trim_matches('"');
+            if let Some(i) = events.iter().rposition(|e| e.contains(needle)) {
+                events.truncate(i + 1);
+                events[i].pop();
+            }
+        }
+    }
     if gzip {
         // A compressed stream: the events gzipped as one body.
         use std::io::Write;

@@ -371,10 +371,21 @@ impl McpStream {
                 return;
             }
         }
-        if let Some(rest) = self.parser.finish() {
-            if session.write_response_body(rest, false).await.is_err() {
-                return;
+        // An unterminated last message is inspected like the others, not passed raw.
+        let mut buf = Vec::new();
+        for piece in crate::stream::sse::finish_events(&mut self.parser) {
+            match piece {
+                Piece::Event(e) => buf.extend(message(&e, rp, out).await),
+                Piece::Raw(b) => buf.extend_from_slice(&b),
             }
+        }
+        if !buf.is_empty()
+            && session
+                .write_response_body(Bytes::from(buf), false)
+                .await
+                .is_err()
+        {
+            return;
         }
         out.reusable = session.finish_body().await.is_ok();
     }

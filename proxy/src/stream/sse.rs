@@ -132,6 +132,15 @@ impl SseParser {
     }
 }
 
+/// What is left in `parser` when the stream ends, as pieces: an unterminated last event is
+/// ended (`\n\n`) and parsed, so it goes through inspection like every other event.
+pub fn finish_events(parser: &mut SseParser) -> Vec<Piece> {
+    match parser.finish() {
+        None => Vec::new(),
+        Some(rest) => SseParser::default().push(&[&rest[..], b"\n\n"].concat()),
+    }
+}
+
 impl Event {
     /// Whether this is OpenAI's end-of-stream marker.
     pub fn is_done(&self) -> bool {
