@@ -449,12 +449,18 @@ async fn a_tls_name_that_disagrees_with_the_connect_target_is_not_tunnelled_blin
     // Blocked: the handshake never completes and the mock sees no connection's request.
     let r = connect_with_sni(proxy.proxy, &target, "api.openai.com", &pem).await;
     assert!(r.is_err(), "the disguised tunnel was closed");
-    // No name, to the AI host's (pinned) address: blocked too.
+    // No name, to the AI host's (pinned) address: blocked too, in any spelling of it.
     let r = connect_with_sni(proxy.proxy, &target, "127.0.0.1", &pem).await;
     assert!(r.is_err(), "a nameless hello to an AI address was closed");
+    let mapped = format!("[::ffff:127.0.0.1]:{}", mock.addr.port());
+    let r = connect_with_sni(proxy.proxy, &mapped, "127.0.0.1", &pem).await;
+    assert!(
+        r.is_err(),
+        "a nameless hello to an AI address, IPv4-mapped, was closed"
+    );
     assert!(mock.received().is_empty());
     let events = proxy.audit_events(&["--kind", "blocked_destination"]);
-    assert_eq!(events.len(), 2, "{events:#?}");
+    assert_eq!(events.len(), 3, "{events:#?}");
     assert_eq!(events[0]["sni"], "api.openai.com");
     assert_eq!(
         events[0]["reasons"][0]["rule"],

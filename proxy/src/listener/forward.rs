@@ -301,16 +301,19 @@ impl FrontDoor {
                 .map(|p| (sni.clone(), p.to_string())),
             _ => None,
         };
+        // The address actually connected, whatever form the target took: an IPv4-mapped IPv6
+        // literal, a decimal integer, a name that resolves to an AI host's address.
+        let connected = upstream.peer_addr().ok().map(|a| a.ip().to_canonical());
         let bare_ai_address = matches!(flight, FirstFlight::Tls { sni: None })
             && !deliberate
-            && match host.parse::<std::net::IpAddr>() {
-                Ok(ip) => {
+            && match connected {
+                Some(ip) => {
                     shared
                         .ai_addrs
                         .contains(ip, port, &shared.catalog, &shared.config.upstream.resolve)
                         .await
                 }
-                Err(_) => false,
+                None => false,
             };
         if named.is_none() && !bare_ai_address {
             if flight == FirstFlight::Gone {
