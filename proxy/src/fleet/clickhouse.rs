@@ -30,6 +30,19 @@ pub enum ChError {
     Local(#[from] crate::audit::StoreError),
 }
 
+/// The endpoint as errors may show it: a user and password in the URL stay out of the message,
+/// which reaches logs and (as a 503) the auditors of every tenant.
+fn without_credentials(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string().trim_end_matches('/').to_string()
+        }
+        Err(_) => "(the configured URL)".into(),
+    }
+}
+
 /// A ClickHouse endpoint and the database the log lives in.
 #[derive(Clone)]
 pub struct ClickHouse {
@@ -80,15 +93,13 @@ impl ClickHouse {
                 .query(&[("query", sql)])
                 .body(b),
         };
-        let r = req.send().await.map_err(|source| ChError::Http {
-            url: self.url.clone(),
-            source,
-        })?;
+        let failed = |source: reqwest::Error| ChError::Http {
+            url: without_credentials(&self.url),
+            source: source.without_url(),
+        };
+        let r = req.send().await.map_err(failed)?;
         let status = r.status().as_u16();
-        let text = r.text().await.map_err(|source| ChError::Http {
-            url: self.url.clone(),
-            source,
-        })?;
+        let text = r.text().await.map_err(failed)?;
         if status != 200 {
             return Err(ChError::Status {
                 status,
@@ -503,6 +514,24 @@ impl Shipper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_named_without_its_credentials() {
+        // A closed port on loopback: the request fails, and the error is what a 503 shows.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let ch = ClickHouse::new(
+            &format!("http://audit:s3cret-pw@127.0.0.1:{port}"),
+            "pw",
+            Duration::from_secs(2),
+        );
+        let e = ch.run("SELECT 1", None).await.unwrap_err().to_string();
+        assert!(e.contains("127.0.0.1"), "{e}");
+        assert!(!e.contains("s3cret") && !e.contains("audit:"), "{e}");
+    }
 
     #[test]
     fn literals_cannot_break_out_of_their_quotes() {
