@@ -174,6 +174,19 @@ impl CertificateAuthority {
                 .map(|(_, c)| (c.subject().as_raw().to_vec(), c.subject().to_string()))
                 .map_err(|e| parse_err(e.to_string()))
         };
+        // A key that is not the certificate's would sign leaves no client can verify.
+        let (_, parsed) =
+            x509_parser::parse_x509_certificate(&cert_der).map_err(|e| parse_err(e.to_string()))?;
+        if parsed.public_key().subject_public_key.data.as_ref() != key.public_key_raw() {
+            return Err(CaError::Parse {
+                path: key_path.to_path_buf(),
+                what: "private key",
+                reason: format!(
+                    "it is not the key of the CA certificate {}",
+                    cert_path.display()
+                ),
+            });
+        }
         let ((theirs, name), (ours, _)) = (subject(&cert_der)?, subject(issuer.der())?);
         if theirs != ours {
             return Err(parse_err(format!(
@@ -322,12 +335,17 @@ mod tests {
     /// An enterprise CA made by another tool (openssl here): `name` under `testdata/`, copied
     /// with its key made private as `load` requires.
     fn foreign(name: &str) -> Result<CertificateAuthority, CaError> {
-        let dir = tmpdir(name);
+        foreign_pair(name, name)
+    }
+
+    /// The certificate of one test CA with the key of another (or its own).
+    fn foreign_pair(cert_of: &str, key_of: &str) -> Result<CertificateAuthority, CaError> {
+        let dir = tmpdir(&format!("{cert_of}-{key_of}"));
         std::fs::create_dir_all(&dir).unwrap();
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/mitm/testdata");
         let (cert, key) = (dir.join("ca.pem"), dir.join("ca.key"));
-        std::fs::copy(src.join(format!("{name}.pem")), &cert).unwrap();
-        std::fs::copy(src.join(format!("{name}.key")), &key).unwrap();
+        std::fs::copy(src.join(format!("{cert_of}.pem")), &cert).unwrap();
+        std::fs::copy(src.join(format!("{key_of}.key")), &key).unwrap();
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
         CertificateAuthority::load(&cert, &key)
     }
@@ -361,6 +379,14 @@ mod tests {
         client_accepts(&ca, "api.openai.com").unwrap();
         let own = CertificateAuthority::load_or_generate(&tmpdir("own")).unwrap();
         client_accepts(&own, "api.anthropic.com").unwrap();
+    }
+
+    #[test]
+    fn a_key_that_is_not_the_certificates_is_refused_at_load() {
+        let e = foreign_pair("openssl-ca", "dc-ca")
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("not the key of the CA certificate"), "{e}");
     }
 
     #[test]
