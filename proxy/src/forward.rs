@@ -134,7 +134,12 @@ pub async fn forward(
     } = outbound;
     let req = session.req_header();
     let method = Method::from_bytes(req.method.as_str().as_bytes()).unwrap_or(Method::GET);
-    let restoring = !pseudonyms.is_empty() || response_policy.as_ref().is_some_and(|p| p.scan);
+    // An MCP server's answers are read whole whenever a classifier can check its tool list for
+    // poisoning, even where no pattern rule reads responses (a tenant with label rules only).
+    let restoring = !pseudonyms.is_empty()
+        || response_policy
+            .as_ref()
+            .is_some_and(|p| p.scan || (mcp.is_some() && p.tool_classifier.is_some()));
     let mut headers = http::HeaderMap::with_capacity(req.headers.len());
     for (name, value) in req.headers.iter() {
         // Restoring needs a readable body: ask for it uncompressed.
