@@ -435,8 +435,9 @@ async fn an_admin_edits_dry_runs_applies_and_rolls_back_a_policy() {
     let errors = b.text_of("#policy-errors", "Line 5").await;
     assert!(errors.contains("action"), "{errors}");
     b.find(".cm-error-line").await;
-    // Fixed: a stricter draft that also redacts email addresses.
-    let fixed = "tenant: acme\nrules:\n  - id: keys\n    when: { category: secret }\n    action: block\n    message: \"No keys, please.\"\n  - id: emails\n    when: { entity: email }\n    action: redact\n";
+    // Fixed: a stricter draft that also redacts email addresses (keeping the tenant's
+    // trusted header, which only a superadmin could add back).
+    let fixed = "tenant: acme\nidentity:\n  trusted_header: { user_header: X-User, from_cidrs: [127.0.0.0/8] }\nrules:\n  - id: keys\n    when: { category: secret }\n    action: block\n    message: \"No keys, please.\"\n  - id: emails\n    when: { entity: email }\n    action: redact\n";
     b.client.execute(&set(fixed), vec![]).await.unwrap();
     b.text_of("#policy-status", "Valid: 2 rules").await;
     b.find("#show-diff").await.click().await.unwrap();

@@ -46,17 +46,35 @@ impl Principal {
 /// a tenant admin who could set them would claim another tenant's users, or with
 /// `0.0.0.0/0` every unidentified client, past `auth.required`. Credentials (`tokens`) stay
 /// the tenant admin's to manage: a token identifies only whoever holds it.
-pub const NETWORK_SOURCES_NEED_SUPERADMIN: &str = "identity.cidrs and identity.trusted_header decide which tenant a connection belongs to, across tenants; only a superadmin may change them";
+pub const NETWORK_SOURCES_NEED_SUPERADMIN: &str = "identity.cidrs and identity.trusted_header decide which tenant a connection belongs to, across tenants; only a superadmin may add networks to them (a tenant admin may remove networks or change the users they map to)";
 
 impl Principal {
     /// Whether this caller may put `next` in force in place of `current` (same tenant; the
     /// role check is [`Principal::may`]): a superadmin may change anything, a tenant admin
-    /// anything but the network sources of identity.
+    /// anything that claims no network the tenant does not claim already. A narrower network
+    /// inside a claimed one is a new claim too: the most specific CIDR wins, so it could take
+    /// a user from another tenant's more specific range.
     pub fn may_replace(&self, current: &PolicyDoc, next: &PolicyDoc) -> bool {
-        let sources = |d: &PolicyDoc| {
-            serde_json::to_value((&d.identity.cidrs, &d.identity.trusted_header)).ok()
+        let nets =
+            |list: &mut dyn Iterator<Item = &String>| -> Option<Vec<policy::identity::Cidr>> {
+                list.map(|c| policy::identity::Cidr::parse(c).ok())
+                    .collect()
+            };
+        let claims = |d: &PolicyDoc| {
+            let cidrs = nets(&mut d.identity.cidrs.iter().map(|c| &c.cidr));
+            let trusted = nets(&mut d.identity.trusted_header.iter().flat_map(|t| &t.from_cidrs));
+            cidrs.zip(trusted)
         };
-        self.role == AdminRole::Superadmin || sources(current) == sources(next)
+        let subset = |new: &[policy::identity::Cidr], old: &[policy::identity::Cidr]| {
+            new.iter().all(|n| old.contains(n))
+        };
+        self.role == AdminRole::Superadmin
+            || match (claims(current), claims(next)) {
+                (Some((cur_c, cur_t)), Some((new_c, new_t))) => {
+                    subset(&new_c, &cur_c) && subset(&new_t, &cur_t)
+                }
+                _ => false,
+            }
     }
 }
 
@@ -147,7 +165,11 @@ mod tests {
         let current = doc("  cidrs: [{cidr: 10.1.0.0/16}]\n");
         let admin = p(AdminRole::Admin, Some("acme"));
         let su = p(AdminRole::Superadmin, None);
-        // Credentials are the tenant admin's to manage.
+        // Credentials are the tenant admin's to manage, and so are removing networks and the
+        // users they map to.
+        for narrower in ["", "  cidrs: [{cidr: 10.1.0.0/16, user: ana}]\n"] {
+            assert!(admin.may_replace(&current, &doc(narrower)), "{narrower}");
+        }
         let token = format!(
             "  cidrs: [{{cidr: 10.1.0.0/16}}]\n  tokens: [{{user: ana, secret_hash: \"{}\"}}]\n",
             SecretHash::create("ana-token")
@@ -156,9 +178,8 @@ mod tests {
         for claim in [
             "  cidrs: [{cidr: 10.1.0.0/16}, {cidr: 10.2.0.7/32}]\n",
             "  cidrs: [{cidr: 0.0.0.0/0}]\n",
-            "  cidrs: [{cidr: 10.1.0.0/16, user: ana}]\n",
+            "  cidrs: [{cidr: 10.1.2.3/32}]\n",
             "  cidrs: [{cidr: 10.1.0.0/16}]\n  trusted_header: {user_header: user-agent, from_cidrs: [0.0.0.0/0]}\n",
-            "",
         ] {
             let next = doc(claim);
             assert!(!admin.may_replace(&current, &next), "{claim}");
