@@ -42,12 +42,26 @@ enum Msg {
 /// An event in the queue; await it for its commit.
 pub struct Queued(oneshot::Receiver<Result<i64, String>>);
 
+/// The longest a request waits for its record's commit (as for room in the queue): a disk that
+/// stops answering turns requests into prompt 503s, not hangs. A record whose commit comes
+/// later is still written, and says what was decided.
+pub const COMMIT_WAIT: Duration = Duration::from_secs(30);
+
 impl Queued {
-    /// Waits for the commit: the event's `seq`, or why it was not written.
+    /// Waits for the commit (at most [`COMMIT_WAIT`]): the event's `seq`, or why it was not
+    /// written.
     pub async fn committed(self) -> Result<i64, String> {
-        self.0
-            .await
-            .map_err(|_| "audit writer stopped".to_string())?
+        match tokio::time::timeout(COMMIT_WAIT, self.0).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("audit writer stopped".to_string()),
+            Err(_) => {
+                crate::metrics::METRICS.audit_failures.inc();
+                Err(format!(
+                    "audit log did not commit within {} s",
+                    COMMIT_WAIT.as_secs()
+                ))
+            }
+        }
     }
 }
 
@@ -436,6 +450,13 @@ impl AuditWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_commit_that_never_comes_is_an_error_after_the_wait_not_a_hang() {
+        let (_ack, done) = oneshot::channel::<Result<i64, String>>();
+        let e = Queued(done).committed().await.unwrap_err();
+        assert!(e.contains("did not commit within 30 s"), "{e}");
+    }
 
     /// A minimal event stamped now: `id`, `kind` and `tenant` are what these tests vary.
     fn event(id: String, kind: &str, tenant: &str) -> AuditEvent {
