@@ -7,10 +7,10 @@ use pingora_core::protocols::Stream;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::timeout;
+use tokio::time::{timeout, Instant};
 
 /// Connects to `host:port` and answers the CONNECT: `200` and the upstream connection, or a
 /// `502`/`504` to the client and `None`.
@@ -125,7 +125,13 @@ where
         match timeout(idle, r.read(&mut buf)).await {
             Ok(Ok(0)) | Ok(Err(_)) => break,
             Ok(Ok(n)) => {
-                if w.write_all(&buf[..n]).await.is_err() || w.flush().await.is_err() {
+                // A peer that stops reading must not hold the tunnel (and its sockets) forever.
+                let written = timeout(idle, async {
+                    w.write_all(&buf[..n]).await?;
+                    w.flush().await
+                })
+                .await;
+                if !matches!(written, Ok(Ok(()))) {
                     break;
                 }
                 total += n as u64;
@@ -142,4 +148,23 @@ where
     }
     let _ = w.shutdown().await;
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_stops_reading_does_not_hold_the_tunnel_forever() {
+        let (mut client, client_side) = tokio::io::duplex(1024);
+        let (server_side, _server) = tokio::io::duplex(1024);
+        // The client keeps sending; the server never reads a byte.
+        tokio::spawn(async move {
+            let chunk = vec![7u8; 4096];
+            while client.write_all(&chunk).await.is_ok() {}
+        });
+        let spliced = splice(client_side, server_side, Duration::from_secs(5));
+        let ended = tokio::time::timeout(Duration::from_secs(3600), spliced).await;
+        assert!(ended.is_ok(), "the tunnel was still open after an hour");
+    }
 }
