@@ -69,15 +69,21 @@ fn text_of(evs: &[serde_json::Value]) -> String {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_realtime_session_through_the_gateway_is_inspected_both_ways() {
+/// The mock's Realtime endpoint behind a proxy, and the gateway's WebSocket URL for it.
+async fn realtime_gateway() -> (load_tests::mock::MockServer, Proxy, TempDir, String) {
     let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
-    let (_d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let (d, yaml) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
     let proxy = Proxy::start(&yaml).await;
     let url = format!(
         "ws://{}/openai/v1/realtime?model=gpt-realtime",
         proxy.gateway
     );
+    (mock, proxy, d, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_realtime_session_through_the_gateway_is_inspected_both_ways() {
+    let (mock, proxy, _d, url) = realtime_gateway().await;
     let (mut ws, resp) = tokio_tungstenite::connect_async(url.as_str())
         .await
         .unwrap();
@@ -315,4 +321,40 @@ async fn a_realtime_session_through_connect_is_inspected() {
             .unwrap();
     assert_eq!(resp.status(), 101);
     a_secret_is_refused_and_a_clean_turn_works(&mut ws, &mock).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_whose_record_cannot_be_written_is_not_sent() {
+    let (mock, proxy, _d, url) = realtime_gateway().await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    // Another process holds the log's write lock past the writer's busy timeout.
+    let db = rusqlite::Connection::open(proxy.dir.0.join("state/audit.db")).unwrap();
+    db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // A message a rule acts on (an address to pseudonymize) needs its record first.
+    ws.send(item("mail ana.ruiz@globex-corp.com the refund"))
+        .await
+        .unwrap();
+    let evs = events(&mut ws).await;
+    let err = evs.last().unwrap();
+    assert_eq!(err["type"], "error", "{evs:?}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("audit record")),
+        "{evs:?}"
+    );
+    db.execute_batch("ROLLBACK").unwrap();
+    drop(db);
+    assert!(ws_messages(&mock).is_empty(), "{:?}", ws_messages(&mock));
+    // Once the log commits again, the same message goes (pseudonymized).
+    ws.send(item("mail ana.ruiz@globex-corp.com the refund"))
+        .await
+        .unwrap();
+    ws.send(response_create()).await.unwrap();
+    events(&mut ws).await;
+    let seen = ws_messages(&mock);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(!seen[0].contains("globex"), "{seen:?}");
 }

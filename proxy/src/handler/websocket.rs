@@ -24,12 +24,11 @@ impl AiHttpApp {
     ) -> crate::forward::Forwarded {
         let inspector = &self.shared.inspector;
         let path = target.path_and_query.split('?').next().unwrap_or("/");
-        // Every message a rule acted on gets its own request record (written as the session
-        // goes on, by the loop joined below); clean messages are covered by the session's.
-        let (records, mut to_audit) = tokio::sync::mpsc::unbounded_channel::<RequestLog>();
+        // Every message a rule acted on gets its own request record, committed before the
+        // message goes on (as a request's is before it is forwarded); clean messages are
+        // covered by the session's.
         let app = self;
         let inspect = move |text: String| {
-            let records = records.clone();
             async move {
                 let prepared = match inspector.prepare_request(
                     provider,
@@ -78,7 +77,13 @@ impl AiHttpApp {
                     record.request_bytes = text.len() as u64;
                     record.segments = i.prompt.segments.len();
                     record.status = if i.decision.action.blocks() { 403 } else { 101 };
-                    let _ = records.send(record);
+                    if !app.audit(&record, "ai_request", Instant::now()).await {
+                        return crate::ws::Verdict::Block {
+                            message: "PromptWall could not write this message's audit record, so it was not sent.".into(),
+                            rules: rules(),
+                        };
+                    }
+                    emit(&record, Instant::now());
                 }
                 if i.decision.action.blocks() {
                     crate::ws::Verdict::Block {
@@ -97,23 +102,13 @@ impl AiHttpApp {
         let shape = outbound.shape;
         let guard =
             crate::stream::guard::StreamGuard::new(outbound.response_policy, outbound.pseudonyms);
-        let relay = async move {
-            let route = crate::ws::Route {
-                upstream: &self.shared.upstream,
-                target,
-                shape,
-                max_message: self.shared.config.limits.max_body_bytes,
-                request_id: &session_log.id,
-            };
-            crate::ws::relay(session, route, inspect, guard).await
+        let route = crate::ws::Route {
+            upstream: &self.shared.upstream,
+            target,
+            shape,
+            max_message: self.shared.config.limits.max_body_bytes,
+            request_id: &session_log.id,
         };
-        let write_records = async {
-            while let Some(record) = to_audit.recv().await {
-                self.audit(&record, "ai_request", Instant::now()).await;
-                emit(&record, Instant::now());
-            }
-        };
-        let (forwarded, ()) = tokio::join!(relay, write_records);
-        forwarded
+        crate::ws::relay(session, route, inspect, guard).await
     }
 }
