@@ -494,6 +494,41 @@ async fn a_tls_name_that_disagrees_with_the_connect_target_is_not_tunnelled_blin
     assert_eq!(mock.received().len(), 1, "only the clean request went up");
 }
 
+/// A TLS hello PromptWall cannot read names nothing it can check (a server, a shared front
+/// among them, may still read it): the tenant's `destinations.mismatch` decides, block by
+/// default, instead of a blind tunnel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_tls_hello_is_not_tunnelled_blind() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mock, pem) = tls_mock(&["api.openai.com"], MockConfig::default()).await;
+    let (_d, upstream) = upstream_yaml(&pem, mock.addr, &["api.openai.com"]);
+    let proxy = Proxy::start(&upstream).await;
+    // A plain listener that is no AI host, counting what reaches it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    let got = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut all = Vec::new();
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut all)).await;
+        all
+    });
+    let mut tcp = connect_raw(proxy.proxy, &target).await;
+    // A handshake record holding a ClientHello too short to parse.
+    let hello = [
+        0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 0x03, 0x03, 0xff, 0xff,
+    ];
+    tcp.write_all(&hello).await.unwrap();
+    let mut rest = Vec::new();
+    let _ = tcp.read_to_end(&mut rest).await;
+    assert!(got.await.unwrap().is_empty(), "the hello was relayed");
+    let blocked = proxy.audit_events(&["--kind", "blocked_destination"]);
+    assert_eq!(
+        blocked[0]["reasons"][0]["entity"], "unreadable_client_hello",
+        "{blocked:#?}"
+    );
+}
+
 /// A tunnel the policy allows to an unsanctioned AI service cannot carry a hello for a
 /// sanctioned one (on a shared front, the TLS name picks the service); its own name passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,6 +18,9 @@ pub enum FirstFlight {
     Tls { sni: Option<String> },
     /// Bytes that are not TLS (plain HTTP, SSH, ...).
     NotTls,
+    /// A TLS handshake record whose ClientHello cannot be read: its name is unknown, and a
+    /// server (a shared front among them) may read it all the same.
+    Unreadable,
     /// The server spoke first (SMTP, SSH banners): not a TLS client's tunnel.
     ServerFirst,
     /// The client closed, or sent nothing within the wait: nothing to tunnel.
@@ -68,7 +71,7 @@ pub async fn read(
                 return (FirstFlight::Tls { sni }, buf);
             }
             Ok(None) if buf.len() < MAX_HELLO => continue,
-            Ok(None) | Err(_) => return (FirstFlight::NotTls, buf),
+            Ok(None) | Err(_) => return (FirstFlight::Unreadable, buf),
         }
     }
 }

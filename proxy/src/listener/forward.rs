@@ -304,6 +304,9 @@ impl FrontDoor {
         // The address actually connected, whatever form the target took: an IPv4-mapped IPv6
         // literal, a decimal integer, a name that resolves to an AI host's address.
         let connected = upstream.peer_addr().ok().map(|a| a.ip().to_canonical());
+        // A hello PromptWall cannot read names nothing it can check: treated as a name that
+        // disagrees (the tenant's `destinations.mismatch`), never tunnelled unread by default.
+        let unreadable = flight == FirstFlight::Unreadable;
         let bare_ai_address = matches!(flight, FirstFlight::Tls { sni: None })
             && !deliberate
             && match connected {
@@ -315,7 +318,7 @@ impl FrontDoor {
                 }
                 None => false,
             };
-        if named.is_none() && !bare_ai_address {
+        if named.is_none() && !bare_ai_address && !unreadable {
             if flight == FirstFlight::Gone {
                 return;
             }
@@ -347,6 +350,8 @@ impl FrontDoor {
             category: None,
             entity: if sni.is_some() {
                 "sni_mismatch"
+            } else if unreadable {
+                "unreadable_client_hello"
             } else {
                 "no_sni_to_ai_address"
             }
