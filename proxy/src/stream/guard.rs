@@ -287,7 +287,7 @@ impl StreamGuard {
             return out;
         }
         let Ok(mut v) = serde_json::from_str::<Value>(&ev.data) else {
-            return ev.raw.to_vec();
+            return self.on_text_event(ev);
         };
         let mut fields = Vec::new();
         strings_mut(&mut v, &mut String::new(), &mut fields);
@@ -315,6 +315,31 @@ impl StreamGuard {
             return ev.raw.to_vec();
         }
         Event::encode(ev.event.as_deref(), ev.id.as_deref(), &v.to_string())
+    }
+
+    /// An event whose data is not JSON (no provider sends model text that way, but an upstream
+    /// may): read whole as one text, and a block cuts the stream before it; otherwise it goes
+    /// on as it came.
+    fn on_text_event(&mut self, ev: &Event) -> Vec<u8> {
+        if let Some(rp) = self.policy.as_ref().filter(|p| p.scan) {
+            let texts = [ev.data.as_str()];
+            let scan = rp.scan(&texts);
+            if !scan.located.is_empty() || scan.limit.is_some() {
+                let d = rp.decide(&texts, scan);
+                self.outcome.absorb(&d, 0);
+                if d.action.blocks() {
+                    let mut out = self.flush();
+                    if !self.cut {
+                        self.cut = true;
+                        self.outcome.cut = true;
+                        self.cut_message = d.message.clone();
+                        out.extend(self.cut_bytes());
+                    }
+                    return out;
+                }
+            }
+        }
+        ev.raw.to_vec()
     }
 
     /// Releases, scans and restores the text fields of one event (or, with `flush`, of the
@@ -684,5 +709,10 @@ pub(super) mod tests {
                 && out.ends_with("data: {\"trunc"),
             "{out}"
         );
+        // Text that is not JSON is still read: a key in it cuts the stream there.
+        let plain = "data: {\"choices\":[{\"delta\":{\"content\":\"ok \"}}]}\n\ndata: the key is AKIAQWERTYUIOPASDFGH\n\n";
+        let (out, _) = run(plain, 7, Some(policy(None)), &[]);
+        assert!(!out.contains("AKIA"), "{out}");
+        assert!(out.contains("policy_violation"), "{out}");
     }
 }
