@@ -136,7 +136,10 @@ impl Proxy {
                 panic!("promptwall exited early ({status}); log:\n{}", self.log());
             }
             if let Ok(r) = reqwest::get(&url).await {
-                if r.status() == 200 && std::net::TcpStream::connect(self.proxy).is_ok() {
+                // Every listener, not only the first two: the gateway's may come up a moment
+                // after them, and a test that asks it at once would be refused.
+                let listening = |addr| std::net::TcpStream::connect(addr).is_ok();
+                if r.status() == 200 && listening(self.proxy) && listening(self.gateway) {
                     return;
                 }
             }
