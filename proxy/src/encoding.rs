@@ -32,6 +32,8 @@ fn read_capped(mut r: impl Read, cap: usize, name: &'static str) -> Result<Vec<u
 /// (a second line counts as much as the first: recipients decode both), without `identity`;
 /// `None` when nothing is left to undo.
 pub fn content_encoding(headers: &http::HeaderMap) -> Option<String> {
+    // Most messages have none: no allocation for them (this runs on every request and answer).
+    headers.get(http::header::CONTENT_ENCODING)?;
     let joined = headers
         .get_all(http::header::CONTENT_ENCODING)
         .iter()

@@ -266,20 +266,17 @@ pub async fn forward(
         (true, ct) if ct.contains("json") || ct.starts_with("text/") || ct.contains("xml") => {
             Transform::Json(BytesMut::new())
         }
-        (true, _) if encoding.is_some() => {
-            let why = "compressed stream in an encoding PromptWall cannot decode as it flows";
-            if let Some(refusal) = refuse_uninspected(response_policy.as_ref(), why) {
-                out.response.uninspected = Some(why);
-                return refused(session, out, refusal, request_id).await;
-            }
-            tracing::warn!(request_id, why, "passing the response through uninspected");
-            out.response.uninspected = Some(why);
-            Transform::None
-        }
-        // Bedrock's streams are AWS event-stream frames (binary, JSON inside), which
-        // PromptWall does not decode: the model's text would pass unread.
-        (true, ct) if ct.starts_with("application/vnd.amazon.eventstream") => {
-            let why = "an AWS event stream, which PromptWall does not decode";
+        // A compressed stream PromptWall cannot decode as it flows, or Bedrock's AWS
+        // event-stream frames (binary, JSON inside), which it does not decode: the model's
+        // text would pass unread, so the tenant's `on_uninspectable` decides.
+        (true, ct)
+            if encoding.is_some() || ct.starts_with("application/vnd.amazon.eventstream") =>
+        {
+            let why = if encoding.is_some() {
+                "compressed stream in an encoding PromptWall cannot decode as it flows"
+            } else {
+                "an AWS event stream, which PromptWall does not decode"
+            };
             if let Some(refusal) = refuse_uninspected(response_policy.as_ref(), why) {
                 out.response.uninspected = Some(why);
                 return refused(session, out, refusal, request_id).await;

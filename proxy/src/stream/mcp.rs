@@ -317,8 +317,7 @@ impl McpStream {
                 Step::Chunk(c) => c,
             };
             let chunk = match chunk {
-                Ok(Ok(Some(c))) => c,
-                Ok(Ok(None)) => break,
+                Ok(Ok(c)) => c,
                 Ok(Err(e)) => {
                     tracing::warn!(request_id, error = %crate::forward::error_chain(&e), "MCP stream failed mid-response");
                     return;
@@ -328,19 +327,25 @@ impl McpStream {
                     return;
                 }
             };
-            let plain = match self.decoder.as_mut() {
-                None => chunk,
-                Some(d) => match d.push(&chunk) {
-                    Ok(p) => Bytes::from(p),
-                    Err(e) => {
-                        tracing::warn!(request_id, error = %e, "compressed MCP stream failed to decode; ending it");
-                        out.response.uninspected = Some("compressed stream that failed to decode");
-                        return;
-                    }
+            let ended = chunk.is_none();
+            let pieces = match chunk {
+                // An unterminated last message is inspected like the others, not passed raw.
+                None => crate::stream::sse::finish_events(&mut self.parser),
+                Some(chunk) => match self.decoder.as_mut() {
+                    None => self.parser.push(&chunk),
+                    Some(d) => match d.push(&chunk) {
+                        Ok(plain) => self.parser.push(&plain),
+                        Err(e) => {
+                            tracing::warn!(request_id, error = %e, "compressed MCP stream failed to decode; ending it");
+                            out.response.uninspected =
+                                Some("compressed stream that failed to decode");
+                            return;
+                        }
+                    },
                 },
             };
-            let mut buf = Vec::with_capacity(plain.len() + 64);
-            for piece in self.parser.push(&plain) {
+            let mut buf = Vec::new();
+            for piece in pieces {
                 match piece {
                     Piece::Event(e) if e.event.as_deref() == Some("endpoint") => {
                         if let Some(endpoint) = resolve(&self.target, &e.data) {
@@ -370,22 +375,9 @@ impl McpStream {
             {
                 return;
             }
-        }
-        // An unterminated last message is inspected like the others, not passed raw.
-        let mut buf = Vec::new();
-        for piece in crate::stream::sse::finish_events(&mut self.parser) {
-            match piece {
-                Piece::Event(e) => buf.extend(message(&e, rp, out).await),
-                Piece::Raw(b) => buf.extend_from_slice(&b),
+            if ended {
+                break;
             }
-        }
-        if !buf.is_empty()
-            && session
-                .write_response_body(Bytes::from(buf), false)
-                .await
-                .is_err()
-        {
-            return;
         }
         out.reusable = session.finish_body().await.is_ok();
     }
